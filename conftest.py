@@ -1,0 +1,81 @@
+"""Shared test fixtures.
+
+- The demo network (holidays, catalog, outlets, …) is loaded once into the test database; the
+  `demo` fixture re-loads it after transactional tests flushed it.
+- Browser tests (pytest-playwright) drive Debian's Chromium; `playwright install` is not needed.
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run in
+# such a thread unless told it is safe (it is: the loop never runs Django code).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+
+CHROMIUM = os.environ.get("YIMEN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
+
+
+def load_demo():
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    for path in settings.YIMEN_DEMO_LOADERS:
+        import_string(path)(stdout=None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        load_demo()
+
+
+@pytest.fixture
+def demo(request, django_db_blocker):
+    """The demo network, present in this test (re-loaded if a transactional test flushed it).
+    Uses the `db` fixture unless the test asked for `transactional_db` / `live_server`."""
+    from yimen.outlets.models import Outlet
+
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("transactional_db")
+    else:
+        request.getfixturevalue("db")
+    with django_db_blocker.unblock():
+        if not Outlet.objects.filter(code="XN-CX").exists():
+            load_demo()
+
+
+@pytest.fixture
+def clock():
+    """The project clock; frozen by the test with clock.freeze(...), always released after."""
+    from yimen.core import clock as project_clock
+
+    yield project_clock
+    project_clock.unfreeze()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
+            "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def screenshot(page):
+    """screenshot("name") saves test-artifacts/name.png (look at them)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(name: str, full_page: bool = True):
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take

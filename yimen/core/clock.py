@@ -1,0 +1,81 @@
+"""The one clock. Everything that needs "now" asks here, so tests and the simulator can move time.
+
+    from yimen.core import clock
+    clock.now()        # aware datetime (UTC internally, shown in Asia/Shanghai)
+    clock.today()      # local date in Asia/Shanghai
+    with clock.frozen(datetime(2022, 3, 15, 10, 0, tzinfo=SHANGHAI)): ...
+    clock.travel(minutes=5)  # move a frozen clock forward
+"""
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_lock = threading.Lock()
+_frozen: datetime | None = None
+
+
+def now() -> datetime:
+    frozen = _frozen
+    if frozen is not None:
+        return frozen
+    return timezone.now()
+
+
+def local_now() -> datetime:
+    return now().astimezone(SHANGHAI)
+
+
+def today():
+    return local_now().date()
+
+
+def local(dt: datetime) -> datetime:
+    """An aware datetime in Shanghai time (naive ones are taken as Shanghai time)."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=SHANGHAI)
+    return dt.astimezone(SHANGHAI)
+
+
+def at(year, month, day, hour=0, minute=0, second=0) -> datetime:
+    """Shanghai wall-clock time, aware."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
+
+
+def freeze(dt: datetime) -> None:
+    global _frozen
+    with _lock:
+        _frozen = local(dt)
+
+
+def unfreeze() -> None:
+    global _frozen
+    with _lock:
+        _frozen = None
+
+
+def travel(**delta) -> datetime:
+    """Move a frozen clock forward by timedelta(**delta)."""
+    global _frozen
+    with _lock:
+        if _frozen is None:
+            raise RuntimeError("clock.travel needs a frozen clock")
+        _frozen = _frozen + timedelta(**delta)
+        return _frozen
+
+
+@contextmanager
+def frozen(dt: datetime):
+    previous = _frozen
+    freeze(dt)
+    try:
+        yield
+    finally:
+        if previous is None:
+            unfreeze()
+        else:
+            freeze(previous)

@@ -1,0 +1,45 @@
+import json
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from yimen.core.selectors import work_calendar
+
+
+def _date(value):
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"日期格式不正确：{value}（应为 YYYY-MM-DD）")
+
+
+class Command(BaseCommand):
+    help = "工作日计算：yimen workdays add 2025-09-30 5 / yimen workdays between A B"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="op", required=True)
+        add = sub.add_parser("add", help="某日之后第 n 个工作日")
+        add.add_argument("date")
+        add.add_argument("n", type=int)
+        add.add_argument("--json", action="store_true")
+        between = sub.add_parser("between", help="(a, b] 之间的工作日数")
+        between.add_argument("a")
+        between.add_argument("b")
+        between.add_argument("--json", action="store_true")
+
+    def handle(self, *args, op, **options):
+        cal = work_calendar()
+        if op == "add":
+            answer = cal.add_workdays(_date(options["date"]), options["n"])
+            if options["json"]:
+                self.stdout.write(json.dumps(answer.as_dict(), ensure_ascii=False))
+            else:
+                self.stdout.write(answer.date.isoformat() + ("" if answer.verified else "  （未核实：该年度无官方节假日安排，按周一至周五计算）"))
+        else:
+            a, b = _date(options["a"]), _date(options["b"])
+            n = cal.workdays_between(a, b)
+            verified = cal.is_verified(a) and cal.is_verified(b)
+            if options["json"]:
+                self.stdout.write(json.dumps({"workdays": n, "verified": verified}))
+            else:
+                self.stdout.write(str(n))

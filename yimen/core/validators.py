@@ -1,0 +1,96 @@
+"""Validators for Chinese identifiers. Pure functions: they return a result, the caller decides.
+
+- Resident ID (GB 11643-1999): 18 characters, real birth date, ISO 7064 MOD 11-2 check digit.
+- Unified social credit code (GB 32100-2015): 18 characters, MOD 31 check digit. Callers *warn*
+  rather than block on a bad check digit (some old codes in circulation do not verify).
+- Mobile numbers: 11 digits starting 1[3-9].
+"""
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+_ID_CHECK = "10X98765432"
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+@dataclass(frozen=True)
+class IdCheck:
+    ok: bool
+    message: str = ""
+    birth_date: date | None = None
+    sex: str = ""  # 男 / 女
+
+    def __bool__(self):
+        return self.ok
+
+
+def normalize_id_number(value: str) -> str:
+    return (value or "").strip().upper().replace(" ", "")
+
+
+def id_check_digit(first17: str) -> str:
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS))
+    return _ID_CHECK[total % 11]
+
+
+def check_resident_id(value: str, today: date | None = None) -> IdCheck:
+    v = normalize_id_number(value)
+    if len(v) != 18:
+        return IdCheck(False, "身份证号码应为18位。")
+    if not v[:17].isdigit() or not (v[17].isdigit() or v[17] == "X"):
+        return IdCheck(False, "身份证号码格式不正确（前17位为数字，最后一位为数字或X）。")
+    try:
+        birth = date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+    except ValueError:
+        return IdCheck(False, "身份证号码中的出生日期不存在。")
+    if birth.year < 1890 or (today and birth > today):
+        return IdCheck(False, "身份证号码中的出生日期不合理。")
+    if id_check_digit(v[:17]) != v[17]:
+        return IdCheck(False, "身份证号码校验位不正确，请核对。")
+    return IdCheck(True, "", birth, "男" if int(v[16]) % 2 else "女")
+
+
+def age_on(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def uscc_check_digit(first17: str) -> str:
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    return _USCC_CHARS[(31 - total % 31) % 31]
+
+
+@dataclass(frozen=True)
+class UsccCheck:
+    ok: bool           # format is acceptable (the code can be stored)
+    verified: bool     # the check digit matches
+    message: str = ""
+
+
+def check_credit_code(value: str) -> UsccCheck:
+    v = (value or "").strip().upper()
+    if len(v) != 18 or any(c not in _USCC_CHARS for c in v):
+        return UsccCheck(False, False, "统一社会信用代码应为18位数字或大写字母（不含I、O、Z、S、V）。")
+    if uscc_check_digit(v[:17]) != v[17]:
+        return UsccCheck(True, False, "统一社会信用代码校验位不符，请核对（已保存，仅作提示）。")
+    return UsccCheck(True, True, "")
+
+
+def check_mobile(value: str) -> bool:
+    return bool(_MOBILE.match((value or "").strip()))
+
+
+def make_resident_id(region: str, birth: date, seq: int, sex: str = "男") -> str:
+    """Build a valid ID number (for demo data and tests only)."""
+    seq3 = seq % 1000
+    if (seq3 % 2 == 1) != (sex == "男"):
+        seq3 = (seq3 + 1) % 1000
+    first17 = f"{region}{birth:%Y%m%d}{seq3:03d}"
+    return first17 + id_check_digit(first17)
+
+
+def make_credit_code(body16: str) -> str:
+    """Append the check digit to a 17-character USCC body (tests and demo data)."""
+    return body16 + uscc_check_digit(body16)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OutletsConfig(AppConfig):
+    name = "yimen.outlets"
+    label = "outlets"
+    verbose_name = "网点与窗口"

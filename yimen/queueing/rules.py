@@ -1,0 +1,135 @@
+"""The dispatch policy: who is called next at a window. Pure — no database, no clock — so the live
+system (queueing.services), the simulator (insight) and the property tests run the same code.
+
+Times may be datetimes (live) or floats in minutes (simulator); only differences are used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Hashable, Iterable
+
+GREEN_CHANNEL = "绿色通道"
+
+
+@dataclass(frozen=True)
+class WaitingTicket:
+    id: Hashable
+    queue: str                                   # queue code, e.g. "CX-ZH"
+    issued_at: Any                               # datetime or minutes
+    priority: str = ""                           # "" = ordinary; else 老年人/残疾人/军人/孕妇 …
+    items: frozenset = frozenset()               # item codes
+    target_window: Hashable | None = None        # transferred to one window specifically
+    appointment_at: Any = None                   # slot start of a checked-in appointment
+
+    @property
+    def is_priority(self) -> bool:
+        return bool(self.priority)
+
+
+@dataclass(frozen=True)
+class WindowProfile:
+    id: Hashable
+    kind: str                                    # window kind (综合窗口, 绿色通道, …)
+    queues: frozenset                            # queues this window serves
+    fallback_queues: frozenset = frozenset()     # served only when nothing else waits (green window when idle)
+    items: frozenset | None = None               # the clerk's items; None = any item of its queues
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    priority_mode: str = "ratio"                 # "strict": priority always first; "ratio": see below
+    ordinary_per_priority: int = 2               # ratio: after a priority ticket, up to N ordinary ones
+    max_ordinary_wait_minutes: float = 30.0      # anti-starvation bound for ordinary tickets
+    appointment_early_minutes: float = 10.0      # a checked-in appointment is due this long before its slot
+
+
+@dataclass(frozen=True)
+class Choice:
+    ticket: WaitingTicket
+    reason: str                                  # short Chinese explanation, logged with the call
+
+
+@dataclass
+class WindowHistory:
+    """What the policy remembers per window: ordinary tickets served since the last priority one."""
+    ordinary_since_priority: int = 0
+
+    def record(self, ticket: WaitingTicket) -> None:
+        self.ordinary_since_priority = 0 if ticket.is_priority else self.ordinary_since_priority + 1
+
+
+def _minutes(delta) -> float:
+    if isinstance(delta, timedelta):
+        return delta.total_seconds() / 60.0
+    return float(delta)
+
+
+def _fifo_key(t: WaitingTicket):
+    return (t.issued_at, str(t.id))
+
+
+def can_serve(window: WindowProfile, ticket: WaitingTicket) -> bool:
+    if ticket.target_window is not None:
+        return ticket.target_window == window.id
+    if ticket.queue not in window.queues and ticket.queue not in window.fallback_queues:
+        return False
+    if window.items is not None and ticket.items and not ticket.items <= window.items:
+        return False
+    return True
+
+
+def choose_next(waiting: Iterable[WaitingTicket], window: WindowProfile, now,
+                policy: DispatchPolicy = DispatchPolicy(),
+                history: WindowHistory | None = None) -> Choice | None:
+    """The next ticket for `window`, or None when nobody it can serve is waiting."""
+    history = history or WindowHistory()
+    eligible = [t for t in waiting if can_serve(window, t)]
+    if not eligible:
+        return None
+
+    # 1. Checked-in appointments are called at their slot.
+    due = [t for t in eligible if t.appointment_at is not None
+           and _minutes(t.appointment_at - now) <= policy.appointment_early_minutes]
+    if due:
+        return Choice(min(due, key=lambda t: (t.appointment_at, t.issued_at, str(t.id))), "预约到时")
+
+    # Tickets transferred to this window specifically come before the general queue.
+    targeted = [t for t in eligible if t.target_window is not None]
+    if targeted:
+        return Choice(min(targeted, key=_fifo_key), "转入本窗口")
+
+    own = [t for t in eligible if t.queue in window.queues]
+    fallback = [t for t in eligible if t.queue not in window.queues]
+    own_priority = sorted((t for t in own if t.is_priority), key=_fifo_key)
+    own_ordinary = sorted((t for t in own if not t.is_priority), key=_fifo_key)
+    fb_priority = sorted((t for t in fallback if t.is_priority), key=_fifo_key)
+    fb_ordinary = sorted((t for t in fallback if not t.is_priority), key=_fifo_key)
+
+    # 2. The green channel: priority tickets first, others only when idle.
+    if window.kind == GREEN_CHANNEL:
+        for group, reason in ((own_priority, "绿色通道优先"), (fb_priority, "绿色通道优先"),
+                              (own_ordinary, "绿色通道空闲"), (fb_ordinary, "绿色通道空闲")):
+            if group:
+                return Choice(group[0], reason)
+        return None
+
+    priority = own_priority or fb_priority
+    ordinary = own_ordinary or fb_ordinary
+    if not priority:
+        return Choice(ordinary[0], "先到先办")
+    if not ordinary:
+        return Choice(priority[0], "优先对象")
+
+    # 3. Anti-starvation: an ordinary ticket that has waited too long goes next.
+    oldest = ordinary[0]
+    if _minutes(now - oldest.issued_at) >= policy.max_ordinary_wait_minutes:
+        return Choice(oldest, "等候超时保障")
+
+    # 4. Mixing priority and ordinary tickets.
+    if policy.priority_mode == "strict":
+        return Choice(priority[0], "优先对象")
+    if history.ordinary_since_priority >= policy.ordinary_per_priority or history.ordinary_since_priority == 0 \
+            and _fifo_key(priority[0]) <= _fifo_key(oldest):
+        return Choice(priority[0], "优先对象（按比例）")
+    return Choice(oldest, "先到先办（按比例）")

@@ -1,0 +1,105 @@
+from django.conf import settings
+from django.db import models
+
+from yimen.catalog.models import Department
+from yimen.outlets.models import Outlet, Window
+
+GUIDE, CLERK, APPROVER, CHIEF, DIRECTOR, LEADER, ADMIN = (
+    "guide", "clerk", "approver", "chief", "director", "leader", "admin")
+ROLE_CHOICES = [
+    (GUIDE, "引导员"),
+    (CLERK, "窗口人员"),
+    (APPROVER, "审批人员"),
+    (CHIEF, "科长"),
+    (DIRECTOR, "中心主任"),
+    (LEADER, "区领导"),
+    (ADMIN, "管理员"),
+]
+ROLE_LABELS = dict(ROLE_CHOICES)
+
+
+class Staff(models.Model):
+    """A member of staff: a Django user with a role and a scope (outlet / department / district)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff",
+                                verbose_name="账号")
+    name = models.CharField("姓名", max_length=50)
+    role = models.CharField("角色", max_length=20, choices=ROLE_CHOICES)
+    outlet = models.ForeignKey(Outlet, null=True, blank=True, on_delete=models.PROTECT, related_name="staff",
+                               verbose_name="所属网点")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="staff", verbose_name="所属部门")
+    region_code = models.CharField("管辖区划", max_length=12, blank=True, help_text="区领导：所辖区县代码")
+    shift_group = models.CharField("班组", max_length=2, blank=True, choices=[("A", "A组"), ("B", "B组")])
+    phone = models.CharField("手机号", max_length=20, blank=True)
+    active = models.BooleanField("在岗", default=True)
+
+    class Meta:
+        verbose_name = "工作人员"
+        verbose_name_plural = "工作人员"
+        ordering = ["outlet", "role", "name"]
+
+    def __str__(self):
+        return f"{self.name}（{ROLE_LABELS.get(self.role, self.role)}）"
+
+    @property
+    def role_label(self):
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+class WindowSession(models.Model):
+    """A clerk signed in at a window. One open session per window, one per clerk."""
+
+    SERVING, PAUSED = "serving", "paused"
+    STATES = [(SERVING, "服务中"), (PAUSED, "暂停")]
+
+    window = models.ForeignKey(Window, on_delete=models.CASCADE, related_name="sessions", verbose_name="窗口")
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="window_sessions", verbose_name="工作人员")
+    state = models.CharField("状态", max_length=10, choices=STATES, default=SERVING)
+    pause_reason = models.CharField("暂停原因", max_length=100, blank=True)
+    started_at = models.DateTimeField("签到时间")
+    ended_at = models.DateTimeField("签退时间", null=True, blank=True)
+    ended_reason = models.CharField("结束原因", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "窗口签到"
+        verbose_name_plural = "窗口签到"
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["window"], condition=models.Q(ended_at__isnull=True),
+                                    name="one_open_session_per_window"),
+            models.UniqueConstraint(fields=["staff"], condition=models.Q(ended_at__isnull=True),
+                                    name="one_open_session_per_staff"),
+        ]
+
+    def __str__(self):
+        return f"{self.window} · {self.staff.name}"
+
+
+class ApiToken(models.Model):
+    """A revocable API token for a member of staff or a device (kiosk, board, bank terminal).
+    Only a SHA-256 of the token is stored; the token itself is shown once when issued."""
+
+    label = models.CharField("名称", max_length=100)
+    staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.CASCADE, related_name="tokens",
+                              verbose_name="工作人员")
+    device_outlet = models.ForeignKey(Outlet, null=True, blank=True, on_delete=models.CASCADE,
+                                      related_name="device_tokens", verbose_name="设备所属网点")
+    key_prefix = models.CharField("前缀", max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField("签发时间")
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(staff__isnull=False, device_outlet__isnull=True)
+                           | models.Q(staff__isnull=True, device_outlet__isnull=False)),
+                name="token_is_staff_xor_device"),
+        ]
+
+    def __str__(self):
+        return f"{self.label}（{self.key_prefix}…）"

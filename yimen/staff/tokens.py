@@ -1,0 +1,77 @@
+"""API tokens: `Authorization: Bearer <token>`. Staff tokens act as that member of staff; device
+tokens act for an outlet's kiosks, boards and bank terminals (issue tickets, read boards)."""
+import hashlib
+import secrets
+
+from django.db import transaction
+from ninja.security import HttpBearer
+
+from yimen.core import audit, clock
+
+from .models import ApiToken
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_token(*, staff=None, outlet=None, label: str = "", actor=None) -> tuple[ApiToken, str]:
+    raw = "ym_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        label=label or (f"staff:{staff.user.username}" if staff else f"device:{outlet.code}"),
+        staff=staff, device_outlet=outlet, key_prefix=raw[:10], key_hash=_hash(raw), created_at=clock.now())
+    audit.record(actor, "token.issue", token, after={"label": token.label})
+    return token, raw
+
+
+@transaction.atomic
+def revoke_token(token: ApiToken, actor=None) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(actor, "token.revoke", token)
+
+
+def authenticate_token(raw: str) -> ApiToken | None:
+    if not raw:
+        return None
+    token = (ApiToken.objects.select_related("staff__user", "device_outlet")
+             .filter(key_hash=_hash(raw), revoked_at__isnull=True).first())
+    if token is None:
+        return None
+    if token.staff and (not token.staff.active or not token.staff.user.is_active):
+        return None
+    return token
+
+
+class Principal:
+    """Who is calling the API: a member of staff, or a device of an outlet."""
+
+    def __init__(self, staff=None, device_outlet=None, token=None):
+        self.staff = staff
+        self.device_outlet = device_outlet
+        self.token = token
+
+    @property
+    def is_device(self):
+        return self.device_outlet is not None
+
+
+class BearerAuth(HttpBearer):
+    """ninja auth: a bearer token, or a logged-in staff session (pages calling the API)."""
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(user, "staff"):
+            request.principal = Principal(staff=user.staff)
+            return request.principal
+        return super().__call__(request)
+
+    def authenticate(self, request, token):
+        api_token = authenticate_token(token)
+        if api_token is None:
+            return None
+        principal = Principal(staff=api_token.staff, device_outlet=api_token.device_outlet, token=api_token)
+        request.principal = principal
+        return principal

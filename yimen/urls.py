@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from yimen.api import api
+from yimen.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("catalog/", include("yimen.catalog.urls")),
+    path("outlets/", include("yimen.outlets.urls")),
+    path("staff/", include("yimen.staff.urls")),
+    path("queue/", include("yimen.queueing.urls")),
+    path("cases/", include("yimen.cases.urls")),
+    path("feedback/", include("yimen.feedback.urls")),
+    path("guide/", include("yimen.guide.urls")),
+    path("portal/", include("yimen.portal.urls")),
+    path("insight/", include("yimen.insight.urls")),
+]
