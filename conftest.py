@@ -12,6 +12,7 @@ import pytest
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run in
 # such a thread unless told it is safe (it is: the loop never runs Django code).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+os.environ.setdefault("YIMEN_TESTING", "1")  # fast password hasher in tests (see settings)
 
 CHROMIUM = os.environ.get("YIMEN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

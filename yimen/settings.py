@@ -105,6 +105,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if os.environ.get("YIMEN_TESTING") == "1":
+    # Tests create many accounts; a fast hasher keeps the suite quick. Never set in production.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "/staff/login/"
 LOGIN_REDIRECT_URL = "/staff/"
 SESSION_COOKIE_AGE = int(os.environ.get("YIMEN_SESSION_IDLE_SECONDS", str(30 * 60)))  # idle timeout
