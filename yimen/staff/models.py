@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from yimen.catalog.models import Department
+from yimen.core.fields import ProtectedCharField
 from yimen.outlets.models import Outlet, Window
 
 GUIDE, CLERK, APPROVER, CHIEF, DIRECTOR, LEADER, ADMIN = (
@@ -31,7 +32,7 @@ class Staff(models.Model):
                                    related_name="staff", verbose_name="所属部门")
     region_code = models.CharField("管辖区划", max_length=12, blank=True, help_text="区领导：所辖区县代码")
     shift_group = models.CharField("班组", max_length=2, blank=True, choices=[("A", "A组"), ("B", "B组")])
-    phone = models.CharField("手机号", max_length=20, blank=True)
+    phone = ProtectedCharField("手机号", max_length=20, blank=True)
     active = models.BooleanField("在岗", default=True)
 
     class Meta:
