@@ -6,6 +6,7 @@ The lifecycle (statuses and the actions between them) is the pure transition tab
 from django.db import models
 
 from yimen.catalog.models import Material, ServiceItem
+from yimen.core.fields import ProtectedCharField, protected_lookup_hash
 from yimen.outlets.models import Outlet, Window
 from yimen.queueing.models import Ticket
 from yimen.staff.models import Staff
@@ -32,15 +33,16 @@ class Case(models.Model):
     # Applicant (申请人): a person or a company; personal data is shown masked.
     applicant_kind = models.CharField("申请人类型", max_length=10, choices=APPLICANT_KINDS, default="person")
     applicant_name = models.CharField("申请人", max_length=100)
-    applicant_id_number = models.CharField("申请人证件号码", max_length=64, blank=True)
-    applicant_phone = models.CharField("联系电话", max_length=64, blank=True)
+    applicant_id_number = ProtectedCharField("申请人证件号码", max_length=64, blank=True)
+    applicant_id_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    applicant_phone = ProtectedCharField("联系电话", max_length=20, blank=True)
     credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True)
     credit_code_warning = models.CharField("信用代码提示", max_length=100, blank=True)
     # Agent (代理人 / 经办人) and 帮办代办 helper with recorded consent.
     agent_role = models.CharField("代办身份", max_length=10, choices=AGENT_ROLES, blank=True)
     agent_name = models.CharField("代理人/经办人", max_length=50, blank=True)
-    agent_id_number = models.CharField("代理人证件号码", max_length=64, blank=True)
-    agent_phone = models.CharField("代理人电话", max_length=64, blank=True)
+    agent_id_number = ProtectedCharField("代理人证件号码", max_length=64, blank=True)
+    agent_phone = ProtectedCharField("代理人电话", max_length=20, blank=True)
     helper = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="helped_cases",
                                verbose_name="帮办员")
     helper_consent = models.BooleanField("申请人同意帮办代办", default=False)
@@ -103,6 +105,10 @@ class Case(models.Model):
 
     def __str__(self):
         return f"{self.receipt_number} {self.item.display_name}"
+
+    def save(self, *args, **kwargs):
+        self.applicant_id_hash = protected_lookup_hash(self.applicant_id_number)
+        super().save(*args, **kwargs)
 
     @property
     def status_label(self):
