@@ -1,0 +1,143 @@
+"""Triage benchmark: top-1 / top-3 accuracy and latency per query.
+
+    .venv/bin/python bench/triage.py [--json]
+
+Runs the triage engine (yimen/guide/triage.py) on
+- the public dev set  yimen/data/xining-demo/triage-dev.tsv (60 rows), and
+- our own phrasings    yimen/guide/tests/triage_own.tsv (written independently of the dev set),
+first over the 80-item demo catalog, then over the demo catalog PLUS the real public catalogs in
+yimen/data/sources/ (Guangdong gd-policy.jsonl, Sichuan 广安 sc-guangan-bszl.js: ~3,000 more
+items). Latency: every query is run once to warm up, then timed; p50 / p99 / max in ms.
+
+On the large catalog an answer counts as correct when it is the expected item; "equivalent"
+also accepts an imported item whose normalised name equals the expected item's name (the same
+matter from another province's catalog) — both figures are printed.
+"""
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+from yimen.guide.triage import ItemRecord, build_index, percentile, read_tsv  # noqa: E402
+
+DEMO = ROOT / "yimen" / "data" / "xining-demo"
+SOURCES = ROOT / "yimen" / "data" / "sources"
+SETS = {"dev": DEMO / "triage-dev.tsv", "own": ROOT / "yimen" / "guide" / "tests" / "triage_own.tsv"}
+
+
+def demo_records() -> list[ItemRecord]:
+    data = yaml.safe_load((DEMO / "catalog.yaml").read_text(encoding="utf-8"))
+    return [ItemRecord(code=i["code"], name=i["name"], short_name=i.get("short_name") or "",
+                       parent_name=i.get("parent_name") or "", keywords=tuple(i.get("keywords") or ()),
+                       department=i.get("department") or "") for i in data["items"]]
+
+
+def _clean(v) -> str:
+    v = "" if v is None else str(v).strip()
+    return "" if v in {"无", "None", "null"} else v
+
+
+def gd_records() -> list[ItemRecord]:
+    out, seen = [], set()
+    with open(SOURCES / "gd-policy.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            code = "GD-" + (_clean(r.get("TASK_CODE")) or str(len(out)))
+            if code in seen:
+                continue
+            seen.add(code)
+            name = _clean(r.get("TASK_NAME")) or _clean(r.get("matter_name"))
+            parent = _clean(r.get("parentCatalogName"))
+            out.append(ItemRecord(code=code, name=name, short_name=_clean(r.get("matter_short")),
+                                  parent_name=parent if parent != name else "",
+                                  department=_clean(r.get("DEPT_NAME"))))
+    return out
+
+
+def sc_records() -> list[ItemRecord]:
+    text = (SOURCES / "sc-guangan-bszl.js").read_text(encoding="utf-8")
+    body = text[text.index("["): text.rindex("]") + 1]
+    data = json.loads(re.sub(r",\s*([\]}])", r"\1", body))
+    out = []
+    for dept in data:
+        for group in dept.get("items", []):
+            main = group.get("main_item") or ""
+            for sub in group.get("sub_items", []):
+                m = re.search(r"itemCode=([^&]+)", sub.get("link") or "")
+                code = "SC-" + (m.group(1) if m else str(len(out)))
+                out.append(ItemRecord(code=code, name=sub["name"], parent_name="" if main == "未分类" else main,
+                                      department=dept.get("department") or ""))
+    uniq = {}
+    for r in out:
+        uniq.setdefault(r.code, r)
+    return list(uniq.values())
+
+
+def norm_name(name: str) -> str:
+    return re.sub(r"[（(][^）)]*[）)]|[\s《》“”\"]", "", name)
+
+
+def evaluate(index, rows, names_by_code) -> dict:
+    for q, _ in rows:  # warm-up
+        index.search(q, limit=3)
+    top1 = top3 = eq1 = 0
+    times = []
+    misses = []
+    for q, expected in rows:
+        t = time.perf_counter()
+        res = index.search(q, limit=3)
+        times.append((time.perf_counter() - t) * 1000)
+        codes = [m.code for m in res]
+        top1 += bool(codes) and codes[0] == expected
+        top3 += expected in codes[:3]
+        want = norm_name(names_by_code.get(expected, ""))
+        eq1 += bool(res) and (codes[0] == expected or norm_name(res[0].name) == want)
+        if not codes or codes[0] != expected:
+            misses.append({"query": q, "expected": expected, "got": codes})
+    n = len(rows)
+    return {"n": n, "top1": top1 / n, "top3": top3 / n, "top1_equivalent": eq1 / n,
+            "p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "max_ms": max(times),
+            "misses": misses}
+
+
+def main(argv):
+    as_json = "--json" in argv
+    demo = demo_records()
+    names = {r.code: r.name for r in demo}
+    report = {}
+    catalogs = [("demo", demo)]
+    large = demo + gd_records() + sc_records()
+    catalogs.append(("large", large))
+    for label, records in catalogs:
+        t = time.perf_counter()
+        index = build_index(records)
+        build_s = time.perf_counter() - t
+        for set_name, path in SETS.items():
+            r = evaluate(index, read_tsv(path), names)
+            r.update(catalog=label, items=len(records), build_s=round(build_s, 2))
+            report[f"{label}/{set_name}"] = r
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    print(f"{'catalog/set':<12} {'items':>6} {'n':>4} {'top-1':>7} {'top-3':>7} {'top-1≈':>7} "
+          f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'build s':>8}")
+    for key, r in report.items():
+        print(f"{key:<12} {r['items']:>6} {r['n']:>4} {r['top1']:>7.1%} {r['top3']:>7.1%} "
+              f"{r['top1_equivalent']:>7.1%} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} "
+              f"{r['build_s']:>8.2f}")
+    if "-v" in argv:
+        for key, r in report.items():
+            for m in r["misses"]:
+                print(key, m)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,486 @@
+"""智能导办 triage engine: plain words in, ranked service items out.
+
+Pure: no database, no clock. The index is built from plain item records (`ItemRecord`), so it
+works on any catalog (the 80-item demo or thousands of imported items) and in benchmarks.
+
+How a query is understood (each step leaves a human-readable "why"):
+1. normalise (NFKC, lower case);
+2. pinyin: runs of latin letters are read as toneless pinyin and matched against the pinyin of
+   the vocabulary (catalog words + lexicon), e.g. "gaoling butie" → 高龄 补贴;
+3. homophone typos: a stretch of the query that sounds like a vocabulary word and shares all but
+   one of its characters is read as that word (拉圾 → 垃圾, 许可正 → 许可证);
+4. lexicon: colloquial / regional words add the catalog's words (娃娃 → 儿童, 丢了 → 补领 …);
+5. ranking: BM25 (rank-bm25) over jieba words and character bigrams of each item's name, short
+   name, main-item name and keywords, plus a bonus for every whole catalog phrase found in the
+   query (keyword, short name) and a rapidfuzz similarity for the best candidates;
+6. several requests in one sentence: the query is split at clause boundaries and conjunctions
+   (和, 还有, 另外 …); each clause is ranked on its own (with the whole sentence as light
+   context) and every clause whose best item is backed by a whole catalog phrase contributes
+   that item as an intent.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+import numpy as np
+import yaml
+from pypinyin import lazy_pinyin
+from rank_bm25 import BM25Okapi
+from rapidfuzz import fuzz
+
+jieba.setLogLevel(logging.WARNING)
+
+LEXICON_PATH = Path(__file__).resolve().parent / "data" / "synonyms.yaml"
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+LATIN_RUN = re.compile(r"[a-z][a-z ]*[a-z]|[a-z]")
+CLAUSE_SPLIT = re.compile(r"[，,。.;；、！!？?\n]+")
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """What the triage needs to know about one item (plain data, no ORM)."""
+    code: str
+    name: str
+    short_name: str = ""
+    parent_name: str = ""
+    keywords: tuple[str, ...] = ()
+    department: str = ""
+    prior: float = 1.0  # >1 for items served by an outlet of this network (就近能办)
+
+
+@dataclass
+class Lexicon:
+    synonyms: dict[str, tuple[str, ...]]  # variant -> canonical words
+    stopwords: frozenset[str]
+    conjunctions: tuple[str, ...]
+    actions: tuple[str, ...] = ()
+    done_markers: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Lexicon":
+        synonyms: dict[str, list[str]] = {}
+        for canonical, variants in (data.get("synonyms") or {}).items():
+            words = str(canonical).split()
+            for v in variants or []:
+                key = unicodedata.normalize("NFKC", str(v)).lower()
+                synonyms.setdefault(key, [])
+                synonyms[key].extend(w for w in words if w not in synonyms[key])
+        return cls(
+            synonyms={k: tuple(v) for k, v in synonyms.items()},
+            stopwords=frozenset(str(w) for w in data.get("stopwords") or []),
+            conjunctions=tuple(sorted((str(w) for w in data.get("conjunctions") or []), key=len, reverse=True)),
+            actions=tuple(str(w) for w in data.get("actions") or []),
+            done_markers=tuple(str(w) for w in data.get("done_markers") or []),
+        )
+
+    @classmethod
+    def load(cls, path: Path = LEXICON_PATH) -> "Lexicon":
+        with open(path, encoding="utf-8") as fh:
+            return cls.from_dict(yaml.safe_load(fh) or {})
+
+
+@dataclass
+class Match:
+    code: str
+    name: str
+    score: float
+    why: list[str] = field(default_factory=list)
+    intent: bool = False  # one of the requests recognised in the sentence
+
+
+@dataclass
+class Understanding:
+    """The query after pinyin, typo and lexicon steps."""
+    text: str
+    extra: list[str]  # words added (pinyin readings, corrections, canonical words)
+    notes: list[str]  # human-readable reasons
+
+    @property
+    def full(self) -> str:
+        return " ".join([self.text, *self.extra])
+
+
+def normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").lower().strip()
+
+
+def bigrams(text: str) -> list[str]:
+    out = []
+    for run in CJK_RUN.findall(text):
+        if len(run) == 1:
+            out.append(run)
+        out.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return out
+
+
+class TriageIndex:
+    """Immutable search index over a list of item records."""
+
+    FIELD_WEIGHTS = {"name": 1, "short_name": 2, "parent_name": 1, "keywords": 2}
+    PHRASE_BONUS = 1.2      # per character of a whole catalog phrase found in the query
+    FUZZ_WEIGHT = 0.04      # per rapidfuzz point (0–100) for the best candidates
+    CANDIDATES = 300        # best BM25 items considered further
+    RERANK = 25             # candidates re-ranked with rapidfuzz
+    ACTION_BONUS = 10.0    # the item's name carries an action the request names (注销, 补领 …)
+
+    def __init__(self, records: list[ItemRecord], lexicon: Lexicon | None = None):
+        self.records = list(records)
+        self.lexicon = lexicon or Lexicon.load()
+        self.tokenizer = jieba.Tokenizer()
+        self._build()
+
+    # ---------------------------------------------------------------- building
+    def _build(self):
+        lex = self.lexicon
+        vocab: set[str] = set()
+        self.phrases: dict[str, set[int]] = {}  # whole catalog phrases -> items
+        for i, r in enumerate(self.records):
+            for p in (r.short_name, r.parent_name, r.name, *r.keywords):
+                p = normalise(p)
+                if len(p) >= 2:
+                    self.phrases.setdefault(p, set()).add(i)
+                    # also the parts of a short name such as "挂横幅、贴宣传品审批"
+                    for part in re.split(r"[、，/（）()《》\s]+", p):
+                        if 2 <= len(part) < len(p):
+                            self.phrases.setdefault(part, set()).add(i)
+        for p in self.phrases:
+            if CJK.search(p) and len(p) <= 12:
+                vocab.add(p)
+        for variant, canon in lex.synonyms.items():
+            vocab.add(variant)
+            vocab.update(canon)
+        for w in sorted(vocab):
+            if CJK.search(w):
+                self.tokenizer.add_word(w, freq=2000)
+        self.tokenizer.initialize()
+        # document tokens; the vocabulary grows with the words jieba finds in names
+        corpus = []
+        for r in self.records:
+            toks: list[str] = []
+            for fname, weight in self.FIELD_WEIGHTS.items():
+                values = r.keywords if fname == "keywords" else (getattr(r, fname),)
+                for v in values:
+                    v = normalise(v)
+                    if not v:
+                        continue
+                    words = self._words(v)
+                    vocab.update(w for w in words if len(w) >= 2 and CJK.search(w))
+                    toks.extend((words + bigrams(v)) * weight)
+            corpus.append(toks or ["∅"])
+        self.bm25 = BM25Okapi(corpus, k1=1.2, b=0.4)
+        # BM25's per-(term, item) contribution does not depend on the query: precompute it once
+        # from rank-bm25's statistics, so a query is a handful of vector additions.
+        bm = self.bm25
+        postings: dict[str, list[tuple[int, float]]] = {}
+        for i, doc in enumerate(bm.doc_freqs):
+            norm = bm.k1 * (1 - bm.b + bm.b * bm.doc_len[i] / bm.avgdl)
+            for t, tf in doc.items():
+                postings.setdefault(t, []).append((i, bm.idf.get(t, 0.0) * tf * (bm.k1 + 1) / (tf + norm)))
+        self.postings = {t: (np.array([i for i, _ in v], dtype=np.int32), np.array([w for _, w in v]))
+                         for t, v in postings.items()}
+        # pinyin of the vocabulary, for pinyin input and homophone typos
+        self.by_pinyin: dict[tuple[str, ...], set[str]] = {}
+        self.by_pinyin_str: dict[str, set[str]] = {}
+        for w in vocab:
+            if 2 <= len(w) <= 10 and all(CJK.match(c) for c in w):
+                py = tuple(lazy_pinyin(w))
+                self.by_pinyin.setdefault(py, set()).add(w)
+                self.by_pinyin_str.setdefault("".join(py), set()).add(w)
+        self.max_pinyin = max((len(k) for k in self.by_pinyin_str), default=0)
+        self._item_actions = [
+            {a for a in self.lexicon.actions if a in normalise(r.name + r.short_name)} for r in self.records]
+        self._pbb: dict[str, list[str]] = {}
+        for p in self.phrases:
+            key = bigrams(p)[:1] or re.findall(r"[a-z0-9]{2,}", p)[:1]
+            if key:
+                self._pbb.setdefault(key[0], []).append(p)
+        self.synonym_keys = sorted(self.lexicon.synonyms, key=len, reverse=True)
+
+    def _words(self, text: str) -> list[str]:
+        stop = self.lexicon.stopwords
+        return [w for w in self.tokenizer.cut_for_search(text) if w.strip() and w not in stop
+                and not re.fullmatch(r"[\W_]+", w)]
+
+    # ---------------------------------------------------------------- understanding
+    def understand(self, query: str) -> Understanding:
+        text = normalise(query)
+        extra: list[str] = []
+        notes: list[str] = []
+        # 2. pinyin
+        for run in LATIN_RUN.findall(text):
+            words = run.split()
+            if not words:
+                continue
+            found = self._read_pinyin(words)
+            for py, w in found:
+                extra.append(w)
+                notes.append(f"拼音「{py}」→{w}")
+            if not found:
+                extra.extend(words)  # keep latin words such as KTV, CT
+        # 3. homophone typos
+        for wrong, right in self._homophones(text):
+            extra.append(right)
+            notes.append(f"纠错「{wrong}」→{right}")
+        # 4. lexicon
+        seen: set[str] = set()
+        surface = " ".join([text, *extra])
+        taken = [False] * len(surface)
+        for key in self.synonym_keys:
+            start = surface.find(key)
+            while start >= 0:
+                if not any(taken[start:start + len(key)]):
+                    for k in range(start, start + len(key)):
+                        taken[k] = True
+                    canon = [c for c in self.lexicon.synonyms[key] if c not in seen]
+                    if canon:
+                        seen.update(canon)
+                        extra.extend(canon)
+                        notes.append(f"「{key}」→{'、'.join(canon)}")
+                start = surface.find(key, start + len(key))
+        return Understanding(text=text, extra=extra, notes=notes)
+
+    def _read_pinyin(self, words: list[str]) -> list[tuple[str, str]]:
+        """Toneless pinyin words → vocabulary words (longest match, may span spaces)."""
+        s = "".join(words)
+        bounds = set()
+        pos = 0
+        for w in words:
+            bounds.add(pos)
+            pos += len(w)
+        bounds.add(len(s))
+        out = []
+        i = 0
+        while i < len(s):
+            hit = None
+            for j in range(min(len(s), i + self.max_pinyin), i + 1, -1):
+                cands = self.by_pinyin_str.get(s[i:j])
+                if cands and (j in bounds or self._pinyin_continues(s, j)):
+                    hit = (j, min(cands, key=lambda c: (-self._df(c), c)))
+                    break
+            if hit:
+                out.append((s[i:hit[0]], hit[1]))
+                i = hit[0]
+            else:
+                nxt = [b for b in bounds if b > i]
+                i = min(nxt) if nxt else len(s)
+        return out
+
+    def _pinyin_continues(self, s: str, j: int) -> bool:
+        return any(s[j:k] in self.by_pinyin_str for k in range(j + 2, min(len(s), j + self.max_pinyin) + 1))
+
+    def _df(self, word: str) -> int:
+        p = self.postings.get(word)
+        return 0 if p is None else len(p[0])
+
+    def _homophones(self, text: str) -> list[tuple[str, str]]:
+        out = []
+        for run in CJK_RUN.findall(text):
+            py = lazy_pinyin(run)
+            n = len(run)
+            i = 0
+            while i < n - 1:
+                hit = None
+                for L in range(min(8, n - i), 1, -1):
+                    cands = self.by_pinyin.get(tuple(py[i:i + L]))
+                    if not cands:
+                        continue
+                    piece = run[i:i + L]
+                    if piece in cands:
+                        hit = None
+                        break  # spelled right
+                    for c in sorted(cands):
+                        same = sum(a == b for a, b in zip(c, piece))
+                        if same >= L - 1 and same >= 1 and (L >= 3 or self._df(c) > 0):
+                            hit = (piece, c, L)
+                            break
+                    if hit:
+                        break
+                if hit:
+                    out.append(hit[:2])
+                    i += hit[2]
+                else:
+                    i += 1
+        return out
+
+    # ---------------------------------------------------------------- ranking
+    def _tokens(self, u: Understanding) -> list[str]:
+        toks = self._words(u.text) + bigrams(u.text)
+        for e in u.extra:
+            toks += [e] if not CJK.search(e) else self._words(e) + bigrams(e)
+        return toks
+
+    def _phrase_hits(self, surface: str) -> dict[int, list[str]]:
+        hits: dict[int, list[str]] = {}
+        # "养老金的认证" also reads as the catalog phrase "养老金认证"
+        surface = surface + " " + surface.replace("的", "")
+        for p, items in self._phrases_in(surface):
+            for i in items:
+                hits.setdefault(i, []).append(p)
+        return hits
+
+    def _phrases_in(self, surface: str):
+        # candidate phrases share a bigram with the surface; check containment
+        seen = set()
+        for b in set(bigrams(surface)) | set(re.findall(r"[a-z0-9]{2,}", surface)):
+            for p in self._phrase_by_bigram().get(b, ()):
+                if p not in seen and p in surface:
+                    seen.add(p)
+                    yield p, self.phrases[p]
+
+    def _phrase_by_bigram(self) -> dict[str, list[str]]:
+        return self._pbb
+
+    def _score(self, u: Understanding) -> tuple[dict[int, float], dict[int, list[str]]]:
+        toks = self._tokens(u)
+        base = np.zeros(len(self.records))
+        for t in toks:
+            p = self.postings.get(t)
+            if p is not None:
+                base[p[0]] += p[1]
+        hits = self._phrase_hits(u.full)
+        nonzero = np.flatnonzero(base)
+        if len(nonzero) > self.CANDIDATES:
+            nonzero = nonzero[np.argpartition(-base[nonzero], self.CANDIDATES)[: self.CANDIDATES]]
+        cand = set(nonzero.tolist()) | set(hits)
+        if not cand:
+            return {}, {}
+        surface = u.full
+        actions = {a for a in self.lexicon.actions if a in surface}
+        scores = {}
+        for i in cand:
+            s = float(base[i])
+            phrases = hits.get(i, [])
+            # nested phrases (补贴 inside 高龄补贴) count once: keep the maximal ones
+            maximal = [p for p in phrases if not any(p != q and p in q for q in phrases)]
+            bonus = sum(len(p) for p in maximal) * self.PHRASE_BONUS
+            bonus += self.ACTION_BONUS * len(actions & self._item_actions[i])
+            scores[i] = (s + bonus) * self.records[i].prior
+        return scores, hits
+
+    def _rerank(self, u: Understanding, scores: dict[int, float]) -> dict[int, float]:
+        top = sorted(scores, key=scores.get, reverse=True)[: self.RERANK]
+        q = u.full
+        out = dict(scores)
+        for i in top:
+            r = self.records[i]
+            names = [normalise(x) for x in (r.short_name, r.name, *r.keywords) if x]
+            best = max((fuzz.partial_ratio(n, q) for n in names if len(n) >= 2), default=0)
+            out[i] = scores[i] + best * self.FUZZ_WEIGHT * (1 if best >= 60 else 0)
+        return out
+
+    def clauses(self, text: str) -> list[str]:
+        parts = []
+        for chunk in CLAUSE_SPLIT.split(normalise(text)):
+            parts_before = len(parts)
+            words = list(self.tokenizer.cut(chunk))
+            cur = ""
+            for w in words:
+                if w in self.lexicon.conjunctions and cur.strip():
+                    parts.append(cur)
+                    cur = ""
+                else:
+                    cur += w
+            if cur.strip():
+                parts.append(cur)
+            # coordinated modifiers share their head: "补贴和养老金的认证" = 补贴的认证 + 养老金的认证
+            for k in range(parts_before, len(parts) - 1):
+                nxt = parts[k + 1]
+                if len(parts[k].strip()) <= 4 and "的" in nxt and "的" not in parts[k]:
+                    parts[k] = parts[k].strip() + nxt[nxt.index("的"):]
+        out = []
+        for p in parts:
+            p = p.strip()
+            if len(CJK_RUN.sub("xx", p)) < 2:
+                continue
+            if any(m in p for m in self.lexicon.done_markers):
+                continue  # "公司刚拿到执照": context, not a request
+            out.append(p)
+        return out
+
+    def search(self, query: str, limit: int = 5) -> list[Match]:
+        u = self.understand(query)
+        scores, hits = self._score(u)
+        if not scores:
+            return []
+        scores = self._rerank(u, scores)
+        order = sorted(scores, key=lambda i: (-scores[i], self.records[i].code))
+        intents = [order[0]]
+        clause_texts = self.clauses(query)
+        if len(clause_texts) > 1:
+            for c in clause_texts:
+                cu = self.understand(c)
+                cs, chits = self._score(cu)
+                if not cs:
+                    continue
+                # the clause decides; the whole sentence only breaks ties
+                best = max(cs, key=lambda i: (round(cs[i], 6), scores.get(i, 0.0), self.records[i].code))
+                # a clause counts as a request of its own only when a whole catalog phrase
+                # (keyword / short name) of its best item is in the clause
+                if chits.get(best) and best not in intents:
+                    intents.append(best)
+        top_score = scores[order[0]] or 1.0
+        rest = [i for i in order if i not in intents]
+        ranked = intents[:1] + sorted(intents[1:], key=lambda i: -scores[i]) + rest
+        out = []
+        for rank, i in enumerate(ranked[: max(limit, len(intents))]):
+            r = self.records[i]
+            why = []
+            if hits.get(i):
+                ph = sorted(set(hits[i]), key=len, reverse=True)[:3]
+                why.append("匹配「" + "」「".join(ph) + "」")
+            why.extend(u.notes[:4])
+            out.append(Match(code=r.code, name=r.name, score=round(scores[i] / top_score, 3),
+                             why=why, intent=i in intents))
+        return out
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def build_index(records: list[ItemRecord]) -> TriageIndex:
+    return TriageIndex(records, default_lexicon())
+
+
+def accuracy(index: TriageIndex, rows: list[tuple[str, str]]) -> dict:
+    """top-1 / top-3 accuracy of `index` on (query, expected_code) rows."""
+    top1 = top3 = 0
+    misses = []
+    for query, expected in rows:
+        codes = [m.code for m in index.search(query, limit=3)]
+        top1 += bool(codes) and codes[0] == expected
+        top3 += expected in codes[:3]
+        if not codes or codes[0] != expected:
+            misses.append((query, expected, codes[:3]))
+    n = max(len(rows), 1)
+    return {"n": len(rows), "top1": top1 / n, "top3": top3 / n, "misses": misses}
+
+
+def read_tsv(path) -> list[tuple[str, str]]:
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for k, line in enumerate(fh):
+            parts = line.rstrip("\n").split("\t")
+            if k == 0 and parts[0] == "query":
+                continue
+            if len(parts) >= 2 and parts[0].strip():
+                rows.append((parts[0].strip(), parts[1].strip()))
+    return rows
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return math.nan
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, math.ceil(p / 100 * len(s)) - 1))
+    return s[k]
