@@ -34,6 +34,7 @@ class WindowProfile:
     queues: frozenset                            # queues this window serves
     fallback_queues: frozenset = frozenset()     # served only when nothing else waits (green window when idle)
     items: frozenset | None = None               # the clerk's items; None = any item of its queues
+    fallback_items: frozenset | None = None      # items it may take from fallback queues; None = any
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,17 @@ def _fifo_key(t: WaitingTicket):
 
 
 def can_serve(window: WindowProfile, ticket: WaitingTicket) -> bool:
+    """May `window` call `ticket`? A ticket transferred to one window is for that window only; a
+    ticket of a fallback queue (e.g. an ordinary ticket at an idle green window) needs known items
+    that the window handles."""
     if ticket.target_window is not None:
         return ticket.target_window == window.id
     if ticket.queue not in window.queues and ticket.queue not in window.fallback_queues:
         return False
     if window.items is not None and ticket.items and not ticket.items <= window.items:
         return False
+    if ticket.queue not in window.queues and window.fallback_items is not None:
+        return bool(ticket.items) and ticket.items <= window.fallback_items
     return True
 
 

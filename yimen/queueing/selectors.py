@@ -1,0 +1,432 @@
+"""Reads of the queue: routing a request to a queue, window profiles for the dispatch policy,
+ticket status (position, people ahead, estimated wait), boards, appointment slots."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count
+
+from yimen.catalog.models import ServiceItem
+from yimen.core import clock
+from yimen.core.errors import NotFound, ValidationFailed
+from yimen.core.masking import mask_name
+from yimen.core.selectors import work_calendar
+from yimen.outlets import selectors as outlet_selectors
+from yimen.outlets.models import QUEUE_WINDOW_KINDS, Outlet, Window
+from yimen.staff.models import WindowSession
+
+from . import rules
+from .models import Appointment, Queue, Ticket, TicketEvent
+
+GREEN = rules.GREEN_CHANNEL
+# Which kind of queue takes a request when several could (comprehensive first: 一窗无差别受理).
+KIND_PREFERENCE = ["综合窗口", "专业窗口", "银行网点", "帮办代办", "办不成事窗口", GREEN]
+DEFAULT_SERVICE_MINUTES = 6.0
+WEEKDAYS = "一二三四五六日"
+
+
+def format_when(dt: datetime | None) -> str:
+    if dt is None:
+        return ""
+    dt = clock.local(dt)
+    return f"{dt.year}年{dt.month}月{dt.day}日（周{WEEKDAYS[dt.weekday()]}）{dt:%H:%M}"
+
+
+def local_date(dt=None):
+    return clock.local(dt or clock.now()).date()
+
+
+# --- outlets, windows, queues ---------------------------------------------------------------
+
+def get_outlet(outlet) -> Outlet:
+    if isinstance(outlet, Outlet):
+        return outlet
+    return outlet_selectors.get_outlet(str(outlet))
+
+
+def get_window(window, outlet=None) -> Window:
+    """A window by object, pk or code (e.g. CX-ZH-203)."""
+    if isinstance(window, Window):
+        return window
+    qs = Window.objects.select_related("outlet")
+    if outlet is not None:
+        qs = qs.filter(outlet=outlet)
+    text = str(window)
+    found = qs.filter(pk=int(text)).first() if text.isdigit() else qs.filter(code=text).first()
+    if found is None:
+        raise NotFound(f"找不到窗口：{text}")
+    return found
+
+
+def get_ticket(ticket) -> Ticket:
+    if isinstance(ticket, Ticket):
+        return ticket
+    text = str(ticket)
+    qs = Ticket.objects.select_related("outlet", "queue", "window")
+    found = qs.filter(pk=int(text)).first() if text.isdigit() else qs.filter(public_id=text).first()
+    if found is None:
+        raise NotFound("找不到该排队号。")
+    return found
+
+
+def resolve_items(items) -> list[ServiceItem]:
+    """ServiceItems from objects or item codes; unknown codes → a Chinese error."""
+    result, missing = [], []
+    codes = [i for i in (items or []) if not isinstance(i, ServiceItem)]
+    found = {i.code: i for i in ServiceItem.objects.filter(code__in=codes, active=True)} if codes else {}
+    for i in items or []:
+        if isinstance(i, ServiceItem):
+            result.append(i)
+        elif i in found:
+            result.append(found[i])
+        else:
+            missing.append(str(i))
+    if missing:
+        raise ValidationFailed(f"找不到事项：{'、'.join(missing)}", code="unknown_item", items=missing)
+    unique = {}
+    for i in result:
+        unique.setdefault(i.pk, i)
+    return list(unique.values())
+
+
+@dataclass
+class QueueInfo:
+    queue: Queue
+    kind: str
+    windows: list = field(default_factory=list)
+    comprehensive: bool = False                 # a window of the group takes every comprehensive item
+    departments: set = field(default_factory=set)
+    item_ids: set = field(default_factory=set)
+    item_codes: set = field(default_factory=set)
+
+    def accepts(self, item: ServiceItem) -> bool:
+        return ((self.comprehensive and item.comprehensive) or item.department_id in self.departments
+                or item.pk in self.item_ids)
+
+
+def queue_infos(outlet: Outlet) -> list[QueueInfo]:
+    windows = list(Window.objects.filter(outlet=outlet, active=True, kind__in=QUEUE_WINDOW_KINDS)
+                   .prefetch_related("items"))
+    by_group: dict[str, list[Window]] = {}
+    for w in windows:
+        by_group.setdefault(w.group_code, []).append(w)
+    comprehensive_codes = None
+    infos = []
+    for q in Queue.objects.filter(outlet=outlet, active=True).order_by("prefix"):
+        group = by_group.get(q.window_group or q.code, [])
+        if not group:
+            continue
+        info = QueueInfo(queue=q, kind=group[0].kind, windows=group)
+        for w in group:
+            if w.scope == "comprehensive":
+                info.comprehensive = True
+            elif w.scope == "department" and w.department_id:
+                info.departments.add(w.department_id)
+            else:
+                for item in w.items.all():
+                    info.item_ids.add(item.pk)
+                    info.item_codes.add(item.code)
+        if info.comprehensive:
+            if comprehensive_codes is None:
+                comprehensive_codes = set(ServiceItem.objects.filter(comprehensive=True, active=True)
+                                          .values_list("code", flat=True))
+            info.item_codes |= comprehensive_codes
+        if info.departments:
+            info.item_codes |= set(ServiceItem.objects.filter(department_id__in=info.departments, active=True)
+                                   .values_list("code", flat=True))
+        infos.append(info)
+    return infos
+
+
+def route(outlet: Outlet, items: list[ServiceItem], priority: str = "", queue: Queue | None = None) -> Queue:
+    """The queue a request goes to (see docs/queue.md, 分流规则)."""
+    infos = queue_infos(outlet)
+    if queue is not None:
+        info = next((i for i in infos if i.queue.pk == queue.pk), None)
+        if info is None:
+            raise ValidationFailed(f"队列「{queue.name}」不属于{outlet.name}或没有在用窗口。", code="no_queue")
+        bad = [i for i in items if not info.accepts(i)]
+        if bad:
+            raise ValidationFailed(f"「{queue.name}」不办理：{'、'.join(i.display_name for i in bad)}。",
+                                   code="not_handled_here")
+        if info.kind == GREEN and not priority:
+            raise ValidationFailed("绿色通道只为老年人、残疾人、军人等优先对象取号。", code="green_needs_priority")
+        return info.queue
+    if not items:
+        raise ValidationFailed("请选择要办理的事项。", code="no_item")
+    green = [i for i in infos if i.kind == GREEN]
+    if priority and green and all(i.green_channel_eligible for i in items):
+        return green[0].queue
+    candidates = [i for i in infos if i.kind != GREEN and all(i.accepts(it) for it in items)]
+    if candidates:
+        candidates.sort(key=lambda i: (KIND_PREFERENCE.index(i.kind) if i.kind in KIND_PREFERENCE else 99,
+                                       i.queue.prefix))
+        return candidates[0].queue
+    if priority and green and all(green[0].accepts(it) for it in items):
+        return green[0].queue
+    names = "、".join(i.display_name for i in items)
+    if len(items) > 1 and all(any(q.accepts(it) for q in infos) for it in items):
+        raise ValidationFailed(f"{names}不在同一个窗口办理，请分别取号。", code="split_required")
+    alternatives = []
+    for row in outlet_selectors.outlets_for_item(items[0]):
+        o = row["outlet"]
+        if o.pk != outlet.pk:
+            alternatives.append({"code": o.code, "name": o.name, "open_now": row["open_now"]})
+    hint = f"可前往：{'、'.join(a['name'] for a in alternatives[:3])}。" if alternatives else ""
+    raise ValidationFailed(f"{outlet.name}不办理：{names}。{hint}", code="not_handled_here",
+                           alternatives=alternatives[:5])
+
+
+def dispatch_policy(outlet: Outlet) -> rules.DispatchPolicy:
+    raw = outlet.setting("dispatch", {}) or {}
+    base = rules.DispatchPolicy()
+    return rules.DispatchPolicy(
+        priority_mode=raw.get("priority_mode", base.priority_mode),
+        ordinary_per_priority=int(raw.get("ordinary_per_priority", base.ordinary_per_priority)),
+        max_ordinary_wait_minutes=float(raw.get("max_ordinary_wait_minutes", base.max_ordinary_wait_minutes)),
+        appointment_early_minutes=float(raw.get("appointment_early_minutes", base.appointment_early_minutes)),
+    )
+
+
+def window_queue(window: Window) -> Queue | None:
+    return Queue.objects.filter(outlet_id=window.outlet_id, window_group=window.group_code, active=True).first()
+
+
+def window_profile(window: Window) -> rules.WindowProfile:
+    """What the dispatch policy knows about a window. A green-channel window serves its own queue
+    (G) and, when idle, ordinary tickets of other queues whose items it handles."""
+    own = window_queue(window)
+    queues = frozenset([own.code]) if own else frozenset()
+    if window.kind == GREEN:
+        others = frozenset(Queue.objects.filter(outlet_id=window.outlet_id, active=True)
+                           .exclude(pk=getattr(own, "pk", None)).values_list("code", flat=True))
+        items = frozenset(outlet_selectors.window_items(window).values_list("code", flat=True))
+        return rules.WindowProfile(id=window.pk, kind=window.kind, queues=queues, fallback_queues=others,
+                                   items=None, fallback_items=items)
+    items = None
+    if window.scope == "list":
+        items = frozenset(window.items.values_list("code", flat=True)) or None
+    return rules.WindowProfile(id=window.pk, kind=window.kind, queues=queues, items=items)
+
+
+def window_history(window: Window, day=None, depth: int = 20) -> rules.WindowHistory:
+    """Ordinary tickets this window called today since its last priority ticket."""
+    day = day or local_date()
+    recent = (Ticket.objects.filter(window=window, service_date=day, called_at__isnull=False)
+              .order_by("-called_at").values_list("priority", flat=True)[:depth])
+    count = 0
+    for priority in recent:
+        if priority:
+            break
+        count += 1
+    return rules.WindowHistory(ordinary_since_priority=count)
+
+
+def _item_codes(ticket_ids) -> dict:
+    codes: dict = {}
+    rows = Ticket.items.through.objects.filter(ticket_id__in=list(ticket_ids)).values_list(
+        "ticket_id", "serviceitem__code")
+    for tid, code in rows:
+        codes.setdefault(tid, set()).add(code)
+    return codes
+
+
+def waiting_for(outlet_id: int, queue_codes, window_id=None, day=None) -> list[rules.WaitingTicket]:
+    """Callable waiting tickets (remote tickets not yet checked in are excluded) as WaitingTickets."""
+    from django.db.models import Q
+
+    day = day or local_date()
+    cond = Q(queue__code__in=list(queue_codes))
+    if window_id is not None:
+        cond |= Q(target_window_id=window_id)
+    rows = list(Ticket.objects.filter(cond, outlet_id=outlet_id, service_date=day, status=Ticket.WAITING)
+                .filter(Q(check_in_by__isnull=True) | Q(checked_in_at__isnull=False))
+                .values_list("pk", "queue__code", "queued_at", "priority", "target_window_id", "appointment_at"))
+    codes = _item_codes(r[0] for r in rows)
+    return [rules.WaitingTicket(id=pk, queue=qcode, issued_at=queued_at, priority=priority or "",
+                                items=frozenset(codes.get(pk, ())), target_window=target, appointment_at=appt)
+            for pk, qcode, queued_at, priority, target, appt in rows]
+
+
+def dispatch_order(window: Window, limit: int = 30, now=None) -> list[tuple[Ticket, str]]:
+    """The waiting list of a window in the order the dispatch policy would call it (same pure
+    function, applied repeatedly), with the reason for each position."""
+    now = now or clock.now()
+    profile = window_profile(window)
+    waiting = waiting_for(window.outlet_id, profile.queues | profile.fallback_queues, window.pk)
+    history = window_history(window)
+    history = rules.WindowHistory(history.ordinary_since_priority)
+    policy = dispatch_policy(window.outlet)
+    order = []
+    remaining = list(waiting)
+    while remaining and len(order) < limit:
+        choice = rules.choose_next(remaining, profile, now, policy, history)
+        if choice is None:
+            break
+        order.append((choice.ticket.id, choice.reason))
+        history.record(choice.ticket)
+        remaining = [t for t in remaining if t.id != choice.ticket.id]
+    tickets = Ticket.objects.select_related("queue").prefetch_related("items").in_bulk([i for i, _ in order])
+    return [(tickets[i], reason) for i, reason in order if i in tickets]
+
+
+# --- ticket status ----------------------------------------------------------------------------
+
+def average_service_minutes(queue: Queue, sample: int = 50) -> float:
+    """Mean call-to-finish time of the queue's last `sample` finished tickets (default 6 min)."""
+    rows = list(Ticket.objects.filter(queue=queue, status=Ticket.DONE, called_at__isnull=False,
+                                      finished_at__isnull=False)
+                .order_by("-finished_at").values_list("called_at", "finished_at")[:sample])
+    if len(rows) < 5:
+        return float(queue.outlet.setting("default_service_minutes", DEFAULT_SERVICE_MINUTES))
+    return sum((b - a).total_seconds() for a, b in rows) / 60.0 / len(rows)
+
+
+def serving_windows(queue: Queue) -> int:
+    """Windows of the queue's group with a clerk signed in and serving (≥ 1 for estimates: during
+    opening hours the A/B rota keeps the windows staffed)."""
+    n = WindowSession.objects.filter(window__outlet_id=queue.outlet_id, window__group_code=queue.window_group,
+                                     ended_at__isnull=True, state=WindowSession.SERVING).count()
+    return max(n, 1)
+
+
+def ticket_status(ticket: Ticket) -> dict:
+    """Position, people ahead and estimated wait (method in docs/queue.md)."""
+    ticket = get_ticket(ticket)
+    data = {
+        "id": ticket.pk,
+        "public_id": ticket.public_id,
+        "number": ticket.number,
+        "status": ticket.status,
+        "status_label": ticket.status_label,
+        "queue": ticket.queue.code,
+        "queue_name": ticket.queue.name,
+        "outlet": ticket.outlet.code,
+        "outlet_name": ticket.outlet.name,
+        "priority": ticket.priority,
+        "issued_at": ticket.issued_at,
+        "window": ticket.window.number if ticket.window_id else None,
+        "position": None,
+        "people_ahead": None,
+        "estimated_wait_minutes": None,
+        "check_in_by": ticket.check_in_by,
+        "checked_in": ticket.checked_in_at is not None or ticket.check_in_by is None,
+    }
+    if ticket.status == Ticket.WAITING:
+        from django.db.models import Q
+
+        ahead = Ticket.objects.filter(queue=ticket.queue, service_date=ticket.service_date, status=Ticket.WAITING,
+                                      queued_at__lt=ticket.queued_at).filter(
+            Q(check_in_by__isnull=True) | Q(checked_in_at__isnull=False))
+        if ticket.priority:
+            ahead = ahead.exclude(priority="")
+        n = ahead.count()
+        minutes = average_service_minutes(ticket.queue)
+        windows = serving_windows(ticket.queue)
+        data.update(position=n + 1, people_ahead=n,
+                    estimated_wait_minutes=int(math.ceil(n * minutes / windows)))
+    return data
+
+
+# --- boards -----------------------------------------------------------------------------------
+
+CALL_ACTIONS = ("call", "recall")
+
+
+def announcement(number: str, window_number: str) -> str:
+    return f"请 {number} 号到 {window_number} 号窗口办理"
+
+
+def call_payload(event: TicketEvent) -> dict:
+    ticket = event.ticket
+    window_number = event.window.number if event.window_id else ""
+    return {
+        "event_id": event.pk,
+        "action": event.action,
+        "number": ticket.number,
+        "window": window_number,
+        "name": mask_name(ticket.applicant_name),
+        "at": clock.local(event.at).strftime("%H:%M:%S"),
+        "text": announcement(ticket.number, window_number),
+    }
+
+
+def board_events_after(outlet_id: int, last_id: int, limit: int = 50) -> list[TicketEvent]:
+    return list(TicketEvent.objects.filter(outlet_id=outlet_id, pk__gt=last_id)
+                .select_related("ticket", "window").order_by("pk")[:limit])
+
+
+def latest_event_id(outlet_id: int) -> int:
+    return TicketEvent.objects.filter(outlet_id=outlet_id).order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def board(outlet: Outlet, calls: int = 8) -> dict:
+    """What a hall display shows: latest calls and waiting counts per queue (masked names only)."""
+    outlet = get_outlet(outlet)
+    day = local_date()
+    events = list(TicketEvent.objects.filter(outlet=outlet, action__in=CALL_ACTIONS, at__date__gte=day - timedelta(days=1))
+                  .select_related("ticket", "window").order_by("-pk")[:calls])
+    events = [e for e in events if e.ticket.service_date == day]
+    counts = dict(Ticket.objects.filter(outlet=outlet, service_date=day, status=Ticket.WAITING)
+                  .values("queue_id").annotate(n=Count("pk")).values_list("queue_id", "n"))
+    queues = [{"code": q.code, "name": q.name, "prefix": q.prefix, "waiting": counts.get(q.pk, 0)}
+              for q in Queue.objects.filter(outlet=outlet, active=True).order_by("prefix")]
+    return {
+        "outlet": outlet.code,
+        "outlet_name": outlet.name,
+        "open_now": outlet_selectors.is_open(outlet),
+        "calls": [call_payload(e) for e in events],
+        "queues": queues,
+        "waiting_total": sum(q["waiting"] for q in queues),
+        "last_event_id": latest_event_id(outlet.pk),
+    }
+
+
+# --- appointments -----------------------------------------------------------------------------
+
+def slot_minutes(outlet: Outlet) -> int:
+    return int(outlet.setting("appointment_slot_minutes", 30))
+
+
+def available_slots(outlet, item, day) -> list[dict]:
+    """Bookable slots of `item` at `outlet` on `day`: inside opening hours, on working days only
+    (Saturday opening hours are for walk-ins; a 调休 Saturday is a working day and has slots),
+    starting in the future, with the remaining capacity of the queue that handles the item."""
+    outlet = get_outlet(outlet)
+    item = resolve_items([item])[0]
+    cal = work_calendar()
+    if not cal.is_workday(day):
+        return []
+    queue = route(outlet, [item])
+    if queue.appointment_capacity <= 0:
+        return []
+    schedule = outlet_selectors.schedule_for(outlet)
+    length = timedelta(minutes=slot_minutes(outlet))
+    now = clock.now()
+    booked = dict(Appointment.objects.filter(queue=queue, service_date=day, status__in=Appointment.ACTIVE_STATES)
+                  .values("slot_start").annotate(n=Count("pk")).values_list("slot_start", "n"))
+    slots = []
+    for start_t, end_t in schedule.spans_on(day):
+        start = datetime.combine(day, start_t, tzinfo=clock.SHANGHAI)
+        end = datetime.combine(day, end_t, tzinfo=clock.SHANGHAI)
+        while start + length <= end:
+            if start > now:
+                used = booked.get(start, 0)
+                slots.append({"start": start, "end": start + length, "capacity": queue.appointment_capacity,
+                              "booked": used, "available": max(queue.appointment_capacity - used, 0),
+                              "queue": queue.code})
+            start += length
+    return slots
+
+
+def get_appointment(appointment) -> Appointment:
+    if isinstance(appointment, Appointment):
+        return appointment
+    text = str(appointment)
+    qs = Appointment.objects.select_related("outlet", "queue", "item")
+    found = qs.filter(pk=int(text)).first() if text.isdigit() else qs.filter(public_id=text).first()
+    if found is None:
+        raise NotFound("找不到该预约。")
+    return found

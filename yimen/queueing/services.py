@@ -1,0 +1,667 @@
+"""Writes of the queue: issuing tickets, calling, serving, transfers, appointments, remote tickets.
+
+Every function is one transaction and an explicit state transition recorded as a TicketEvent
+(who, when, why) and in the audit log. Concurrency (docs/queue.md):
+- numbers come from one atomic UPSERT … RETURNING on the per-queue daily counter;
+- a call picks its ticket with the pure dispatch policy, then claims it with a conditional
+  UPDATE (… WHERE status='waiting'); on PostgreSQL the candidate is first locked with
+  SELECT … FOR UPDATE SKIP LOCKED so two windows never wait on, or take, the same ticket;
+  SQLite runs BEGIN IMMEDIATE transactions (settings) so writers are serialised;
+- unique constraints (number per outlet-day, one active ticket per window, Idempotency-Key)
+  are the last line of defence; IntegrityError / lock errors are retried a few times.
+"""
+from __future__ import annotations
+
+import random
+import time
+from datetime import timedelta
+
+from django.db import IntegrityError, OperationalError, connection, transaction
+
+from yimen.core import audit, clock
+from yimen.core.errors import (Conflict, DomainError, Forbidden, InvalidTransition, NotFound, OutsideOpeningHours,
+                               Unauthorized, ValidationFailed)
+from yimen.core.masking import mask_id_number, mask_name, mask_phone
+from yimen.core.validators import age_on, check_mobile, check_resident_id, normalize_id_number
+from yimen.outlets import selectors as outlet_selectors
+from yimen.outlets.models import Window
+from yimen.staff import selectors as staff_selectors
+from yimen.staff.authz import authorize, staff_of
+
+from . import notify, rules, selectors
+from .models import PRIORITY_VALUES, Appointment, Queue, Ticket, TicketEvent
+
+PUBLIC_CHANNELS = {"kiosk", "remote", "appointment"}
+MAX_ATTEMPTS = 6
+
+
+# --- plumbing ---------------------------------------------------------------------------------
+
+def _retrying(fn):
+    """Run fn() in its own transaction, retrying on lock errors and constraint races. Inside an
+    outer transaction (a caller's service) it runs once: the caller owns the retry."""
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            return fn()
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return fn()
+        except (IntegrityError, OperationalError):
+            if attempt == MAX_ATTEMPTS - 1:
+                raise Conflict("系统繁忙，请稍后重试。", code="busy")
+            time.sleep(0.005 * (2 ** attempt) * (1 + random.random()))
+
+
+def _is_pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _actor_label(actor, outlet=None):
+    """Audit actor: a Staff/User, or a label for devices and public kiosks."""
+    staff = _staff(actor)
+    if staff is not None:
+        return staff
+    device = getattr(actor, "device_outlet", None)
+    if device is not None:
+        return f"device:{device.code}"
+    return f"kiosk:{outlet.code}" if outlet is not None else "public"
+
+
+def _staff(actor):
+    if actor is None or isinstance(actor, str):
+        return None
+    if hasattr(actor, "device_outlet") and hasattr(actor, "staff"):  # a tokens.Principal
+        return actor.staff
+    return staff_of(actor)
+
+
+def _event(ticket: Ticket, action: str, *, staff=None, window=None, from_status="", reason="") -> TicketEvent:
+    event = TicketEvent.objects.create(ticket=ticket, outlet_id=ticket.outlet_id, action=action, at=clock.now(),
+                                       window=window, staff=staff, from_status=from_status,
+                                       to_status=ticket.status, reason=reason[:200])
+    notify.changed(ticket.outlet_id)
+    return event
+
+
+def _record(actor, action, ticket, before, reason="", request=None, **after):
+    after = {"number": ticket.number, "status": ticket.status, **after}
+    audit.record(actor, action, ticket, before={"status": before}, after=after, reason=reason, request=request)
+
+
+def _lock_ticket(ticket) -> Ticket:
+    ticket = selectors.get_ticket(ticket)
+    return Ticket.objects.select_for_update().select_related("outlet", "queue", "window").get(pk=ticket.pk)
+
+
+def _transition(ticket: Ticket, allowed: tuple, action_label: str):
+    if ticket.status not in allowed:
+        raise InvalidTransition(f"排队号 {ticket.number} ", ticket.status_label, action_label)
+
+
+def _clerk_at(window: Window, actor):
+    """The clerk signed in (and serving) at `window`; otherwise Forbidden/Conflict."""
+    staff = authorize(_staff(actor), "queue.call", outlet=window.outlet_id)
+    session = staff_selectors.current_session(window)
+    if session is None or session.staff_id != staff.pk:
+        raise Forbidden(f"您没有在 {window.number} 号窗口签到，不能在该窗口叫号或办理。", code="not_signed_in")
+    if session.state != "serving":
+        raise Conflict(f"{window.number} 号窗口已暂停服务，请先恢复服务。", code="window_paused")
+    return staff
+
+
+def _priority_for(outlet, priority, id_number, today):
+    """Explicit priority, or 老年人 when a validated ID number gives an age ≥ priority_age."""
+    priority = (priority or "").strip()
+    if priority not in PRIORITY_VALUES:
+        raise ValidationFailed(f"优先类别不正确：{priority}（可选：老年人、残疾人、军人、孕妇、其他）。",
+                               code="bad_priority")
+    id_number = normalize_id_number(id_number)
+    if id_number:
+        check = check_resident_id(id_number, today)
+        if not check.ok:
+            raise ValidationFailed(check.message, code="bad_id_number")
+        if not priority and age_on(check.birth_date, today) >= int(outlet.setting("priority_age", 65)):
+            priority = "老年人"
+    return priority, id_number
+
+
+def _check_phone(phone):
+    phone = (phone or "").strip()
+    if phone and not check_mobile(phone):
+        raise ValidationFailed("手机号码格式不正确（应为11位手机号）。", code="bad_phone")
+    return phone
+
+
+def _closed_error(outlet, items, now):
+    schedule = outlet_selectors.schedule_for(outlet)
+    nxt = schedule.next_opening(now)
+    alternatives = []
+    if items:
+        common = None
+        for item in items:
+            rows = {r["outlet"].code: r for r in outlet_selectors.outlets_for_item(item, now) if r["open_now"]}
+            common = rows if common is None else {k: v for k, v in common.items() if k in rows}
+        for code, row in (common or {}).items():
+            if code != outlet.code:
+                alternatives.append({"code": code, "name": row["outlet"].name,
+                                     "closes_at": row["closes_at"].isoformat() if row["closes_at"] else None,
+                                     "address": row["outlet"].address})
+    message = f"{outlet.name}当前不在办公时间，暂停取号。"
+    if nxt:
+        message += f"下次开放时间：{selectors.format_when(nxt)}。"
+    if alternatives:
+        message += f"现在可前往仍在办公的网点：{'、'.join(a['name'] for a in alternatives[:3])}。"
+    return OutsideOpeningHours(message, next_opening=nxt.isoformat() if nxt else None,
+                               next_opening_text=selectors.format_when(nxt), alternatives=alternatives)
+
+
+def _next_seq(queue: Queue, day) -> int:
+    """Atomic per-queue daily counter (one statement; safe under concurrent kiosks)."""
+    table = "queueing_dailycounter"
+    sql = (f"INSERT INTO {table} (queue_id, service_date, last) VALUES (%s, %s, 1) "
+           f"ON CONFLICT (queue_id, service_date) DO UPDATE SET last = {table}.last + 1 RETURNING last")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [queue.pk, day if _is_pg() else day.isoformat()])
+        return cursor.fetchone()[0]
+
+
+# --- issuing ----------------------------------------------------------------------------------
+
+def _check_issuer(actor, outlet, channel):
+    device = getattr(actor, "device_outlet", None)
+    staff = _staff(actor)
+    if staff is not None:
+        return authorize(staff, "queue.issue", outlet=outlet.pk)
+    if device is not None:
+        if device.pk != outlet.pk:
+            raise Forbidden("该设备只能为本网点取号。")
+        return None
+    if channel not in PUBLIC_CHANNELS:
+        raise Unauthorized("请先以工作人员或设备身份登录。")
+    return None
+
+
+def _create_ticket(outlet, items, *, queue, priority, channel, actor, applicant_name, id_number, phone,
+                   idempotency_key=None, appointment_at=None, check_in_by=None, request=None) -> Ticket:
+    now = clock.now()
+    day = selectors.local_date(now)
+    seq = _next_seq(queue, day)
+    ticket = Ticket.objects.create(
+        outlet=outlet, queue=queue, service_date=day, seq=seq, number=f"{queue.prefix}{seq:03d}",
+        priority=priority, channel=channel, issued_at=now, queued_at=now, applicant_name=applicant_name,
+        id_number=id_number, phone=phone, idempotency_key=idempotency_key, appointment_at=appointment_at,
+        check_in_by=check_in_by)
+    if items:
+        ticket.items.set(items)
+    _event(ticket, "issue", staff=_staff(actor), reason=channel)
+    audit.record(_actor_label(actor, outlet), "ticket.issue", ticket, request=request, after={
+        "number": ticket.number, "queue": queue.code, "priority": priority, "channel": channel,
+        "items": [i.code for i in items], "name": mask_name(applicant_name), "id_number": mask_id_number(id_number),
+        "phone": mask_phone(phone)})
+    return ticket
+
+
+def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, applicant_name="", id_number="",
+                 phone="", idempotency_key=None, queue=None, request=None) -> Ticket:
+    """Issue a ticket (取号) at `outlet` for `items` (ServiceItems or codes).
+
+    Routing: green-channel-eligible items + a priority person → the 绿色通道 queue; otherwise the
+    queue whose windows accept all the items (综合 first); `queue` forces one (the kiosk's group
+    button). Priority from `priority` or an ID number's age ≥ the outlet's `priority_age`.
+    Closed outlet → OutsideOpeningHours with the next opening and open alternatives. The same
+    `idempotency_key` always returns the same ticket (attribute `replayed` is True then)."""
+    outlet = selectors.get_outlet(outlet)
+    items = selectors.resolve_items(items)
+    if channel not in {c for c, _ in Ticket._meta.get_field("channel").choices}:
+        raise ValidationFailed(f"取号渠道不正确：{channel}", code="bad_channel")
+    key = (idempotency_key or "").strip() or None
+    if key and len(key) > 100:
+        raise ValidationFailed("Idempotency-Key 过长（最多100个字符）。", code="bad_idempotency_key")
+    if queue is not None and not isinstance(queue, Queue):
+        code = str(queue)
+        queue = Queue.objects.filter(outlet=outlet, code=code).first()
+        if queue is None:
+            raise NotFound(f"找不到队列：{code}")
+    _check_issuer(actor, outlet, channel)
+    applicant_name = (applicant_name or "").strip()[:50]
+    phone = _check_phone(phone)
+
+    def attempt():
+        if key:
+            existing = Ticket.objects.filter(idempotency_key=key).first()
+            if existing is not None:
+                if existing.outlet_id != outlet.pk:
+                    raise Conflict("该 Idempotency-Key 已用于其他网点的取号。", code="idempotency_conflict")
+                existing.replayed = True
+                return existing
+        now = clock.now()
+        if not outlet_selectors.schedule_for(outlet).is_open(now):
+            raise _closed_error(outlet, items, now)
+        prio, idn = _priority_for(outlet, priority, id_number, selectors.local_date(now))
+        target = selectors.route(outlet, items, prio, queue)
+        ticket = _create_ticket(outlet, items, queue=target, priority=prio, channel=channel, actor=actor,
+                                applicant_name=applicant_name, id_number=idn, phone=phone,
+                                idempotency_key=key, request=request)
+        ticket.replayed = False
+        return ticket
+
+    return _retrying(attempt)
+
+
+def issue_remote_ticket(outlet, items, *, id_number, applicant_name="", phone="", priority="", actor=None,
+                        idempotency_key=None, request=None) -> Ticket:
+    """A ticket taken online (远程取号) while the outlet is open. It keeps its place in line but is
+    only called after the holder checks in at the outlet, within `remote_check_in_minutes`
+    (outlet setting, default 60, never after closing); otherwise it lapses (`expire_remote`)."""
+    outlet = selectors.get_outlet(outlet)
+    if not (id_number or "").strip():
+        raise ValidationFailed("远程取号须填写身份证号码。", code="id_required")
+    now = clock.now()
+    schedule = outlet_selectors.schedule_for(outlet)
+    items_list = selectors.resolve_items(items)
+    if not schedule.is_open(now):
+        raise _closed_error(outlet, items_list, now)
+    minutes = int(outlet.setting("remote_check_in_minutes", 60))
+    deadline = min(now + timedelta(minutes=minutes), schedule.closes_at(now))
+    from yimen.core.fields import protected_lookup_hash
+
+    id_hash = protected_lookup_hash(normalize_id_number(id_number))
+    if Ticket.objects.filter(outlet=outlet, service_date=selectors.local_date(now), channel="remote",
+                             id_number_hash=id_hash, status__in=[Ticket.WAITING, Ticket.CALLED]).exists():
+        raise Conflict("您今天在本网点已有一个未办理的远程号，请勿重复取号。", code="remote_duplicate")
+    ticket = issue_ticket(outlet, items_list, priority=priority, channel="remote", actor=actor,
+                          applicant_name=applicant_name, id_number=id_number, phone=phone,
+                          idempotency_key=idempotency_key, request=request)
+    if ticket.check_in_by is None and not ticket.replayed:
+        Ticket.objects.filter(pk=ticket.pk).update(check_in_by=deadline)
+        ticket.check_in_by = deadline
+    return ticket
+
+
+def check_in_remote(ticket, *, actor=None, request=None) -> Ticket:
+    """The holder of a remote ticket arrives: the ticket becomes callable at its original place."""
+    def attempt():
+        t = _lock_ticket(ticket)
+        if t.check_in_by is None:
+            raise ValidationFailed("该号不是远程取号，无需签到。", code="not_remote")
+        if t.checked_in_at is not None:
+            return t
+        _transition(t, (Ticket.WAITING,), "到场签到")
+        now = clock.now()
+        if now > t.check_in_by:
+            _expire(t, actor)
+            raise Conflict(f"远程号 {t.number} 已超过签到时间（{clock.local(t.check_in_by):%H:%M}）失效，请重新取号。",
+                           code="remote_lapsed")
+        t.checked_in_at = now
+        t.save(update_fields=["checked_in_at"])
+        _event(t, "check_in", staff=_staff(actor))
+        _record(_actor_label(actor, t.outlet), "ticket.check_in", t, Ticket.WAITING, request=request)
+        return t
+    return _retrying(attempt)
+
+
+def _expire(t: Ticket, actor=None):
+    before = t.status
+    t.status = Ticket.EXPIRED
+    t.save(update_fields=["status"])
+    _event(t, "expire", from_status=before, reason="远程取号未按时到场签到")
+    _record(_actor_label(actor) if actor else "system", "ticket.expire", t, before, reason="远程取号未按时到场签到")
+
+
+def expire_remote(now=None) -> int:
+    """Lapse remote tickets whose holders did not check in in time (`yimen queue expire`)."""
+    now = now or clock.now()
+    count = 0
+    ids = list(Ticket.objects.filter(status=Ticket.WAITING, check_in_by__lt=now, checked_in_at__isnull=True)
+               .values_list("pk", flat=True))
+    for pk in ids:
+        def attempt(pk=pk):
+            t = Ticket.objects.select_for_update().get(pk=pk)
+            if t.status == Ticket.WAITING and t.checked_in_at is None and t.check_in_by < now:
+                _expire(t)
+                return 1
+            return 0
+        count += _retrying(attempt)
+    return count
+
+
+# --- calling ----------------------------------------------------------------------------------
+
+def call_next(window, actor, *, request=None) -> Ticket | None:
+    """The clerk at `window` calls the next ticket chosen by the dispatch policy (None: nobody)."""
+    window = selectors.get_window(window)
+    staff = _clerk_at(window, actor)
+
+    def attempt():
+        Window.objects.select_for_update().filter(pk=window.pk).first()  # serialise calls at one window
+        active = Ticket.objects.filter(window=window, status__in=Ticket.ACTIVE_STATES).first()
+        if active is not None:
+            raise Conflict(f"本窗口的 {active.number} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
+        now = clock.now()
+        day = selectors.local_date(now)
+        lapsed = Ticket.objects.filter(outlet_id=window.outlet_id, service_date=day, status=Ticket.WAITING,
+                                       check_in_by__lt=now, checked_in_at__isnull=True)
+        for t in lapsed.select_for_update():
+            _expire(t)
+        profile = selectors.window_profile(window)
+        waiting = selectors.waiting_for(window.outlet_id, profile.queues | profile.fallback_queues, window.pk, day)
+        policy = selectors.dispatch_policy(window.outlet)
+        history = selectors.window_history(window, day)
+        skipped = set()
+        while True:
+            choice = rules.choose_next([t for t in waiting if t.id not in skipped], profile, now, policy, history)
+            if choice is None:
+                return None
+            pk = choice.ticket.id
+            if _is_pg() and not Ticket.objects.select_for_update(skip_locked=True).filter(
+                    pk=pk, status=Ticket.WAITING).exists():
+                skipped.add(pk)  # another window is taking it right now
+                continue
+            claimed = Ticket.objects.filter(pk=pk, status=Ticket.WAITING).update(
+                status=Ticket.CALLED, window=window, served_by=staff, called_at=now, recall_count=0)
+            if not claimed:
+                skipped.add(pk)
+                continue
+            ticket = Ticket.objects.select_related("outlet", "queue", "window").get(pk=pk)
+            _event(ticket, "call", staff=staff, window=window, from_status=Ticket.WAITING, reason=choice.reason)
+            _record(staff, "ticket.call", ticket, Ticket.WAITING, reason=choice.reason, request=request,
+                    window=window.code)
+            return ticket
+
+    return _retrying(attempt)
+
+
+def call_specific(ticket, window, actor, reason, *, request=None) -> Ticket:
+    """Call a particular waiting ticket out of order (the reason is logged)."""
+    window = selectors.get_window(window)
+    staff = _clerk_at(window, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("跳号呼叫须填写原因。", code="reason_required")
+
+    def attempt():
+        t = _lock_ticket(ticket)
+        if t.outlet_id != window.outlet_id:
+            raise ValidationFailed("该号不属于本网点。", code="other_outlet")
+        _transition(t, (Ticket.WAITING,), "叫号")
+        if t.is_remote_pending:
+            raise Conflict(f"远程号 {t.number} 尚未到场签到，不能叫号。", code="not_checked_in")
+        active = Ticket.objects.filter(window=window, status__in=Ticket.ACTIVE_STATES).first()
+        if active is not None:
+            raise Conflict(f"本窗口的 {active.number} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
+        profile = selectors.window_profile(window)
+        wt = rules.WaitingTicket(id=t.pk, queue=t.queue.code, issued_at=t.queued_at, priority=t.priority,
+                                 items=frozenset(t.items.values_list("code", flat=True)),
+                                 target_window=t.target_window_id, appointment_at=t.appointment_at)
+        if not rules.can_serve(profile, wt):
+            raise ValidationFailed(f"{window.number} 号窗口不能办理 {t.number} 号的事项，请转办。", code="cannot_serve")
+        t.status, t.window, t.served_by, t.called_at, t.recall_count = (
+            Ticket.CALLED, window, staff, clock.now(), 0)
+        t.save(update_fields=["status", "window", "served_by", "called_at", "recall_count"])
+        _event(t, "call", staff=staff, window=window, from_status=Ticket.WAITING, reason=f"跳号：{reason}")
+        _record(staff, "ticket.call_specific", t, Ticket.WAITING, reason=reason, request=request, window=window.code)
+        return t
+    return _retrying(attempt)
+
+
+def recall(ticket, actor, *, request=None) -> Ticket:
+    """Call again (重呼). After `max_recalls` recalls (outlet setting, default 3) the next recall
+    marks the ticket 过号 instead."""
+    def attempt():
+        t = _lock_ticket(ticket)
+        _transition(t, (Ticket.CALLED,), "重呼")
+        staff = _clerk_at(t.window, actor)
+        limit = int(t.outlet.setting("max_recalls", 3))
+        if t.recall_count >= limit:
+            return _no_show(t, staff, f"重呼{limit}次未到，自动过号", request)
+        t.recall_count += 1
+        t.save(update_fields=["recall_count"])
+        _event(t, "recall", staff=staff, window=t.window, from_status=Ticket.CALLED, reason=f"第{t.recall_count}次重呼")
+        _record(staff, "ticket.recall", t, Ticket.CALLED, request=request, recall_count=t.recall_count)
+        return t
+    return _retrying(attempt)
+
+
+def start(ticket, actor, *, request=None) -> Ticket:
+    def attempt():
+        t = _lock_ticket(ticket)
+        _transition(t, (Ticket.CALLED,), "开始办理")
+        staff = _clerk_at(t.window, actor)
+        t.status, t.started_at, t.served_by = Ticket.SERVING, clock.now(), staff
+        t.save(update_fields=["status", "started_at", "served_by"])
+        _event(t, "start", staff=staff, window=t.window, from_status=Ticket.CALLED)
+        _record(staff, "ticket.start", t, Ticket.CALLED, request=request)
+        return t
+    return _retrying(attempt)
+
+
+def finish(ticket, actor, handled_items=None, *, request=None) -> Ticket:
+    """Finish service, recording the items actually handled (default: the ticket's items)."""
+    def attempt():
+        t = _lock_ticket(ticket)
+        _transition(t, (Ticket.SERVING,), "办结")
+        staff = _clerk_at(t.window, actor)
+        handled = selectors.resolve_items(handled_items) if handled_items is not None else list(t.items.all())
+        t.status, t.finished_at = Ticket.DONE, clock.now()
+        t.save(update_fields=["status", "finished_at"])
+        t.handled_items.set(handled)
+        _event(t, "finish", staff=staff, window=t.window, from_status=Ticket.SERVING)
+        _record(staff, "ticket.finish", t, Ticket.SERVING, request=request,
+                handled_items=[i.code for i in handled])
+        return t
+    return _retrying(attempt)
+
+
+def _no_show(t: Ticket, staff, reason, request=None) -> Ticket:
+    window = t.window
+    t.status = Ticket.NO_SHOW
+    t.save(update_fields=["status"])
+    _event(t, "no_show", staff=staff, window=window, from_status=Ticket.CALLED, reason=reason)
+    _record(staff, "ticket.no_show", t, Ticket.CALLED, reason=reason, request=request)
+    return t
+
+
+def mark_no_show(ticket, actor, reason="", *, request=None) -> Ticket:
+    def attempt():
+        t = _lock_ticket(ticket)
+        _transition(t, (Ticket.CALLED,), "过号")
+        staff = _clerk_at(t.window, actor)
+        return _no_show(t, staff, (reason or "叫号未到").strip(), request)
+    return _retrying(attempt)
+
+
+def reactivate(ticket, actor, reason="", *, request=None) -> Ticket:
+    """A 过号 ticket comes back the same day; it re-enters the line at the back (queued now)."""
+    def attempt():
+        t = _lock_ticket(ticket)
+        staff = authorize(_staff(actor), "queue.reactivate", outlet=t.outlet_id)
+        _transition(t, (Ticket.NO_SHOW,), "过号恢复")
+        if t.service_date != selectors.local_date():
+            raise Conflict("只能恢复当天的过号。", code="not_today")
+        t.status, t.window, t.served_by, t.recall_count, t.queued_at, t.called_at = (
+            Ticket.WAITING, None, None, 0, clock.now(), None)
+        t.save(update_fields=["status", "window", "served_by", "recall_count", "queued_at", "called_at"])
+        _event(t, "reactivate", staff=staff, from_status=Ticket.NO_SHOW, reason=reason)
+        _record(staff, "ticket.reactivate", t, Ticket.NO_SHOW, reason=reason, request=request)
+        return t
+    return _retrying(attempt)
+
+
+def transfer(ticket, actor, queue=None, window=None, reason="", *, request=None) -> Ticket:
+    """Send a ticket to another queue or to one window, keeping its number and its place (the
+    original queue time); a ticket sent to a window is that window's next call."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("转办须填写原因。", code="reason_required")
+    if (queue is None) == (window is None):
+        raise ValidationFailed("请指定转入的队列或窗口（二选一）。", code="bad_target")
+
+    def attempt():
+        t = _lock_ticket(ticket)
+        staff = authorize(_staff(actor), "queue.transfer", outlet=t.outlet_id)
+        _transition(t, (Ticket.WAITING, Ticket.CALLED, Ticket.SERVING), "转办")
+        target_window = None
+        if window is not None:
+            target_window = selectors.get_window(window, outlet=t.outlet)
+            if not target_window.calls_tickets or not target_window.active:
+                raise ValidationFailed(f"{target_window.number} 号不是叫号窗口。", code="bad_target")
+            new_queue = selectors.window_queue(target_window)
+            if new_queue is None:
+                raise ValidationFailed(f"{target_window.number} 号窗口没有队列。", code="bad_target")
+        else:
+            new_queue = queue if isinstance(queue, Queue) else Queue.objects.filter(
+                outlet=t.outlet, code=str(queue), active=True).first()
+            if new_queue is None or new_queue.outlet_id != t.outlet_id:
+                raise ValidationFailed(f"找不到本网点的队列：{queue}", code="bad_target")
+        before, old_window = t.status, t.window
+        t.status, t.window, t.queue, t.target_window, t.recall_count = (
+            Ticket.WAITING, None, new_queue, target_window, 0)
+        t.save(update_fields=["status", "window", "queue", "target_window", "recall_count"])
+        to = f"{target_window.number}号窗口" if target_window else new_queue.name
+        _event(t, "transfer", staff=staff, window=old_window, from_status=before, reason=f"转至{to}：{reason}")
+        _record(staff, "ticket.transfer", t, before, reason=reason, request=request, queue=new_queue.code,
+                window=target_window.code if target_window else None)
+        return t
+    return _retrying(attempt)
+
+
+def cancel(ticket, actor=None, reason="", *, by_holder=False, request=None) -> Ticket:
+    """Cancel a waiting (or called) ticket: by staff, or by its holder from the status page."""
+    def attempt():
+        t = _lock_ticket(ticket)
+        staff = None
+        if not by_holder:
+            staff = authorize(_staff(actor), "queue.cancel", outlet=t.outlet_id)
+        _transition(t, (Ticket.WAITING, Ticket.CALLED), "取消")
+        before = t.status
+        t.status = Ticket.CANCELLED
+        t.save(update_fields=["status"])
+        why = (reason or ("本人取消" if by_holder else "工作人员取消")).strip()
+        _event(t, "cancel", staff=staff, window=t.window, from_status=before, reason=why)
+        _record(staff or "holder", "ticket.cancel", t, before, reason=why, request=request)
+        return t
+    return _retrying(attempt)
+
+
+# --- appointments -----------------------------------------------------------------------------
+
+def book_appointment(outlet, item, slot_start, name, id_number, phone, *, actor=None, request=None) -> Appointment:
+    """Book a slot (预约). One active booking per person per item and day and per slot; the
+    queue's capacity per slot is enforced under concurrency (queue row lock / IMMEDIATE)."""
+    outlet = selectors.get_outlet(outlet)
+    item = selectors.resolve_items([item])[0]
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("请填写姓名。", code="name_required")
+    check = check_resident_id(id_number, clock.today())
+    if not check.ok:
+        raise ValidationFailed(check.message, code="bad_id_number")
+    phone = _check_phone(phone)
+    if not phone:
+        raise ValidationFailed("请填写手机号码，用于预约提醒。", code="phone_required")
+    slot_start = clock.local(slot_start)
+    day = slot_start.date()
+    from yimen.core.fields import protected_lookup_hash
+
+    id_hash = protected_lookup_hash(normalize_id_number(id_number))
+
+    def attempt():
+        slots = selectors.available_slots(outlet, item, day)
+        slot = next((s for s in slots if s["start"] == slot_start), None)
+        if slot is None:
+            raise ValidationFailed(f"{selectors.format_when(slot_start)} 不是可预约的时段。", code="bad_slot")
+        queue = Queue.objects.select_for_update().get(code=slot["queue"], outlet=outlet)
+        active = Appointment.objects.filter(id_number_hash=id_hash, status__in=Appointment.ACTIVE_STATES)
+        if active.filter(item=item, service_date=day).exists() or active.filter(slot_start=slot_start).exists():
+            raise Conflict("您在该日已预约过此事项或该时段已有预约，请勿重复预约。", code="duplicate_booking")
+        used = Appointment.objects.filter(queue=queue, slot_start=slot_start,
+                                          status__in=Appointment.ACTIVE_STATES).count()
+        if used >= queue.appointment_capacity:
+            raise Conflict("该时段已约满，请选择其他时段。", code="slot_full")
+        appt = Appointment.objects.create(
+            outlet=outlet, queue=queue, item=item, service_date=day, slot_start=slot_start, slot_end=slot["end"],
+            name=name, id_number=normalize_id_number(id_number), phone=phone, created_at=clock.now())
+        audit.record(_staff(actor) or "public", "appointment.book", appt, request=request, after={
+            "slot": slot_start.isoformat(), "item": item.code, "name": mask_name(name),
+            "id_number": mask_id_number(id_number), "phone": mask_phone(phone)})
+        return appt
+
+    try:
+        return _retrying(attempt)
+    except Conflict as exc:
+        if exc.code == "busy":
+            raise Conflict("您在该日已预约过此事项或该时段已有预约，请勿重复预约。", code="duplicate_booking")
+        raise
+
+
+def _holder_or_staff(appt: Appointment, actor, id_number, action):
+    if id_number is not None:
+        from yimen.core.fields import protected_lookup_hash
+
+        if protected_lookup_hash(normalize_id_number(id_number)) != appt.id_number_hash:
+            raise Forbidden("证件号码与预约人不符。", code="not_holder")
+        return None
+    return authorize(_staff(actor), action, outlet=appt.outlet_id)
+
+
+def cancel_appointment(appointment, actor=None, reason="", *, id_number=None, request=None) -> Appointment:
+    """Cancel a booking: staff, or the person (who proves it with the booking's ID number)."""
+    def attempt():
+        appt = Appointment.objects.select_for_update().get(pk=selectors.get_appointment(appointment).pk)
+        staff = _holder_or_staff(appt, actor, id_number, "appointment.manage")
+        if appt.status != Appointment.BOOKED:
+            raise InvalidTransition("预约", appt.status_label, "取消")
+        appt.status, appt.cancelled_at, appt.cancel_reason = Appointment.CANCELLED, clock.now(), (reason or "")[:200]
+        appt.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+        audit.record(staff or "holder", "appointment.cancel", appt, before={"status": Appointment.BOOKED},
+                     after={"status": appt.status}, reason=reason, request=request)
+        return appt
+    return _retrying(attempt)
+
+
+def check_in(appointment, actor=None, *, request=None) -> Ticket:
+    """The person arrives: a ticket (channel 预约签到) that the dispatch calls at its slot.
+    Check-in opens `appointment_check_in_early_minutes` (default 30) before the slot and closes
+    `appointment_grace_minutes` (default 15) after its start; later the booking is 爽约."""
+    def attempt():
+        appt = Appointment.objects.select_for_update().select_related("outlet", "queue", "item").get(
+            pk=selectors.get_appointment(appointment).pk)
+        if appt.status == Appointment.CHECKED_IN and appt.ticket_id:
+            return appt.ticket
+        if appt.status != Appointment.BOOKED:
+            raise InvalidTransition("预约", appt.status_label, "签到")
+        now = clock.now()
+        early = timedelta(minutes=int(appt.outlet.setting("appointment_check_in_early_minutes", 30)))
+        grace = timedelta(minutes=int(appt.outlet.setting("appointment_grace_minutes", 15)))
+        if now < appt.slot_start - early:
+            raise ValidationFailed(f"签到时间未到：请于 {clock.local(appt.slot_start - early):%H:%M} 之后签到。",
+                                   code="too_early")
+        if now > appt.slot_start + grace:
+            appt.status = Appointment.MISSED
+            appt.save(update_fields=["status"])
+            audit.record("system", "appointment.missed", appt, after={"status": appt.status})
+            return None
+        outlet = appt.outlet
+        if not outlet_selectors.schedule_for(outlet).is_open(now):
+            raise _closed_error(outlet, [appt.item], now)
+        prio, idn = _priority_for(outlet, "", appt.id_number, selectors.local_date(now))
+        ticket = _create_ticket(outlet, [appt.item], queue=appt.queue, priority=prio, channel="appointment",
+                                actor=actor, applicant_name=appt.name, id_number=idn, phone=appt.phone,
+                                appointment_at=appt.slot_start, request=request)
+        appt.status, appt.checked_in_at, appt.ticket = Appointment.CHECKED_IN, now, ticket
+        appt.save(update_fields=["status", "checked_in_at", "ticket"])
+        audit.record(_staff(actor) or "public", "appointment.check_in", appt, after={"ticket": ticket.number})
+        return ticket
+
+    ticket = _retrying(attempt)
+    if ticket is None:
+        raise Conflict("已超过预约时段的签到时间，预约已记为爽约，请现场取号。", code="appointment_missed")
+    return ticket
+
+
+__all__ = [
+    "issue_ticket", "issue_remote_ticket", "check_in_remote", "expire_remote", "call_next", "call_specific",
+    "recall", "start", "finish", "mark_no_show", "reactivate", "transfer", "cancel", "book_appointment",
+    "cancel_appointment", "check_in", "DomainError",
+]
