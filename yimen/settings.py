@@ -108,6 +108,7 @@ AUTH_PASSWORD_VALIDATORS = [
 if os.environ.get("YIMEN_TESTING") == "1":
     # Tests create many accounts; a fast hasher keeps the suite quick. Never set in production.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTHENTICATION_BACKENDS = ["yimen.staff.backends.LockoutBackend"]  # lockout on every sign-in (staff)
 LOGIN_URL = "/staff/login/"
 LOGIN_REDIRECT_URL = "/staff/"
 SESSION_COOKIE_AGE = int(os.environ.get("YIMEN_SESSION_IDLE_SECONDS", str(30 * 60)))  # idle timeout
@@ -136,7 +137,8 @@ MEDIA_URL = "/media/"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_personal_data": {"()": "yimen.core.masking.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_personal_data"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("YIMEN_LOG_LEVEL", "WARNING")},
 }
 
@@ -149,6 +151,7 @@ YIMEN = {
     "LOCKOUT_MINUTES": 30,
     "TIME_LIMIT_WARNING_WORKDAYS": 1,
     "SMS_BACKEND": "yimen.core.notify.LoggingSender",
+    "TOTP_ROLES": ["admin", "director"],  # roles that must use TOTP when REQUIRE_TOTP (staff)
 }
 
 # Demo loaders run in this order by `yimen demo`; each app adds its own (a callable taking
@@ -158,4 +161,5 @@ YIMEN_DEMO_LOADERS = [
     "yimen.catalog.demo.load",
     "yimen.outlets.demo.load",
     "yimen.queueing.demo.load",
+    "yimen.staff.demo.load",
 ]

@@ -9,7 +9,8 @@ import uuid
 from django.db import connection, transaction
 
 from . import clock
-from .models import AuditEntry
+from .masking import redact_data
+from .models import AuditEntry, AuditSeal
 
 _PG_LOCK_KEY = 774411  # arbitrary constant: serialises chain appends on PostgreSQL
 
@@ -41,9 +42,10 @@ def record(actor, action: str, obj=None, *, before=None, after=None, reason: str
         object_id = object_id or str(obj.pk)
     summary = {}
     if before is not None:
-        summary["before"] = before
+        summary["before"] = redact_data(before)
     if after is not None:
-        summary["after"] = after
+        summary["after"] = redact_data(after)
+    reason = redact_data(reason or "")
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -65,6 +67,8 @@ def record(actor, action: str, obj=None, *, before=None, after=None, reason: str
         entry.save()
         entry.hash = entry.compute_hash()
         AuditEntry.objects.filter(pk=entry.pk).update(hash=entry.hash)
+        seal, _ = AuditSeal.objects.get_or_create(pk=1)
+        AuditSeal.objects.filter(pk=1).update(last_id=entry.pk, last_hash=entry.hash, count=seal.count + 1)
     return entry
 
 
@@ -73,6 +77,7 @@ def verify() -> list[str]:
     problems = []
     previous_hash = ""
     previous_id = None
+    count = 0
     for entry in AuditEntry.objects.order_by("id").iterator():
         if entry.prev_hash != previous_hash:
             if previous_id is None:
@@ -83,4 +88,19 @@ def verify() -> list[str]:
             problems.append(f"第 {entry.pk} 条记录内容被修改（{entry.action}）。")
         previous_hash = entry.hash
         previous_id = entry.pk
+        count += 1
+    seal = AuditSeal.objects.filter(pk=1).first()
+    if seal is not None and seal.count:
+        if previous_id is None:
+            problems.append(f"审计日志为空，但链头记录了 {seal.count} 条：记录被全部删除。")
+        elif seal.last_id != previous_id or seal.last_hash != previous_hash:
+            problems.append(f"链尾记录缺失或被改动：链头指向第 {seal.last_id} 条，实际最后一条为第 {previous_id} 条。")
+        elif seal.count != count:
+            problems.append(f"记录条数不符：链头记录 {seal.count} 条，实际 {count} 条。")
     return problems
+
+
+def verify_report() -> dict:
+    """verify() plus counts, for the command line and monitoring."""
+    problems = verify()
+    return {"ok": not problems, "entries": AuditEntry.objects.count(), "problems": problems}

@@ -92,3 +92,16 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditSeal(models.Model):
+    """The head of the audit chain (one row), updated in the same transaction as each append, so
+    `yimen audit verify` also notices entries deleted from the end of the chain."""
+
+    last_id = models.BigIntegerField("最后一条", default=0)
+    last_hash = models.CharField("最后哈希", max_length=64, blank=True)
+    count = models.BigIntegerField("条数", default=0)
+
+    class Meta:
+        verbose_name = "审计链头"
+        verbose_name_plural = "审计链头"

@@ -23,6 +23,8 @@ class Rule:
     scope: str = "outlet"
     label: str = ""
     unscoped_roles: frozenset | set = field(default_factory=frozenset)  # roles that skip the scope check
+    # roles whose "outlet" scope is their district: they pass when the outlet lies in their region
+    district_roles: frozenset | set = field(default_factory=frozenset)
 
 
 ACTIONS: dict[str, Rule] = {}
@@ -30,7 +32,8 @@ ACTIONS: dict[str, Rule] = {}
 
 def register(rules: dict[str, Rule]) -> None:
     for name, rule in rules.items():
-        ACTIONS[name] = Rule(frozenset(rule.roles), rule.scope, rule.label or name, frozenset(rule.unscoped_roles))
+        ACTIONS[name] = Rule(frozenset(rule.roles), rule.scope, rule.label or name, frozenset(rule.unscoped_roles),
+                             frozenset(rule.district_roles))
 
 
 def staff_of(actor):
@@ -62,7 +65,10 @@ def authorize(actor, action: str, *, outlet=None, department=None, region_code: 
         raise Forbidden(f"{ROLE_LABELS.get(staff.role, staff.role)}无权执行「{rule.label}」。")
     if staff.role == ADMIN or staff.role in rule.unscoped_roles or rule.scope == "any":
         return staff
-    if rule.scope == "outlet" and outlet is not None:
+    if rule.scope == "outlet" and outlet is not None and staff.role in rule.district_roles:
+        if not _in_region(outlet, staff.region_code):
+            raise Forbidden("只能查看本人所辖区域。")
+    elif rule.scope == "outlet" and outlet is not None:
         outlet_id = getattr(outlet, "pk", outlet)
         if staff.outlet_id != outlet_id:
             raise Forbidden("只能在本人所属网点办理此操作。")
@@ -74,3 +80,22 @@ def authorize(actor, action: str, *, outlet=None, department=None, region_code: 
         if not staff.region_code or not str(region_code).startswith(staff.region_code):
             raise Forbidden("只能查看本人所辖区域。")
     return staff
+
+
+def _in_region(outlet, region_code: str) -> bool:
+    if not region_code:
+        return False
+    code = getattr(outlet, "region_code", None)
+    if code is None:
+        from yimen.outlets.models import Outlet
+
+        code = Outlet.objects.filter(pk=outlet).values_list("region_code", flat=True).first() or ""
+    return str(code).startswith(region_code)
+
+
+def allowed_actions(actor) -> list[str]:
+    """Actions this member of staff may perform somewhere (for menus; services still check)."""
+    staff = staff_of(actor)
+    if staff is None:
+        return []
+    return sorted(name for name, rule in ACTIONS.items() if staff.role == ADMIN or staff.role in rule.roles)

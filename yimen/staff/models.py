@@ -33,6 +33,9 @@ class Staff(models.Model):
     region_code = models.CharField("管辖区划", max_length=12, blank=True, help_text="区领导：所辖区县代码")
     shift_group = models.CharField("班组", max_length=2, blank=True, choices=[("A", "A组"), ("B", "B组")])
     phone = ProtectedCharField("手机号", max_length=20, blank=True)
+    home_window = models.ForeignKey(Window, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="post_staff", verbose_name="岗位窗口",
+                                    help_text="AB岗：每个窗口一名A组、一名B组工作人员")
     active = models.BooleanField("在岗", default=True)
 
     class Meta:
@@ -104,3 +107,98 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.label}（{self.key_prefix}…）"
+
+
+# --- sign-in security -------------------------------------------------------------------------
+
+class LoginFailure(models.Model):
+    """One failed sign-in for a username (existing or not: the answer never reveals which)."""
+
+    username = models.CharField("用户名", max_length=150, db_index=True)
+    at = models.DateTimeField("时间", db_index=True)
+    source_ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "登录失败"
+        verbose_name_plural = "登录失败"
+        ordering = ["-at"]
+
+
+class LoginLock(models.Model):
+    """A username locked after repeated failures, until `locked_until`."""
+
+    username = models.CharField("用户名", max_length=150, unique=True)
+    locked_at = models.DateTimeField("锁定时间")
+    locked_until = models.DateTimeField("解锁时间")
+
+    class Meta:
+        verbose_name = "账号锁定"
+        verbose_name_plural = "账号锁定"
+
+
+class TotpDevice(models.Model):
+    """The TOTP second factor of a member of staff (secret encrypted at rest)."""
+
+    staff = models.OneToOneField(Staff, on_delete=models.CASCADE, related_name="totp", verbose_name="工作人员")
+    secret = ProtectedCharField("密钥", max_length=64)
+    confirmed_at = models.DateTimeField("启用时间", null=True, blank=True)
+    last_used_step = models.BigIntegerField("最近使用时间片", default=0, help_text="防止同一验证码重复使用")
+
+    class Meta:
+        verbose_name = "动态口令"
+        verbose_name_plural = "动态口令"
+
+    @property
+    def confirmed(self):
+        return self.confirmed_at is not None
+
+
+# --- A/B rota -----------------------------------------------------------------------------------
+
+class Leave(models.Model):
+    """Leave of a member of staff (inclusive dates); an optional substitute takes over the shifts."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="leaves", verbose_name="请假人")
+    start = models.DateField("开始日期")
+    end = models.DateField("结束日期")
+    kind = models.CharField("类型", max_length=20, default="事假",
+                            choices=[(k, k) for k in ["年休假", "事假", "病假", "调休", "公差", "其他"]])
+    substitute = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="substitutions", verbose_name="顶岗人")
+    reason = models.CharField("说明", max_length=200, blank=True)
+    created_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="登记人")
+    created_at = models.DateTimeField("登记时间")
+    cancelled_at = models.DateTimeField("撤销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "请假"
+        verbose_name_plural = "请假"
+        ordering = ["-start"]
+        constraints = [models.CheckConstraint(condition=models.Q(end__gte=models.F("start")),
+                                              name="leave_end_after_start")]
+
+    def __str__(self):
+        return f"{self.staff.name} {self.start}～{self.end} {self.kind}"
+
+
+class ShiftSwap(models.Model):
+    """On `date`, `to_staff` works all of `from_staff`'s window shifts (换班)."""
+
+    outlet = models.ForeignKey(Outlet, on_delete=models.CASCADE, related_name="shift_swaps", verbose_name="网点")
+    date = models.DateField("日期")
+    from_staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="swaps_out", verbose_name="原值班人")
+    to_staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="swaps_in", verbose_name="替班人")
+    reason = models.CharField("说明", max_length=200, blank=True)
+    created_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="登记人")
+    created_at = models.DateTimeField("登记时间")
+    cancelled_at = models.DateTimeField("撤销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "换班"
+        verbose_name_plural = "换班"
+        ordering = ["-date"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(from_staff=models.F("to_staff")), name="swap_two_people"),
+        ]

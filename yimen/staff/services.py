@@ -1,19 +1,39 @@
-"""Writes about staff and window sessions."""
+"""Writes about staff: window sessions (sign-in, pause, resume, hand-over, sign-out), sign-in
+security (lockout, TOTP), leave and swaps for the A/B rota, and audited reveals of personal data.
+Every write is one transaction, checks permission through authz, and leaves an audit entry."""
+from datetime import timedelta
+
+import pyotp
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from yimen.core import audit, clock
-from yimen.core.errors import Conflict, Forbidden
+from yimen.core.masking import redact
+from yimen.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 
-from .models import CLERK, Staff, WindowSession
+from .authz import authorize
+from .models import (APPROVER, CLERK, DIRECTOR, ADMIN, Leave, LoginFailure, LoginLock, ShiftSwap, Staff,
+                     TotpDevice, WindowSession)
+
+PAUSE_REASONS = ["午餐接力", "临时离岗", "系统故障", "业务培训", "其他"]
+
+
+# --- window sessions ----------------------------------------------------------------------------
+
+def _check_window(window):
+    if not window.active:
+        raise ValidationFailed(f"{window.number}号窗口已停用。")
+    if not window.calls_tickets:
+        raise ValidationFailed(f"{window.label or window.kind}不叫号，无需签到。")
 
 
 @transaction.atomic
 def sign_in_window(staff: Staff, window, *, request=None) -> WindowSession:
     """A clerk signs in to a window (one clerk per window, one window per clerk)."""
-    if staff.role != CLERK and staff.role != "admin":
+    authorize(staff, "staff.window.sign_in", outlet=window.outlet_id)
+    if staff.role != CLERK and staff.role != ADMIN:
         raise Forbidden("只有窗口人员可以签到窗口。")
-    if staff.outlet_id != window.outlet_id and staff.role != "admin":
-        raise Forbidden("只能签到本人所属网点的窗口。")
+    _check_window(window)
     taken = WindowSession.objects.select_for_update().filter(window=window, ended_at__isnull=True).first()
     if taken and taken.staff_id != staff.pk:
         raise Conflict(f"{window.number}号窗口已由{taken.staff.name}签到。", code="window_taken")
@@ -27,5 +47,324 @@ def sign_in_window(staff: Staff, window, *, request=None) -> WindowSession:
             session = WindowSession.objects.create(window=window, staff=staff, started_at=clock.now())
     except IntegrityError:
         raise Conflict(f"{window.number}号窗口刚被他人签到。", code="window_taken")
-    audit.record(staff, "window.sign_in", session, after={"window": window.code}, request=request)
+    audit.record(staff, "window.sign_in", session, after={"window": window.code, "state": "serving"},
+                 request=request)
     return session
+
+
+def _my_session(staff: Staff) -> WindowSession:
+    session = (WindowSession.objects.select_for_update().select_related("window", "window__outlet")
+               .filter(staff=staff, ended_at__isnull=True).first())
+    if session is None:
+        raise Conflict("您当前没有签到任何窗口。", code="not_signed_in")
+    authorize(staff, "staff.window.operate", outlet=session.window.outlet_id)
+    return session
+
+
+@transaction.atomic
+def pause_window(staff: Staff, reason: str, *, request=None) -> WindowSession:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("请选择或填写暂停原因（如：午餐接力）。")
+    session = _my_session(staff)
+    if session.state != WindowSession.SERVING:
+        raise InvalidTransition("窗口", session.get_state_display(), "暂停")
+    session.state, session.pause_reason = WindowSession.PAUSED, reason[:100]
+    session.save(update_fields=["state", "pause_reason"])
+    audit.record(staff, "window.pause", session, before={"state": "serving"},
+                 after={"state": "paused", "window": session.window.code}, reason=reason, request=request)
+    return session
+
+
+@transaction.atomic
+def resume_window(staff: Staff, *, request=None) -> WindowSession:
+    session = _my_session(staff)
+    if session.state != WindowSession.PAUSED:
+        raise InvalidTransition("窗口", session.get_state_display(), "恢复服务")
+    session.state, session.pause_reason = WindowSession.SERVING, ""
+    session.save(update_fields=["state", "pause_reason"])
+    audit.record(staff, "window.resume", session, before={"state": "paused"},
+                 after={"state": "serving", "window": session.window.code}, request=request)
+    return session
+
+
+@transaction.atomic
+def hand_over(staff: Staff, to_staff: Staff, *, reason: str = "午餐接力", request=None) -> WindowSession:
+    """Hand my window to a colleague in one transaction: nobody ever sees it closed in between."""
+    session = _my_session(staff)
+    window = session.window
+    if to_staff.pk == staff.pk:
+        raise ValidationFailed("不能交接给自己。")
+    if not to_staff.active or not to_staff.user.is_active:
+        raise ValidationFailed(f"{to_staff.name}的账号已停用，不能接岗。")
+    if to_staff.role != CLERK:
+        raise ValidationFailed(f"{to_staff.name}不是窗口人员，不能接岗。")
+    authorize(to_staff, "staff.window.sign_in", outlet=window.outlet_id)
+    busy = WindowSession.objects.select_for_update().filter(staff=to_staff, ended_at__isnull=True).first()
+    if busy:
+        raise Conflict(f"{to_staff.name}已在{busy.window.number}号窗口签到，请其先签退。", code="already_signed_in")
+    now = clock.now()
+    reason = (reason or "").strip()[:100] or "交接"
+    session.ended_at, session.ended_reason = now, f"交接给{to_staff.name}（{reason}）"[:100]
+    session.save(update_fields=["ended_at", "ended_reason"])
+    new = WindowSession.objects.create(window=window, staff=to_staff, started_at=now)
+    audit.record(staff, "window.hand_over", new, before={"staff": staff.user.username, "state": session.state},
+                 after={"staff": to_staff.user.username, "state": "serving", "window": window.code},
+                 reason=reason, request=request)
+    return new
+
+
+@transaction.atomic
+def sign_out_window(staff: Staff, *, reason: str = "签退", request=None) -> WindowSession:
+    session = _my_session(staff)
+    session.ended_at, session.ended_reason = clock.now(), (reason or "签退")[:100]
+    session.save(update_fields=["ended_at", "ended_reason"])
+    audit.record(staff, "window.sign_out", session, before={"state": session.state},
+                 after={"state": "closed", "window": session.window.code}, reason=reason, request=request)
+    return session
+
+
+@transaction.atomic
+def close_window(actor, window, *, reason: str, request=None) -> WindowSession | None:
+    """A chief or director closes somebody else's session (e.g. a clerk left without signing out)."""
+    staff = authorize(actor, "staff.window.close", outlet=window.outlet_id)
+    if not (reason or "").strip():
+        raise ValidationFailed("请填写关闭原因。")
+    session = WindowSession.objects.select_for_update().filter(window=window, ended_at__isnull=True).first()
+    if session is None:
+        return None
+    session.ended_at, session.ended_reason = clock.now(), f"由{staff.name}关闭：{reason}"[:100]
+    session.save(update_fields=["ended_at", "ended_reason"])
+    audit.record(staff, "window.close", session, before={"staff": session.staff.user.username},
+                 after={"state": "closed", "window": window.code}, reason=reason, request=request)
+    return session
+
+
+# --- sign-in security: lockout ------------------------------------------------------------------
+
+def _policy():
+    cfg = settings.YIMEN
+    return (int(cfg.get("LOCKOUT_FAILURES", 5)), timedelta(minutes=int(cfg.get("LOCKOUT_WINDOW_MINUTES", 15))),
+            timedelta(minutes=int(cfg.get("LOCKOUT_MINUTES", 30))))
+
+
+def normalize_username(username: str) -> str:
+    return (username or "").strip()[:150]
+
+
+def locked_until(username: str):
+    """When the username's lock ends, or None when it may try to sign in."""
+    lock = LoginLock.objects.filter(username=normalize_username(username)).first()
+    if lock and lock.locked_until > clock.now():
+        return lock.locked_until
+    return None
+
+
+@transaction.atomic
+def record_login_failure(username: str, *, ip=None, request=None, stage: str = "password"):
+    """Count a failure (existing user or not — same treatment); lock the username at the limit."""
+    username = normalize_username(username)
+    now = clock.now()
+    limit, window, duration = _policy()
+    LoginFailure.objects.create(username=username, at=now, source_ip=ip or audit.client_ip(request))
+    shown = redact(username)  # a mistyped ID number or phone must not reach the audit log in full
+    audit.record(f"login:{shown}", "auth.login_failed", None, object_type="auth.user", object_id=shown[:80],
+                 after={"stage": stage}, request=request, ip=ip)
+    lock = LoginLock.objects.select_for_update().filter(username=username).first()
+    if lock and lock.locked_until > now:
+        return lock.locked_until
+    since = now - window
+    if lock and lock.locked_until > since:
+        since = lock.locked_until  # failures before the last lock ended do not count again
+    recent = LoginFailure.objects.filter(username=username, at__gt=since).count()
+    if recent >= limit:
+        until = now + duration
+        LoginLock.objects.update_or_create(username=username, defaults={"locked_at": now, "locked_until": until})
+        audit.record(f"login:{shown}", "auth.locked", None, object_type="auth.user", object_id=shown[:80],
+                     after={"failures": recent, "locked_until": until.isoformat()}, request=request, ip=ip)
+        return until
+    return None
+
+
+@transaction.atomic
+def record_login_success(user, *, request=None):
+    LoginFailure.objects.filter(username=user.username).delete()
+    LoginLock.objects.filter(username=user.username, locked_until__lte=clock.now()).delete()
+    audit.record(user, "auth.login", user, request=request)
+
+
+@transaction.atomic
+def unlock(actor, username: str, *, request=None):
+    authorize(actor, "staff.account.manage")
+    username = normalize_username(username)
+    LoginLock.objects.filter(username=username).delete()
+    LoginFailure.objects.filter(username=username).delete()
+    audit.record(actor, "auth.unlock", None, object_type="auth.user", object_id=username, request=request)
+
+
+# --- TOTP second factor ---------------------------------------------------------------------------
+
+def totp_roles() -> set[str]:
+    return set(settings.YIMEN.get("TOTP_ROLES", [ADMIN, DIRECTOR]))
+
+
+def totp_required(staff: Staff) -> bool:
+    """A second factor is needed: the role requires it (REQUIRE_TOTP) or the person enrolled one."""
+    device = TotpDevice.objects.filter(staff=staff, confirmed_at__isnull=False).first()
+    if device is not None:
+        return True
+    return bool(settings.YIMEN.get("REQUIRE_TOTP")) and staff.role in totp_roles()
+
+
+@transaction.atomic
+def start_totp_enrolment(staff: Staff) -> TotpDevice:
+    """A new (unconfirmed) secret; confirmed devices are kept until the new one is confirmed."""
+    device = TotpDevice.objects.select_for_update().filter(staff=staff).first()
+    if device and device.confirmed:
+        return device
+    if device is None:
+        device = TotpDevice.objects.create(staff=staff, secret=pyotp.random_base32())
+    return device
+
+
+def provisioning_uri(device: TotpDevice) -> str:
+    return pyotp.TOTP(device.secret).provisioning_uri(name=device.staff.user.username, issuer_name="一门政务服务")
+
+
+def _verify_code(device: TotpDevice, code: str) -> int | None:
+    """The matching 30-second step (±1 step of clock drift), or None."""
+    code = (code or "").strip().replace(" ", "")
+    if not code.isdigit() or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(device.secret)
+    now = clock.now()
+    for drift in (0, -1, 1):
+        at = now + timedelta(seconds=30 * drift)
+        if totp.verify(code, for_time=at, valid_window=0):
+            return totp.timecode(at)
+    return None
+
+
+@transaction.atomic
+def confirm_totp(staff: Staff, code: str, *, request=None) -> TotpDevice:
+    device = TotpDevice.objects.select_for_update().filter(staff=staff).first()
+    if device is None:
+        raise ValidationFailed("请先生成动态口令二维码。")
+    step = _verify_code(device, code)
+    if step is None:
+        raise ValidationFailed("动态口令不正确，请核对手机上的 6 位数字后重试。")
+    device.confirmed_at, device.last_used_step = clock.now(), step
+    device.save(update_fields=["confirmed_at", "last_used_step"])
+    audit.record(staff, "auth.totp_enrolled", device, request=request)
+    return device
+
+
+@transaction.atomic
+def check_totp(staff: Staff, code: str, *, request=None) -> bool:
+    """Second step of sign-in. A failure counts toward the lockout; a code is usable once."""
+    device = TotpDevice.objects.select_for_update().filter(staff=staff, confirmed_at__isnull=False).first()
+    step = _verify_code(device, code) if device else None
+    if step is None or step <= device.last_used_step:
+        record_login_failure(staff.user.username, request=request, stage="totp")
+        return False
+    device.last_used_step = step
+    device.save(update_fields=["last_used_step"])
+    return True
+
+
+@transaction.atomic
+def reset_totp(actor, staff: Staff, *, request=None):
+    authorize(actor, "staff.account.manage")
+    TotpDevice.objects.filter(staff=staff).delete()
+    audit.record(actor, "auth.totp_reset", staff, request=request)
+
+
+# --- A/B rota: leave and swaps -------------------------------------------------------------------
+
+def _rota_staff(outlet, *people):
+    for person in people:
+        if person is not None and person.outlet_id != outlet.pk:
+            raise ValidationFailed(f"{person.name}不属于{outlet.name}。")
+
+
+@transaction.atomic
+def record_leave(actor, staff: Staff, start, end, *, kind: str = "事假", substitute: Staff | None = None,
+                 reason: str = "", request=None) -> Leave:
+    outlet = staff.outlet
+    if outlet is None:
+        raise ValidationFailed("该人员没有所属网点，无需排班。")
+    by = authorize(actor, "staff.rota.manage", outlet=outlet)
+    if end < start:
+        raise ValidationFailed("请假结束日期不能早于开始日期。")
+    if (end - start).days > 366:
+        raise ValidationFailed("单次请假不能超过一年。")
+    if substitute is not None and substitute.pk == staff.pk:
+        raise ValidationFailed("顶岗人不能是请假人本人。")
+    _rota_staff(outlet, substitute)
+    if kind not in dict(Leave._meta.get_field("kind").choices):
+        raise ValidationFailed(f"请假类型不正确：{kind}")
+    overlap = Leave.objects.filter(staff=staff, cancelled_at__isnull=True, start__lte=end, end__gte=start).first()
+    if overlap:
+        raise Conflict(f"{staff.name}在 {overlap.start}～{overlap.end} 已有请假登记。", code="leave_overlap")
+    leave = Leave.objects.create(staff=staff, start=start, end=end, kind=kind, substitute=substitute,
+                                 reason=reason[:200], created_by=by, created_at=clock.now())
+    audit.record(by, "rota.leave", leave, after={"staff": staff.user.username, "start": str(start), "end": str(end),
+                                                  "kind": kind, "substitute": substitute.user.username if substitute else ""},
+                 reason=reason, request=request)
+    return leave
+
+
+@transaction.atomic
+def cancel_leave(actor, leave: Leave, *, request=None) -> Leave:
+    by = authorize(actor, "staff.rota.manage", outlet=leave.staff.outlet_id)
+    if leave.cancelled_at is None:
+        leave.cancelled_at = clock.now()
+        leave.save(update_fields=["cancelled_at"])
+        audit.record(by, "rota.leave_cancel", leave, request=request)
+    return leave
+
+
+@transaction.atomic
+def record_swap(actor, outlet, day, from_staff: Staff, to_staff: Staff, *, reason: str = "", request=None) -> ShiftSwap:
+    by = authorize(actor, "staff.rota.manage", outlet=outlet)
+    if from_staff.pk == to_staff.pk:
+        raise ValidationFailed("换班双方不能是同一人。")
+    _rota_staff(outlet, from_staff, to_staff)
+    if ShiftSwap.objects.filter(outlet=outlet, date=day, from_staff=from_staff, cancelled_at__isnull=True).exists():
+        raise Conflict(f"{from_staff.name}在 {day} 已有换班登记。", code="swap_exists")
+    swap = ShiftSwap.objects.create(outlet=outlet, date=day, from_staff=from_staff, to_staff=to_staff,
+                                    reason=reason[:200], created_by=by, created_at=clock.now())
+    audit.record(by, "rota.swap", swap, after={"date": str(day), "from": from_staff.user.username,
+                                                "to": to_staff.user.username}, reason=reason, request=request)
+    return swap
+
+
+@transaction.atomic
+def cancel_swap(actor, swap: ShiftSwap, *, request=None) -> ShiftSwap:
+    by = authorize(actor, "staff.rota.manage", outlet=swap.outlet_id)
+    if swap.cancelled_at is None:
+        swap.cancelled_at = clock.now()
+        swap.save(update_fields=["cancelled_at"])
+        audit.record(by, "rota.swap_cancel", swap, request=request)
+    return swap
+
+
+# --- personal data: reveal ------------------------------------------------------------------------
+
+@transaction.atomic
+def reveal(actor, obj, field: str, *, reason: str, outlet=None, department=None, request=None) -> str:
+    """The full value of a protected field for a role that needs it; every reveal is audited.
+
+    Pass the object's outlet (窗口 / 网点 scope) or, for a department's case, its department."""
+    if not (reason or "").strip():
+        raise ValidationFailed("查看完整个人信息须填写用途（如：核对身份、联系申请人）。")
+    from .authz import staff_of
+
+    staff = staff_of(actor)
+    if department is not None and staff is not None and staff.role == APPROVER:
+        by = authorize(actor, "personal.reveal.department", department=department)
+    else:
+        by = authorize(actor, "personal.reveal", outlet=outlet)
+    value = getattr(obj, field)
+    audit.record(by, "personal.reveal", obj, after={"field": field}, reason=reason, request=request)
+    return value

@@ -1,0 +1,37 @@
+"""`yimen audit verify [--json]`: walk the audit hash chain; exit status 1 when it is broken.
+`yimen audit tail [-n 20]`: the latest entries."""
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from yimen.core import audit
+from yimen.core.models import AuditEntry
+
+
+class Command(BaseCommand):
+    help = "审计日志：verify 校验哈希链（发现被修改或删除的记录）；tail 查看最近记录"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="sub", required=True)
+        verify = sub.add_parser("verify", help="校验审计日志哈希链")
+        verify.add_argument("--json", action="store_true", help="输出一个 JSON 文档")
+        tail = sub.add_parser("tail", help="最近的审计记录")
+        tail.add_argument("-n", type=int, default=20)
+
+    def handle(self, *args, sub=None, **opts):
+        if sub == "tail":
+            for entry in reversed(list(AuditEntry.objects.order_by("-id")[: opts["n"]])):
+                self.stdout.write(f"#{entry.pk} {entry}")
+            return
+        report = audit.verify_report()
+        if opts.get("json"):
+            self.stdout.write(json.dumps(report, ensure_ascii=False))
+        else:
+            if report["ok"]:
+                self.stdout.write(f"审计日志完整：共 {report['entries']} 条，哈希链校验通过。")
+            else:
+                self.stdout.write(f"审计日志异常：共 {report['entries']} 条，发现 {len(report['problems'])} 处问题：")
+                for problem in report["problems"]:
+                    self.stdout.write(f"  - {problem}")
+        if not report["ok"]:
+            raise CommandError("审计日志校验未通过。", returncode=1)

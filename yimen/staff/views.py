@@ -1,0 +1,391 @@
+"""Staff pages: login (lockout, TOTP), logout, workbench, window sign-in / pause / hand-over,
+the weekly A/B rota (printable) and its Excel export. Thin: the work is in services/selectors."""
+from datetime import datetime, timedelta
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from yimen.core import clock
+from yimen.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from yimen.core.masking import mask_phone
+
+from . import exports, selectors, services
+from .authz import allowed_actions, authorize
+from .models import Leave, ShiftSwap, Staff, TotpDevice, WindowSession
+
+PENDING_KEY = "yimen_pending_2fa"
+PENDING_SECONDS = 300
+
+
+def _safe_next(request, default="/staff/"):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _staff_or_403(request) -> Staff:
+    staff = getattr(request.user, "staff", None)
+    if staff is None:
+        raise Forbidden("该账号不是工作人员账号。")
+    return staff
+
+
+def _lock_message():
+    return f"登录失败次数过多，该账号已暂时锁定，请 {settings.YIMEN.get('LOCKOUT_MINUTES', 30)} 分钟后再试或联系管理员。"
+
+
+# --- login / logout / TOTP ---------------------------------------------------------------------
+
+def login_view(request):
+    next_url = _safe_next(request)
+    error = ""
+    username = ""
+    if request.method == "POST":
+        username = (request.POST.get("username") or "").strip()
+        password = request.POST.get("password") or ""
+        if not username or not password:
+            error = "请输入用户名和密码。"
+        else:
+            user = authenticate(request, username=username, password=password)
+            if user is None:
+                error = _lock_message() if getattr(request, "yimen_login_locked", False) else "用户名或密码错误。"
+            elif not hasattr(user, "staff"):
+                error = "该账号不是工作人员账号，请联系管理员。"
+            elif services.totp_required(user.staff):
+                request.session[PENDING_KEY] = {"uid": user.pk, "at": clock.now().isoformat(), "next": next_url}
+                return redirect("staff:login_totp")
+            else:
+                login(request, user)
+                services.record_login_success(user, request=request)
+                return redirect(next_url)
+    return render(request, "staff/login.html", {
+        "error": error, "username": username, "next": next_url,
+        "totp_off": not settings.YIMEN.get("REQUIRE_TOTP"),
+        "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
+    }, status=401 if error else 200)
+
+
+def _pending_user(request):
+    pending = request.session.get(PENDING_KEY)
+    if not pending:
+        return None, None
+    started = datetime.fromisoformat(pending["at"])
+    if clock.now() - started > timedelta(seconds=PENDING_SECONDS):
+        request.session.pop(PENDING_KEY, None)
+        return None, None
+    staff = Staff.objects.select_related("user").filter(user_id=pending["uid"]).first()
+    return staff, pending
+
+
+def _qr_svg(uri: str) -> str:
+    return segno.make(uri, error="m").svg_inline(scale=4, dark="#1f2937")
+
+
+def login_totp_view(request):
+    """Second step: a TOTP code; the first time (role requires it) enrol with a QR code."""
+    staff, pending = _pending_user(request)
+    if staff is None:
+        messages.error(request, "登录已超时，请重新输入用户名和密码。")
+        return redirect("staff:login")
+    device = TotpDevice.objects.filter(staff=staff).first()
+    enrolling = device is None or not device.confirmed
+    error = ""
+    if services.locked_until(staff.user.username):
+        request.session.pop(PENDING_KEY, None)
+        return render(request, "staff/login.html", {"error": _lock_message(), "next": pending["next"],
+                                                    "totp_off": False}, status=401)
+    if enrolling:
+        device = services.start_totp_enrolment(staff)
+    if request.method == "POST":
+        code = request.POST.get("code", "")
+        try:
+            if enrolling:
+                services.confirm_totp(staff, code, request=request)
+                ok = True
+            else:
+                ok = services.check_totp(staff, code, request=request)
+        except ValidationFailed as exc:
+            services.record_login_failure(staff.user.username, request=request, stage="totp")
+            ok, error = False, exc.message
+        if ok:
+            request.session.pop(PENDING_KEY, None)
+            login(request, staff.user, backend="yimen.staff.backends.LockoutBackend")
+            services.record_login_success(staff.user, request=request)
+            return redirect(pending["next"])
+        error = error or "动态口令不正确或已使用过，请等待下一个口令。"
+        if services.locked_until(staff.user.username):
+            request.session.pop(PENDING_KEY, None)
+            return render(request, "staff/login.html", {"error": _lock_message(), "next": pending["next"],
+                                                        "totp_off": False}, status=401)
+    context = {"error": error, "enrolling": enrolling}
+    if enrolling:
+        uri = services.provisioning_uri(device)
+        context.update(qr=_qr_svg(uri), secret=device.secret)
+    return render(request, "staff/login_totp.html", context, status=401 if error else 200)
+
+
+@login_required
+def totp_enrol_view(request):
+    """Voluntary enrolment (any role) for a signed-in member of staff."""
+    staff = _staff_or_403(request)
+    device = services.start_totp_enrolment(staff)
+    if request.method == "POST" and not device.confirmed:
+        try:
+            services.confirm_totp(staff, request.POST.get("code", ""), request=request)
+            messages.success(request, "动态口令已启用，今后登录需输入手机上的 6 位口令。")
+            return redirect("staff:workbench")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    context = {"device": device, "confirmed": device.confirmed}
+    if not device.confirmed:
+        context.update(qr=_qr_svg(services.provisioning_uri(device)), secret=device.secret)
+    return render(request, "staff/totp.html", context)
+
+
+@require_POST
+def logout_view(request):
+    if request.user.is_authenticated:
+        from yimen.core import audit
+
+        audit.record(request.user, "auth.logout", request.user, request=request)
+    logout(request)
+    messages.success(request, "您已安全退出。")
+    return redirect("staff:login")
+
+
+# --- workbench -----------------------------------------------------------------------------------
+
+ROLE_LINKS = {
+    "guide": [("/guide/", "引导台（导办、取号）"), ("/queue/", "排队叫号")],
+    "clerk": [("/staff/window/", "窗口签到、暂停与交接"), ("/queue/console/", "窗口叫号台"), ("/cases/", "办件")],
+    "approver": [("/cases/", "本部门办件审批")],
+    "chief": [("/queue/", "排队叫号"), ("/feedback/", "好差评·办不成事"), ("/cases/", "办件")],
+    "director": [("/queue/", "排队叫号"), ("/feedback/", "好差评·办不成事"), ("/insight/", "数据看板")],
+    "leader": [("/insight/", "数据看板"), ("/feedback/", "办不成事督办")],
+    "admin": [("/admin/", "系统管理（事项、网点、窗口、账号）"), ("/insight/", "数据看板")],
+}
+
+
+@login_required
+def workbench(request):
+    staff = _staff_or_403(request)
+    authorize(staff, "staff.workbench")
+    links = list(ROLE_LINKS.get(staff.role, []))
+    if staff.outlet_id and staff.role in {"guide", "clerk", "chief", "director"}:
+        links.append((f"/staff/rota/{staff.outlet.code}/", "本周 A/B 排班"))
+    session = selectors.session_of(staff)
+    scope = []
+    if staff.outlet_id:
+        scope.append(f"网点：{staff.outlet.name}")
+    if staff.department_id:
+        scope.append(f"部门：{staff.department.name}")
+    if staff.region_code:
+        scope.append(f"辖区：{staff.region_code}")
+    if staff.role == "admin":
+        scope.append("全部网点与部门")
+    today = clock.today()
+    return render(request, "staff/workbench.html", {
+        "staff": staff, "links": links, "session": session, "scope": scope,
+        "phone": mask_phone(staff.phone),
+        "duty_group": selectors.duty_group_on(staff.outlet, today) if staff.outlet_id else "",
+        "totp_device": TotpDevice.objects.filter(staff=staff, confirmed_at__isnull=False).first(),
+        "actions": allowed_actions(staff),
+    })
+
+
+# --- window sign-in, pause, hand-over --------------------------------------------------------------
+
+@login_required
+def window_view(request):
+    staff = _staff_or_403(request)
+    from yimen.outlets.models import QUEUE_WINDOW_KINDS, Window
+
+    if request.method == "POST":
+        op = request.POST.get("op", "")
+        try:
+            if op == "sign_in":
+                window = Window.objects.filter(pk=request.POST.get("window") or 0).select_related("outlet").first()
+                if window is None:
+                    raise NotFound("找不到该窗口。")
+                services.sign_in_window(staff, window, request=request)
+                messages.success(request, f"已签到 {window.number} 号窗口，开始服务。")
+            elif op == "pause":
+                reason = request.POST.get("reason", "")
+                if reason == "其他":
+                    reason = request.POST.get("reason_text", "").strip() or ""
+                services.pause_window(staff, reason, request=request)
+                messages.success(request, f"窗口已暂停（{reason}）。")
+            elif op == "resume":
+                services.resume_window(staff, request=request)
+                messages.success(request, "窗口已恢复服务。")
+            elif op == "hand_over":
+                to = Staff.objects.filter(pk=request.POST.get("to") or 0).select_related("user").first()
+                if to is None:
+                    raise ValidationFailed("请选择接岗的同事。")
+                services.hand_over(staff, to, reason=request.POST.get("reason") or "午餐接力", request=request)
+                messages.success(request, f"已将窗口交接给{to.name}。")
+            elif op == "sign_out":
+                services.sign_out_window(staff, request=request)
+                messages.success(request, "已签退，窗口关闭。")
+            else:
+                raise ValidationFailed("未知操作。")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("staff:window")
+    session = selectors.session_of(staff)
+    windows = []
+    if staff.outlet_id:
+        states = selectors.window_states(staff.outlet)
+        holders = {s.window_id: s.staff for s in WindowSession.objects
+                   .filter(window__outlet=staff.outlet, ended_at__isnull=True).select_related("staff")}
+        for w in Window.objects.filter(outlet=staff.outlet, active=True, kind__in=QUEUE_WINDOW_KINDS) \
+                .order_by("group_code", "number"):
+            windows.append({"window": w, "state": states.get(w.pk, "closed"), "holder": holders.get(w.pk),
+                            "mine": w.pk == staff.home_window_id})
+    return render(request, "staff/window.html", {
+        "staff": staff, "session": session, "windows": windows,
+        "candidates": selectors.hand_over_candidates(staff) if session else [],
+        "reasons": services.PAUSE_REASONS,
+    })
+
+
+# --- A/B rota --------------------------------------------------------------------------------------
+
+def _rota_context(request, outlet_code):
+    from yimen.outlets.selectors import get_outlet
+
+    staff = _staff_or_403(request)
+    outlet = get_outlet(outlet_code)
+    authorize(staff, "staff.rota.view", outlet=outlet)
+    try:
+        monday = selectors.parse_iso_week(request.GET.get("week"))
+    except ValueError as exc:
+        raise ValidationFailed(str(exc))
+    return staff, outlet, monday
+
+
+@login_required
+def rota_view(request, outlet_code):
+    staff, outlet, monday = _rota_context(request, outlet_code)
+    sunday = monday + timedelta(days=6)
+    r = selectors.rota(outlet, monday, sunday)
+    from yimen.outlets.rules import WEEKDAY_LABELS, format_spans
+
+    cells = {}
+    for a in r.assignments:
+        cells.setdefault((a.window, a.date), []).append(a)
+    gaps = {}
+    for g in r.gaps:
+        gaps.setdefault((g.window, g.date), []).append(g)
+    rows = []
+    for post in r.posts:
+        row = {"post": post, "members": [(grp, r.names.get(u, u)) for grp, u in sorted(post.members.items())],
+               "days": []}
+        for day in r.days:
+            row["days"].append({
+                "assignments": [{"a": a, "name": r.names.get(a.staff, a.staff),
+                                 "replaces": r.names.get(a.replaces, a.replaces)}
+                                for a in sorted(cells.get((post.window, day.date), []), key=lambda x: x.start)],
+                "gaps": gaps.get((post.window, day.date), []),
+                "open": bool(day.spans),
+            })
+        rows.append(row)
+    header = [{"date": d.date, "label": WEEKDAY_LABELS[d.date.weekday()], "spans": format_spans(d.spans),
+               "duty": r.duty_group(d.date), "open": bool(d.spans)} for d in r.days]
+    can_manage = _can(staff, "staff.rota.manage", outlet)
+    people = Staff.objects.filter(outlet=outlet, active=True).order_by("shift_group", "name") if can_manage else []
+    return render(request, "staff/rota.html", {
+        "outlet": outlet, "monday": monday, "sunday": sunday, "header": header, "rows": rows, "rota": r,
+        "week": selectors.iso_week_label(monday),
+        "prev_week": selectors.iso_week_label(monday - timedelta(days=7)),
+        "next_week": selectors.iso_week_label(monday + timedelta(days=7)),
+        "can_manage": can_manage, "people": people,
+        "leaves": Leave.objects.filter(staff__outlet=outlet, cancelled_at__isnull=True, start__lte=sunday,
+                                       end__gte=monday).select_related("staff", "substitute"),
+        "swaps": ShiftSwap.objects.filter(outlet=outlet, cancelled_at__isnull=True,
+                                          date__range=(monday, sunday)).select_related("from_staff", "to_staff"),
+        "leave_kinds": [k for k, _ in Leave._meta.get_field("kind").choices],
+    })
+
+
+def _can(staff, action, outlet):
+    from .authz import check
+
+    return check(staff, action, outlet=outlet)
+
+
+@login_required
+def rota_export(request, outlet_code):
+    staff, outlet, monday = _rota_context(request, outlet_code)
+    weeks = request.GET.get("weeks", "1")
+    try:
+        weeks = max(1, min(int(weeks), 8))
+    except ValueError:
+        raise ValidationFailed("weeks 应为 1～8 的整数。")
+    content = exports.rota_workbook(selectors.rota(outlet, monday, monday + timedelta(days=7 * weeks - 1)))
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"rota-{outlet.code}-{selectors.iso_week_label(monday)}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _parse_date(text, label):
+    try:
+        return datetime.strptime((text or "").strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise ValidationFailed(f"{label}格式不正确，应为 2026-12-01。")
+
+
+@login_required
+@require_POST
+def rota_change(request, outlet_code):
+    from yimen.outlets.selectors import get_outlet
+
+    staff = _staff_or_403(request)
+    outlet = get_outlet(outlet_code)
+    week = request.POST.get("week", "")
+    try:
+        op = request.POST.get("op")
+        person = lambda key: Staff.objects.filter(pk=request.POST.get(key) or 0, outlet=outlet).first()  # noqa: E731
+        if op == "leave":
+            who = person("staff")
+            if who is None:
+                raise ValidationFailed("请选择请假人。")
+            services.record_leave(staff, who, _parse_date(request.POST.get("start"), "开始日期"),
+                                  _parse_date(request.POST.get("end"), "结束日期"),
+                                  kind=request.POST.get("kind") or "事假", substitute=person("substitute"),
+                                  reason=request.POST.get("reason", ""), request=request)
+            messages.success(request, f"已登记{who.name}的请假。")
+        elif op == "swap":
+            a, b = person("from_staff"), person("to_staff")
+            if a is None or b is None:
+                raise ValidationFailed("请选择换班双方。")
+            services.record_swap(staff, outlet, _parse_date(request.POST.get("date"), "换班日期"), a, b,
+                                 reason=request.POST.get("reason", ""), request=request)
+            messages.success(request, f"已登记换班：{b.name}替{a.name}。")
+        elif op == "cancel_leave":
+            leave = Leave.objects.filter(pk=request.POST.get("id") or 0, staff__outlet=outlet).first()
+            if leave is None:
+                raise NotFound("找不到该请假登记。")
+            services.cancel_leave(staff, leave, request=request)
+            messages.success(request, "已撤销请假。")
+        elif op == "cancel_swap":
+            swap = ShiftSwap.objects.filter(pk=request.POST.get("id") or 0, outlet=outlet).first()
+            if swap is None:
+                raise NotFound("找不到该换班登记。")
+            services.cancel_swap(staff, swap, request=request)
+            messages.success(request, "已撤销换班。")
+        else:
+            raise ValidationFailed("未知操作。")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"/staff/rota/{outlet.code}/?week={week}" if week else f"/staff/rota/{outlet.code}/")
