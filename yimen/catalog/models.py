@@ -1,16 +1,9 @@
 from django.db import models
 
-# Window kinds (DESIGN.md). Stored as the Chinese label: it is what centres write in their
-# spreadsheets and what the demo data uses.
-WINDOW_KINDS = ["引导台", "综合窗口", "绿色通道", "专业窗口", "银行网点", "帮办代办", "办不成事窗口", "自助"]
-WINDOW_KIND_CHOICES = [(k, k) for k in WINDOW_KINDS]
-
-ITEM_TYPES = ["行政许可", "行政确认", "行政给付", "行政征收", "行政奖励", "行政裁决", "行政检查",
-              "行政处罚", "行政强制", "其他行政权力", "公共服务"]
-ITEM_TYPE_CHOICES = [(t, t) for t in ITEM_TYPES]
-
-LIMIT_UNITS = [("workday", "工作日"), ("calendar_day", "自然日"), ("month", "月")]
-MATERIAL_KINDS = [("原件", "原件"), ("复印件", "复印件"), ("电子", "电子")]
+# The constants live in rules.py (pure, importable without Django); re-exported here.
+from .rules import (  # noqa: E402,F401
+    ITEM_TYPE_CHOICES, ITEM_TYPES, LIMIT_UNITS, MATERIAL_KINDS, WINDOW_KIND_CHOICES, WINDOW_KINDS,
+)
 
 
 class Department(models.Model):
@@ -57,6 +50,9 @@ class ServiceItem(models.Model):
     source_ref = models.CharField("来源条目", max_length=300, blank=True)
     active = models.BooleanField("在用", default=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+    # Denormalised for plain search (code, names and keywords in one lower-case text; JSON
+    # keywords are stored \u-escaped on SQLite, so they cannot be searched directly).
+    search_text = models.TextField("检索文本", blank=True, editable=False)
 
     class Meta:
         verbose_name = "政务服务事项"
@@ -69,9 +65,44 @@ class ServiceItem(models.Model):
     def __str__(self):
         return f"{self.code} {self.name}"
 
+    def build_search_text(self) -> str:
+        parts = [self.code, self.name, self.short_name, self.parent_name, *(self.keywords or [])]
+        return " ".join(p for p in parts if p).lower()
+
+    def save(self, *args, **kwargs):
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "search_text" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "search_text"]
+        super().save(*args, **kwargs)
+
     @property
     def display_name(self):
         return self.short_name or self.name
+
+    @staticmethod
+    def _limit_text(value, unit_label) -> str:
+        if value is None:
+            return "未规定"
+        return f"{value} 个{unit_label}" if unit_label != "月" else f"{value} 个月"
+
+    @property
+    def legal_limit_display(self) -> str:
+        return self._limit_text(self.legal_limit, self.get_legal_limit_unit_display())
+
+    @property
+    def promised_limit_display(self) -> str:
+        if self.promised_limit == 0:
+            return "即办件（当场办结）"
+        return self._limit_text(self.promised_limit, self.get_promised_limit_unit_display())
+
+    @property
+    def fee_display(self) -> str:
+        if self.fee is None:
+            return self.fee_note or "未注明"
+        if self.fee == 0:
+            return "不收费" + (f"（{self.fee_note}）" if self.fee_note and self.fee_note not in ("不收费", "免费", "无") else "")
+        return f"{self.fee:.2f} 元" + (f"（{self.fee_note}）" if self.fee_note else "")
 
     @property
     def is_immediate(self) -> bool:

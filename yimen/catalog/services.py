@@ -50,7 +50,7 @@ def upsert_item(data: dict, department: Department) -> tuple[ServiceItem, bool]:
         "legal_limit_unit": data.get("legal_limit_unit") or "workday",
         "promised_limit": data.get("promised_limit"),
         "promised_limit_unit": data.get("promised_limit_unit") or "workday",
-        "visits_required": data.get("visits_required", 1) if data.get("visits_required") is not None else 1,
+        "visits_required": data.get("visits_required") if data.get("visits_required") is not None else 1,
         "fee": data.get("fee"),
         "fee_note": data.get("fee_note") or "",
         "payment_methods": list(data.get("payment_methods") or []),
@@ -66,6 +66,8 @@ def upsert_item(data: dict, department: Department) -> tuple[ServiceItem, bool]:
         "source": data.get("source") or "",
         "source_ref": data.get("source_ref") or "",
     }
+    if "active" in data:
+        fields["active"] = bool(data["active"])
     item = ServiceItem.objects.filter(code=data["code"]).first()
     materials = [
         {
@@ -108,3 +110,153 @@ def upsert_item(data: dict, department: Department) -> tuple[ServiceItem, bool]:
     if changed:
         item.save()
     return item, changed
+
+
+# --- departments -----------------------------------------------------------------------------
+
+def ensure_department(code: str, name: str) -> tuple[Department, bool]:
+    """The department with this code (created, or renamed to `name`). Returns (dept, changed)."""
+    dept = Department.objects.filter(code=code).first()
+    if dept is None:
+        dept = Department.objects.filter(name=name).first()
+        if dept is not None:
+            return dept, False
+        return Department.objects.create(code=code, name=name), True
+    if dept.name != name and not Department.objects.filter(name=name).exclude(pk=dept.pk).exists():
+        dept.name = name
+        dept.save(update_fields=["name"])
+        return dept, True
+    return dept, False
+
+
+# --- permission ------------------------------------------------------------------------------
+
+def _check_catalog_admin(actor):
+    """Catalog maintenance: Django superusers / users with the catalog change permission, or
+    staff with the 管理员 role. `actor=None` is the command line (operator on the server)."""
+    if actor is None:
+        return
+    from yimen.core.errors import Forbidden, Unauthorized
+
+    user = getattr(actor, "user", actor)
+    if not getattr(user, "is_authenticated", False):
+        raise Unauthorized("请先登录。")
+    if user.is_superuser or user.has_perm("catalog.change_serviceitem"):
+        return
+    staff = getattr(user, "staff", None)
+    if staff is not None and staff.role == "admin" and staff.active:
+        return
+    raise Forbidden("只有管理员可以维护事项库。")
+
+
+# --- real public catalogs --------------------------------------------------------------------
+
+def import_public_catalog(source: str, path, actor=None) -> dict:
+    """Import a real public catalog (`gd` / `sc`, see importers.py) in one transaction.
+    Every record imports; idempotent. Returns counts: total, created, updated, unchanged,
+    warnings (values present but not understood, kept empty), departments_created,
+    and up to 20 warning texts as examples."""
+    from yimen.core import audit
+
+    from .importers import READERS, SourceFormatError
+    from yimen.core.errors import ValidationFailed
+
+    _check_catalog_admin(actor)
+    if source not in READERS:
+        raise ValidationFailed(f"未知的来源「{source}」，可选：{'、'.join(READERS)}")
+    try:
+        records = list(READERS[source](path))
+    except SourceFormatError as exc:
+        raise ValidationFailed(f"文件格式不正确：{exc}")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(f"无法读取文件 {path}：{exc}")
+    counts = {"source": source, "total": len(records), "created": 0, "updated": 0, "unchanged": 0,
+              "warnings": 0, "departments_created": 0, "warning_examples": []}
+    seen = set()
+    with transaction.atomic():
+        existing = set(ServiceItem.objects.filter(code__in=[r.data["code"] for r in records])
+                       .values_list("code", flat=True))
+        departments = {}
+        for record in records:
+            code = record.data["code"]
+            if code in seen:
+                raise ValidationFailed(f"文件中事项编码重复：{code}")
+            seen.add(code)
+            dept = departments.get(record.department_code)
+            if dept is None:
+                dept, dept_changed = ensure_department(record.department_code, record.department_name)
+                departments[record.department_code] = dept
+                counts["departments_created"] += int(dept_changed)
+            _item, changed = upsert_item(record.data, dept)
+            if code not in existing:
+                counts["created"] += 1
+            elif changed:
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+            counts["warnings"] += len(record.warnings)
+            for w in record.warnings:
+                if len(counts["warning_examples"]) < 20:
+                    counts["warning_examples"].append(f"{code}：{w}")
+        if counts["created"] or counts["updated"]:
+            audit.record(actor, "catalog.import", object_type="catalog.serviceitem", object_id=source,
+                         after={k: v for k, v in counts.items() if k != "warning_examples"},
+                         reason=f"导入 {path}")
+    return counts
+
+
+# --- Excel -----------------------------------------------------------------------------------
+
+def export_catalog_excel(items=None) -> bytes:
+    """The catalog (or the given items queryset) as an xlsx workbook (see excel.py)."""
+    from .excel import build_workbook
+
+    qs = items if items is not None else ServiceItem.objects.all()
+    qs = qs.select_related("department").prefetch_related("materials").order_by("code")
+    return build_workbook(qs)
+
+
+class CatalogImportRejected(Exception):
+    """The workbook has errors; nothing was imported. `.errors` are RowError rows."""
+
+    def __init__(self, errors):
+        super().__init__(f"文件有 {len(errors)} 处错误，未导入任何数据。")
+        self.errors = errors
+
+
+def import_catalog_excel(data: bytes, actor=None, request=None) -> dict:
+    """Validate every row, then import all of it in one transaction (or nothing). Items in the
+    file are created/updated (their materials replaced by the file's); others are untouched."""
+    from yimen.core import audit
+
+    from .excel import parse_workbook
+
+    _check_catalog_admin(actor)
+    departments = dict(Department.objects.values_list("code", "name"))
+    items, errors = parse_workbook(data, departments)
+    if errors:
+        raise CatalogImportRejected(errors)
+    counts = {"total": len(items), "created": 0, "updated": 0, "unchanged": 0, "departments_created": 0}
+    with transaction.atomic():
+        existing = set(ServiceItem.objects.filter(code__in=[i["code"] for i in items]).values_list("code", flat=True))
+        dept_cache = {}
+        for item in items:
+            dcode = item["department_code"]
+            dept = dept_cache.get(dcode)
+            if dept is None:
+                dept = Department.objects.filter(code=dcode).first()
+                if dept is None:
+                    dept = Department.objects.create(code=dcode, name=item["department_name"])
+                    counts["departments_created"] += 1
+                dept_cache[dcode] = dept
+            _obj, changed = upsert_item(item, dept)
+            if item["code"] not in existing:
+                counts["created"] += 1
+            elif changed:
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+        if counts["created"] or counts["updated"]:
+            audit.record(actor, "catalog.excel_import", object_type="catalog.serviceitem", object_id="excel",
+                         after=counts, request=request)
+    return counts

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "catalog"
-urlpatterns = []
+urlpatterns = [
+    path("", views.item_list, name="list"),
+    path("<str:code>/", views.item_detail, name="detail"),
+    path("<str:code>/print/", views.item_print, name="print"),
+]

@@ -84,3 +84,36 @@ class OpeningSchedule:
 
     def week(self, monday: date) -> list[tuple[date, list[Span]]]:
         return [(monday + timedelta(days=i), self.spans_on(monday + timedelta(days=i))) for i in range(7)]
+
+
+def validate_spans(spans) -> list[str]:
+    """Check a day's spans (['09:00-12:00', '13:00-17:00']): format, order, no overlap.
+    Returns the normalised list; raises ValueError with a Chinese message."""
+    if spans is None:
+        return []
+    if isinstance(spans, str):
+        spans = [s for s in spans.replace("，", ",").replace("、", ",").replace(";", ",").split(",") if s.strip()]
+    if not isinstance(spans, (list, tuple)):
+        raise ValueError("办公时间应为时间段列表，如 [\"09:00-12:00\", \"13:00-17:00\"]")
+    parsed = sorted(parse_span(str(s)) for s in spans)
+    for (a1, b1), (a2, b2) in zip(parsed, parsed[1:]):
+        if a2 < b1:
+            raise ValueError(f"时间段重叠：{a1:%H:%M}-{b1:%H:%M} 与 {a2:%H:%M}-{b2:%H:%M}")
+    return [f"{a:%H:%M}-{b:%H:%M}" for a, b in parsed]
+
+
+def validate_weekly(weekly) -> dict[str, list[str]]:
+    """Check a weekly table {"mon": [...], …, "sun": [...]}; missing days are closed.
+    Returns the normalised table; raises ValueError with a Chinese message."""
+    if not isinstance(weekly, dict):
+        raise ValueError("每周办公时间应为 {\"mon\": [\"09:00-16:40\"], …} 的格式")
+    unknown = [k for k in weekly if k not in WEEKDAY_KEYS]
+    if unknown:
+        raise ValueError(f"未知的星期：{'、'.join(map(str, unknown))}（应为 mon、tue、wed、thu、fri、sat、sun）")
+    result = {}
+    for key, label in zip(WEEKDAY_KEYS, WEEKDAY_LABELS):
+        try:
+            result[key] = validate_spans(weekly.get(key) or [])
+        except ValueError as exc:
+            raise ValueError(f"{label}：{exc}")
+    return result

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "outlets"
-urlpatterns = []
+urlpatterns = [
+    path("", views.outlet_list, name="list"),
+    path("<str:code>/", views.outlet_detail, name="detail"),
+]
