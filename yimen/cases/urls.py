@@ -1,4 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "cases"
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("intake/", views.intake, name="intake"),
+    path("intake/call/", views.call_next, name="call_next"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("time-limits/", views.time_limits, name="time_limits"),
+    path("progress/", views.progress, name="progress"),
+    path("verify/<str:token>/", views.verify, name="verify"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/notices/<int:notice_id>.pdf", views.notice_pdf, name="notice_pdf"),
+    path("<int:pk>/result.pdf", views.result_pdf, name="result_pdf"),
+]

@@ -1,0 +1,43 @@
+"""`yimen cases refresh [--date YYYY-MM-DD] [--json]` — scheduled job: time-limit status (正常/预警/逾期)
+of all open cases, 容缺 reminders one working day before the deadline, termination of 容缺 cases
+whose materials did not arrive in time. `yimen cases trips --json` — the 最多跑一次 metric."""
+import json
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "办件：刷新时限状态（定时任务）、跑动次数统计"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="sub", required=True)
+        refresh = sub.add_parser("refresh", help="刷新时限状态、容缺提醒与逾期终止")
+        refresh.add_argument("--date", help="按该日期计算（默认今天）")
+        refresh.add_argument("--json", action="store_true")
+        trips = sub.add_parser("trips", help="最多跑一次：每件跑动次数")
+        trips.add_argument("--json", action="store_true")
+
+    def handle(self, *args, **opts):
+        from yimen.cases import selectors, services
+
+        if opts["sub"] == "refresh":
+            on = None
+            if opts.get("date"):
+                try:
+                    on = date.fromisoformat(opts["date"])
+                except ValueError:
+                    raise CommandError("日期格式应为 YYYY-MM-DD。")
+            counts = services.refresh_time_status(on)
+            if opts["json"]:
+                self.stdout.write(json.dumps(counts, ensure_ascii=False))
+            else:
+                self.stdout.write(f"正常 {counts['normal']} 件，预警 {counts['warning']} 件，逾期 {counts['overdue']} 件；"
+                                  f"容缺提醒 {counts['reminded']} 件，逾期终止 {counts['terminated']} 件。")
+        elif opts["sub"] == "trips":
+            metric = selectors.trips_metric()
+            if opts["json"]:
+                self.stdout.write(json.dumps(metric, ensure_ascii=False))
+            else:
+                self.stdout.write(f"办件 {metric['cases']} 件，到场 {metric['trips']} 次，平均 {metric['average']} 次/件，"
+                                  f"一次办成率 {metric['one_trip_rate']:.1%}。")

@@ -1,0 +1,161 @@
+"""Reads of cases: lists for clerks and approvers, time-limit lists, trips metric, public progress."""
+from __future__ import annotations
+
+
+from django.db.models import Count, Q
+
+from yimen.core import clock
+from yimen.core.errors import DomainError, NotFound
+from yimen.core.masking import mask_id_number, mask_name, mask_phone
+from yimen.staff.authz import check, staff_of
+
+from . import rules
+from .models import Case, Result
+
+
+def get_case(pk) -> Case:
+    case = (Case.objects.select_related("item", "item__department", "outlet", "window", "ticket", "opened_by",
+                                        "accepted_by", "decided_by", "helper").filter(pk=pk).first())
+    if case is None:
+        raise NotFound("找不到该办件。")
+    return case
+
+
+def get_by_receipt(receipt_number: str) -> Case:
+    case = Case.objects.filter(receipt_number=(receipt_number or "").strip().upper()).first()
+    if case is None:
+        raise NotFound(f"找不到办件编号为 {receipt_number} 的办件。")
+    return get_case(case.pk)
+
+
+def can_view(actor, case: Case) -> bool:
+    return (check(actor, "case.view_all")
+            or check(actor, "case.view_outlet", outlet=case.outlet)
+            or check(actor, "case.view_department", department=case.item.department))
+
+
+def visible_cases(actor):
+    """Cases this member of staff may see: own outlet (window staff), own department (approvers),
+    everything (director / leader / admin)."""
+    staff = staff_of(actor)
+    qs = Case.objects.select_related("item", "item__department", "outlet")
+    if staff is None:
+        return qs.none()
+    if check(staff, "case.view_all"):
+        return qs
+    q = Q(pk__in=[])
+    if staff.outlet_id and check(staff, "case.view_outlet", outlet=staff.outlet):
+        q |= Q(outlet_id=staff.outlet_id)
+    if staff.department_id and check(staff, "case.view_department", department=staff.department):
+        q |= Q(item__department_id=staff.department_id, status__in=rules.ACCEPTED_STATES)
+    return qs.filter(q)
+
+
+def department_queue(department):
+    """The back-office queue of a department: open accepted cases, most urgent first."""
+    order = {rules.OVERDUE: 0, rules.WARNING: 1, rules.NORMAL: 2, "": 3}
+    cases = list(Case.objects.select_related("item", "outlet")
+                 .filter(item__department=department, status__in=(rules.ACCEPTED, rules.PAUSED, rules.DECIDED)))
+    cases.sort(key=lambda c: (order.get(c.time_status, 3), c.due_date or clock.today(), c.pk))
+    return cases
+
+
+def time_limit_lists(department=None) -> dict:
+    """Overdue and warning lists (per department when given)."""
+    qs = Case.objects.select_related("item", "item__department", "outlet").filter(
+        status__in=rules.OPEN_BACK_OFFICE_STATES)
+    if department is not None:
+        qs = qs.filter(item__department=department)
+    return {"overdue": list(qs.filter(time_status=rules.OVERDUE).order_by("due_date", "pk")),
+            "warning": list(qs.filter(time_status=rules.WARNING).order_by("due_date", "pk"))}
+
+
+def time_limit_summary():
+    """Per department: open, warning, overdue counts."""
+    rows = (Case.objects.filter(status__in=rules.OPEN_BACK_OFFICE_STATES)
+            .values("item__department__code", "item__department__name")
+            .annotate(open=Count("id"), warning=Count("id", filter=Q(time_status=rules.WARNING)),
+                      overdue=Count("id", filter=Q(time_status=rules.OVERDUE)))
+            .order_by("item__department__code"))
+    return list(rows)
+
+
+def trips_metric(qs=None) -> dict:
+    """最多跑一次, measured: trips (physical visits) per case."""
+    qs = (qs if qs is not None else Case.objects.all()).annotate(trips=Count("visits"))
+    total = qs.count()
+    if not total:
+        return {"cases": 0, "trips": 0, "average": 0.0, "one_trip": 0, "one_trip_rate": 0.0, "multi": []}
+    trips = [c.trips for c in qs]
+    multi = [c for c in qs.filter(trips__gt=1).prefetch_related("visits")]
+    return {"cases": total, "trips": sum(trips), "average": round(sum(trips) / total, 2),
+            "one_trip": sum(1 for t in trips if t <= 1), "one_trip_rate": round(sum(1 for t in trips if t <= 1) / total, 4),
+            "multi": [{"receipt_number": c.receipt_number, "trips": c.trips,
+                       "reasons": [v.reason for v in c.visits.all() if v.reason]} for c in multi]}
+
+
+def trips_of(case: Case) -> int:
+    return case.visits.count()
+
+
+def masked_applicant(case: Case) -> dict:
+    return {"name": mask_name(case.applicant_name) if case.applicant_kind == "person" else case.applicant_name,
+            "id_number": mask_id_number(case.applicant_id_number), "phone": mask_phone(case.applicant_phone),
+            "credit_code": case.credit_code,
+            "agent": mask_name(case.agent_name), "agent_id_number": mask_id_number(case.agent_id_number)}
+
+
+def verify_result(token: str) -> Result | None:
+    return Result.objects.select_related("case", "case__item", "case__item__department").filter(
+        verify_token=token).first()
+
+
+# --- Public progress ------------------------------------------------------------------------------
+PROGRESS_MAX_PER_IP = 20            # lookups per address per 10 minutes
+PROGRESS_MAX_FAILS_PER_RECEIPT = 5  # failed lookups per receipt number per hour
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
+def _secret_matches(case: Case, secret: str) -> bool:
+    s = (secret or "").strip().upper().replace(" ", "")
+    if not s:
+        return False
+    id_numbers = [case.applicant_id_number or "", case.agent_id_number or ""]
+    if len(s) == 4 and any(x and x.upper()[-4:] == s for x in id_numbers):
+        return True
+    phones = [case.applicant_phone or "", case.agent_phone or ""]
+    return len(s) == 11 and any(p and p == s for p in phones)
+
+
+def public_progress(receipt_number: str, secret: str) -> dict | None:
+    """Status and dates of a case, for the citizen who knows the receipt number and the last 4
+    characters of the ID number (or the full phone number). None when they do not match.
+    Personal data is never part of the answer."""
+    case = Case.objects.select_related("item", "outlet").filter(
+        receipt_number=(receipt_number or "").strip().upper()).first()
+    if case is None or not _secret_matches(case, secret):
+        return None
+    result = Result.objects.filter(case=case).first()
+    return {
+        "receipt_number": case.receipt_number,
+        "item": case.item.name,
+        "outlet": case.outlet.name,
+        "status": case.status,
+        "status_label": case.status_label,
+        "opened_on": clock.local(case.opened_at).date().isoformat(),
+        "accepted_on": clock.local(case.accepted_at).date().isoformat() if case.accepted_at else None,
+        "due_date": case.due_date.isoformat() if case.due_date else None,
+        "tolerance_deadline": case.tolerance_deadline.isoformat() if case.tolerance_deadline else None,
+        "decided_on": clock.local(case.decided_at).date().isoformat() if case.decided_at else None,
+        "decision": rules.DECISION_LABELS.get(case.decision, "") if case.decision else "",
+        "result_ready": bool(result),
+        "delivered_on": clock.local(result.delivered_at).date().isoformat() if result and result.delivered_at else None,
+        "closed_on": clock.local(case.closed_at).date().isoformat() if case.closed_at else None,
+        "missing_materials": [m.name for m in case.materials.all()
+                              if m.required and m.state in (rules.M_MISSING, rules.M_TOLERATED)]
+                             if case.status in (rules.NOTIFIED, rules.ACCEPTED, rules.PAUSED) else [],
+    }
