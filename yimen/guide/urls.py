@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "guide"
-urlpatterns = []
+urlpatterns = [
+    path("", views.desk, name="desk"),
+    path("print/", views.print_list, name="print"),
+]

@@ -1,0 +1,53 @@
+"""Writes of the guide desk: issuing a ticket for what the triage found.
+
+The ticket itself is the queue's business (queueing.services.issue_ticket: numbering, routing,
+audit). The desk adds who may do it (引导员 of this outlet), the green channel (an elderly,
+disabled or military person: a priority ticket, routed to 绿色通道 when every item allows it)
+and its channel label (引导台).
+"""
+from __future__ import annotations
+
+from yimen.core.errors import Unauthorized, ValidationFailed
+from yimen.outlets.models import Outlet
+from yimen.queueing import services as queue_services
+from yimen.staff.authz import authorize, staff_of
+
+PRIORITIES = ("老年人", "残疾人", "军人", "孕妇", "其他")
+
+
+def open_desk(actor, outlet_code: str | None = None) -> tuple:
+    """(staff, outlet) of the guide desk the actor may use; Forbidden otherwise."""
+    staff = staff_of(actor)
+    if staff is None:
+        raise Unauthorized("请先以工作人员身份登录。")
+    outlet = staff.outlet
+    if outlet_code:
+        outlet = Outlet.objects.filter(code=outlet_code, active=True).first()
+        if outlet is None:
+            raise ValidationFailed(f"找不到网点：{outlet_code}", code="unknown_outlet")
+    if outlet is None:
+        raise ValidationFailed("您的账号没有所属网点，请在地址后加 ?outlet=网点编码。", code="no_outlet")
+    authorize(staff, "guide.desk", outlet=outlet.pk)
+    return staff, outlet
+
+
+def issue_ticket(actor, outlet: Outlet, codes: list[str], *, priority: str = "", elderly: bool = False,
+                 id_number: str = "", applicant_name: str = "", phone: str = "", idempotency_key: str | None = None,
+                 request=None):
+    """Issue a ticket at the guide desk for the chosen items.
+
+    `elderly` (the 老年人 tick box) or an explicit `priority` makes it a priority ticket; an ID
+    number whose age reaches the outlet's priority age does the same (checked by the queue).
+    Green-channel-eligible items of a priority person go to the 绿色通道 queue."""
+    staff = authorize(staff_of(actor), "guide.desk", outlet=outlet.pk)
+    codes = [c for c in dict.fromkeys(c.strip() for c in codes or []) if c]
+    if not codes:
+        raise ValidationFailed("请先勾选要办理的事项。", code="no_item")
+    priority = (priority or "").strip()
+    if priority and priority not in PRIORITIES:
+        raise ValidationFailed(f"优先类别不正确：{priority}。", code="bad_priority")
+    if elderly and not priority:
+        priority = "老年人"
+    return queue_services.issue_ticket(outlet, codes, priority=priority, channel="guide", actor=staff,
+                                       applicant_name=applicant_name, id_number=id_number, phone=phone,
+                                       idempotency_key=idempotency_key, request=request)
