@@ -14,6 +14,17 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
 os.environ.setdefault("YIMEN_TESTING", "1")  # fast password hasher in tests (see settings)
 
+
+def pytest_configure(config):
+    # pytest-django loads the settings before this file is imported, so YIMEN_TESTING above comes
+    # too late for settings.py: switch to the fast hasher here as well (Argon2 costs ~1 s a hash).
+    from django.conf import settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
 CHROMIUM = os.environ.get("YIMEN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]

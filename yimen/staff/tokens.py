@@ -2,9 +2,11 @@
 tokens act for an outlet's kiosks, boards and bank terminals (issue tickets, read boards)."""
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.db import transaction
 from ninja.security import HttpBearer
+from ninja.utils import check_csrf
 
 from yimen.core import audit, clock
 
@@ -42,6 +44,10 @@ def authenticate_token(raw: str) -> ApiToken | None:
         return None
     if token.staff and (not token.staff.active or not token.staff.user.is_active):
         return None
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
     return token
 
 
@@ -63,7 +69,11 @@ class BearerAuth(HttpBearer):
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and hasattr(user, "staff"):
+        has_bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
+        if not has_bearer and user is not None and user.is_authenticated and hasattr(user, "staff"):
+            # a browser session: unsafe methods must carry the CSRF token (pages send it via htmx)
+            if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
+                return None
             request.principal = Principal(staff=user.staff)
             return request.principal
         return super().__call__(request)
