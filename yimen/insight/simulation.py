@@ -375,8 +375,9 @@ def layout(scenario: Scenario) -> _Layout:
         for w in scenario.windows:
             for i in range(w.count):
                 wid = f"{w.group}#{i + 1}"
-                if w.kind == GREEN_CHANNEL:
-                    profile = WindowProfile(wid, w.kind, frozenset({w.group}), ordinary_queues, w.items)
+                if w.kind == GREEN_CHANNEL:  # as queueing.selectors.window_profile: idle → other queues
+                    profile = WindowProfile(wid, w.kind, frozenset({w.group}), ordinary_queues, None,
+                                            fallback_items=w.items)
                 else:
                     profile = WindowProfile(wid, w.kind, frozenset({w.group}), frozenset(), w.items)
                 profiles.append((w, i, profile))
@@ -416,7 +417,8 @@ def layout(scenario: Scenario) -> _Layout:
         for i in range(w.count):
             wid = f"{w.group}#{i + 1}"
             if w.kind == GREEN_CHANNEL:
-                profile = WindowProfile(wid, w.kind, frozenset({w.group}), all_dept_queues, w.items)
+                profile = WindowProfile(wid, w.kind, frozenset({w.group}), all_dept_queues, None,
+                                        fallback_items=w.items)
             else:
                 dept = w.department
                 if dept is None:
@@ -790,3 +792,35 @@ def _resolve_days(data: dict) -> tuple[list[list[tuple[float, float]]], list[str
         raise ScenarioError("仿真时长过长（最多一年）")
     # a long continuous run is one "day" that may extend beyond 24 h
     return [[(start, start + duration)]], [f"{fmt_clock(start)} 起 {duration:g} 分钟"]
+
+
+def run(data: dict) -> dict:
+    """Load and simulate a scenario dict (YAML) in one step."""
+    return simulate(load_scenario(data))
+
+
+def describe(result: dict) -> str:
+    """A short Chinese summary of a result for the terminal."""
+    def pct(x):
+        return "—" if x is None else f"{x * 100:.1f}%"
+
+    lines = [
+        f"策略：{'一窗通办（综合窗口）' if result['policy'] == 'one-window' else '分部门专窗'}，窗口 {result['windows']} 个，"
+        f"重复 {result['confidence']['replications']} 次（种子 {result['seed']} 起）",
+        f"办理 {result['served']} 人；平均等候 {result['mean_wait_minutes']:.1f} 分钟，90% 分位 "
+        f"{result['p90_wait_minutes']:.1f} 分钟，{result['sla_minutes']:g} 分钟内叫号 {pct(result['sla_15min'])}，"
+        f"窗口利用率 {pct(result['utilisation'])}",
+    ]
+    ci = result["confidence"]["mean_wait_ci95"]
+    if ci:
+        lines.append(f"平均等候的 95% 置信区间：{ci[0]:.1f}–{ci[1]:.1f} 分钟")
+    for key, label in (("ordinary", "普通"), ("priority", "优先对象")):
+        part = result["per_priority"][key]
+        if part["served"]:
+            lines.append(f"  {label}：{part['served']} 人，平均 {part['mean_wait_minutes']:.1f} 分钟，"
+                         f"90% 分位 {part['p90_wait_minutes']:.1f} 分钟，达标 {pct(part['sla_15min'])}")
+    if result.get("dedicated_allocation"):
+        lines.append("  专窗分配：" + "，".join(f"{d} {n} 个" for d, n in result["dedicated_allocation"].items()))
+    if result["unserved"]:
+        lines.append(f"  仿真结束时仍有 {result['unserved']} 人未办理")
+    return "\n".join(lines)
