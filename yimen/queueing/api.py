@@ -1,3 +1,162 @@
-from ninja import Router
+"""Queue API: issue tickets (kiosks, bank terminals), call and serve (window clerks), boards.
+Thin: everything goes through services/selectors; DomainErrors become JSON 4xx (yimen/api.py)."""
+from datetime import date, datetime
+
+from django.http import HttpResponse
+from ninja import Router, Schema
+
+from yimen.core.errors import Forbidden, ValidationFailed
+from yimen.staff.tokens import BearerAuth
+
+from . import selectors, services
 
 router = Router()
+auth = BearerAuth()
+
+
+class TicketIn(Schema):
+    item_code: str | None = None
+    item_codes: list[str] | None = None
+    priority: str | None = None
+    id_number: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    queue: str | None = None
+
+
+class TicketOut(Schema):
+    id: int
+    public_id: str
+    number: str
+    queue: str
+    status: str
+    position: int | None = None
+    people_ahead: int | None = None
+    estimated_wait_minutes: int | None = None
+    window: str | None = None
+    priority: str = ""
+    items: list[str] = []
+    status_url: str
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+class ActionIn(Schema):
+    handled_items: list[str] | None = None
+    queue: str | None = None
+    window: str | None = None
+    reason: str | None = None
+
+
+class SlotOut(Schema):
+    start: datetime
+    end: datetime
+    capacity: int
+    booked: int
+    available: int
+
+
+def _principal(request):
+    return getattr(request, "principal", None)
+
+
+def _out(ticket) -> dict:
+    status = selectors.ticket_status(ticket)
+    return {**status, "items": list(ticket.items.values_list("code", flat=True)),
+            "status_url": f"/queue/t/{ticket.public_id}/"}
+
+
+def _visible(request, ticket):
+    p = _principal(request)
+    if p is None:
+        raise Forbidden("无权查看该排队号。")
+    outlet = p.device_outlet or (p.staff.outlet if p.staff else None)
+    if p.staff is not None and p.staff.role in ("admin", "leader"):
+        return ticket
+    if outlet is None or outlet.pk != ticket.outlet_id:
+        raise Forbidden("只能查看本网点的排队号。")
+    return ticket
+
+
+@router.post("/outlets/{outlet_id}/tickets", auth=auth, response={201: TicketOut, 400: ErrorOut, 409: ErrorOut},
+             summary="取号（Idempotency-Key 重试不会重复取号）")
+def issue(request, outlet_id: str, payload: TicketIn):
+    codes = list(payload.item_codes or [])
+    if payload.item_code:
+        codes.insert(0, payload.item_code)
+    if not codes and not payload.queue:
+        raise ValidationFailed("请提供 item_code（事项编码）。", code="no_item")
+    ticket = services.issue_ticket(
+        outlet_id, codes, priority=payload.priority or "", channel="api", actor=_principal(request),
+        applicant_name=payload.name or "", id_number=payload.id_number or "", phone=payload.phone or "",
+        idempotency_key=request.headers.get("Idempotency-Key"), queue=payload.queue, request=request)
+    return 201, _out(ticket)
+
+
+@router.post("/windows/{window_id}/call-next", auth=auth, response={200: TicketOut, 204: None, 403: ErrorOut,
+                                                                    409: ErrorOut},
+             summary="叫下一个号（无人等候时 204）")
+def call_next(request, window_id: str):
+    ticket = services.call_next(window_id, _principal(request), request=request)
+    if ticket is None:
+        return 204, None
+    return 200, _out(ticket)
+
+
+@router.get("/tickets/{ticket_id}", auth=auth, response={200: TicketOut, 403: ErrorOut, 404: ErrorOut},
+            summary="排队号状态")
+def get_ticket(request, ticket_id: str):
+    ticket = _visible(request, selectors.get_ticket(ticket_id))
+    return 200, _out(ticket)
+
+
+ACTIONS = {"start", "finish", "recall", "no-show", "transfer", "reactivate", "cancel", "call", "check-in"}
+
+
+@router.post("/tickets/{ticket_id}/{action}", auth=auth,
+             response={200: TicketOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             summary="排队号操作：start / finish / recall / no-show / transfer / reactivate / cancel / call / check-in")
+def ticket_action(request, ticket_id: str, action: str, payload: ActionIn | None = None):
+    payload = payload or ActionIn()
+    if action not in ACTIONS:
+        raise ValidationFailed(f"不支持的操作：{action}（可用：{'、'.join(sorted(ACTIONS))}）。", code="bad_action")
+    actor = _principal(request)
+    ticket = selectors.get_ticket(ticket_id)
+    if action == "start":
+        ticket = services.start(ticket, actor, request=request)
+    elif action == "finish":
+        ticket = services.finish(ticket, actor, payload.handled_items, request=request)
+    elif action == "recall":
+        ticket = services.recall(ticket, actor, request=request)
+    elif action == "no-show":
+        ticket = services.mark_no_show(ticket, actor, payload.reason or "", request=request)
+    elif action == "transfer":
+        ticket = services.transfer(ticket, actor, queue=payload.queue, window=payload.window,
+                                   reason=payload.reason or "", request=request)
+    elif action == "reactivate":
+        ticket = services.reactivate(ticket, actor, payload.reason or "", request=request)
+    elif action == "cancel":
+        ticket = services.cancel(ticket, actor, payload.reason or "", request=request)
+    elif action == "call":
+        if not payload.window:
+            raise ValidationFailed("请提供 window（窗口编号）。", code="bad_target")
+        ticket = services.call_specific(ticket, payload.window, actor, payload.reason or "", request=request)
+    elif action == "check-in":
+        _visible(request, ticket)
+        ticket = services.check_in_remote(ticket, actor=actor, request=request)
+    return 200, _out(ticket)
+
+
+@router.get("/outlets/{outlet_id}/board", summary="网点叫号大屏数据（仅含脱敏信息）")
+def board(request, outlet_id: str):
+    data = selectors.board(outlet_id)
+    return data
+
+
+@router.get("/outlets/{outlet_id}/appointment-slots", response={200: list[SlotOut], 400: ErrorOut, 404: ErrorOut},
+            summary="可预约时段（工作日，办公时间内）")
+def slots(request, outlet_id: str, item_code: str, day: date):
+    return 200, selectors.available_slots(outlet_id, item_code, day)

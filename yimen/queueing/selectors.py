@@ -205,10 +205,9 @@ def window_profile(window: Window) -> rules.WindowProfile:
         items = frozenset(outlet_selectors.window_items(window).values_list("code", flat=True))
         return rules.WindowProfile(id=window.pk, kind=window.kind, queues=queues, fallback_queues=others,
                                    items=None, fallback_items=items)
-    items = None
-    if window.scope == "list":
-        items = frozenset(window.items.values_list("code", flat=True)) or None
-    return rules.WindowProfile(id=window.pk, kind=window.kind, queues=queues, items=items)
+    # Routing already sent only suitable tickets to the queue, and a transferred ticket is the
+    # transferring clerk's decision: no item filter on the window's own queue.
+    return rules.WindowProfile(id=window.pk, kind=window.kind, queues=queues, items=None)
 
 
 def window_history(window: Window, day=None, depth: int = 20) -> rules.WindowHistory:
@@ -317,8 +316,8 @@ def ticket_status(ticket: Ticket) -> dict:
     if ticket.status == Ticket.WAITING:
         from django.db.models import Q
 
-        ahead = Ticket.objects.filter(queue=ticket.queue, service_date=ticket.service_date, status=Ticket.WAITING,
-                                      queued_at__lt=ticket.queued_at).filter(
+        ahead = Ticket.objects.filter(queue=ticket.queue, service_date=ticket.service_date, status=Ticket.WAITING).filter(
+            Q(queued_at__lt=ticket.queued_at) | Q(queued_at=ticket.queued_at, pk__lt=ticket.pk)).filter(
             Q(check_in_by__isnull=True) | Q(checked_in_at__isnull=False))
         if ticket.priority:
             ahead = ahead.exclude(priority="")

@@ -1,0 +1,258 @@
+"""Queue pages: kiosk (取号机), ticket printout + live status, window console, hall board (SSE)."""
+import asyncio
+import json
+import time
+
+import segno
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from yimen.core.errors import DomainError, Forbidden
+from yimen.core.masking import mask_name
+from yimen.outlets import selectors as outlet_selectors
+from yimen.outlets.models import Outlet, Window
+from yimen.staff import selectors as staff_selectors
+from yimen.staff import services as staff_services
+
+from . import notify, selectors, services
+from .models import PRIORITY_CHOICES, Queue, Ticket
+
+BOARD_STREAM_SECONDS = 300  # each SSE connection ends after this; the browser reconnects and resumes
+
+
+def index(request):
+    outlets = Outlet.objects.filter(active=True, queues__isnull=False).distinct().order_by("kind", "code")
+    return render(request, "queueing/index.html", {"outlets": outlets})
+
+
+# --- kiosk ------------------------------------------------------------------------------------
+
+def _kiosk_groups(outlet):
+    groups = []
+    for info in selectors.queue_infos(outlet):
+        if info.kind == selectors.GREEN:
+            continue
+        items = sorted((i for i in outlet.items.filter(active=True) if info.accepts(i)), key=lambda i: i.code)
+        groups.append({"queue": info.queue, "kind": info.kind, "items": items})
+    return groups
+
+
+def kiosk(request, outlet_code):
+    outlet = selectors.get_outlet(outlet_code)
+    error = None
+    if request.method == "POST":
+        item = request.POST.get("item") or ""
+        queue = request.POST.get("queue") or None
+        try:
+            ticket = services.issue_ticket(
+                outlet, [item] if item else [], queue=None if item else queue,
+                priority=request.POST.get("priority", ""), id_number=request.POST.get("id_number", ""),
+                channel="kiosk", request=request)
+            return redirect("queueing:ticket_print", public_id=ticket.public_id)
+        except DomainError as exc:
+            error = exc
+    schedule = outlet_selectors.schedule_for(outlet)
+    from yimen.core import clock
+
+    now = clock.now()
+    open_now = schedule.is_open(now)
+    return render(request, "queueing/kiosk.html", {
+        "outlet": outlet, "groups": _kiosk_groups(outlet), "priorities": PRIORITY_CHOICES[1:],
+        "error": error, "open_now": open_now,
+        "next_opening": None if open_now else selectors.format_when(schedule.next_opening(now)),
+        "closes_at": schedule.closes_at(now) if open_now else None,
+    }, status=error.status if error else 200)
+
+
+def _qr_svg(url: str) -> str:
+    return segno.make(url, error="m").svg_inline(scale=5, dark="#111")
+
+
+def ticket_print(request, public_id):
+    ticket = selectors.get_ticket(public_id) if len(public_id) > 12 else None
+    if ticket is None:
+        raise Forbidden("无效的排队号链接。")
+    status_url = request.build_absolute_uri(reverse("queueing:ticket_status", args=[ticket.public_id]))
+    return render(request, "queueing/ticket_print.html", {
+        "ticket": ticket, "status": selectors.ticket_status(ticket), "qr": _qr_svg(status_url),
+        "status_url": status_url, "items": ticket.items.all()})
+
+
+def ticket_status(request, public_id):
+    ticket = selectors.get_ticket(public_id) if len(public_id) > 12 else None
+    if ticket is None:
+        raise Forbidden("无效的排队号链接。")
+    if request.method == "POST" and request.POST.get("action") == "cancel":
+        try:
+            services.cancel(ticket, by_holder=True, request=request)
+            messages.success(request, f"{ticket.number} 号已取消。")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("queueing:ticket_status", public_id=ticket.public_id)
+    template = "queueing/_status.html" if request.headers.get("HX-Request") else "queueing/ticket_status.html"
+    return render(request, template, {"ticket": ticket, "status": selectors.ticket_status(ticket),
+                                      "items": ticket.items.all()})
+
+
+# --- window console ---------------------------------------------------------------------------
+
+def _staff(request):
+    staff = getattr(request.user, "staff", None)
+    if staff is None:
+        raise Forbidden("只有工作人员可以使用窗口叫号台。")
+    return staff
+
+
+@login_required
+def console(request):
+    staff = _staff(request)
+    session = staff_selectors.session_of(staff)
+    if session is None:
+        windows = Window.objects.filter(outlet_id=staff.outlet_id, active=True,
+                                        kind__in=["综合窗口", "绿色通道", "专业窗口", "银行网点", "帮办代办", "办不成事窗口"])
+        return render(request, "queueing/console_signin.html", {"staff": staff, "windows": windows})
+    window = session.window
+    current = (Ticket.objects.filter(window=window, status__in=Ticket.ACTIVE_STATES)
+               .select_related("queue").prefetch_related("items").first())
+    order = selectors.dispatch_order(window)
+    today = selectors.local_date()
+    no_shows = Ticket.objects.filter(outlet_id=window.outlet_id, service_date=today, status=Ticket.NO_SHOW,
+                                     queue__window_group=window.group_code).order_by("-called_at")[:10]
+    done_today = Ticket.objects.filter(window=window, service_date=today, status=Ticket.DONE).count()
+    return render(request, "queueing/console.html", {
+        "staff": staff, "session": session, "window": window, "current": current,
+        "current_name": mask_name(current.applicant_name) if current else "",
+        "waiting": [{"ticket": t, "reason": r, "name": mask_name(t.applicant_name)} for t, r in order],
+        "no_shows": no_shows, "done_today": done_today,
+        "queues": Queue.objects.filter(outlet_id=window.outlet_id, active=True).exclude(window_group=window.group_code),
+        "windows": Window.objects.filter(outlet_id=window.outlet_id, active=True,
+                                         kind__in=["综合窗口", "绿色通道", "专业窗口", "银行网点", "帮办代办", "办不成事窗口"])
+                                 .exclude(pk=window.pk),
+    })
+
+
+@login_required
+@require_POST
+def console_action(request):
+    staff = _staff(request)
+    action = request.POST.get("action", "")
+    try:
+        if action == "sign_in":
+            window = selectors.get_window(request.POST.get("window", ""), outlet=staff.outlet)
+            staff_services.sign_in_window(staff, window, request=request)
+            messages.success(request, f"已签到 {window.number} 号窗口。")
+            return redirect("queueing:console")
+        if action == "sign_out":
+            staff_services.sign_out_window(staff, request=request)
+            messages.success(request, "已签退。")
+            return redirect("queueing:console")
+        session = staff_selectors.session_of(staff)
+        if session is None:
+            raise Forbidden("请先签到窗口。")
+        window = session.window
+        ticket_id = request.POST.get("ticket", "")
+        reason = request.POST.get("reason", "")
+        if action == "call_next":
+            ticket = services.call_next(window, staff, request=request)
+            if ticket is None:
+                messages.info(request, "当前没有等候的号。")
+            else:
+                messages.success(request, f"已呼叫 {ticket.number}。")
+        elif action == "call_specific":
+            ticket = services.call_specific(ticket_id, window, staff, reason, request=request)
+            messages.success(request, f"已跳号呼叫 {ticket.number}。")
+        elif action == "recall":
+            ticket = services.recall(ticket_id, staff, request=request)
+            messages.success(request, f"{ticket.number}：{'已过号' if ticket.status == Ticket.NO_SHOW else '已重呼'}。")
+        elif action == "start":
+            ticket = services.start(ticket_id, staff, request=request)
+            messages.success(request, f"{ticket.number} 开始办理。")
+        elif action == "finish":
+            ticket = services.finish(ticket_id, staff, request.POST.getlist("handled") or None, request=request)
+            messages.success(request, f"{ticket.number} 已办结。")
+        elif action == "no_show":
+            ticket = services.mark_no_show(ticket_id, staff, reason, request=request)
+            messages.success(request, f"{ticket.number} 已标记过号。")
+        elif action == "reactivate":
+            ticket = services.reactivate(ticket_id, staff, reason, request=request)
+            messages.success(request, f"{ticket.number} 已恢复排队。")
+        elif action == "transfer":
+            target = request.POST.get("target", "")
+            kind, _, code = target.partition(":")
+            ticket = services.transfer(ticket_id, staff, queue=code if kind == "q" else None,
+                                       window=code if kind == "w" else None, reason=reason, request=request)
+            messages.success(request, f"{ticket.number} 已转办。")
+        else:
+            messages.error(request, "未知操作。")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("queueing:console")
+
+
+# --- board ------------------------------------------------------------------------------------
+
+def board(request, outlet_code):
+    outlet = selectors.get_outlet(outlet_code)
+    data = selectors.board(outlet)
+    return render(request, "queueing/board.html", {"outlet": outlet, "board": data,
+                                                   "board_json": json.dumps(data, ensure_ascii=False)})
+
+
+def _events_payload(outlet_id, after_id):
+    events = selectors.board_events_after(outlet_id, after_id)
+    if not events:
+        return None, after_id
+    calls = [selectors.call_payload(e) for e in events if e.action in selectors.CALL_ACTIONS]
+    outlet = Outlet.objects.get(pk=outlet_id)
+    return {"calls": calls, "board": selectors.board(outlet)}, events[-1].pk
+
+
+def _sse(event_id, event, data) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def board_events(request, outlet_code):
+    """Server-Sent Events for a hall board. Resumes after `Last-Event-ID` (TicketEvent ids).
+    Wakes on the in-process notifier; polls the database every notify.POLL_SECONDS otherwise."""
+    outlet = await sync_to_async(selectors.get_outlet, thread_sensitive=False)(outlet_code)
+    raw_last = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or ""
+    last = int(raw_last) if raw_last.isdigit() else None
+    if last is None:
+        last = await sync_to_async(selectors.latest_event_id, thread_sensitive=False)(outlet.pk)
+
+    async def stream():
+        nonlocal last
+        yield "retry: 1000\n\n"
+        payload, last = await sync_to_async(_events_payload, thread_sensitive=False)(outlet.pk, last)
+        if payload is None:
+            payload = {"calls": [], "board": await sync_to_async(selectors.board, thread_sensitive=False)(outlet)}
+        yield _sse(last, "board", payload)
+        seen = notify.version(outlet.pk)
+        polled = time.monotonic()
+        beat = time.monotonic()
+        deadline = time.monotonic() + BOARD_STREAM_SECONDS
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            version = notify.version(outlet.pk)
+            now = time.monotonic()
+            if version == seen and now - polled < notify.POLL_SECONDS:
+                if now - beat > 15:
+                    beat = now
+                    yield ": keep-alive\n\n"
+                continue
+            seen, polled = version, now
+            payload, new_last = await sync_to_async(_events_payload, thread_sensitive=False)(outlet.pk, last)
+            if payload is not None:
+                last = new_last
+                yield _sse(last, "board", payload)
+
+    response = StreamingHttpResponse(stream(), content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
