@@ -166,6 +166,7 @@ def plan(days: list[DayInput], posts: list[Post], policy: RotaPolicy, *,
                 for a, b in spans:
                     out.append(Assignment(day.date, post.window, person, a, b,
                                           "substitute" if replaces else kind, replaces))
+    out.sort(key=lambda a: (a.date, a.window, a.start))
     return out
 
 

@@ -39,6 +39,14 @@ def _staff_or_403(request) -> Staff:
     return staff
 
 
+def _int(value) -> int:
+    """A posted id as an int; anything else becomes 0 (so a bad form never becomes a 500)."""
+    try:
+        return int(str(value or "").strip())
+    except ValueError:
+        return 0
+
+
 def _lock_message():
     return f"登录失败次数过多，该账号已暂时锁定，请 {settings.YIMEN.get('LOCKOUT_MINUTES', 30)} 分钟后再试或联系管理员。"
 
@@ -213,7 +221,7 @@ def window_view(request):
         op = request.POST.get("op", "")
         try:
             if op == "sign_in":
-                window = Window.objects.filter(pk=request.POST.get("window") or 0).select_related("outlet").first()
+                window = Window.objects.filter(pk=_int(request.POST.get("window"))).select_related("outlet").first()
                 if window is None:
                     raise NotFound("找不到该窗口。")
                 services.sign_in_window(staff, window, request=request)
@@ -228,7 +236,7 @@ def window_view(request):
                 services.resume_window(staff, request=request)
                 messages.success(request, "窗口已恢复服务。")
             elif op == "hand_over":
-                to = Staff.objects.filter(pk=request.POST.get("to") or 0).select_related("user").first()
+                to = Staff.objects.filter(pk=_int(request.POST.get("to"))).select_related("user").first()
                 if to is None:
                     raise ValidationFailed("请选择接岗的同事。")
                 services.hand_over(staff, to, reason=request.POST.get("reason") or "午餐接力", request=request)
@@ -355,7 +363,7 @@ def rota_change(request, outlet_code):
     week = request.POST.get("week", "")
     try:
         op = request.POST.get("op")
-        person = lambda key: Staff.objects.filter(pk=request.POST.get(key) or 0, outlet=outlet).first()  # noqa: E731
+        person = lambda key: Staff.objects.filter(pk=_int(request.POST.get(key)), outlet=outlet).first()  # noqa: E731
         if op == "leave":
             who = person("staff")
             if who is None:
@@ -373,13 +381,13 @@ def rota_change(request, outlet_code):
                                  reason=request.POST.get("reason", ""), request=request)
             messages.success(request, f"已登记换班：{b.name}替{a.name}。")
         elif op == "cancel_leave":
-            leave = Leave.objects.filter(pk=request.POST.get("id") or 0, staff__outlet=outlet).first()
+            leave = Leave.objects.filter(pk=_int(request.POST.get("id")), staff__outlet=outlet).first()
             if leave is None:
                 raise NotFound("找不到该请假登记。")
             services.cancel_leave(staff, leave, request=request)
             messages.success(request, "已撤销请假。")
         elif op == "cancel_swap":
-            swap = ShiftSwap.objects.filter(pk=request.POST.get("id") or 0, outlet=outlet).first()
+            swap = ShiftSwap.objects.filter(pk=_int(request.POST.get("id")), outlet=outlet).first()
             if swap is None:
                 raise NotFound("找不到该换班登记。")
             services.cancel_swap(staff, swap, request=request)
