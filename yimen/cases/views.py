@@ -257,16 +257,30 @@ def _apply(request, staff, case) -> str:
     raise ValidationFailed("未知的操作。")
 
 
+def _iso_date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def _notice_context(case, notice):
-    applicant = selectors.masked_applicant(case)
-    return {"case": case, "notice": notice, "applicant": applicant,
+    """A notice renders from its own snapshot (content) so a reprint shows what was handed over."""
+    from datetime import datetime
+
+    c = notice.content
+    accepted = c.get("accepted_at")
+    return {"case": case, "notice": notice, "applicant": selectors.masked_applicant(case),
             "issued_local": clock.local(notice.issued_at),
-            "accepted_local": clock.local(case.accepted_at) if case.accepted_at else None,
+            "accepted_local": clock.local(datetime.fromisoformat(accepted)) if accepted else None,
+            "due_date": _iso_date(c.get("due_date")), "legal_due_date": _iso_date(c.get("legal_due_date")),
+            "deadline": _iso_date(c.get("deadline")),
             "delivered_local": clock.local(notice.issued_at),
-            "recipient_masked": mask_name(notice.content.get("recipient", ""))}
+            "recipient_masked": mask_name(c.get("recipient", ""))}
 
 
 def render_notice_pdf(case, notice, base_url=None) -> bytes:
+    case = selectors.get_case(case.pk)
     return pdf.render_pdf("cases/pdf/notice.html", _notice_context(case, notice), base_url=base_url)
 
 
