@@ -1,0 +1,76 @@
+"""Reads for the citizen portal (一网通办): composed from the other apps' selectors."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from yimen.core import clock
+from yimen.core.errors import DomainError
+from yimen.core.selectors import work_calendar
+from yimen.outlets import selectors as outlet_selectors
+from yimen.outlets.models import Outlet
+from yimen.queueing import selectors as queue_selectors
+
+BOOKING_DAYS = 10  # working days ahead that can be booked
+
+
+def outlets_now(at=None) -> list[dict]:
+    """Every active outlet with whether it is open now, when it closes or opens next; open first."""
+    at = at or clock.now()
+    rows = []
+    for o in Outlet.objects.filter(active=True).prefetch_related("exceptions").order_by("code"):
+        schedule = outlet_selectors.schedule_for(o)
+        open_now = schedule.is_open(at)
+        rows.append({"outlet": o, "open_now": open_now, "closes_at": schedule.closes_at(at) if open_now else None,
+                     "next_opening": None if open_now else schedule.next_opening(at)})
+    rows.sort(key=lambda r: (not r["open_now"], r["outlet"].kind != "district_centre", r["outlet"].code))
+    return rows
+
+
+def booking_days(start: date | None = None, n: int = BOOKING_DAYS) -> list[date]:
+    """The next `n` working days (today included) from the work calendar."""
+    cal = work_calendar()
+    day = start or clock.today()
+    days = []
+    for _ in range(60):
+        if cal.is_workday(day):
+            days.append(day)
+            if len(days) >= n:
+                break
+        day += timedelta(days=1)
+    return days
+
+
+def bookable_outlets(item) -> list[dict]:
+    """Outlets handling `item` that take appointments for it (a queue with slot capacity)."""
+    rows = []
+    for r in outlet_selectors.outlets_for_item(item):
+        o = r["outlet"]
+        try:
+            q = queue_selectors.route(o, [item])
+        except DomainError:
+            continue
+        if q.appointment_capacity > 0:
+            rows.append({**r, "queue": q})
+    return rows
+
+
+def slots(outlet, item, day) -> list[dict]:
+    try:
+        return queue_selectors.available_slots(outlet, item, day)
+    except DomainError:
+        return []
+
+
+def remote_outlets(item, at=None) -> list[dict]:
+    """Outlets open now whose queues take `item` (远程取号 only while open)."""
+    rows = []
+    for r in outlet_selectors.outlets_for_item(item, at):
+        if not r["open_now"]:
+            continue
+        try:
+            q = queue_selectors.route(r["outlet"], [item])
+        except DomainError:
+            continue
+        rows.append({**r, "queue": q,
+                     "check_in_minutes": int(r["outlet"].setting("remote_check_in_minutes", 60))})
+    return rows

@@ -1,0 +1,279 @@
+"""Citizen portal (一网通办): public pages, elderly mode, search, guide, where to go, booking,
+remote tickets, case progress, rating and 办不成事 grievances. Every write goes through the
+owning app's services (queueing, feedback); the portal only composes pages."""
+from datetime import date
+
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from yimen.core import clock
+from yimen.core.errors import DomainError, NotFound, ValidationFailed
+from yimen.core.masking import mask_name
+from yimen.guide import selectors as guide_selectors
+from yimen.outlets.models import Outlet
+
+from . import selectors
+
+ELDERLY_COOKIE_AGE = 365 * 24 * 3600
+
+
+def _render(request, template, ctx, error=None):
+    ctx.setdefault("error", error)
+    return render(request, template, ctx, status=error.status if error is not None else 200)
+
+
+def home(request):
+    return render(request, "portal/home.html", {"outlets": selectors.outlets_now()[:6]})
+
+
+@require_POST
+def mode(request):
+    """Toggle elderly mode (large type, high contrast, plain words); kept in a cookie."""
+    on = request.POST.get("elderly") == "1"
+    target = request.POST.get("next") or "/portal/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/portal/"
+    response = HttpResponseRedirect(target)
+    if on:
+        response.set_cookie("elderly", "1", max_age=ELDERLY_COOKIE_AGE, samesite="Lax")
+    else:
+        response.delete_cookie("elderly")
+    return response
+
+
+def search(request):
+    q = (request.GET.get("q") or "").strip()
+    results, error = [], None
+    if q:
+        try:
+            results = guide_selectors.triage(q, limit=5)
+        except DomainError as exc:
+            error = exc
+    return _render(request, "portal/search.html", {"q": q, "results": results}, error)
+
+
+def item(request, code):
+    it = guide_selectors.get_item(code)
+    return render(request, "portal/item.html", {"item": it, "info": guide_selectors.describe(it)})
+
+
+def outlets(request):
+    return render(request, "portal/outlets.html", {"rows": selectors.outlets_now(), "now": clock.now()})
+
+
+@require_http_methods(["GET", "POST"])
+def book(request, code):
+    it = guide_selectors.get_item(code)
+    choices = selectors.bookable_outlets(it)
+    outlet_code = request.POST.get("outlet") or request.GET.get("outlet") or (choices[0]["outlet"].code if choices else "")
+    outlet = next((r["outlet"] for r in choices if r["outlet"].code == outlet_code), None)
+    days = selectors.booking_days()
+    day_text = request.POST.get("day") or request.GET.get("day") or ""
+    try:
+        day = date.fromisoformat(day_text) if day_text else (days[0] if days else None)
+    except ValueError:
+        day = days[0] if days else None
+    error = None
+    if request.method == "POST":
+        from yimen.queueing import services as queue_services
+
+        try:
+            if outlet is None:
+                raise ValidationFailed("请选择办理网点。", code="outlet_required")
+            slot = request.POST.get("slot") or ""
+            slot_start = next((s["start"] for s in selectors.slots(outlet, it, day) if s["start"].isoformat() == slot),
+                              None) if day else None
+            if slot_start is None:
+                raise ValidationFailed("请选择一个还有名额的时段。", code="slot_required")
+            appt = queue_services.book_appointment(outlet, it, slot_start, request.POST.get("name", ""),
+                                                   request.POST.get("id_number", ""), request.POST.get("phone", ""),
+                                                   request=request)
+            return redirect("portal:appointment", public_id=appt.public_id)
+        except DomainError as exc:
+            error = exc
+    slot_rows = selectors.slots(outlet, it, day) if outlet is not None and day else []
+    return _render(request, "portal/book.html", {
+        "item": it, "choices": choices, "outlet": outlet, "days": days, "day": day, "slots": slot_rows,
+        "form": request.POST if request.method == "POST" else {}}, error)
+
+
+@require_http_methods(["GET", "POST"])
+def appointment(request, public_id):
+    from yimen.queueing import selectors as queue_selectors
+    from yimen.queueing import services as queue_services
+
+    appt = queue_selectors.get_appointment(public_id) if len(public_id) > 12 else None
+    if appt is None:
+        raise NotFound("找不到该预约。")
+    error = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "cancel":
+                queue_services.cancel_appointment(appt, id_number=request.POST.get("id_number", ""),
+                                                  reason="本人在网上取消", request=request)
+            elif action == "check_in":
+                ticket = queue_services.check_in(appt, request=request)
+                return redirect("portal:ticket", public_id=ticket.public_id)
+            else:
+                raise ValidationFailed("未知的操作。", code="bad_action")
+            return redirect("portal:appointment", public_id=appt.public_id)
+        except DomainError as exc:
+            error = exc
+            appt.refresh_from_db()
+    return _render(request, "portal/appointment.html", {"appt": appt, "masked_name": mask_name(appt.name)}, error)
+
+
+def appointment_lookup(request):
+    code = (request.GET.get("code") or "").strip()
+    if code:
+        return redirect("portal:appointment", public_id=code)
+    return render(request, "portal/appointment_lookup.html", {})
+
+
+@require_http_methods(["GET", "POST"])
+def remote(request, code):
+    it = guide_selectors.get_item(code)
+    choices = selectors.remote_outlets(it)
+    error = None
+    if request.method == "POST":
+        from yimen.queueing import services as queue_services
+
+        try:
+            outlet = next((r["outlet"] for r in choices if r["outlet"].code == request.POST.get("outlet")), None)
+            if outlet is None:
+                raise ValidationFailed("请选择一个现在开放的网点。", code="outlet_required")
+            ticket = queue_services.issue_remote_ticket(
+                outlet, [it], id_number=request.POST.get("id_number", ""),
+                applicant_name=request.POST.get("name", ""), phone=request.POST.get("phone", ""),
+                idempotency_key=request.POST.get("form_key") or None, request=request)
+            return redirect("portal:ticket", public_id=ticket.public_id)
+        except DomainError as exc:
+            error = exc
+    import uuid
+
+    return _render(request, "portal/remote.html", {"item": it, "choices": choices, "form_key": uuid.uuid4().hex,
+                                                   "form": request.POST if request.method == "POST" else {}}, error)
+
+
+@require_http_methods(["GET", "POST"])
+def ticket(request, public_id):
+    from yimen.feedback import services as feedback_services
+    from yimen.queueing import selectors as queue_selectors
+    from yimen.queueing import services as queue_services
+
+    t = queue_selectors.get_ticket(public_id) if len(public_id) > 12 else None
+    if t is None:
+        raise NotFound("找不到该排队号。")
+    error = None
+    if request.method == "POST":
+        try:
+            queue_services.check_in_remote(t, request=request)
+            return redirect("portal:ticket", public_id=t.public_id)
+        except DomainError as exc:
+            error = exc
+    status = queue_selectors.ticket_status(t)
+    rate = feedback_services.rating_token(ticket=t) if t.status == "done" else None
+    return _render(request, "portal/ticket.html", {"t": t, "s": status, "rate_token": rate}, error)
+
+
+@require_http_methods(["GET", "POST"])
+def progress(request):
+    from yimen.cases import selectors as case_selectors
+
+    result, error = None, None
+    receipt = (request.POST.get("receipt") or "").strip()
+    if request.method == "POST":
+        try:
+            if not receipt or not (request.POST.get("secret") or "").strip():
+                raise ValidationFailed("请填写受理编号和查询码（身份证号后4位或手机号）。", code="fields_required")
+            result = case_selectors.public_progress(receipt, request.POST.get("secret", ""))
+            if result is None:
+                raise NotFound("没有查到：请核对受理编号和查询码（身份证号后4位或手机号）。", code="not_found")
+        except DomainError as exc:
+            error = exc
+    return _render(request, "portal/progress.html", {"result": result, "receipt": receipt}, error)
+
+
+@require_http_methods(["GET", "POST"])
+def rate_find(request):
+    """Find the service to rate: the ticket slip's code, or a case's receipt number + 查询码."""
+    from yimen.cases import selectors as case_selectors
+    from yimen.feedback import services as feedback_services
+    from yimen.queueing import selectors as queue_selectors
+
+    error = None
+    if request.method == "POST":
+        try:
+            slip = (request.POST.get("slip") or "").strip()
+            receipt = (request.POST.get("receipt") or "").strip()
+            if slip:
+                t = queue_selectors.get_ticket(slip) if len(slip) > 12 else None
+                if t is None:
+                    raise NotFound("凭条编号不正确。", code="not_found")
+                return redirect("portal:rate", token=feedback_services.rating_token(ticket=t))
+            if receipt:
+                if case_selectors.public_progress(receipt, request.POST.get("secret", "")) is None:
+                    raise NotFound("没有查到：请核对受理编号和查询码。", code="not_found")
+                case = case_selectors.get_by_receipt(receipt.upper())
+                return redirect("portal:rate", token=feedback_services.rating_token(case=case))
+            raise ValidationFailed("请填写排队凭条编号，或办件受理编号和查询码。", code="fields_required")
+        except DomainError as exc:
+            error = exc
+    return _render(request, "portal/rate_find.html", {}, error)
+
+
+@require_http_methods(["GET", "POST"])
+def rate(request, token):
+    from yimen.feedback import rules as feedback_rules
+    from yimen.feedback import services as feedback_services
+
+    subject, obj = feedback_services.resolve_rating_token(token)
+    kwargs = {"ticket": obj} if subject == "ticket" else {"case": obj}
+    error, done = None, None
+    if request.method == "POST":
+        try:
+            done = feedback_services.submit_rating(score=request.POST.get("score"),
+                                                   reasons=request.POST.getlist("reasons"),
+                                                   comment=request.POST.get("comment", ""), channel="portal",
+                                                   request=request, **kwargs)
+        except DomainError as exc:
+            error = exc
+    state = feedback_services.rating_state(**kwargs)
+    return _render(request, "portal/rate.html", {
+        "subject": subject, "obj": obj, "state": state, "done": done,
+        "scores": feedback_rules.SCORE_CHOICES, "reasons": feedback_rules.REASON_CHOICES,
+        "form": request.POST if request.method == "POST" and not done else {}}, error)
+
+
+@require_http_methods(["GET", "POST"])
+def grievance(request):
+    from yimen.feedback import rules as feedback_rules
+    from yimen.feedback import services as feedback_services
+
+    centres = Outlet.objects.filter(active=True).order_by("kind", "code")
+    error = None
+    if request.method == "POST":
+        try:
+            outlet = centres.filter(code=request.POST.get("outlet", "")).first()
+            if outlet is None:
+                raise ValidationFailed("请选择在哪个网点遇到的问题。", code="outlet_required")
+            item_code = (request.POST.get("item") or "").strip()
+            it = guide_selectors.get_item(item_code) if item_code else None
+            g = feedback_services.submit_grievance(
+                outlet=outlet, category=request.POST.get("category", ""),
+                description=request.POST.get("description", ""), phone=request.POST.get("phone", ""),
+                applicant_name=request.POST.get("name", ""), item=it, channel="portal", request=request)
+            return render(request, "portal/grievance_done.html", {
+                "g": g, "status_url": reverse("feedback:public_status", args=[g.public_token])})
+        except DomainError as exc:
+            error = exc
+    from yimen.catalog.models import ServiceItem
+
+    return _render(request, "portal/grievance.html", {
+        "outlets": centres, "categories": feedback_rules.CATEGORY_CHOICES,
+        "items": ServiceItem.objects.filter(active=True).only("code", "name", "short_name").order_by("code"),
+        "form": request.POST if request.method == "POST" else {}}, error)
