@@ -5,3 +5,6 @@ class FeedbackConfig(AppConfig):
     name = "yimen.feedback"
     label = "feedback"
     verbose_name = "好差评与办不成事"
+
+    def ready(self):
+        from . import permissions  # noqa: F401  (registers the actions with staff.authz)

@@ -1,0 +1,174 @@
+"""好差评 through the services and HTTP: one rating per event, 差评 → rectification (S09)."""
+from datetime import date
+
+import pytest
+
+from yimen.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from yimen.core.models import AuditEntry
+from yimen.feedback import rules, selectors, services
+from yimen.feedback.models import Rating, Rectification
+
+from .conftest import make_ticket
+
+
+def test_s09_bad_rating_must_be_rectified(db, demo, clock, cx_staff):
+    """S09: 40 min wait for XN-RS-004 at the 人社 window; 非常不满意; callback ≤ 1 workday; fix
+    reported ≤ 15 workdays; closed only with callback + rectification notes; dashboard figures."""
+    clock.freeze(clock.at(2022, 3, 24, 14, 30))
+    ticket = make_ticket("CX-ZY-RS-304", staff=cx_staff["clerk"], items=("XN-RS-004",), wait_minutes=40)
+    rating = services.submit_rating(ticket=ticket, score=1, reasons=["wait_long"],
+                                    comment="排队太久，窗口只开一个", channel="window")
+    assert rating.is_bad and rating.get_score_display() == "非常不满意"
+    assert rating.window.code == "CX-ZY-RS-304" and rating.item.code == "XN-RS-004"
+    assert rating.department.name == "城西区人力资源和社会保障局"
+    rect = rating.rectification  # every 差评 creates a rectification task automatically
+    assert rect.state == rules.R_VERIFY
+    assert rect.callback_due == date(2022, 3, 25)           # 1 workday
+    assert rect.rectify_due == date(2022, 4, 15)            # 15 workdays (清明 04-04/05 off, 04-02 调休 counted)
+    chief = cx_staff["chief"]
+    # cannot close without the callback
+    with pytest.raises(InvalidTransition):
+        services.act_on_rectification(rect, chief, "complete", "增开窗口", reported_back=True)
+    clock.travel(hours=19)  # Fri 09:30: the officer calls the resident back
+    rect = services.act_on_rectification(rect, chief, "callback", "电话回访：情况属实，高峰时段只开一个人社窗口。")
+    assert rect.state == rules.R_RECTIFYING
+    with pytest.raises(ValidationFailed) as e:
+        services.act_on_rectification(rect, chief, "complete", "")
+    assert e.value.code == "rectification_note_required"
+    with pytest.raises(ValidationFailed) as e:
+        services.act_on_rectification(rect, chief, "complete", "高峰时段开放第二个人社窗口", reported_back=False)
+    assert e.value.code == "report_back_required"
+    clock.freeze(clock.at(2022, 3, 31, 10, 0))
+    rect = services.act_on_rectification(
+        rect, chief, "complete", "周一至周五 9:00–11:00 开放 305 窗口；社保卡补换同时下放至银行网点。已电话告知群众。",
+        reported_back=True)
+    assert rect.state == rules.R_RECTIFIED and rect.closed_by == chief
+    assert [s.action for s in rect.steps.all()] == ["open", "callback", "complete"]
+    assert AuditEntry.objects.filter(action="rectification.complete", object_id=str(rect.pk)).exists()
+    # the person may rate once more afterwards, and only once
+    state = services.rating_state(ticket=ticket)
+    assert state["can_rate"] and state["round"] == 2
+    again = services.submit_rating(ticket=ticket, score=4, channel="qr")
+    assert again.round == 2 and not Rectification.objects.filter(rating=again).exists()
+    with pytest.raises(Conflict):
+        services.submit_rating(ticket=ticket, score=5, channel="qr")
+    s = selectors.summary(start=date(2022, 3, 1), end=date(2022, 3, 31))
+    assert s["bad"] == 1 and s["rectifications_closed"] == 1 and s["rectifications_open"] == 0
+    assert s["rectification_rate"] == 1.0
+    assert s["median_close_workdays"] == 5  # 03-24 → 03-31
+    assert s["callbacks_on_time_rate"] == 1.0
+
+
+def test_one_rating_per_service_event(db, demo, clock, cx_staff):
+    clock.freeze(clock.at(2022, 3, 24, 10, 0))
+    ticket = make_ticket(staff=cx_staff["clerk"])
+    services.submit_rating(ticket=ticket, score=5, channel="window")
+    with pytest.raises(Conflict) as e:
+        services.submit_rating(ticket=ticket, score=1, reasons=["attitude"], comment="x", channel="qr")
+    assert e.value.code == "already_rated"
+    assert Rating.objects.filter(ticket=ticket).count() == 1
+
+
+def test_db_constraint_is_the_last_line(db, demo, clock, cx_staff):
+    from django.db import IntegrityError, transaction
+
+    clock.freeze(clock.at(2022, 3, 24, 10, 0))
+    ticket = make_ticket(staff=cx_staff["clerk"])
+    r = services.submit_rating(ticket=ticket, score=5, channel="window")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Rating.objects.create(subject="ticket", ticket=ticket, round=1, score=4, channel="qr", outlet=r.outlet,
+                              created_at=r.created_at)
+
+
+def test_rating_needs_finished_ticket_and_reason(db, demo, clock, cx_staff):
+    clock.freeze(clock.at(2022, 3, 24, 10, 0))
+    ticket = make_ticket(staff=cx_staff["clerk"])
+    with pytest.raises(ValidationFailed) as e:
+        services.submit_rating(ticket=ticket, score=2, reasons=[], comment="", channel="qr")
+    assert e.value.code == "reason_required"
+    assert not Rating.objects.filter(ticket=ticket).exists()
+    serving = make_ticket(staff=cx_staff["clerk"], status="serving")
+    with pytest.raises(Conflict):
+        services.submit_rating(ticket=serving, score=5, channel="qr")
+
+
+def test_appeal_needs_chief_and_unfixable_needs_reason(db, demo, clock, cx_staff):
+    clock.freeze(clock.at(2022, 3, 24, 10, 0))
+    ticket = make_ticket(staff=cx_staff["clerk"])
+    rect = services.submit_rating(ticket=ticket, score=2, reasons=["attitude"], comment="态度差",
+                                  channel="qr").rectification
+    with pytest.raises(Forbidden):
+        services.act_on_rectification(rect, cx_staff["clerk"], "callback", "x")
+    with pytest.raises(Forbidden):  # a chief of another centre
+        services.act_on_rectification(rect, cx_staff["other_chief"], "callback", "x")
+    rect = services.act_on_rectification(rect, cx_staff["director"], "callback", "回访：群众误把引导员当作窗口人员")
+    rect = services.act_on_rectification(rect, cx_staff["director"], "appeal", "视频核实窗口人员服务规范，差评对象错误")
+    assert rect.state == rules.R_APPEALED
+    with pytest.raises(Forbidden):  # the director may file, only a chief approves
+        services.act_on_rectification(rect, cx_staff["director"], "approve_appeal", "同意")
+    rect = services.act_on_rectification(rect, cx_staff["chief"], "reject_appeal", "引导员服务也属中心服务，应整改")
+    assert rect.state == rules.R_RECTIFYING
+    with pytest.raises(ValidationFailed):
+        services.act_on_rectification(rect, cx_staff["chief"], "unfixable", "")
+    rect = services.act_on_rectification(rect, cx_staff["chief"], "unfixable", "所涉引导员已离职，无法对个人整改；已全员培训。")
+    assert rect.state == rules.R_UNFIXABLE and not rect.is_open
+
+
+def test_overdue_rectifications_flagged(db, demo, clock, cx_staff):
+    clock.freeze(clock.at(2022, 3, 24, 10, 0))
+    ticket = make_ticket(staff=cx_staff["clerk"])
+    services.submit_rating(ticket=ticket, score=1, reasons=["slow"], comment="太慢", channel="qr")
+    rows = selectors.rectification_rows(today=date(2022, 3, 28))
+    assert rows[0].flags == ["回访超期"]
+    rows = selectors.rectification_rows(today=date(2022, 4, 18))
+    assert rows[0].flags == ["回访超期", "整改超期"]
+    clock.freeze(clock.at(2022, 4, 18, 9, 0))
+    assert selectors.summary()["rectifications_overdue"] == 1
+
+
+def test_rating_token_and_pages(client, db, demo, clock, cx_staff):
+    clock.freeze(clock.at(2022, 3, 24, 14, 30))
+    ticket = make_ticket(staff=cx_staff["clerk"])
+    url = selectors.rating_url(ticket=ticket)
+    assert url.startswith("/feedback/rate/")
+    page = client.get(url)
+    assert page.status_code == 200 and ticket.number in page.content.decode()
+    bad = client.post(url, {"score": "2"})
+    assert bad.status_code == 400 and "至少选择一项原因" in bad.content.decode()
+    ok = client.post(url, {"score": "1", "reasons": ["wait_long"], "comment": "排队太久"})
+    assert ok.status_code == 302
+    assert Rectification.objects.filter(rating__ticket=ticket).exists()
+    assert "感谢" in client.get(ok["Location"]).content.decode()
+    assert client.get("/feedback/rate/forged-token/").status_code == 404
+
+
+def test_window_tablet_shows_just_finished_ticket(client, db, demo, clock, cx_staff):
+    clock.freeze(clock.at(2022, 3, 24, 14, 30))
+    page = client.get("/feedback/rate/window/CX-ZY-RS-304/")
+    assert page.status_code == 200 and "请稍候" in page.content.decode()
+    ticket = make_ticket("CX-ZY-RS-304", staff=cx_staff["clerk"])
+    page = client.get("/feedback/rate/window/CX-ZY-RS-304/")
+    assert ticket.number in page.content.decode()
+    r = client.post("/feedback/rate/window/CX-ZY-RS-304/", {"ticket": ticket.pk, "score": "5"})
+    assert r.status_code == 302
+    assert Rating.objects.get(ticket=ticket).channel == "window"
+    assert client.get("/feedback/rate/window/NO-SUCH/").status_code == 404
+
+
+def test_api_submit_rating(client, db, demo, clock, cx_staff):
+    clock.freeze(clock.at(2022, 3, 24, 14, 30))
+    ticket = make_ticket(staff=cx_staff["clerk"])
+    token = services.rating_token(ticket=ticket)
+    r = client.post("/api/feedback/ratings", {"token": token, "score": 9}, content_type="application/json")
+    assert r.status_code in (400, 422)
+    r = client.post("/api/feedback/ratings", {"token": token, "score": 1}, content_type="application/json")
+    assert r.status_code == 400 and r.json()["code"] == "reason_required"
+    r = client.post("/api/feedback/ratings", {"token": token, "score": 1, "reasons": ["wait_long"],
+                                              "comment": "等太久"}, content_type="application/json")
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["score_label"] == "非常不满意" and body["rectification"]["state"] == "verify"
+    r = client.post("/api/feedback/ratings", {"token": token, "score": 5}, content_type="application/json")
+    assert r.status_code == 409
+    r = client.post("/api/feedback/ratings", {"token": "nope", "score": 5}, content_type="application/json")
+    assert r.status_code == 404
