@@ -1,0 +1,71 @@
+"""Real-browser tests (Chromium): staff login, window sign-in, pause (午餐接力) and hand-over, rota."""
+import pytest
+
+from yimen.staff import selectors
+from yimen.staff.models import Staff
+from yimen.staff.testing import make_staff
+
+PASSWORD = "test-Passw0rd!"
+
+
+def sign_in(page, live_server, username):
+    page.goto(f"{live_server.url}/staff/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+@pytest.mark.browser
+def test_staff_login_and_lockout_message(page, live_server, demo, screenshot):
+    make_staff("clerk", outlet="XN-CX", username="browser_clerk", name="王晓梅")
+    page.goto(f"{live_server.url}/staff/login/")
+    assert page.locator("#totp-off-notice").is_visible()  # the demo says plainly that TOTP is off
+    page.fill("#id_username", "browser_clerk")
+    page.fill("#id_password", "wrong-password")
+    page.click("button[type=submit]")
+    assert "用户名或密码错误" in page.locator("#login-error").inner_text()
+    screenshot("staff-login-error")
+    sign_in(page, live_server, "browser_clerk")
+    page.wait_for_url(f"{live_server.url}/staff/")
+    assert "王晓梅" in page.locator("#whoami").inner_text()
+    assert "窗口人员" in page.locator("#whoami").inner_text()
+    screenshot("staff-workbench")
+    page.click("header.site button:has-text('退出')")
+    page.wait_for_url(f"{live_server.url}/staff/login/")
+
+
+@pytest.mark.browser
+def test_window_sign_in_pause_and_hand_over(page, live_server, demo, screenshot):
+    me = make_staff("clerk", outlet="XN-CX", username="relay_a", name="李建国", shift_group="A")
+    colleague = make_staff("clerk", outlet="XN-CX", username="relay_b", name="赵海燕", shift_group="B")
+    sign_in(page, live_server, "relay_a")
+    page.wait_for_url(f"{live_server.url}/staff/")
+    page.click("a:has-text('签到 / 暂停 / 交接')")
+    page.click("button:has-text('签到203号窗口')")
+    assert "服务中" in page.locator("#window-state").inner_text()
+    assert "李建国" in page.locator("tr[data-window='CX-ZH-203']").inner_text()
+    page.select_option("#id_reason", "午餐接力")
+    page.click("#pause-form button[type=submit]")
+    assert "暂停 · 午餐接力" in page.locator("#window-state").inner_text()
+    screenshot("staff-window-paused")
+    window = Staff.objects.get(pk=me.pk).window_sessions.first().window
+    assert selectors.window_state(window) == "paused"
+    page.select_option("#id_to", str(colleague.pk))
+    page.click("#handover-form button[type=submit]")
+    assert "已将窗口交接给赵海燕" in page.locator(".messages").inner_text()
+    assert "赵海燕" in page.locator("tr[data-window='CX-ZH-203']").inner_text()
+    screenshot("staff-window-handed-over")
+    session = selectors.current_session(window)
+    assert session.staff_id == colleague.pk and session.state == "serving"
+
+
+@pytest.mark.browser
+def test_rota_page_prints_the_week(page, live_server, demo, screenshot):
+    make_staff("chief", outlet="XN-CX", username="rota_chief")
+    sign_in(page, live_server, "rota_chief")
+    page.wait_for_url(f"{live_server.url}/staff/")
+    page.goto(f"{live_server.url}/staff/rota/XN-CX/?week=2026-W49")
+    assert "0 处缺岗" in page.locator("#coverage").inner_text()
+    screenshot("staff-rota-week49")
+    page.click("a:has-text('下一周')")
+    assert "2026-W50" in page.title() or "2026-W50" in page.content()
