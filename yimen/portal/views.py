@@ -71,6 +71,7 @@ def book(request, code):
     outlet_code = request.POST.get("outlet") or request.GET.get("outlet") or (choices[0]["outlet"].code if choices else "")
     outlet = next((r["outlet"] for r in choices if r["outlet"].code == outlet_code), None)
     days = selectors.booking_days()
+    day_labels = [(d, f"{d.month}月{d.day}日 星期{'一二三四五六日'[d.weekday()]}") for d in days]
     day_text = request.POST.get("day") or request.GET.get("day") or ""
     try:
         day = date.fromisoformat(day_text) if day_text else (days[0] if days else None)
@@ -96,7 +97,7 @@ def book(request, code):
             error = exc
     slot_rows = selectors.slots(outlet, it, day) if outlet is not None and day else []
     return _render(request, "portal/book.html", {
-        "item": it, "choices": choices, "outlet": outlet, "days": days, "day": day, "slots": slot_rows,
+        "item": it, "choices": choices, "outlet": outlet, "days": days, "day_labels": day_labels, "day": day, "slots": slot_rows,
         "form": request.POST if request.method == "POST" else {}}, error)
 
 
