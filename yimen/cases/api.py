@@ -2,7 +2,7 @@
 staff, or a logged-in staff session. Errors: {"code", "message"} with a 4xx status."""
 from datetime import date
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from yimen.catalog.models import ServiceItem
 from yimen.core.audit import client_ip
@@ -151,7 +151,7 @@ def open_case(request, payload: OpenIn):
                               applicant=data, helper=staff if payload.helper_is_me else None,
                               helper_consent=payload.helper_consent,
                               helper_consent_note=payload.helper_consent_note, request=request)
-    return 201, _out(request, case)
+    return Status(201, _out(request, case))
 
 
 @router.get("/cases/{case_id}", response=CaseOut, summary="办件详情（个人信息已脱敏）")

@@ -58,6 +58,15 @@ def _move(case: Case, action: str, actor, *, reason: str = "", request=None, ext
     return after
 
 
+def _ensure(case: Case, action: str):
+    """Refuse early (before any other check) when the action is not allowed in this status."""
+    try:
+        rules.next_status(case.status, action)
+    except rules.TransitionError:
+        raise InvalidTransition("办件", rules.STATUS_LABELS.get(case.status, case.status),
+                                rules.ACTION_LABELS.get(action, action))
+
+
 def _authorize_outlet(actor, action: str, case: Case):
     return authorize(actor, action, outlet=case.outlet)
 
@@ -263,6 +272,7 @@ def notify_missing(actor, case: Case, *, request=None) -> Notice:
     """一次性告知: list ALL missing required materials in one notice."""
     case = _lock(case)
     _authorize_outlet(actor, "case.intake", case)
+    _ensure(case, "notify_missing")
     a = assessment(case)
     if a.pending:
         raise ValidationFailed("还有材料未核验：" + "、".join(m.name for m in a.pending) + "。请逐项核验后再出具一次性告知书。")
@@ -406,6 +416,7 @@ def reject(actor, case: Case, *, reason: str, request=None) -> Notice:
     """不予受理 with a reason → 不予受理通知书."""
     case = _lock(case)
     _authorize_outlet(actor, "case.intake", case)
+    _ensure(case, "reject")
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ValidationFailed("不予受理必须写明理由（依据和具体情形）。")
@@ -426,6 +437,7 @@ def escalate_hard(actor, case: Case, *, reason: str, request=None) -> Case:
     办不成事 grievance/escalation (feedback app) after commit."""
     case = _lock(case)
     _authorize_outlet(actor, "case.intake", case)
+    _ensure(case, "escalate_hard")
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ValidationFailed("请说明很难办的具体情形（如历史遗留问题无法提供的材料）。")
@@ -467,6 +479,7 @@ def link_grievance(case: Case, grievance_ref: str, actor=None) -> Case:
 def withdraw(actor, case: Case, *, reason: str, request=None) -> Case:
     case = _lock(case)
     _authorize_either(actor, case, "case.intake", "case.review")
+    _ensure(case, "withdraw")
     if not (reason or "").strip():
         raise ValidationFailed("请记录申请人撤回的原因。")
     _close_open_pause(actor, case)
@@ -570,6 +583,7 @@ def review_step(actor, case: Case, *, opinion: str = "", request=None) -> Approv
     """承办 / 审核 (every step before the last, which is the decision)."""
     case = _lock(case)
     _authorize_department(actor, "case.review", case)
+    _ensure(case, "review_step")
     names = steps_for(case)
     if case.steps_done >= case.steps_total - 1:
         raise Conflict("前置审批环节已完成，请作出决定。", code="steps_done")
@@ -587,6 +601,7 @@ def decide(actor, case: Case, *, decision: str, reason: str = "", request=None) 
     """准予 / 不予许可 at the last step (批准, or 承办 for one-step items)."""
     case = _lock(case)
     _authorize_department(actor, "case.decide", case)
+    _ensure(case, "decide")
     if decision not in rules.DECISION_LABELS:
         raise ValidationFailed("决定只能是准予许可或不予许可。")
     reason = (reason or "").strip()
@@ -632,6 +647,7 @@ def pause_clock(actor, case: Case, *, kind: str, reason: str, request=None) -> C
     """特别程序 (听证/现场勘验/专家评审) or 补正: the time limit stops."""
     case = _lock(case)
     _authorize_department(actor, "case.review", case)
+    _ensure(case, "pause")
     if kind not in rules.PAUSE_LABELS:
         raise ValidationFailed("暂停类型只能是听证、现场勘验、专家评审或补正。")
     if not (reason or "").strip():
@@ -666,6 +682,7 @@ def _new_licence_number(case: Case) -> str:
 
 
 def _create_result(actor, case: Case, *, licence_number: str = "", valid_until=None, request=None) -> Result:
+    _ensure(case, "issue_result")
     if case.decision != rules.APPROVE:
         raise Conflict("只有准予许可的办件才能出具结果。", code="not_approved")
     missing = outstanding_tolerance(case)
@@ -717,6 +734,7 @@ def _notify_ready(case: Case, what: str):
 
 def _deliver(actor, case: Case, *, method: str, tracking_number: str = "", recipient: str = "",
              same_sitting: bool = False, ticket=None, request=None) -> Notice:
+    _ensure(case, "deliver")
     if method not in rules.DELIVERY_LABELS:
         raise ValidationFailed("送达方式只能是窗口领取、邮寄送达或电子送达。")
     tracking_number = (tracking_number or "").strip()
