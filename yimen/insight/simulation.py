@@ -673,11 +673,13 @@ def simulate(scenario: Scenario) -> dict:
     result["confidence"] = {
         "replications": n,
         "replication_mean_waits": [round(m, 3) for m in rep_means],
-        "mean_wait_ci95": [round(mean - half, 3), round(mean + half, 3)] if half is not None else None,
+        # waits cannot be negative: the interval is clipped at 0
+        "mean_wait_ci95": [round(max(0.0, mean - half), 3), round(mean + half, 3)] if half is not None else None,
     }
     result["by_half_hour"] = _by_half_hour(rows, scenario, lay)
     result["wait_histogram"] = _histogram(rows)
-    result["queue_length_samples"] = [[round(t % DAY, 2), n] for t, n in queue_samples[:: max(1, len(queue_samples) // 300)]]
+    first_day = [(t, n) for t, n in queue_samples if t < DAY]          # the first simulated day
+    result["queue_length_samples"] = [[round(t, 2), n] for t, n in first_day[:: max(1, len(first_day) // 300)]]
     result["arrivals"] = arrivals_total
     result["unserved"] = unserved
     result["max_waiting"] = max_waiting

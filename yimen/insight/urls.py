@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "insight"
-urlpatterns = []
+urlpatterns = [
+    path("whatif/", views.whatif_page, name="whatif"),
+]
