@@ -8,3 +8,4 @@ class FeedbackConfig(AppConfig):
 
     def ready(self):
         from . import permissions  # noqa: F401  (registers the actions with staff.authz)
+        from . import receivers  # noqa: F401  (opens grievances for cases recorded as 很难办)

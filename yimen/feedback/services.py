@@ -284,9 +284,9 @@ def _submit_grievance(*, outlet, category, description, phone, applicant_name, i
     if len(description) > 2000:
         raise ValidationFailed("反映内容不能超过 2000 字。", code="description_too_long")
     phone = (phone or "").strip()
-    if not phone:
+    if not phone and case is None:  # a case handed over from intake carries its own contact (if any)
         raise ValidationFailed("请留下联系电话，便于告知处理进展（可不留姓名）。", code="phone_required")
-    if not check_mobile(phone):
+    if phone and not check_mobile(phone):
         raise ValidationFailed("联系电话应为 11 位手机号码。", code="phone_invalid")
     applicant_name = (applicant_name or "").strip()[:50]
     id_number = normalize_id_number(id_number)
