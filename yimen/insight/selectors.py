@@ -23,3 +23,121 @@ def planned_windows_by_group(outlet, d: date) -> dict[str, tuple]:
         for group in set(counts) | set(out):
             out.setdefault(group, []).append((float(minute), len(counts.get(group, ()))))
     return {g: tuple(rows) for g, rows in out.items() if any(n for _m, n in rows)}
+
+
+# --- access ----------------------------------------------------------------------------------------
+
+def visible_outlets(actor):
+    """Outlets whose dashboards the actor may see: admin all; a leader those of his district;
+    a director / chief his own outlet. Raises Forbidden/Unauthorized for anybody else."""
+    from yimen.outlets.models import Outlet
+    from yimen.staff.authz import authorize, staff_of
+    from yimen.staff.models import ADMIN, LEADER
+
+    staff = authorize(actor, "insight.view")
+    outlets = Outlet.objects.filter(active=True).exclude(kind="online").order_by("code")
+    if staff.role == ADMIN:
+        return list(outlets)
+    if staff.role == LEADER:
+        return [o for o in outlets if staff.region_code and str(o.region_code).startswith(staff.region_code)]
+    staff = staff_of(actor)
+    return [o for o in outlets if o.pk == staff.outlet_id]
+
+
+def outlet_for(actor, code: str):
+    from yimen.outlets.selectors import get_outlet
+    from yimen.staff.authz import authorize
+
+    outlet = get_outlet(code)
+    authorize(actor, "insight.view", outlet=outlet)
+    return outlet
+
+
+# --- live hall -------------------------------------------------------------------------------------
+
+SLA_MINUTES = 15
+
+
+def _minutes(a, b) -> float:
+    return (b - a).total_seconds() / 60.0
+
+
+def hall(outlet, now=None) -> dict:
+    """The live hall of one outlet today: queues, windows, longest wait, served, share within 15'."""
+    from yimen.core import clock
+    from yimen.outlets.models import QUEUE_WINDOW_KINDS, Window
+    from yimen.outlets.selectors import schedule_for
+    from yimen.queueing.models import Queue, Ticket
+    from yimen.staff.models import WindowSession
+
+    now = now or clock.now()
+    today = clock.local(now).date()
+    tickets = list(Ticket.objects.filter(outlet=outlet, service_date=today)
+                   .values("pk", "number", "queue_id", "status", "priority", "window_id", "issued_at", "queued_at",
+                           "called_at", "started_at", "finished_at"))
+    queues = []
+    for q in Queue.objects.filter(outlet=outlet, active=True).order_by("prefix"):
+        waiting = [t for t in tickets if t["queue_id"] == q.pk and t["status"] == Ticket.WAITING]
+        longest = max((_minutes(t["issued_at"], now) for t in waiting), default=0.0)
+        queues.append({"code": q.code, "name": q.name, "prefix": q.prefix, "waiting": len(waiting),
+                       "priority_waiting": sum(1 for t in waiting if t["priority"]),
+                       "longest_wait_minutes": round(longest, 1)})
+    active = {t["window_id"]: t for t in tickets if t["status"] in (Ticket.CALLED, Ticket.SERVING) and t["window_id"]}
+    sessions = {s.window_id: s for s in WindowSession.objects.filter(window__outlet=outlet, ended_at__isnull=True)
+                .select_related("staff")}
+    served_by_window: dict[int, int] = {}
+    for t in tickets:
+        if t["status"] == Ticket.DONE and t["window_id"]:
+            served_by_window[t["window_id"]] = served_by_window.get(t["window_id"], 0) + 1
+    windows = []
+    for w in Window.objects.filter(outlet=outlet, active=True, kind__in=QUEUE_WINDOW_KINDS).order_by("group_code", "number"):
+        session = sessions.get(w.pk)
+        ticket = active.get(w.pk)
+        if session is None:
+            state, label = "closed", "未开"
+        elif session.state == WindowSession.PAUSED:
+            state, label = "paused", "暂停"
+        elif ticket is not None:
+            state, label = "serving", "办理中"
+        else:
+            state, label = "idle", "空闲"
+        windows.append({"number": w.number, "code": w.code, "kind": w.kind, "group": w.group_code,
+                        "state": state, "state_label": label,
+                        "pause_reason": session.pause_reason if session is not None and state == "paused" else "",
+                        "clerk": session.staff.name if session is not None else "",
+                        "ticket": ticket["number"] if ticket else "",
+                        "ticket_minutes": round(_minutes(ticket["called_at"] or ticket["issued_at"], now), 1) if ticket else None,
+                        "served_today": served_by_window.get(w.pk, 0)})
+    called = [t for t in tickets if t["called_at"]]
+    waits = sorted(_minutes(t["issued_at"], t["called_at"]) for t in called)
+    waiting_all = [t for t in tickets if t["status"] == Ticket.WAITING]
+    schedule = schedule_for(outlet)
+    return {
+        "outlet": outlet, "now": now, "open": schedule.is_open(now),
+        "queues": queues, "windows": windows,
+        "waiting": len(waiting_all),
+        "longest_wait_minutes": round(max((_minutes(t["issued_at"], now) for t in waiting_all), default=0.0), 1),
+        "issued_today": len(tickets),
+        "served_today": sum(1 for t in tickets if t["status"] == Ticket.DONE),
+        "no_show_today": sum(1 for t in tickets if t["status"] == Ticket.NO_SHOW),
+        "called_today": len(called),
+        "mean_wait_minutes": round(sum(waits) / len(waits), 1) if waits else None,
+        "sla_15min": round(sum(1 for x in waits if x <= SLA_MINUTES) / len(waits), 4) if waits else None,
+        "windows_open": sum(1 for w in windows if w["state"] != "closed"),
+        "windows_serving": sum(1 for w in windows if w["state"] == "serving"),
+    }
+
+
+def city_overview(outlets, now=None) -> dict:
+    rows = [hall(o, now) for o in outlets]
+    called = sum(r["called_today"] for r in rows)
+    within = sum((r["sla_15min"] or 0) * r["called_today"] for r in rows)
+    return {
+        "rows": rows,
+        "waiting": sum(r["waiting"] for r in rows),
+        "served_today": sum(r["served_today"] for r in rows),
+        "issued_today": sum(r["issued_today"] for r in rows),
+        "windows_open": sum(r["windows_open"] for r in rows),
+        "sla_15min": round(within / called, 4) if called else None,
+        "longest_wait_minutes": max((r["longest_wait_minutes"] for r in rows), default=0.0),
+    }

@@ -50,3 +50,77 @@ def _chart_data(result: dict) -> dict:
         "policy_label": label,
         "sla_minutes": result.get("sla_minutes", simulation.SLA_MINUTES),
     }
+
+
+# --- dashboards and reports -----------------------------------------------------------------------
+
+from django.http import HttpResponse  # noqa: E402
+
+from . import reports, selectors  # noqa: E402
+
+
+@login_required
+def overview(request):
+    outlets = selectors.visible_outlets(request.user)
+    data = selectors.city_overview(outlets)
+    chart = {"names": [r["outlet"].name for r in data["rows"]], "waiting": [r["waiting"] for r in data["rows"]],
+             "served": [r["served_today"] for r in data["rows"]]}
+    return render(request, "insight/overview.html", {"data": data, "chart": chart})
+
+
+@login_required
+def hall(request, code):
+    outlet = selectors.outlet_for(request.user, code)
+    return render(request, "insight/hall.html", {"h": selectors.hall(outlet)})
+
+
+@login_required
+def hall_panel(request, code):
+    outlet = selectors.outlet_for(request.user, code)
+    return render(request, "insight/_hall_panel.html", {"h": selectors.hall(outlet)})
+
+
+def _report_or_error(request):
+    try:
+        return reports.report(request.user, request.GET), None
+    except ValidationFailed as exc:
+        return None, exc.message
+
+
+@login_required
+def report_page(request):
+    data, error = _report_or_error(request)
+    outlets = selectors.visible_outlets(request.user)
+    context = {"data": data, "error": error, "outlets": outlets, "periods": reports.PERIODS,
+               "dimensions": reports.DIMENSIONS, "columns": reports.COLUMNS,
+               "params": data["params"] if data else {"period": request.GET.get("period", "week"),
+                                                       "by": request.GET.get("by", "outlet"),
+                                                       "date": request.GET.get("date", ""),
+                                                       "outlet": request.GET.get("outlet", "")}}
+    if data:
+        context["chart"] = {
+            "series_keys": [s["key"] for s in data["series"]],
+            "series_issued": [s["issued"] for s in data["series"]],
+            "series_served": [s["served"] for s in data["series"]],
+            "series_wait": [s["mean_wait"] for s in data["series"]],
+            "wait_labels": data["wait_hist"]["labels"], "wait_counts": data["wait_hist"]["counts"],
+            "service_labels": data["service_hist"]["labels"], "service_counts": data["service_hist"]["counts"],
+            "row_names": [r["name"] for r in data["rows"][:15]],
+            "row_issued": [r["issued"] for r in data["rows"][:15]],
+            "row_sla": [None if r["sla_15min"] is None else round(r["sla_15min"] * 100, 1) for r in data["rows"][:15]],
+            "scores": [data["score_counts"][s] for s in range(1, 6)],
+        }
+    return render(request, "insight/reports.html", context, status=400 if error else 200)
+
+
+@login_required
+def report_export(request):
+    data, error = _report_or_error(request)
+    if error:
+        raise ValidationFailed(error)
+    body = reports.to_excel(data)
+    p = data["params"]
+    name = f"yimen-report-{p['period']}-{data['start']:%Y%m%d}-{p['by']}.xlsx"
+    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
