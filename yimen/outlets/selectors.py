@@ -131,6 +131,8 @@ def outlet_week(outlet: Outlet, monday) -> list[dict]:
             notes.append(f"{cal.holiday_name(d) or '法定节假日'}放假")
         elif cal.is_makeup_workday(d):
             notes.append(f"{cal.holiday_name(d) or ''}调休上班".strip())
+        elif d.weekday() == 5 and spans:
+            notes.append("周六不打烊")
         days.append({"date": d, "weekday": WEEKDAY_LABELS[i], "spans": spans, "hours": format_spans(spans),
                      "open": bool(spans), "off_day": cal.is_off_day(d), "makeup": cal.is_makeup_workday(d),
                      "notes": "；".join(notes), "verified": cal.is_verified(d)})
@@ -138,7 +140,7 @@ def outlet_week(outlet: Outlet, monday) -> list[dict]:
 
 
 def outlet_windows(outlet: Outlet):
-    return outlet.windows.filter(active=True).select_related("department").order_by("floor", "kind", "group_code", "number")
+    return outlet.windows.filter(active=True).select_related("department").order_by("floor", "kind", "number")
 
 
 def windows_by_floor(outlet: Outlet) -> list[dict]:

@@ -31,7 +31,7 @@ def outlet_detail(request, code):
     days = selectors.outlet_week(outlet, monday)
     for d in days:
         d["today"] = d["date"] == today
-    items = list(selectors.outlet_items(outlet))
+    items = sorted(selectors.outlet_items(outlet), key=lambda i: (i.department.code, i.code))
     return render(request, "outlets/outlet_detail.html", {
         "outlet": outlet, "now": now, "status": selectors.outlet_status(outlet, now), "days": days,
         "monday": monday, "prev_week": monday - timedelta(days=7), "next_week": monday + timedelta(days=7),
