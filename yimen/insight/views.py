@@ -3,6 +3,7 @@ and queries live in whatif.py / selectors.py / reports.py."""
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from yimen.core import clock
 from yimen.core.errors import ValidationFailed
 
 from . import simulation, whatif
@@ -65,7 +66,7 @@ def overview(request):
     data = selectors.city_overview(outlets)
     chart = {"names": [r["outlet"].name for r in data["rows"]], "waiting": [r["waiting"] for r in data["rows"]],
              "served": [r["served_today"] for r in data["rows"]]}
-    return render(request, "insight/overview.html", {"data": data, "chart": chart})
+    return render(request, "insight/overview.html", {"data": data, "chart": chart, "now": clock.now()})
 
 
 @login_required
