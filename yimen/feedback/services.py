@@ -106,9 +106,9 @@ def submit_rating(*, ticket=None, case=None, score, reasons=None, comment: str =
         raise ValidationFailed("评价渠道不正确。", code="channel_invalid")
     # Lock the subject row: concurrent submissions for one service event queue up here.
     if ticket is not None:
-        ticket = Ticket.objects.select_for_update().select_related("outlet", "window", "served_by").get(pk=ticket.pk)
+        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("outlet", "window", "served_by").get(pk=ticket.pk)
     else:
-        case = Case.objects.select_for_update().select_related("outlet", "window", "item__department").get(pk=case.pk)
+        case = Case.objects.select_for_update(of=("self",)).select_related("outlet", "window", "item__department").get(pk=case.pk)
     score, reasons, comment = rules.check_rating(score, reasons, comment)
     state = rating_state(ticket=ticket, case=case)
     if not state["can_rate"]:
@@ -168,7 +168,7 @@ def act_on_rectification(rect: Rectification, actor, action: str, note: str = ""
     """One transition of a rectification (see rules.RECTIFICATION_TRANSITIONS)."""
     if action not in _RECT_PERMISSION:
         raise ValidationFailed(f"未知的整改操作：{action}")
-    rect = Rectification.objects.select_for_update().select_related("outlet", "rating").get(pk=rect.pk)
+    rect = Rectification.objects.select_for_update(of=("self",)).select_related("outlet", "rating").get(pk=rect.pk)
     staff = authorize(actor, _RECT_PERMISSION[action], outlet=rect.outlet)
     note = (note or "").strip()
     callback_note = note if action == "callback" else rect.callback_note
@@ -376,7 +376,7 @@ def decide_level(g: Grievance, actor, *, decision: str, outcome: str, meeting_at
                  request=None) -> Grievance:
     """The owner of the current rung records its meeting/decision: resolve (with a written answer
     to the person) or escalate (one rung up; more only with the reason recorded at this level)."""
-    g = Grievance.objects.select_for_update().select_related("outlet").get(pk=g.pk)
+    g = Grievance.objects.select_for_update(of=("self",)).select_related("outlet").get(pk=g.pk)
     ladder = conf.ladder_for(g.outlet)
     if g.category != rules.HARD or g.status != rules.G_HANDLING or g.level == 0:
         raise Conflict(f"本反映当前为「{g.get_status_display()}」，没有待研究的协调层级。", code="no_level")
@@ -476,7 +476,7 @@ def _transition(g: Grievance, action: str, staff, note: str, request=None, **cha
 
 
 def _locked(g: Grievance) -> Grievance:
-    return Grievance.objects.select_for_update().select_related("outlet", "item", "staff", "ticket").get(pk=g.pk)
+    return Grievance.objects.select_for_update(of=("self",)).select_related("outlet", "item", "staff", "ticket").get(pk=g.pk)
 
 
 EXPLAIN_REASONS = [
