@@ -39,6 +39,16 @@ def load_demo():
         import_string(path)(stdout=None)
 
 
+def pytest_collection_modifyitems(config, items):
+    # Transactional tests (browser / live_server) flush the database, after which every `demo` test
+    # would reload the network: run them last (stable order otherwise).
+    def flushes(item):
+        names = getattr(item, "fixturenames", ())
+        return "live_server" in names or "transactional_db" in names
+
+    items.sort(key=flushes)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
