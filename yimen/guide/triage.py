@@ -103,6 +103,8 @@ class Understanding:
     text: str
     extra: list[str]  # words added (pinyin readings, corrections, canonical words)
     notes: list[str]  # human-readable reasons
+    added: list[tuple[str, ...]] = field(default_factory=list)  # words each note added
+    n_read: int = 0  # extra[:n_read] are readings of the person's words (pinyin, typos); the rest inferred
 
     @property
     def full(self) -> str:
@@ -128,6 +130,7 @@ class TriageIndex:
     FIELD_WEIGHTS = {"name": 1, "short_name": 2, "parent_name": 1, "keywords": 2}
     PHRASE_BONUS = 1.2      # per character of a whole catalog phrase found in the query
     FUZZ_WEIGHT = 0.04      # per rapidfuzz point (0–100) for the best candidates
+    INFERRED_WEIGHT = 0.6   # weight of words added by the lexicon (vs the person's own words)
     CANDIDATES = 300        # best BM25 items considered further
     RERANK = 25             # candidates re-ranked with rapidfuzz
     ACTION_BONUS = 10.0    # the item's name carries an action the request names (注销, 补领 …)
@@ -188,16 +191,29 @@ class TriageIndex:
         self.postings = {t: (np.array([i for i, _ in v], dtype=np.int32), np.array([w for _, w in v]))
                          for t, v in postings.items()}
         # pinyin of the vocabulary, for pinyin input and homophone typos
-        self.by_pinyin: dict[tuple[str, ...], set[str]] = {}
+        self.by_pinyin: dict[tuple[str, ...], set[str]] = {}  # per-character readings (homophones)
         self.by_pinyin_str: dict[str, set[str]] = {}
         for w in vocab:
             if 2 <= len(w) <= 10 and all(CJK.match(c) for c in w):
                 py = tuple(lazy_pinyin(w))
-                self.by_pinyin.setdefault(py, set()).add(w)
                 self.by_pinyin_str.setdefault("".join(py), set()).add(w)
+                self.by_pinyin.setdefault(tuple(self._char_pinyin(c) for c in w), set()).add(w)
+        self._vocab_set = frozenset(vocab)
+        self._vocab_tokens: dict[str, list[str]] = {}
+        for words in self.lexicon.synonyms.values():
+            for w in words:
+                self._word_tokens(w)
         self.max_pinyin = max((len(k) for k in self.by_pinyin_str), default=0)
+        self._item_text = [normalise(" ".join((r.name, r.short_name, r.parent_name, *r.keywords)))
+                           for r in self.records]
         self._item_actions = [
             {a for a in self.lexicon.actions if a in normalise(r.name + r.short_name)} for r in self.records]
+        self._action_items = {}
+        for i, acts in enumerate(self._item_actions):
+            for a in acts:
+                self._action_items.setdefault(a, []).append(i)
+        self._action_items = {a: np.array(v, dtype=np.int32) for a, v in self._action_items.items()}
+        self._prior = np.array([r.prior for r in self.records])
         self._pbb: dict[str, list[str]] = {}
         for p in self.phrases:
             key = bigrams(p)[:1] or re.findall(r"[a-z0-9]{2,}", p)[:1]
@@ -215,6 +231,7 @@ class TriageIndex:
         text = normalise(query)
         extra: list[str] = []
         notes: list[str] = []
+        added: list[tuple[str, ...]] = []
         # 2. pinyin
         for run in LATIN_RUN.findall(text):
             words = run.split()
@@ -224,12 +241,15 @@ class TriageIndex:
             for py, w in found:
                 extra.append(w)
                 notes.append(f"拼音「{py}」→{w}")
+                added.append((w,))
             if not found:
                 extra.extend(words)  # keep latin words such as KTV, CT
         # 3. homophone typos
         for wrong, right in self._homophones(text):
             extra.append(right)
             notes.append(f"纠错「{wrong}」→{right}")
+            added.append((right,))
+        n_read = len(extra)
         # 4. lexicon
         seen: set[str] = set()
         surface = " ".join([text, *extra])
@@ -245,8 +265,9 @@ class TriageIndex:
                         seen.update(canon)
                         extra.extend(canon)
                         notes.append(f"「{key}」→{'、'.join(canon)}")
+                        added.append(tuple(canon))
                 start = surface.find(key, start + len(key))
-        return Understanding(text=text, extra=extra, notes=notes)
+        return Understanding(text=text, extra=extra, notes=notes, added=added, n_read=n_read)
 
     def _read_pinyin(self, words: list[str]) -> list[tuple[str, str]]:
         """Toneless pinyin words → vocabulary words (longest match, may span spaces)."""
@@ -277,6 +298,16 @@ class TriageIndex:
     def _pinyin_continues(self, s: str, j: int) -> bool:
         return any(s[j:k] in self.by_pinyin_str for k in range(j + 2, min(len(s), j + self.max_pinyin) + 1))
 
+    _CHAR_PINYIN: dict[str, str] = {}
+
+    @classmethod
+    def _char_pinyin(cls, c: str) -> str:
+        """Default toneless reading of one character (a dictionary look-up, memoised per character)."""
+        py = cls._CHAR_PINYIN.get(c)
+        if py is None:
+            py = cls._CHAR_PINYIN[c] = lazy_pinyin(c)[0]
+        return py
+
     def _df(self, word: str) -> int:
         p = self.postings.get(word)
         return 0 if p is None else len(p[0])
@@ -284,7 +315,7 @@ class TriageIndex:
     def _homophones(self, text: str) -> list[tuple[str, str]]:
         out = []
         for run in CJK_RUN.findall(text):
-            py = lazy_pinyin(run)
+            py = [self._char_pinyin(c) for c in run]
             n = len(run)
             i = 0
             while i < n - 1:
@@ -312,11 +343,23 @@ class TriageIndex:
         return out
 
     # ---------------------------------------------------------------- ranking
-    def _tokens(self, u: Understanding) -> list[str]:
-        toks = self._words(u.text) + bigrams(u.text)
-        for e in u.extra:
-            toks += [e] if not CJK.search(e) else self._words(e) + bigrams(e)
+    def _tokens(self, u: Understanding) -> list[tuple[str, float]]:
+        """(token, weight): the person's own words (and their pinyin / typo readings) count fully,
+        words inferred through the lexicon count INFERRED_WEIGHT."""
+        toks = [(t, 1.0) for t in self._words(u.text) + bigrams(u.text)]
+        for k, e in enumerate(u.extra):
+            w = 1.0 if k < u.n_read else self.INFERRED_WEIGHT
+            toks += [(t, w) for t in self._word_tokens(e)]
         return toks
+
+    def _word_tokens(self, word: str) -> list[str]:
+        """Tokens of a vocabulary word (lexicon words are tokenised once, at first use)."""
+        cached = self._vocab_tokens.get(word)
+        if cached is None:
+            cached = [word] if not CJK.search(word) else self._words(word) + bigrams(word)
+            if word in self._vocab_set:
+                self._vocab_tokens[word] = cached
+        return cached
 
     def _phrase_hits(self, surface: str) -> dict[int, list[str]]:
         hits: dict[int, list[str]] = {}
@@ -342,29 +385,25 @@ class TriageIndex:
     def _score(self, u: Understanding) -> tuple[dict[int, float], dict[int, list[str]]]:
         toks = self._tokens(u)
         base = np.zeros(len(self.records))
-        for t in toks:
+        for t, w in toks:
             p = self.postings.get(t)
             if p is not None:
-                base[p[0]] += p[1]
+                base[p[0]] += w * p[1]
         hits = self._phrase_hits(u.full)
+        for i, phrases in hits.items():
+            # nested phrases (补贴 inside 高龄补贴) count once: keep the maximal ones
+            maximal = [p for p in phrases if not any(p != q and p in q for q in phrases)]
+            base[i] += sum(len(p) for p in maximal) * self.PHRASE_BONUS
+        surface = u.full
+        for a in self.lexicon.actions:
+            if a in surface and a in self._action_items:
+                ids = self._action_items[a]
+                base[ids] += np.where(base[ids] > 0, self.ACTION_BONUS, 0.0)
+        base *= self._prior
         nonzero = np.flatnonzero(base)
         if len(nonzero) > self.CANDIDATES:
             nonzero = nonzero[np.argpartition(-base[nonzero], self.CANDIDATES)[: self.CANDIDATES]]
-        cand = set(nonzero.tolist()) | set(hits)
-        if not cand:
-            return {}, {}
-        surface = u.full
-        actions = {a for a in self.lexicon.actions if a in surface}
-        scores = {}
-        for i in cand:
-            s = float(base[i])
-            phrases = hits.get(i, [])
-            # nested phrases (补贴 inside 高龄补贴) count once: keep the maximal ones
-            maximal = [p for p in phrases if not any(p != q and p in q for q in phrases)]
-            bonus = sum(len(p) for p in maximal) * self.PHRASE_BONUS
-            bonus += self.ACTION_BONUS * len(actions & self._item_actions[i])
-            scores[i] = (s + bonus) * self.records[i].prior
-        return scores, hits
+        return {int(i): float(base[i]) for i in nonzero}, hits
 
     def _rerank(self, u: Understanding, scores: dict[int, float]) -> dict[int, float]:
         top = sorted(scores, key=scores.get, reverse=True)[: self.RERANK]
@@ -414,6 +453,7 @@ class TriageIndex:
         scores = self._rerank(u, scores)
         order = sorted(scores, key=lambda i: (-scores[i], self.records[i].code))
         intents = [order[0]]
+        clause_why: dict[int, str] = {}
         clause_texts = self.clauses(query)
         if len(clause_texts) > 1:
             for c in clause_texts:
@@ -427,9 +467,12 @@ class TriageIndex:
                 # (keyword / short name) of its best item is in the clause
                 if chits.get(best) and best not in intents:
                     intents.append(best)
+                    ph = sorted(set(chits[best]), key=len, reverse=True)[:2]
+                    clause_why[best] = f"分句「{c}」匹配「" + "」「".join(ph) + "」"
         top_score = scores[order[0]] or 1.0
         rest = [i for i in order if i not in intents]
-        ranked = intents[:1] + sorted(intents[1:], key=lambda i: -scores[i]) + rest
+        ranked = intents[:1] + sorted(intents[1:], key=lambda i: -scores.get(i, 0.0)) + rest
+        query_words = [w for w in dict.fromkeys(self._words(u.text)) if len(w) >= 2 and CJK.search(w)]
         out = []
         for rank, i in enumerate(ranked[: max(limit, len(intents))]):
             r = self.records[i]
@@ -437,8 +480,15 @@ class TriageIndex:
             if hits.get(i):
                 ph = sorted(set(hits[i]), key=len, reverse=True)[:3]
                 why.append("匹配「" + "」「".join(ph) + "」")
-            why.extend(u.notes[:4])
-            out.append(Match(code=r.code, name=r.name, score=round(scores[i] / top_score, 3),
+            # only the readings that concern this item (words found in its names / keywords)
+            own = self._item_text[i]
+            why.extend(n for n, words in zip(u.notes, u.added) if any(w in own for w in words))
+            if i in clause_why:
+                why.append(clause_why[i])
+            if not why:
+                shared = [w for w in query_words if w in own][:3]
+                why.append("相同词语「" + "」「".join(shared) + "」" if shared else "字面相近")
+            out.append(Match(code=r.code, name=r.name, score=round(scores.get(i, 0.0) / top_score, 3),
                              why=why, intent=i in intents))
         return out
 

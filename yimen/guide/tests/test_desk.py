@@ -124,3 +124,13 @@ def test_no_item_chosen_is_a_clear_error(guide, client):
     client.force_login(guide.user)
     r = client.post("/guide/", {"q": S01, "form_key": "x"})
     assert r.status_code == 400 and "请先勾选要办理的事项" in r.content.decode()
+
+
+def test_triage_api(cx, client):
+    r = client.get("/api/triage", {"q": "社保卡丢了", "outlet": "XN-CX"})
+    assert r.status_code == 200
+    top = r.json()["results"][0]
+    assert top["code"] == "XN-RS-004" and top["queue"]["code"] == "CX-ZY-RS" and top["green_channel"]
+    assert top["materials"] and top["outlets"][0]["open_now"]
+    assert client.get("/api/triage", {"q": ""}).status_code == 400
+    assert client.get("/api/triage", {"q": "社保卡", "outlet": "NOPE"}).status_code == 404
