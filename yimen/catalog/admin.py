@@ -71,7 +71,7 @@ class ServiceItemAdmin(admin.ModelAdmin):
                     "green_channel_eligible", "active"]
     list_filter = ["department", "item_type", "comprehensive", "bank_outlet", "green_channel_eligible", ImmediateFilter,
                    "bangban_daiban", "online", "active", SourceFilter]
-    search_fields = ["code", "name", "short_name", "keywords", "parent_name"]
+    search_fields = ["code", "name", "short_name", "search_text"]  # search_text holds the keywords too
     list_select_related = ["department"]
     inlines = [MaterialInline]
     actions = ["export_selected"]

@@ -3,7 +3,7 @@ from yimen.catalog.selectors import search_items
 from yimen.outlets.models import Outlet
 
 
-def test_search_by_name_short_name_keyword_and_code(demo):
+def test_search_by_name_short_name_keyword_and_code(db, demo):
     assert "XN-CG-001" in [i.code for i in search_items("建筑垃圾准运证")]
     assert "XN-CG-001" in [i.code for i in search_items("渣土车")]          # keyword
     assert [i.code for i in search_items("xn-cg-001")][0] == "XN-CG-001"   # code, case-insensitive, first
@@ -12,13 +12,13 @@ def test_search_by_name_short_name_keyword_and_code(demo):
     assert "XN-CG-001" in [i.code for i in both]
 
 
-def test_filters_department_comprehensive_bank(demo):
+def test_filters_department_comprehensive_bank(db, demo):
     assert search_items(comprehensive=True).count() == 39
     assert search_items(bank=True).count() == 19
     assert {i.department.code for i in search_items(department="XN-CG")} == {"XN-CG"}
 
 
-def test_list_page_searches_and_filters(demo, client):
+def test_list_page_searches_and_filters(db, demo, client):
     response = client.get("/catalog/", {"q": "准运证"})
     body = response.content.decode()
     assert response.status_code == 200
@@ -31,7 +31,7 @@ def test_list_page_searches_and_filters(demo, client):
     assert client.get("/catalog/", {"page": "999"}).status_code == 200  # out of range → last page
 
 
-def test_detail_page_shows_materials_limits_and_where(demo, client, clock):
+def test_detail_page_shows_materials_limits_and_where(db, demo, client, clock):
     clock.freeze(clock.at(2022, 3, 15, 10, 0))  # a Tuesday morning: centres open
     response = client.get("/catalog/XN-CG-001/")
     body = response.content.decode()
@@ -45,13 +45,13 @@ def test_detail_page_shows_materials_limits_and_where(demo, client, clock):
     assert client.get("/catalog/XN-CG-001/print/").status_code == 200
 
 
-def test_detail_page_when_closed_shows_next_opening(demo, client, clock):
+def test_detail_page_when_closed_shows_next_opening(db, demo, client, clock):
     clock.freeze(clock.at(2022, 4, 4, 9, 0))  # 清明 holiday Monday
     body = client.get("/catalog/XN-CG-001/").content.decode()
     assert "已休息" in body and "下次开放 4月6日" in body
 
 
-def test_bank_items_list_bank_branches(demo, client, clock):
+def test_bank_items_list_bank_branches(db, demo, client, clock):
     clock.freeze(clock.at(2022, 3, 15, 10, 0))
     item = search_items(bank=True).first()
     response = client.get(f"/catalog/{item.code}/")
@@ -59,13 +59,13 @@ def test_bank_items_list_bank_branches(demo, client, clock):
     assert banks and all("银行网点" in r["window_kinds"] or r["window_kinds"] for r in banks)
 
 
-def test_unknown_item_is_a_friendly_404(demo, client):
+def test_unknown_item_is_a_friendly_404(db, demo, client):
     response = client.get("/catalog/XN-NOPE/")
     assert response.status_code == 404
     assert "找不到事项" in response.content.decode()
 
 
-def test_api_items_search_and_detail(demo, client, clock):
+def test_api_items_search_and_detail(db, demo, client, clock):
     clock.freeze(clock.at(2022, 3, 15, 10, 0))
     data = client.get("/api/items", {"q": "准运证"}).json()
     assert data["count"] >= 1 and "XN-CG-001" in [i["code"] for i in data["items"]]

@@ -30,20 +30,20 @@ def test_validate_spans_and_weekly():
 
 # --- S12 (scenarios.md): 调休 Saturday, holiday, Saturday half day, due date -------------------
 
-def test_s12_makeup_saturday_opens_with_weekday_hours(demo, clock):
+def test_s12_makeup_saturday_opens_with_weekday_hours(db, demo, clock):
     schedule = schedule_for(get_outlet("XN-CX"))
     assert schedule.spans_on(date(2022, 4, 2)) == [(time(9, 0), time(16, 40))]
     assert schedule.is_open(clock.at(2022, 4, 2, 15, 0))  # after 12:00: weekday hours, not Saturday's
 
 
-def test_s12_holiday_closed_and_next_opening(demo, clock):
+def test_s12_holiday_closed_and_next_opening(db, demo, clock):
     cx = get_outlet("XN-CX")
     at = clock.at(2022, 4, 4, 9, 0)
     assert not is_open(cx, at)
     assert next_opening(cx, at) == clock.at(2022, 4, 6, 9, 0)
 
 
-def test_s12_ordinary_saturday_is_half_day(demo, clock):
+def test_s12_ordinary_saturday_is_half_day(db, demo, clock):
     schedule = schedule_for(get_outlet("XN-CX"))
     assert schedule.spans_on(date(2022, 3, 19)) == [(time(9, 0), time(12, 0))]
     assert schedule.is_open(clock.at(2022, 3, 19, 11, 59))
@@ -51,14 +51,14 @@ def test_s12_ordinary_saturday_is_half_day(demo, clock):
     assert schedule.next_opening(clock.at(2022, 3, 19, 12, 0)) == clock.at(2022, 3, 21, 9, 0)
 
 
-def test_s12_due_date_counts_the_makeup_saturday(demo):
+def test_s12_due_date_counts_the_makeup_saturday(db, demo):
     cal = work_calendar()
     assert cal.add_workdays(date(2022, 3, 31), 3).date == date(2022, 4, 6)
     assert [d for d in (date(2022, 4, 1), date(2022, 4, 2), date(2022, 4, 6)) if cal.is_workday(d)] == [
         date(2022, 4, 1), date(2022, 4, 2), date(2022, 4, 6)]
 
 
-def test_s12_week_view_explains_the_days(demo):
+def test_s12_week_view_explains_the_days(db, demo):
     days = outlet_week(get_outlet("XN-CX"), date(2022, 3, 28))
     by_date = {d["date"]: d for d in days}
     assert by_date[date(2022, 4, 2)]["makeup"] and by_date[date(2022, 4, 2)]["hours"] == "09:00-16:40"
@@ -67,7 +67,7 @@ def test_s12_week_view_explains_the_days(demo):
     assert "清明节" in by_date[date(2022, 4, 3)]["notes"]
 
 
-def test_bank_branch_hours_follow_the_same_calendar(demo, clock):
+def test_bank_branch_hours_follow_the_same_calendar(db, demo, clock):
     from yimen.outlets.models import Outlet
 
     bank = Outlet.objects.filter(kind="bank").first()
@@ -76,7 +76,7 @@ def test_bank_branch_hours_follow_the_same_calendar(demo, clock):
 
 # --- services ----------------------------------------------------------------------------------
 
-def test_set_weekly_hours_validates_and_audits(demo):
+def test_set_weekly_hours_validates_and_audits(db, demo):
     cx = get_outlet("XN-CX")
     with pytest.raises(ValidationFailed, match="周二：时间段重叠"):
         services.set_weekly_hours(cx, {"tue": ["09:00-12:00", "11:00-16:00"]})
@@ -89,7 +89,7 @@ def test_set_weekly_hours_validates_and_audits(demo):
     assert entry.summary["before"]["weekly_hours"]["sat"] == ["09:00-12:00"]
 
 
-def test_exception_closes_a_day_and_moves_next_opening(demo, clock):
+def test_exception_closes_a_day_and_moves_next_opening(db, demo, clock):
     cx = get_outlet("XN-CX")
     services.set_exception(cx, date(2022, 3, 16), [], note="停电检修")
     cx = get_outlet("XN-CX")
@@ -107,7 +107,7 @@ def test_exception_closes_a_day_and_moves_next_opening(demo, clock):
         services.set_exception(cx, date(2022, 3, 16), ["全天"])
 
 
-def test_only_the_outlets_director_or_an_admin_may_change_hours(demo):
+def test_only_the_outlets_director_or_an_admin_may_change_hours(db, demo):
     cx = get_outlet("XN-CX")
     weekly = cx.weekly_hours
     with pytest.raises(Forbidden):

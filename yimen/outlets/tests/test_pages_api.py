@@ -2,7 +2,7 @@
 from yimen.outlets.models import Outlet, Window
 
 
-def test_outlet_list_page(demo, client, clock):
+def test_outlet_list_page(db, demo, client, clock):
     clock.freeze(clock.at(2022, 3, 15, 10, 0))
     response = client.get("/outlets/")
     body = response.content.decode()
@@ -11,7 +11,7 @@ def test_outlet_list_page(demo, client, clock):
     assert len(response.context["rows"]) == Outlet.objects.filter(active=True).count()
 
 
-def test_outlet_page_week_windows_items(demo, client, clock):
+def test_outlet_page_week_windows_items(db, demo, client, clock):
     clock.freeze(clock.at(2022, 4, 4, 9, 0))  # 清明 Monday
     response = client.get("/outlets/XN-CX/")
     body = response.content.decode()
@@ -29,13 +29,13 @@ def test_outlet_page_week_windows_items(demo, client, clock):
     assert "XN-CG-001" in [i.code for i in response.context["items"]]
 
 
-def test_outlet_page_errors(demo, client):
+def test_outlet_page_errors(db, demo, client):
     assert client.get("/outlets/XN-NOPE/").status_code == 404
     response = client.get("/outlets/XN-CX/", {"week": "next"})
     assert response.status_code == 400 and "日期格式不正确" in response.content.decode()
 
 
-def test_api_outlets(demo, client, clock):
+def test_api_outlets(db, demo, client, clock):
     clock.freeze(clock.at(2022, 4, 4, 9, 0))
     data = client.get("/api/outlets").json()
     assert len(data) == Outlet.objects.filter(active=True).count()
@@ -48,7 +48,7 @@ def test_api_outlets(demo, client, clock):
     assert "XN-CG-001" in detail["item_codes"]
 
 
-def test_api_outlet_windows_shape(demo, client):
+def test_api_outlet_windows_shape(db, demo, client):
     windows = client.get("/api/outlets/XN-CX/windows").json()
     assert len(windows) == Window.objects.filter(outlet__code="XN-CX", active=True).count()
     assert set(windows[0]) == {"id", "number", "kind", "label", "group", "floor"}
@@ -59,7 +59,7 @@ def test_api_outlet_windows_shape(demo, client):
     assert client.get("/api/outlets/XN-NOPE").status_code == 404
 
 
-def test_admin_outlet_pages_validate_hours(demo, client, django_user_model):
+def test_admin_outlet_pages_validate_hours(db, demo, client, django_user_model):
     user = django_user_model.objects.create_superuser("outlet-admin", "o@example.com", "pw-Outlet-123")
     client.force_login(user)
     cx = Outlet.objects.get(code="XN-CX")
