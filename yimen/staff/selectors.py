@@ -71,8 +71,8 @@ def rota_posts(outlet) -> list[rules.Post]:
     """Windows that must be staffed (ticket-calling, active) with their A/B members."""
     from yimen.outlets.models import QUEUE_WINDOW_KINDS, Window
 
-    windows = list(Window.objects.filter(outlet=outlet, active=True, kind__in=QUEUE_WINDOW_KINDS)
-                   .order_by("group_code", "number"))
+    windows = sorted(Window.objects.filter(outlet=outlet, active=True, kind__in=QUEUE_WINDOW_KINDS),
+                     key=lambda w: (not w.number[:1].isdigit(), w.number))  # 101, 102, 201 … 311, B101
     members: dict[int, dict[str, str]] = {}
     for window_id, group, username in (Staff.objects.filter(home_window__in=windows, active=True)
                                        .exclude(shift_group="").order_by("pk")
