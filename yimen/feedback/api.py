@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import AuthenticationError
 
 from yimen.core.errors import NotFound, ValidationFailed
@@ -84,7 +84,7 @@ def submit_rating(request, payload: RatingIn):
     kwargs = {"ticket": obj} if subject == "ticket" else {"case": obj}
     rating = services.submit_rating(**kwargs, score=payload.score, reasons=payload.reasons,
                                     comment=payload.comment, channel=payload.channel, request=request)
-    return 201, _rating_out(rating)
+    return Status(201, _rating_out(rating))
 
 
 class LinkOut(Schema):
@@ -213,7 +213,7 @@ def submit_grievance(request, payload: GrievanceIn):
         applicant_name=payload.applicant_name, id_number=payload.id_number, item=item, window=window,
         ticket=ticket, occurred_at=payload.occurred_at, missing_materials=payload.missing_materials,
         channel="window" if staff is not None else "portal", actor=staff, request=request)
-    return 201, {**_public(request, g), "token": g.public_token}
+    return Status(201, {**_public(request, g), "token": g.public_token})
 
 
 @router.get("/feedback/grievances/status/{token}", response=GrievancePublicOut, summary="反映办理进度（群众，凭查询码）")

@@ -172,3 +172,42 @@ def test_api_submit_rating(client, db, demo, clock, cx_staff):
     assert r.status_code == 409
     r = client.post("/api/feedback/ratings", {"token": "nope", "score": 5}, content_type="application/json")
     assert r.status_code == 404
+
+
+def test_case_rating_opens_rectification_for_the_department(db, demo, clock, cx_staff):
+    from yimen.cases import services as cases
+    from yimen.catalog.models import ServiceItem
+    from yimen.core.validators import make_resident_id
+
+    clock.freeze(clock.at(2022, 3, 17, 9, 40))
+    item = ServiceItem.objects.get(code="XN-CG-001")
+    zh = cx_staff["clerk"]
+    ticket = make_ticket("CX-ZH-201", staff=zh, items=("XN-CG-001",), status="serving", wait_minutes=2)
+    case = cases.open_case(zh, item=item, ticket=ticket, applicant={
+        "applicant_name": "王师傅", "applicant_id_number": make_resident_id("630104", date(1985, 1, 2), 5),
+        "applicant_phone": "13700001111"})
+    with pytest.raises(Conflict):  # not accepted yet
+        services.submit_rating(case=case, score=5, channel="portal")
+    cases.check_materials(zh, case, {m.pk: ("received", "paper") for m in case.materials.filter(required=True)})
+    case = cases.accept(zh, case)
+    url = selectors.rating_url(case=case)
+    subject, obj = services.resolve_rating_token(url.rstrip("/").rsplit("/", 1)[-1])
+    assert subject == "case" and obj.pk == case.pk
+    rating = services.submit_rating(case=case, score=2, reasons=["unclear"], comment="材料说明不清楚", channel="portal")
+    assert rating.subject == "case" and rating.department == item.department and rating.staff == zh
+    assert rating.rectification.department == item.department
+
+
+def test_summary_command(db, demo, clock, cx_staff):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    clock.freeze(clock.at(2022, 3, 24, 14, 30))
+    services.submit_rating(ticket=make_ticket(staff=cx_staff["clerk"]), score=1, reasons=["wait_long"],
+                           comment="久等", channel="qr")
+    out = StringIO()
+    call_command("feedback", "summary", "--outlet", "XN-CX", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["bad"] == 1 and data["rectifications_open"] == 1

@@ -128,3 +128,28 @@ def test_grievance_state_machine():
     assert "办不了" in e.value.message
     with pytest.raises(InvalidTransition):
         rules.grievance_next(rules.G_RECEIVED, rules.REFUSED, "close")
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+ACTIONS = list(rules.RECTIFICATION_TRANSITIONS)
+
+
+@given(st.lists(st.tuples(st.sampled_from(ACTIONS), st.sampled_from(["", "说明"])), max_size=12))
+def test_rectification_never_closes_without_callback_and_note(steps):
+    """Any sequence of actions: a closed task always has a callback note, 已整改 a rectification note,
+    and nothing leaves a closed state."""
+    state, callback_note, last_note = rules.R_VERIFY, "", ""
+    for action, note in steps:
+        try:
+            new = rules.rectification_next(state, action, callback_note=callback_note, note=note)
+        except (InvalidTransition, ValidationFailed):
+            continue
+        assert state not in rules.RECTIFICATION_CLOSED
+        if action == "callback":
+            callback_note = note
+        state, last_note = new, note
+        if state in rules.RECTIFICATION_CLOSED:
+            assert callback_note
+            if state == rules.R_RECTIFIED:
+                assert last_note
