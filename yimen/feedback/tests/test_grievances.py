@@ -355,3 +355,13 @@ def test_api_grievance(client, db, demo, clock, cx_staff):
     r = client.post(f"/api/feedback/grievances/status/{body['token']}/feedback", {"satisfied": True},
                     content_type="application/json")
     assert r.status_code == 409  # not answered yet
+
+
+def test_admin_lists_are_masked_and_read_only(admin_client, db, demo, clock, cx_staff):
+    clock.freeze(clock.at(2022, 3, 21, 10, 0))
+    g = _hard(clock, cx_staff["bbcs_clerk"])
+    page = admin_client.get("/admin/feedback/grievance/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert g.number in text and "马**" in text and PHONE not in text and "马建国" not in text
+    assert admin_client.get("/admin/feedback/grievance/add/").status_code == 403
