@@ -211,3 +211,49 @@ def test_summary_command(db, demo, clock, cx_staff):
     call_command("feedback", "summary", "--outlet", "XN-CX", "--json", stdout=out)
     data = json.loads(out.getvalue())
     assert data["bad"] == 1 and data["rectifications_open"] == 1
+
+
+def test_rating_link_api_and_tablet_guard(client, db, demo, clock, cx_staff):
+    from yimen.staff.tokens import issue_token
+
+    clock.freeze(clock.at(2022, 3, 24, 14, 30))
+    ticket = make_ticket(staff=cx_staff["clerk"])
+    assert client.get(f"/api/feedback/rating-link?ticket={ticket.pk}").status_code == 401
+    _, raw = issue_token(outlet=ticket.outlet)  # the kiosk/printer of the centre
+    body = client.get(f"/api/feedback/rating-link?ticket={ticket.pk}", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
+    assert "/feedback/rate/" in body["url"] and services.resolve_rating_token(body["token"])[1].pk == ticket.pk
+    from yimen.outlets.models import Outlet
+
+    _, other = issue_token(outlet=Outlet.objects.get(code="XN-CB"))
+    assert client.get(f"/api/feedback/rating-link?ticket={ticket.pk}",
+                      HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 404
+    # the tablet only rates the ticket it shows, within 30 minutes
+    r = client.post("/feedback/rate/window/CX-ZY-RS-304/", {"ticket": ticket.pk + 999, "score": "5"})
+    assert r.status_code == 409
+    clock.travel(minutes=31)
+    r = client.post("/feedback/rate/window/CX-ZY-RS-304/", {"ticket": ticket.pk, "score": "5"})
+    assert r.status_code == 409 and not Rating.objects.filter(ticket=ticket).exists()
+
+
+def test_dashboard_scopes(client, db, demo, clock, cx_staff):
+    from yimen.outlets.models import Outlet
+    from yimen.staff.testing import make_staff
+
+    clock.freeze(clock.at(2022, 3, 24, 14, 30))
+    services.submit_rating(ticket=make_ticket(staff=cx_staff["clerk"]), score=1, reasons=["wait_long"],
+                           comment="久等", channel="qr")
+    services.submit_grievance(outlet=Outlet.objects.get(code="XN-CB"), category="other", description="城北的反映",
+                              phone="13912345678", actor=cx_staff["other_chief"])
+    client.force_login(cx_staff["chief"].user)
+    page = client.get("/feedback/").content.decode()
+    assert "待办差评整改" in page and "城北的反映" not in page and 'id="bad-count">1<' in page
+    client.force_login(cx_staff["clerk"].user)  # a clerk sees grievances and the intake, not the ratings
+    page = client.get("/feedback/").content.decode()
+    assert "待办差评整改" not in page and "登记“办不成事”反映" in page
+    client.force_login(make_staff("leader", region_code="630105").user)  # 城北区 leader
+    page = client.get("/feedback/").content.decode()
+    assert "BB-XN-CB-" in page
+    client.force_login(cx_staff["leader"].user)  # 城西区 leader does not see 城北
+    assert "BB-XN-CB-" not in client.get("/feedback/").content.decode()
+    client.logout()
+    assert client.get("/feedback/").status_code == 302
