@@ -141,3 +141,31 @@ def city_overview(outlets, now=None) -> dict:
         "sla_15min": round(within / called, 4) if called else None,
         "longest_wait_minutes": max((r["longest_wait_minutes"] for r in rows), default=0.0),
     }
+
+
+# --- recorded history for the twin ------------------------------------------------------------------
+
+def recorded_history(outlet_code: str, day) -> list[dict]:
+    """The tickets of one outlet and day as twin `replay` rows: {at (minute of day), item, priority,
+    service_minutes (finished − started, when known)}. Cancelled / no-show tickets are left out."""
+    from yimen.core import clock
+    from yimen.outlets.selectors import get_outlet
+    from yimen.queueing.models import Ticket
+
+    outlet = get_outlet(outlet_code)
+    rows = []
+    tickets = (Ticket.objects.filter(outlet=outlet, service_date=day)
+               .exclude(status__in=[Ticket.CANCELLED, Ticket.NO_SHOW, "expired"])
+               .prefetch_related("items", "handled_items").order_by("issued_at"))
+    for t in tickets:
+        items = [i.code for i in t.handled_items.all()] or [i.code for i in t.items.all()]
+        if not items:
+            continue
+        local = clock.local(t.issued_at)
+        service = None
+        begin = t.started_at or t.called_at
+        if t.finished_at and begin:
+            service = max(0.1, (t.finished_at - begin).total_seconds() / 60.0)
+        rows.append({"at": local.hour * 60 + local.minute + local.second / 60.0, "item": items[0],
+                     "priority": t.priority, "service_minutes": service})
+    return rows

@@ -503,6 +503,11 @@ class _Served:
 
 
 class _Run:
+    """One replication. Idle windows wait in line (longest idle first); a new ticket is offered to
+    them in that order — windows whose own queue it is first, then those that take it as a
+    fallback (an idle green window) — and the first for which `choose_next` picks something calls
+    it. A window that finishes a service asks `choose_next` itself."""
+
     def __init__(self, scenario: Scenario, lay: _Layout, arrivals: list[Arrival]):
         self.s = scenario
         self.lay = lay
@@ -510,7 +515,7 @@ class _Run:
         self.arrivals = arrivals
         self.waiting: list[WaitingTicket] = []
         self.info: dict[int, Arrival] = {}
-        self.signal = self.env.event()
+        self.idle: dict[str, tuple] = {}          # window id → (profile, history, event), in idle order
         self.served: list[_Served] = []
         self.busy: dict[str, list[tuple[float, float]]] = {}
         self.available: dict[str, list[tuple[float, float]]] = {}
@@ -518,9 +523,19 @@ class _Run:
         self.max_waiting = 0
         self.queue_samples: list[tuple[float, int]] = []
 
-    def wake(self):
-        old, self.signal = self.signal, self.env.event()
-        old.succeed()
+    def offer(self, ticket: WaitingTicket):
+        """A new ticket: the first idle window (own queue before fallback) that calls something."""
+        if not self.idle:
+            return
+        own = [w for w in self.idle.values() if ticket.queue in w[0].queues]
+        rest = [w for w in self.idle.values() if ticket.queue not in w[0].queues]
+        now = self.env.now
+        for profile, history, event in own + rest:
+            choice = choose_next(self.waiting, profile, now, self.s.dispatch, history)
+            if choice is not None:
+                del self.idle[profile.id]
+                event.succeed(choice)
+                return
 
     def arrival_process(self):
         for n, arr in enumerate(self.arrivals):
@@ -534,7 +549,7 @@ class _Run:
             if len(self.waiting) > self.max_waiting:
                 self.max_waiting = len(self.waiting)
             self.queue_samples.append((arr.at, len(self.waiting)))
-            self.wake()
+            self.offer(ticket)
 
     def window_process(self, spec: WindowSpec, index: int, profile: WindowProfile):
         history = WindowHistory()
@@ -552,8 +567,12 @@ class _Run:
                 if choice is None:
                     if now >= end:
                         break
-                    yield self.signal        # a new ticket, or the end of an interval (see ticker)
-                    continue
+                    event = env.event()
+                    self.idle[profile.id] = (profile, history, event)
+                    choice = yield event     # a ticket offered by offer(), or None at an interval end
+                    if choice is None:
+                        continue
+                    now = env.now
                 ticket = choice.ticket
                 self.waiting.remove(ticket)
                 history.record(ticket)
@@ -567,11 +586,13 @@ class _Run:
             available.append((start, max(end, env.now) if drain else end))
 
     def ticker(self, moments):
-        """Wake idle windows at the end of their open intervals (so they can close)."""
+        """Wake idle windows at the end of open intervals (so they can close)."""
         for t in moments:
             if t > self.env.now:
                 yield self.env.timeout(t - self.env.now)
-            self.wake()
+            idle, self.idle = self.idle, {}
+            for _profile, _history, event in idle.values():
+                event.succeed(None)
 
     def run(self):
         self.env.process(self.arrival_process())
@@ -738,6 +759,11 @@ def load_scenario(data: dict) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError("场景文件应为一个 YAML 映射（键: 值）")
     items = _resolve_items(data)
+    if data.get("replay_from") is not None:
+        data = {**data, "replay": _recorded_replay(data["replay_from"])}
+        if data.get("duration_minutes") is None and data.get("days") is None:
+            # replay the recorded day within that outlet's opening hours
+            data.update(outlet=data["replay_from"].get("outlet"), days=1, start_date=data["replay_from"].get("date"))
     days, labels = _resolve_days(data)
     return build_scenario(data, items=items, days=days, day_labels=labels)
 
@@ -755,6 +781,27 @@ def _resolve_items(data: dict) -> dict[str, ItemSpec]:
 
     return {i.code: ItemSpec(i.code, i.department.code if i.department_id else "", i.name, i.comprehensive)
             for i in ServiceItem.objects.select_related("department")}
+
+
+def _recorded_replay(spec) -> list[dict]:
+    """`replay_from: {outlet: XN-CX, date: 2026-12-01}` → the recorded tickets of that day."""
+    if not isinstance(spec, dict) or not spec.get("outlet") or not spec.get("date"):
+        raise ScenarioError("replay_from 应写成 {outlet: 网点编码, date: YYYY-MM-DD}")
+    try:
+        day = date.fromisoformat(str(spec["date"]))
+    except ValueError:
+        raise ScenarioError(f"回放日期格式不正确：{spec['date']}（应为 YYYY-MM-DD）")
+    from yimen.core.errors import NotFound
+
+    from .selectors import recorded_history
+
+    try:
+        rows = recorded_history(str(spec["outlet"]), day)
+    except NotFound as exc:
+        raise ScenarioError(exc.message)
+    if not rows:
+        raise ScenarioError(f"{spec['outlet']} {day} 没有可回放的取号记录")
+    return rows
 
 
 def _resolve_days(data: dict) -> tuple[list[list[tuple[float, float]]], list[str]]:

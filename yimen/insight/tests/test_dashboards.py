@@ -151,3 +151,21 @@ def test_period_ranges():
     assert reports.period_range("week", date(2026, 12, 3))[:2] == (date(2026, 11, 30), date(2026, 12, 7))
     assert reports.period_range("month", date(2026, 2, 10))[:2] == (date(2026, 2, 1), date(2026, 3, 1))
     assert reports.period_range("day", date(2026, 12, 1))[1] == date(2026, 12, 2)
+
+
+def test_twin_replays_a_recorded_day(hist):
+    """`replay_from` takes the day's real tickets (arrival times, items, service times) into the twin."""
+    from yimen.insight import simulation
+
+    rows = selectors.recorded_history("XN-CX", history.DAY)
+    assert len(rows) == 6                                   # 7 issued, the no-show left out
+    assert rows[0]["at"] == 540 and rows[0]["item"] == "XN-CG-001" and rows[0]["service_minutes"] == 10
+    base = {"replay_from": {"outlet": "XN-CX", "date": "2026-12-01"},
+            "service_minutes": {"default": {"dist": "fixed", "mean": 8}}}
+    two = simulation.run({**base, "windows": [{"group": "CX-ZH", "kind": "综合窗口", "count": 2}]})
+    one = simulation.run({**base, "windows": [{"group": "CX-ZH", "kind": "综合窗口", "count": 1}]})
+    assert two["served"] == one["served"] == 6 and two["days"] == ["2026-12-01"]
+    assert one["mean_wait_minutes"] > two["mean_wait_minutes"]
+    with pytest.raises(simulation.ScenarioError, match="没有可回放"):
+        simulation.run({**base, "replay_from": {"outlet": "XN-CX", "date": "2026-12-02"},
+                        "windows": [{"group": "Z", "kind": "综合窗口", "count": 1}]})
