@@ -10,7 +10,7 @@ that is not set, is derived from `SECRET_KEY`. Keys are never used directly: HKD
 one sub-key for encryption and another for lookup hashes. Key rotation: put the new key in
 `YIMEN_DATA_KEY` and the old one(s) in `YIMEN_DATA_KEYS_OLD` (comma-separated); values written
 with an old key are still read, new writes use the new key, and `yimen protect rekey`
-re-encrypts old rows (see docs/security.md).
+re-encrypts old rows (`yimen protect status` shows counts per key; see docs/security.md).
 
 Because every encryption uses a fresh nonce, you cannot filter on the encrypted column. For an
 exact lookup add a keyed-hash column next to it:
