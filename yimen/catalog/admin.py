@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from yimen.core import clock
 
 from .models import Department, Material, ServiceItem
-from .services import CatalogImportRejected, export_catalog_excel, import_catalog_excel
+from .services import CatalogImportRejected, export_catalog_excel, import_catalog_excel, set_items_active
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -74,7 +74,7 @@ class ServiceItemAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "short_name", "search_text"]  # search_text holds the keywords too
     list_select_related = ["department"]
     inlines = [MaterialInline]
-    actions = ["export_selected"]
+    actions = ["export_selected", "deactivate_selected", "activate_selected"]
     list_per_page = 50
     fieldsets = [
         ("基本信息", {"fields": ["code", "name", "short_name", "parent_name", "department", "item_type", "active"]}),
@@ -96,6 +96,16 @@ class ServiceItemAdmin(admin.ModelAdmin):
     @admin.action(description="导出所选事项到 Excel")
     def export_selected(self, request, queryset):
         return xlsx_response(export_catalog_excel(queryset), "事项库")
+
+    @admin.action(description="停用所选事项（不再出现在办事指南）", permissions=["change"])
+    def deactivate_selected(self, request, queryset):
+        n = set_items_active(queryset, False, actor=request.user, request=request)
+        messages.success(request, f"已停用 {n} 个事项。")
+
+    @admin.action(description="启用所选事项", permissions=["change"])
+    def activate_selected(self, request, queryset):
+        n = set_items_active(queryset, True, actor=request.user, request=request)
+        messages.success(request, f"已启用 {n} 个事项。")
 
     def get_urls(self):
         opts = self.model._meta

@@ -260,3 +260,18 @@ def import_catalog_excel(data: bytes, actor=None, request=None) -> dict:
             audit.record(actor, "catalog.excel_import", object_type="catalog.serviceitem", object_id="excel",
                          after=counts, request=request)
     return counts
+
+
+def set_items_active(items, active: bool, actor=None, request=None) -> int:
+    """Activate / deactivate items (an inactive item leaves the public guide). Returns how many changed."""
+    from yimen.core import audit
+
+    _check_catalog_admin(actor)
+    with transaction.atomic():
+        codes = list(items.exclude(active=active).values_list("code", flat=True))
+        ServiceItem.objects.filter(code__in=codes).update(active=active)
+        if codes:
+            audit.record(actor, "catalog.activate" if active else "catalog.deactivate",
+                         object_type="catalog.serviceitem", object_id=f"{len(codes)} items",
+                         after={"active": active, "codes": codes[:200], "count": len(codes)}, request=request)
+    return len(codes)

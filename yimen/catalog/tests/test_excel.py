@@ -216,3 +216,15 @@ def test_admin_export_import_pages(db, demo, admin_client):
     assert admin_client.get(f"/admin/catalog/serviceitem/{ids[0]}/change/").status_code == 200
     response = admin_client.get("/admin/catalog/serviceitem/", {"q": "渣土"})  # a keyword, not in the name
     assert "XN-CG-001" in response.content.decode()
+
+
+def test_admin_deactivates_selected_items(db, demo, admin_client):
+    from yimen.catalog.selectors import search_items
+
+    ids = list(ServiceItem.objects.filter(code__in=["XN-CG-001"]).values_list("pk", flat=True))
+    admin_client.post("/admin/catalog/serviceitem/", {"action": "deactivate_selected", "_selected_action": ids})
+    assert not ServiceItem.objects.get(code="XN-CG-001").active
+    assert "XN-CG-001" not in [i.code for i in search_items("准运证")]
+    assert admin_client.get("/catalog/XN-CG-001/").status_code == 404
+    admin_client.post("/admin/catalog/serviceitem/", {"action": "activate_selected", "_selected_action": ids})
+    assert ServiceItem.objects.get(code="XN-CG-001").active
