@@ -3,7 +3,7 @@ Thin: everything goes through services/selectors; DomainErrors become JSON 4xx (
 from datetime import date, datetime
 
 from django.http import HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from yimen.core.errors import Forbidden, ValidationFailed
 from yimen.staff.tokens import BearerAuth
@@ -93,7 +93,7 @@ def issue(request, outlet_id: str, payload: TicketIn):
         outlet_id, codes, priority=payload.priority or "", channel="api", actor=_principal(request),
         applicant_name=payload.name or "", id_number=payload.id_number or "", phone=payload.phone or "",
         idempotency_key=request.headers.get("Idempotency-Key"), queue=payload.queue, request=request)
-    return 201, _out(ticket)
+    return Status(201, _out(ticket))
 
 
 @router.post("/windows/{window_id}/call-next", auth=auth, response={200: TicketOut, 204: None, 403: ErrorOut,
@@ -102,15 +102,15 @@ def issue(request, outlet_id: str, payload: TicketIn):
 def call_next(request, window_id: str):
     ticket = services.call_next(window_id, _principal(request), request=request)
     if ticket is None:
-        return 204, None
-    return 200, _out(ticket)
+        return Status(204, None)
+    return Status(200, _out(ticket))
 
 
 @router.get("/tickets/{ticket_id}", auth=auth, response={200: TicketOut, 403: ErrorOut, 404: ErrorOut},
             summary="排队号状态")
 def get_ticket(request, ticket_id: str):
     ticket = _visible(request, selectors.get_ticket(ticket_id))
-    return 200, _out(ticket)
+    return Status(200, _out(ticket))
 
 
 ACTIONS = {"start", "finish", "recall", "no-show", "transfer", "reactivate", "cancel", "call", "check-in"}
@@ -147,7 +147,7 @@ def ticket_action(request, ticket_id: str, action: str, payload: ActionIn | None
     elif action == "check-in":
         _visible(request, ticket)
         ticket = services.check_in_remote(ticket, actor=actor, request=request)
-    return 200, _out(ticket)
+    return Status(200, _out(ticket))
 
 
 @router.get("/outlets/{outlet_id}/board", summary="网点叫号大屏数据（仅含脱敏信息）")
@@ -159,4 +159,4 @@ def board(request, outlet_id: str):
 @router.get("/outlets/{outlet_id}/appointment-slots", response={200: list[SlotOut], 400: ErrorOut, 404: ErrorOut},
             summary="可预约时段（工作日，办公时间内）")
 def slots(request, outlet_id: str, item_code: str, day: date):
-    return 200, selectors.available_slots(outlet_id, item_code, day)
+    return Status(200, selectors.available_slots(outlet_id, item_code, day))

@@ -3,6 +3,7 @@ ticket status (position, people ahead, estimated wait), boards, appointment slot
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -106,9 +107,28 @@ class QueueInfo:
                 or item.pk in self.item_ids)
 
 
-def queue_infos(outlet: Outlet) -> list[QueueInfo]:
+_INFO_TTL_SECONDS = 10.0
+_info_cache: dict[tuple, tuple[float, list]] = {}
+
+
+def queue_infos(outlet: Outlet, *, fresh: bool = False) -> list[QueueInfo]:
+    """The outlet's queues with what their windows accept. Cached in-process for a few seconds
+    (window/item configuration changes rarely; the kiosk and the API read it on every ticket)."""
+    from django.db.models import Max
+
+    # fingerprint: a reloaded or edited network (new window/queue rows) never hits a stale entry
+    fingerprint = (outlet.pk, tuple(Window.objects.filter(outlet=outlet).aggregate(n=Count("pk"), m=Max("pk")).values()),
+                   tuple(Queue.objects.filter(outlet=outlet, active=True).aggregate(n=Count("pk"), m=Max("pk")).values()))
+    cached = _info_cache.get(fingerprint)
+    now = time.monotonic()
+    if cached and not fresh and now - cached[0] < _INFO_TTL_SECONDS:
+        return cached[1]
     windows = list(Window.objects.filter(outlet=outlet, active=True, kind__in=QUEUE_WINDOW_KINDS)
-                   .prefetch_related("items"))
+                   .only("pk", "group_code", "kind", "scope", "department_id", "number", "code"))
+    links: dict[int, list] = {}
+    for wid, iid, code in Window.items.through.objects.filter(window__in=windows, serviceitem__active=True) \
+            .values_list("window_id", "serviceitem_id", "serviceitem__code"):
+        links.setdefault(wid, []).append((iid, code))
     by_group: dict[str, list[Window]] = {}
     for w in windows:
         by_group.setdefault(w.group_code, []).append(w)
@@ -125,9 +145,9 @@ def queue_infos(outlet: Outlet) -> list[QueueInfo]:
             elif w.scope == "department" and w.department_id:
                 info.departments.add(w.department_id)
             else:
-                for item in w.items.all():
-                    info.item_ids.add(item.pk)
-                    info.item_codes.add(item.code)
+                for iid, code in links.get(w.pk, []):
+                    info.item_ids.add(iid)
+                    info.item_codes.add(code)
         if info.comprehensive:
             if comprehensive_codes is None:
                 comprehensive_codes = set(ServiceItem.objects.filter(comprehensive=True, active=True)
@@ -137,7 +157,14 @@ def queue_infos(outlet: Outlet) -> list[QueueInfo]:
             info.item_codes |= set(ServiceItem.objects.filter(department_id__in=info.departments, active=True)
                                    .values_list("code", flat=True))
         infos.append(info)
+    if len(_info_cache) > 200:
+        _info_cache.clear()
+    _info_cache[fingerprint] = (now, infos)
     return infos
+
+
+def clear_cache():
+    _info_cache.clear()
 
 
 def route(outlet: Outlet, items: list[ServiceItem], priority: str = "", queue: Queue | None = None) -> Queue:

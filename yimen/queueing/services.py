@@ -13,6 +13,7 @@ Every function is one transaction and an explicit state transition recorded as a
 from __future__ import annotations
 
 import random
+import threading
 import time
 from datetime import timedelta
 
@@ -37,14 +38,25 @@ MAX_ATTEMPTS = 6
 
 # --- plumbing ---------------------------------------------------------------------------------
 
+# SQLite has one writer at a time; BEGIN IMMEDIATE makes the others wait in SQLite's busy handler,
+# which polls with sleeps of up to 100 ms. With dozens of threads in one process that polling
+# wastes most of the time, so writers of one process queue on this mutex first (other processes
+# still rely on BEGIN IMMEDIATE + busy timeout). PostgreSQL needs no such thing.
+_SQLITE_WRITER = threading.RLock()
+
+
 def _retrying(fn):
     """Run fn() in its own transaction, retrying on lock errors and constraint races. Inside an
     outer transaction (a caller's service) it runs once: the caller owns the retry."""
     if connection.in_atomic_block:
         with transaction.atomic():
             return fn()
+    sqlite = connection.vendor == "sqlite"
     for attempt in range(MAX_ATTEMPTS):
         try:
+            if sqlite:
+                with _SQLITE_WRITER, transaction.atomic():
+                    return fn()
             with transaction.atomic():
                 return fn()
         except (IntegrityError, OperationalError):
@@ -227,19 +239,28 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
     applicant_name = (applicant_name or "").strip()[:50]
     phone = _check_phone(phone)
 
+    def replay():
+        existing = Ticket.objects.filter(idempotency_key=key).first() if key else None
+        if existing is not None:
+            if existing.outlet_id != outlet.pk:
+                raise Conflict("该 Idempotency-Key 已用于其他网点的取号。", code="idempotency_conflict")
+            existing.replayed = True
+        return existing
+
+    existing = replay()
+    if existing is not None:
+        return existing
+    # Reads (hours, priority, routing) happen before the write transaction to keep it short.
+    now = clock.now()
+    if not outlet_selectors.schedule_for(outlet).is_open(now):
+        raise _closed_error(outlet, items, now)
+    prio, idn = _priority_for(outlet, priority, id_number, selectors.local_date(now))
+    target = selectors.route(outlet, items, prio, queue)
+
     def attempt():
-        if key:
-            existing = Ticket.objects.filter(idempotency_key=key).first()
-            if existing is not None:
-                if existing.outlet_id != outlet.pk:
-                    raise Conflict("该 Idempotency-Key 已用于其他网点的取号。", code="idempotency_conflict")
-                existing.replayed = True
-                return existing
-        now = clock.now()
-        if not outlet_selectors.schedule_for(outlet).is_open(now):
-            raise _closed_error(outlet, items, now)
-        prio, idn = _priority_for(outlet, priority, id_number, selectors.local_date(now))
-        target = selectors.route(outlet, items, prio, queue)
+        existing = replay()
+        if existing is not None:
+            return existing
         ticket = _create_ticket(outlet, items, queue=target, priority=prio, channel=channel, actor=actor,
                                 applicant_name=applicant_name, id_number=idn, phone=phone,
                                 idempotency_key=key, request=request)
@@ -332,6 +353,18 @@ def call_next(window, actor, *, request=None) -> Ticket | None:
     """The clerk at `window` calls the next ticket chosen by the dispatch policy (None: nobody)."""
     window = selectors.get_window(window)
     staff = _clerk_at(window, actor)
+    profile = selectors.window_profile(window)
+    policy = selectors.dispatch_policy(window.outlet)
+    # Lock-free pre-check: when nobody this window may serve is waiting, answer without taking
+    # a write lock (idle windows polling must not queue behind the kiosks).
+    now = clock.now()
+    if not Ticket.objects.filter(window=window, status__in=Ticket.ACTIVE_STATES).exists():
+        waiting = selectors.waiting_for(window.outlet_id, profile.queues | profile.fallback_queues, window.pk,
+                                        selectors.local_date(now))
+        if rules.choose_next(waiting, profile, now, policy) is None and not Ticket.objects.filter(
+                outlet_id=window.outlet_id, status=Ticket.WAITING, check_in_by__lt=now,
+                checked_in_at__isnull=True).exists():
+            return None
 
     def attempt():
         Window.objects.select_for_update().filter(pk=window.pk).first()  # serialise calls at one window
@@ -344,9 +377,7 @@ def call_next(window, actor, *, request=None) -> Ticket | None:
                                        check_in_by__lt=now, checked_in_at__isnull=True)
         for t in lapsed.select_for_update():
             _expire(t)
-        profile = selectors.window_profile(window)
         waiting = selectors.waiting_for(window.outlet_id, profile.queues | profile.fallback_queues, window.pk, day)
-        policy = selectors.dispatch_policy(window.outlet)
         history = selectors.window_history(window, day)
         skipped = set()
         while True:
