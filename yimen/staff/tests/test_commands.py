@@ -86,3 +86,34 @@ def test_no_default_password_in_code_or_docs():
         if path.exists():
             text = path.read_text(encoding="utf-8")
             assert "password=\"" not in text.replace(" ", "") and "默认密码：" not in text
+
+
+def test_rota_command_december_and_s12(demo, tmp_path):
+    out = StringIO()
+    xlsx = tmp_path / "rota.xlsx"
+    call_command("rota", "XN-CX", "--from", "2026-12-01", "--to", "2026-12-31", "--json", "--xlsx", str(xlsx),
+                 stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["gaps"] == [] and result["double_bookings"] == [] and result["windows"] == 19
+    assert result["open_days"] == 27  # 23 weekdays + 4 Saturdays (no statutory holiday in December 2026)
+    assert xlsx.stat().st_size > 5000
+    out = StringIO()
+    call_command("rota", "XN-CX", "--from", "2022-03-28", "--to", "2022-04-10", "--json", stdout=out)
+    groups = json.loads(out.getvalue())["duty_groups"]
+    assert groups["2022-03-31"] == "A" and groups["2022-04-02"] == "A" and groups["2022-04-06"] == "B"
+    assert "2022-04-04" not in groups  # 清明: closed
+
+
+def test_rota_command_reports_gaps_with_exit_status(demo):
+    from datetime import date
+
+    from yimen.staff import services
+
+    chief = Staff.objects.get(user__username="cx_chief_zh")
+    services.record_leave(chief, Staff.objects.get(user__username="cx_zh_204_b"), date(2026, 12, 3), date(2026, 12, 3))
+    out = StringIO()
+    with pytest.raises(CommandError) as exc:
+        call_command("rota", "XN-CX", "--from", "2026-12-03", "--to", "2026-12-03", stdout=out)
+    assert exc.value.returncode == 1 and "CX-ZH-204 2026-12-03 12:00-13:00" in out.getvalue()
+    with pytest.raises(CommandError, match="格式不正确"):
+        call_command("rota", "XN-CX", "--from", "12/03", stdout=StringIO())
