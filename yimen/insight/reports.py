@@ -91,8 +91,9 @@ def report(actor, params) -> dict:
 
     tickets = list(Ticket.objects.filter(outlet_id__in=outlet_ids, service_date__gte=start, service_date__lt=end)
                    .values("pk", "outlet_id", "window_id", "served_by_id", "status", "service_date", "issued_at",
-                           "called_at", "started_at", "finished_at"))
+                           "checked_in_at", "called_at", "started_at", "finished_at"))
     ticket_ids = [t["pk"] for t in tickets]
+    firsts = selectors.first_calls(ticket_ids)
     items_of: dict[int, list[int]] = defaultdict(list)
     handled: dict[int, list[int]] = defaultdict(list)
     for chunk in _chunks(ticket_ids):
@@ -154,7 +155,7 @@ def report(actor, params) -> dict:
 
     acc: dict = defaultdict(lambda: defaultdict(list))
     for t in tickets:
-        wait = _minutes(t["issued_at"], t["called_at"]) if t["called_at"] else None
+        wait = selectors.wait_of(t, firsts.get(t["pk"]))
         service = _minutes(t["started_at"] or t["called_at"], t["finished_at"]) \
             if t["finished_at"] and (t["started_at"] or t["called_at"]) else None
         for k in keys_ticket(t):
@@ -191,7 +192,7 @@ def report(actor, params) -> dict:
     total = defaultdict(list)
     # totals count every ticket/case once (a ticket with two items is one visit)
     for t in tickets:
-        wait = _minutes(t["issued_at"], t["called_at"]) if t["called_at"] else None
+        wait = selectors.wait_of(t, firsts.get(t["pk"]))
         service = _minutes(t["started_at"] or t["called_at"], t["finished_at"]) \
             if t["finished_at"] and (t["started_at"] or t["called_at"]) else None
         total["issued"].append(1)
@@ -219,8 +220,9 @@ def report(actor, params) -> dict:
         series[key]["issued"].append(1)
         if t["status"] == Ticket.DONE:
             series[key]["served"].append(1)
-        if t["called_at"]:
-            series[key]["wait"].append(_minutes(t["issued_at"], t["called_at"]))
+        wait = selectors.wait_of(t, firsts.get(t["pk"]))
+        if wait is not None:
+            series[key]["wait"].append(wait)
     if p["period"] == "day":
         keys = sorted(series)
     else:

@@ -62,6 +62,30 @@ def _minutes(a, b) -> float:
     return (b - a).total_seconds() / 60.0
 
 
+def first_calls(ticket_ids) -> dict:
+    """{ticket id: time of its first call} from the ticket events (recalls, transfers and a
+    过号-restore re-call do not restart the wait)."""
+    from django.db.models import Min
+
+    from yimen.queueing.models import TicketEvent
+
+    out = {}
+    ids = list(ticket_ids)
+    for i in range(0, len(ids), 500):
+        for row in (TicketEvent.objects.filter(ticket_id__in=ids[i:i + 500], action="call")
+                    .values("ticket_id").annotate(first=Min("at"))):
+            out[row["ticket_id"]] = row["first"]
+    return out
+
+
+def wait_of(t: dict, first_call) -> float | None:
+    """Minutes from taking the ticket (or checking in, for a remote ticket) to the first call."""
+    called = first_call or t.get("called_at")
+    if called is None:
+        return None
+    return max(0.0, _minutes(t.get("checked_in_at") or t["issued_at"], called))
+
+
 def hall(outlet, now=None) -> dict:
     """The live hall of one outlet today: queues, windows, longest wait, served, share within 15'."""
     from yimen.core import clock
@@ -74,11 +98,17 @@ def hall(outlet, now=None) -> dict:
     today = clock.local(now).date()
     tickets = list(Ticket.objects.filter(outlet=outlet, service_date=today)
                    .values("pk", "number", "queue_id", "status", "priority", "window_id", "issued_at", "queued_at",
-                           "called_at", "started_at", "finished_at"))
+                           "checked_in_at", "check_in_by", "called_at", "started_at", "finished_at"))
+    firsts = first_calls(t["pk"] for t in tickets)
+
+    def in_hall(t):  # a remote ticket counts once its holder has checked in at the outlet
+        return t["check_in_by"] is None or t["checked_in_at"] is not None
+
     queues = []
     for q in Queue.objects.filter(outlet=outlet, active=True).order_by("prefix"):
         waiting = [t for t in tickets if t["queue_id"] == q.pk and t["status"] == Ticket.WAITING]
-        longest = max((_minutes(t["issued_at"], now) for t in waiting), default=0.0)
+        longest = max((_minutes(t["checked_in_at"] or t["issued_at"], now) for t in waiting if in_hall(t)),
+                      default=0.0)
         queues.append({"code": q.code, "name": q.name, "prefix": q.prefix, "waiting": len(waiting),
                        "priority_waiting": sum(1 for t in waiting if t["priority"]),
                        "longest_wait_minutes": round(longest, 1)})
@@ -108,15 +138,17 @@ def hall(outlet, now=None) -> dict:
                         "ticket": ticket["number"] if ticket else "",
                         "ticket_minutes": round(_minutes(ticket["called_at"] or ticket["issued_at"], now), 1) if ticket else None,
                         "served_today": served_by_window.get(w.pk, 0)})
-    called = [t for t in tickets if t["called_at"]]
-    waits = sorted(_minutes(t["issued_at"], t["called_at"]) for t in called)
+    called = [t for t in tickets if firsts.get(t["pk"]) or t["called_at"]]
+    waits = sorted(wait_of(t, firsts.get(t["pk"])) for t in called)
     waiting_all = [t for t in tickets if t["status"] == Ticket.WAITING]
     schedule = schedule_for(outlet)
     return {
         "outlet": outlet, "now": now, "open": schedule.is_open(now),
         "queues": queues, "windows": windows,
         "waiting": len(waiting_all),
-        "longest_wait_minutes": round(max((_minutes(t["issued_at"], now) for t in waiting_all), default=0.0), 1),
+        "longest_wait_minutes": round(max((_minutes(t["checked_in_at"] or t["issued_at"], now)
+                                           for t in waiting_all if in_hall(t)), default=0.0), 1),
+        "remote_not_checked_in": sum(1 for t in waiting_all if not in_hall(t)),
         "issued_today": len(tickets),
         "served_today": sum(1 for t in tickets if t["status"] == Ticket.DONE),
         "no_show_today": sum(1 for t in tickets if t["status"] == Ticket.NO_SHOW),

@@ -38,11 +38,16 @@ def test_hall_shows_queues_windows_waits_and_served(hist):
 def test_hall_shows_a_serving_window(hist, clock):
     from yimen.queueing import services as q
 
-    called = q.call_next(hist.w201, hist.clerk1)
+    called = q.call_next(hist.w201, hist.clerk1)                 # t7, issued 09:50, called 10:00
     clock.travel(minutes=2)
-    windows = {w["number"]: w for w in selectors.hall(hist.outlet)["windows"]}
+    h = selectors.hall(hist.outlet)
+    windows = {w["number"]: w for w in h["windows"]}
     assert windows["201"]["state"] == "serving" and windows["201"]["ticket"] == called.number
     assert windows["201"]["ticket_minutes"] == 2.0
+    assert h["mean_wait_minutes"] == round((54 + 10) / 7, 1) and h["waiting"] == 0
+    # a recall does not restart the wait: it is measured to the first call
+    q.recall(called, hist.clerk1)
+    assert selectors.hall(hist.outlet)["mean_wait_minutes"] == round((54 + 10) / 7, 1)
 
 
 def test_hall_access_by_role_and_scope(hist, client):
