@@ -60,7 +60,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "deliver": ((RESULT_READY, DECIDED), CLOSED),
 }
 ACTION_LABELS = {
-    "notify_missing": "一次性告知", "return_visit": "补齐材料再次到场", "accept": "受理", "reject": "不予受理",
+    "open": "收件", "notify_missing": "一次性告知", "return_visit": "补齐材料再次到场", "accept": "受理", "reject": "不予受理",
     "escalate_hard": "很难办·升级", "withdraw": "撤回", "supply_material": "补交容缺材料",
     "remind_tolerance": "容缺补齐提醒", "terminate": "终止", "review_step": "审批环节", "pause": "暂停时限",
     "resume": "恢复计时", "decide": "作出决定", "issue_result": "出具结果", "deliver": "送达",

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 
+from datetime import date
+
+from django.conf import settings
 from django.db.models import Count, Q
 
 from yimen.core import clock
 from yimen.core.errors import DomainError, NotFound
+from yimen.core.selectors import work_calendar
 from yimen.core.masking import mask_id_number, mask_name, mask_phone
 from yimen.staff.authz import check, staff_of
 
@@ -52,12 +56,30 @@ def visible_cases(actor):
 
 
 def department_queue(department):
-    """The back-office queue of a department: open accepted cases, most urgent first."""
+    """The back-office queue of a department: open accepted cases, most urgent first (time-limit
+    status evaluated now, so the list is right even between two scheduled refreshes)."""
     order = {rules.OVERDUE: 0, rules.WARNING: 1, rules.NORMAL: 2, "": 3}
     cases = list(Case.objects.select_related("item", "outlet")
                  .filter(item__department=department, status__in=(rules.ACCEPTED, rules.PAUSED, rules.DECIDED)))
-    cases.sort(key=lambda c: (order.get(c.time_status, 3), c.due_date or clock.today(), c.pk))
+    today = clock.today()
+    for c in cases:
+        c.time_status = evaluate_time_status(c, today) if c.status in rules.OPEN_BACK_OFFICE_STATES else ""
+    cases.sort(key=lambda c: (order.get(c.time_status, 3), c.due_date or today, c.pk))
     return cases
+
+
+def evaluate_time_status(case: Case, today: date | None = None) -> str:
+    cal = work_calendar()
+    today = today or clock.today()
+    if case.status == rules.PAUSED:
+        pause = case.pauses.filter(ended_at__isnull=True).first()
+        if pause is not None:
+            today = min(today, clock.local(pause.started_at).date())  # the clock stands still
+    warn = int(settings.YIMEN.get("TIME_LIMIT_WARNING_WORKDAYS", 1))
+    status = rules.time_status(cal, today, case.due_date, warn)
+    legal = rules.time_status(cal, today, case.legal_due_date, warn)
+    order = [rules.NORMAL, rules.WARNING, rules.OVERDUE]
+    return max(status, legal, key=order.index)
 
 
 def time_limit_lists(department=None) -> dict:

@@ -774,17 +774,7 @@ def deliver(actor, case: Case, *, method: str, tracking_number: str = "", recipi
 
 # --- Time limits ------------------------------------------------------------------------------------
 def evaluate_time_status(case: Case, today: date | None = None) -> str:
-    cal = work_calendar()
-    today = today or clock.today()
-    if case.status == rules.PAUSED:
-        pause = case.pauses.filter(ended_at__isnull=True).first()
-        if pause is not None:
-            today = min(today, _local_date(pause.started_at))  # the clock stands still
-    warn = int(_setting("TIME_LIMIT_WARNING_WORKDAYS", 1))
-    status = rules.time_status(cal, today, case.due_date, warn)
-    legal = rules.time_status(cal, today, case.legal_due_date, warn)
-    order = [rules.NORMAL, rules.WARNING, rules.OVERDUE]
-    return max(status, legal, key=order.index)
+    return selectors.evaluate_time_status(case, today)
 
 
 @transaction.atomic

@@ -152,7 +152,11 @@ def _detail_context(staff, case):
         "staff": staff, "case": case, "applicant": selectors.masked_applicant(case),
         "materials": list(case.materials.all()), "notices": notices,
         "visits": list(case.visits.select_related("outlet", "ticket", "staff")),
-        "events": list(case.events.select_related("staff")),
+        "events": [{"at": e.at, "staff": e.staff.name if e.staff else "系统", "reason": e.reason,
+                    "action": rules.ACTION_LABELS.get(e.action, e.action),
+                    "change": (f"{rules.STATUS_LABELS.get(e.from_status, '—')} → {rules.STATUS_LABELS[e.to_status]}"
+                               if e.from_status != e.to_status and e.to_status in rules.STATUS_LABELS else "")}
+                   for e in case.events.select_related("staff")],
         "steps": list(case.steps.select_related("staff")), "step_names": services.steps_for(case),
         "pauses": list(case.pauses.all()), "result": getattr(case, "result", None),
         "assessment": services.assessment(case) if case.status == rules.DRAFT else None,

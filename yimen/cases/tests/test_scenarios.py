@@ -108,6 +108,13 @@ def test_s06_key_material_missing_is_hard_case_not_tolerance(demo, clock, django
     assert received == [(case.pk, ["经营场所使用证明（或住所申报承诺书）"])]
     event = case.events.get(action="escalate_hard")
     assert "历史遗留" in event.reason
+    # handed to the 办不成事 grievance (feedback app listens to hard_case_recorded): escalation level 1
+    from yimen.feedback.models import Grievance
+
+    grievance = Grievance.objects.get(case=case)
+    assert case.grievance_ref == grievance.number
+    assert grievance.missing_materials == ["经营场所使用证明（或住所申报承诺书）"]
+    assert grievance.level == 1
 
 
 def test_s10_tolerance_acceptance_reminder_and_result(demo, clock, django_capture_on_commit_callbacks):
