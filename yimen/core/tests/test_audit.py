@@ -98,3 +98,12 @@ def test_source_address_is_recorded(rf, db):
     request = rf.get("/", HTTP_X_FORWARDED_FOR="10.1.2.3, 10.0.0.1")
     entry = audit.record("tester", "test.ip", None, object_type="t", object_id="1", request=request)
     assert entry.source_ip == "10.1.2.3"
+
+
+def test_seal_introduced_on_an_existing_log_counts_what_is_there(chain):
+    from yimen.core.models import AuditSeal
+
+    AuditSeal.objects.all().delete()  # a database from before the seal existed
+    audit.record("tester", "test.after_upgrade", None, object_type="test", object_id="x")
+    assert AuditSeal.objects.get(pk=1).count == 6
+    assert audit.verify() == []
