@@ -365,3 +365,17 @@ def test_admin_lists_are_masked_and_read_only(admin_client, db, demo, clock, cx_
     text = page.content.decode()
     assert g.number in text and "马**" in text and PHONE not in text and "马建国" not in text
     assert admin_client.get("/admin/feedback/grievance/add/").status_code == 403
+
+
+def test_demo_loader_is_idempotent(db, demo, clock):
+    from yimen.feedback.demo import load
+
+    clock.freeze(clock.at(2022, 3, 22, 10, 0))
+    out = StringIO()
+    call_command("feedback", "demo", stdout=out)
+    assert "3 件" in out.getvalue()
+    demo_rows = Grievance.objects.filter(description__startswith="【演示】")
+    assert demo_rows.count() == 3
+    assert set(demo_rows.values_list("status", flat=True)) == {"handling", "investigating", "received"}
+    assert "已存在" in load()
+    assert demo_rows.count() == 3

@@ -3,6 +3,7 @@ its time box climbs one rung; overdue rectifications and first responses are rep
 
     yimen feedback escalate [--date 2022-03-28] [--json]
     yimen feedback summary [--outlet XN-CX] [--json]
+    yimen feedback demo
 """
 import json
 from datetime import date
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         summ = sub.add_parser("summary", help="差评数、整改率、中位用时等")
         summ.add_argument("--outlet")
         summ.add_argument("--json", action="store_true")
+        sub.add_parser("demo", help="在城西区市民服务中心生成几件演示“办不成事”反映（幂等）")
 
     def handle(self, *args, op, **options):
         from yimen.feedback import selectors, services
@@ -52,8 +54,13 @@ class Command(BaseCommand):
             self.stdout.write(f"{today}：自动升级 {len(escalated)} 件" + (f"（{'、'.join(escalated)}）" if escalated else ""))
             self.stdout.write(f"超期差评整改 {len(overdue_rect)} 件；超期办不成事反映 {len(overdue_griev)} 件")
             return
-        from yimen.outlets.selectors import get_outlet
+        if op == "demo":
+            from yimen.feedback.demo import load
+
+            self.stdout.write(load(stdout=self.stdout))
+            return
         from yimen.core.errors import NotFound
+        from yimen.outlets.selectors import get_outlet
 
         try:
             outlet = get_outlet(options["outlet"]) if options.get("outlet") else None
