@@ -241,6 +241,12 @@ def window_view(request):
                     raise ValidationFailed("请选择接岗的同事。")
                 services.hand_over(staff, to, reason=request.POST.get("reason") or "午餐接力", request=request)
                 messages.success(request, f"已将窗口交接给{to.name}。")
+            elif op == "close":
+                window = Window.objects.filter(pk=_int(request.POST.get("window"))).select_related("outlet").first()
+                if window is None:
+                    raise NotFound("找不到该窗口。")
+                services.close_window(staff, window, reason=request.POST.get("reason", ""), request=request)
+                messages.success(request, f"已关闭 {window.number} 号窗口的签到。")
             elif op == "sign_out":
                 services.sign_out_window(staff, request=request)
                 messages.success(request, "已签退，窗口关闭。")
@@ -263,6 +269,7 @@ def window_view(request):
         "staff": staff, "session": session, "windows": windows,
         "candidates": selectors.hand_over_candidates(staff) if session else [],
         "reasons": services.PAUSE_REASONS,
+        "can_close": bool(staff.outlet_id) and _can(staff, "staff.window.close", staff.outlet),
     })
 
 

@@ -178,3 +178,17 @@ def test_workbench_shows_role_scope_and_links(client, demo):
     client.force_login(leader.user)
     page = client.get("/staff/").content.decode()
     assert "区领导" in page and "630104" in page
+
+
+def test_chief_closes_abandoned_window_from_the_page(client, w201, clerks):
+    a, _ = clerks
+    services.sign_in_window(a, w201)
+    chief = make_staff("chief", outlet="XN-CX")
+    client.force_login(chief.user)
+    page = client.get("/staff/window/").content.decode()
+    assert "强制关闭" in page and "签到201号窗口" not in page
+    r = client.post("/staff/window/", {"op": "close", "window": w201.pk, "reason": ""}, follow=True)
+    assert "请填写关闭原因" in r.content.decode() and selectors.window_state(w201) == "serving"
+    client.post("/staff/window/", {"op": "close", "window": w201.pk, "reason": "离岗未签退"})
+    assert selectors.window_state(w201) == "closed"
+    assert AuditEntry.objects.filter(action="window.close").exists()
