@@ -201,3 +201,48 @@ def recorded_history(outlet_code: str, day) -> list[dict]:
         rows.append({"at": local.hour * 60 + local.minute + local.second / 60.0, "item": items[0],
                      "priority": t.priority, "service_minutes": service})
     return rows
+
+
+# --- demand from history (for staffing) ---------------------------------------------------------------
+
+def demand_from_history(outlet, day, weeks: int = 4) -> list[dict]:
+    """Per window group: arrivals per hour for each half hour and the service-time mean / cv, from
+    the tickets of the same weekday in the `weeks` weeks ending on `day` (inclusive).
+    [{group, name, days, rates: {"09:00": 12.0, …}, mean_service, service_cv, samples}]"""
+    import statistics
+    from datetime import timedelta
+
+    from yimen.core import clock
+    from yimen.queueing.models import Queue, Ticket
+
+    days = [day - timedelta(days=7 * k) for k in range(weeks)]
+    queues = {q.pk: q for q in Queue.objects.filter(outlet=outlet)}
+    counts: dict[str, dict[int, int]] = {}
+    services: dict[str, list[float]] = {}
+    for t in (Ticket.objects.filter(outlet=outlet, service_date__in=days)
+              .exclude(status=Ticket.CANCELLED)
+              .values("queue_id", "issued_at", "called_at", "started_at", "finished_at", "status")):
+        q = queues.get(t["queue_id"])
+        if q is None:
+            continue
+        group = q.window_group or q.code
+        local = clock.local(t["issued_at"])
+        slot = (local.hour * 60 + local.minute) // 30 * 30
+        counts.setdefault(group, {}).setdefault(slot, 0)
+        counts[group][slot] += 1
+        begin = t["started_at"] or t["called_at"]
+        if t["finished_at"] and begin:
+            services.setdefault(group, []).append(max(0.1, (t["finished_at"] - begin).total_seconds() / 60.0))
+    names = {(q.window_group or q.code): q.name for q in queues.values()}
+    out = []
+    for group in sorted(counts):
+        samples = services.get(group, [])
+        mean = statistics.fmean(samples) if samples else None
+        cv = (statistics.stdev(samples) / mean) if len(samples) >= 2 and mean else None
+        out.append({
+            "group": group, "name": names.get(group, group), "days": len(days),
+            "rates": {f"{m // 60:02d}:{m % 60:02d}": round(n / len(days) * 2, 3) for m, n in sorted(counts[group].items())},
+            "mean_service": round(mean, 2) if mean else None, "service_cv": round(cv, 3) if cv is not None else None,
+            "samples": len(samples),
+        })
+    return out

@@ -178,6 +178,8 @@ def load_profile(data: dict) -> dict:
         outlet = Outlet.objects.filter(code=str(data["outlet"])).first()
 
     raw_groups = data.get("groups")
+    if data.get("demand") == "history":
+        raw_groups = _groups_from_history(outlet, day, data, raw_groups, spans)
     if not isinstance(raw_groups, list) or not raw_groups:
         raise ScenarioError("groups 应列出至少一个窗口组（group, arrivals_per_hour, service_minutes）")
     rota_planned = None
@@ -215,6 +217,40 @@ def load_profile(data: dict) -> dict:
     result["date"] = day.isoformat() if day else None
     result["hours"] = [f"{_clock(a)}-{_clock(b)}" for a, b in spans]
     return result
+
+
+DEFAULT_SERVICE = {"dist": "exponential", "mean": 10}
+
+
+def _groups_from_history(outlet, day, data, raw_groups, spans) -> list[dict]:
+    """`demand: history` — arrivals per half hour and service times from the recorded tickets of
+    the same weekday in the last `weeks` weeks (default 4); `groups:` may still set a group's
+    `planned` or `service_minutes` explicitly."""
+    from .selectors import demand_from_history
+    from .simulation import ScenarioError, _number
+
+    if outlet is None or day is None:
+        raise ScenarioError("demand: history 需要 outlet 和 date")
+    weeks = _number(data.get("weeks", 4), "周数 weeks", minimum=1, integer=True)
+    if weeks > 52:
+        raise ScenarioError("周数 weeks 不能超过 52")
+    overrides = {str(g.get("group")): g for g in raw_groups or [] if isinstance(g, dict)}
+    groups = []
+    for d in demand_from_history(outlet, day, weeks):
+        # every half hour of the opening hours gets a rate (0 when nobody came then)
+        rates = {_clock(a): d["rates"].get(_clock(a), 0.0) for a, _b in half_hours(spans)}
+        raw = {"group": d["group"], "arrivals_per_hour": rates or 0}
+        if d["mean_service"]:
+            cv = d["service_cv"]
+            raw["service_minutes"] = ({"dist": "exponential", "mean": d["mean_service"]} if cv is None
+                                      else {"dist": "lognormal", "mean": d["mean_service"], "cv": cv})
+        else:
+            raw["service_minutes"] = DEFAULT_SERVICE
+        raw.update({k: v for k, v in overrides.get(d["group"], {}).items() if k in ("planned", "service_minutes", "arrival_cv")})
+        groups.append(raw)
+    if not groups:
+        raise ScenarioError(f"{outlet.name} 在 {day} 及之前 {weeks} 周的同一星期几没有取号记录")
+    return groups
 
 
 def describe(result: dict) -> str:

@@ -10,4 +10,5 @@ urlpatterns = [
     path("reports/", views.report_page, name="reports"),
     path("reports/export.xlsx", views.report_export, name="report_export"),
     path("whatif/", views.whatif_page, name="whatif"),
+    path("staffing/", views.staffing_page, name="staffing"),
 ]

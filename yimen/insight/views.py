@@ -125,3 +125,38 @@ def report_export(request):
     response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+def staffing_page(request):
+    """排班测算: demand from the recorded tickets, windows needed by Erlang C vs the A/B rota."""
+    from . import staffing
+
+    outlets = selectors.visible_outlets(request.user)
+    params = {"outlet": request.GET.get("outlet") or (outlets[0].code if outlets else ""),
+              "date": request.GET.get("date") or clock.today().isoformat(),
+              "weeks": request.GET.get("weeks") or "4", "level": request.GET.get("level") or "80",
+              "wait": request.GET.get("wait") or "15"}
+    context = {"outlets": outlets, "params": params}
+    status = 200
+    if "run" in request.GET:
+        try:
+            outlet = selectors.outlet_for(request.user, params["outlet"])
+            level = float(params["level"]) / 100.0
+            wait = float(params["wait"])
+            result = staffing.load_profile({"outlet": outlet.code, "date": params["date"], "demand": "history",
+                                            "weeks": params["weeks"],
+                                            "target": {"level": level, "wait_minutes": wait}})
+        except ValueError:
+            context["error"] = "目标服务水平和等候时间应为数字（如 80 和 15）。"
+            status = 400
+        except ValidationFailed as exc:
+            context["error"] = exc.message
+            status = 400
+        else:
+            context["result"] = result
+            context["charts"] = [{"group": g["group"], "slots": [r["slot"][:5] for r in g["rows"]],
+                                  "needed": [r["needed"] for r in g["rows"]],
+                                  "planned": [r["planned"] for r in g["rows"]],
+                                  "arrivals": [r["arrivals_per_hour"] for r in g["rows"]]} for g in result["groups"]]
+    return render(request, "insight/staffing.html", context, status=status)

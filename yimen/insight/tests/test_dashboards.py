@@ -174,3 +174,20 @@ def test_twin_replays_a_recorded_day(hist):
     with pytest.raises(simulation.ScenarioError, match="没有可回放"):
         simulation.run({**base, "replay_from": {"outlet": "XN-CX", "date": "2026-12-02"},
                         "windows": [{"group": "Z", "kind": "综合窗口", "count": 1}]})
+
+
+def test_staffing_from_recorded_demand(hist):
+    """`demand: history`: arrivals per half hour and service times from the day's real tickets."""
+    from yimen.insight import erlang, staffing
+
+    demand = {d["group"]: d for d in selectors.demand_from_history(hist.outlet, history.DAY, weeks=1)}
+    zh = demand["CX-ZH"]
+    assert zh["rates"] == {"09:00": 12.0, "09:30": 2.0}           # 6 tickets 09:00–09:10, 1 at 09:50
+    assert zh["samples"] == 5 and zh["mean_service"] == pytest.approx((10 + 27 + 10 + 19 + 15) / 5, abs=0.01)
+    result = staffing.load_profile({"outlet": "XN-CX", "date": "2026-12-01", "demand": "history", "weeks": 1,
+                                    "groups": [{"group": "CX-ZH", "planned": 2}]})
+    rows = {r["slot"]: r for r in result["groups"][0]["rows"]}
+    cv = zh["service_cv"]
+    assert rows["09:00-09:30"]["needed"] == erlang.servers_needed(12 / 60, zh["mean_service"], 15, 0.8, cs=cv)
+    assert rows["10:00-10:30"]["arrivals_per_hour"] == 0 and rows["10:00-10:30"]["needed"] == 0
+    assert rows["10:00-10:30"]["status"] == "over"

@@ -48,3 +48,23 @@ def test_hall_overview_and_reports_in_the_browser(page, live_server, demo, clock
     with page.expect_download() as download:
         page.click("#report-export")
     assert download.value.suggested_filename.endswith("-staff.xlsx")
+
+
+@pytest.mark.browser
+def test_staffing_page_in_the_browser(page, live_server, demo, clock, screenshot):
+    history.seed()
+    director = make_staff("director", outlet="XN-CX")
+    login(page, live_server, director.user)
+    page.goto(f"{live_server.url}/insight/staffing/")
+    page.fill("#date", "2026-12-01")
+    page.fill("#weeks", "1")
+    page.click("#staffing-run")
+    page.wait_for_selector(".staffing-group[data-group='CX-ZH']")
+    zh = page.locator(".staffing-group[data-group='CX-ZH']")
+    first = zh.locator("tbody tr").first.inner_text()
+    assert first.startswith("09:00-09:30") and "12.0" in first
+    page.wait_for_selector(".staffing-chart canvas")
+    screenshot("insight-staffing")
+    page.fill("#date", "2026-10-01")                      # 国庆: closed
+    page.click("#staffing-run")
+    assert "不开放" in page.locator("#staffing-error").inner_text()
