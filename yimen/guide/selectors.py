@@ -17,9 +17,7 @@ from yimen.core.errors import DomainError, NotFound, ValidationFailed
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
 
-from .triage import LEXICON_PATH, ItemRecord, TriageIndex, build_index
-
-LOCAL_PRIOR = 1.1  # items served by an outlet of this network rank a little higher (就近能办)
+from .triage import LEXICON_PATH, LOCAL_PRIOR, ItemRecord, TriageIndex, build_index
 MAX_QUERY = 200
 
 _lock = threading.Lock()

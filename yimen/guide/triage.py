@@ -45,6 +45,9 @@ LATIN_RUN = re.compile(r"[a-z][a-z ]*[a-z]|[a-z]")
 CLAUSE_SPLIT = re.compile(r"[，,。.;；、！!？?\n]+")
 
 
+LOCAL_PRIOR = 1.2  # items handled by an outlet of this network rank a little higher (就近能办)
+
+
 @dataclass(frozen=True)
 class ItemRecord:
     """What the triage needs to know about one item (plain data, no ORM)."""
@@ -131,6 +134,7 @@ class TriageIndex:
     PHRASE_BONUS = 1.2      # per character of a whole catalog phrase found in the query
     FUZZ_WEIGHT = 0.04      # per rapidfuzz point (0–100) for the best candidates
     INFERRED_WEIGHT = 0.6   # weight of words added by the lexicon (vs the person's own words)
+    PINYIN_READINGS = 3     # homophone readings kept for one pinyin word
     CANDIDATES = 300        # best BM25 items considered further
     RERANK = 25             # candidates re-ranked with rapidfuzz
     ACTION_BONUS = 10.0    # the item's name carries an action the request names (注销, 补领 …)
@@ -285,10 +289,12 @@ class TriageIndex:
             for j in range(min(len(s), i + self.max_pinyin), i + 1, -1):
                 cands = self.by_pinyin_str.get(s[i:j])
                 if cands and (j in bounds or self._pinyin_continues(s, j)):
-                    hit = (j, min(cands, key=lambda c: (-self._df(c), c)))
+                    # toneless pinyin is ambiguous (renzheng = 认证 / 人证): keep the few most
+                    # common readings and let the other words of the request decide
+                    hit = (j, sorted(cands, key=lambda c: (-self._df(c), c))[: self.PINYIN_READINGS])
                     break
             if hit:
-                out.append((s[i:hit[0]], hit[1]))
+                out.extend((s[i:hit[0]], w) for w in hit[1])
                 i = hit[0]
             else:
                 nxt = [b for b in bounds if b > i]

@@ -16,7 +16,7 @@ S01 = "手机上认证我们弄不来，补贴和养老金的认证都要做。"
 
 
 @pytest.fixture
-def cx(demo, clock):
+def cx(db, demo, clock):
     """Tue 2022-03-15 10:00 at 城西区市民服务中心 (scenario S01)."""
     clock.freeze(project_clock.at(2022, 3, 15, 10, 0))
     from yimen.outlets.models import Outlet
@@ -29,7 +29,7 @@ def guide(cx):
     return make_staff("guide", outlet="XN-CX")
 
 
-def test_cli_json(demo):
+def test_cli_json(db, demo):
     out = io.StringIO()
     call_command("triage", S01, "--json", stdout=out)
     doc = json.loads(out.getvalue())
@@ -50,7 +50,7 @@ def test_triage_details_for_the_desk(cx):
     assert any(o["code"].startswith("XN-NSH") for o in top["outlets"])  # bank branches too
 
 
-def test_index_follows_catalog_changes(demo):
+def test_index_follows_catalog_changes(db, demo):
     from yimen.catalog.models import Department
     from yimen.catalog.services import upsert_item
 

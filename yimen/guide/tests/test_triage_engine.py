@@ -91,11 +91,13 @@ def test_large_catalog_quality_and_speed():
     rows = read_tsv(DEV)
     for q, _ in rows:
         idx.search(q)  # warm-up
+    # CPU time of this process per query (wall-clock latency is what bench/triage.py prints;
+    # CPU time keeps this assertion meaningful when the test machine is busy)
     times = []
     for q, _ in rows:
-        t = time.perf_counter()
+        t = time.process_time()
         idx.search(q)
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
     times.sort()
     assert times[len(times) // 2] < 0.020  # p50 < 20 ms (typically ~3 ms)
     result = accuracy(idx, rows)

@@ -12,7 +12,7 @@ ELDER_ID = make_resident_id("630104", date(1948, 3, 2), 45, "女")
 
 
 @pytest.fixture
-def at_centre(demo, clock):
+def at_centre(db, demo, clock):
     """Tue 2022-03-15 10:00, 城西区市民服务中心 open."""
     clock.freeze(project_clock.at(2022, 3, 15, 10, 0))
     from yimen.outlets.models import Outlet
