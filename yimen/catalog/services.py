@@ -174,8 +174,7 @@ def import_public_catalog(source: str, path, actor=None) -> dict:
               "warnings": 0, "departments_created": 0, "warning_examples": []}
     seen = set()
     with transaction.atomic():
-        existing = set(ServiceItem.objects.filter(code__in=[r.data["code"] for r in records])
-                       .values_list("code", flat=True))
+        existing = set(ServiceItem.objects.values_list("code", flat=True))  # no huge IN (...) lists
         departments = {}
         for record in records:
             code = record.data["code"]
@@ -213,7 +212,7 @@ def export_catalog_excel(items=None) -> bytes:
 
     qs = items if items is not None else ServiceItem.objects.all()
     qs = qs.select_related("department").prefetch_related("materials").order_by("code")
-    return build_workbook(qs)
+    return build_workbook(qs.iterator(chunk_size=1000))  # prefetches per chunk: bounded IN (...) lists
 
 
 class CatalogImportRejected(Exception):
@@ -238,7 +237,7 @@ def import_catalog_excel(data: bytes, actor=None, request=None) -> dict:
         raise CatalogImportRejected(errors)
     counts = {"total": len(items), "created": 0, "updated": 0, "unchanged": 0, "departments_created": 0}
     with transaction.atomic():
-        existing = set(ServiceItem.objects.filter(code__in=[i["code"] for i in items]).values_list("code", flat=True))
+        existing = set(ServiceItem.objects.values_list("code", flat=True))  # no huge IN (...) lists
         dept_cache = {}
         for item in items:
             dcode = item["department_code"]
@@ -268,8 +267,9 @@ def set_items_active(items, active: bool, actor=None, request=None) -> int:
 
     _check_catalog_admin(actor)
     with transaction.atomic():
-        codes = list(items.exclude(active=active).values_list("code", flat=True))
-        ServiceItem.objects.filter(code__in=codes).update(active=active)
+        to_change = items.exclude(active=active)
+        codes = list(to_change.values_list("code", flat=True))
+        to_change.update(active=active)
         if codes:
             audit.record(actor, "catalog.activate" if active else "catalog.deactivate",
                          object_type="catalog.serviceitem", object_id=f"{len(codes)} items",
