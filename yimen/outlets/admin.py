@@ -91,6 +91,17 @@ class OutletAdmin(admin.ModelAdmin):
                          after={"weekly_hours": obj.weekly_hours, "lunch_break": obj.lunch_break},
                          reason="管理后台修改", request=request)
 
+    def save_formset(self, request, form, formset, change):
+        from yimen.core import audit
+
+        super().save_formset(request, form, formset, change)
+        if formset.model is OpeningException and formset.has_changed():
+            outlet = form.instance
+            audit.record(request.user, "outlet.exception", outlet,
+                         after={"exceptions": [{"date": e.date.isoformat(), "spans": e.spans, "note": e.note}
+                                               for e in outlet.exceptions.all()]},
+                         reason="管理后台修改", request=request)
+
 
 @admin.register(Window)
 class WindowAdmin(admin.ModelAdmin):

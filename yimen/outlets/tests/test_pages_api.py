@@ -72,3 +72,57 @@ def test_admin_outlet_pages_validate_hours(db, demo, client, django_user_model):
     assert not form.is_valid() and "结束时间应晚于开始时间" in str(form.errors)
     form = OutletForm(instance=cx)
     assert form.fields["weekly_hours"] is not None
+
+
+def test_admin_exception_inline_is_validated_and_audited(db, demo, client, django_user_model):
+    from yimen.core.models import AuditEntry
+
+    user = django_user_model.objects.create_superuser("outlet-admin2", "o2@example.com", "pw-Outlet-123")
+    client.force_login(user)
+    cx = Outlet.objects.get(code="XN-CX")
+    page = client.get(f"/admin/outlets/outlet/{cx.pk}/change/")
+    form = page.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if name == "items":
+            data[name] = [i.pk for i in value] if value else []
+        elif hasattr(field, "prepare_value") and name in ("weekly_hours", "floors", "escalation_chain", "settings"):
+            data[name] = field.prepare_value(value)
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = value
+    for formset in page.context["inline_admin_formsets"]:
+        fs = formset.formset
+        prefix = fs.prefix
+        data[f"{prefix}-TOTAL_FORMS"] = str(len(fs.forms))
+        data[f"{prefix}-INITIAL_FORMS"] = str(fs.initial_form_count())
+        data[f"{prefix}-MIN_NUM_FORMS"] = "0"
+        data[f"{prefix}-MAX_NUM_FORMS"] = "1000"
+        for i, f in enumerate(fs.forms):
+            for name, field in f.fields.items():
+                value = f.initial.get(name, field.initial)
+                if name == "spans":
+                    value = field.prepare_value(value)
+                if isinstance(value, bool):
+                    if value:
+                        data[f"{prefix}-{i}-{name}"] = "on"
+                elif value is not None:
+                    data[f"{prefix}-{i}-{name}"] = getattr(value, "pk", value)
+    exc_prefix = next(fs.formset.prefix for fs in page.context["inline_admin_formsets"]
+                      if fs.formset.model.__name__ == "OpeningException")
+    n = int(data[f"{exc_prefix}-TOTAL_FORMS"])
+    data[f"{exc_prefix}-TOTAL_FORMS"] = str(n + 1)
+    data[f"{exc_prefix}-{n}-date"] = "2022-05-05"
+    data[f"{exc_prefix}-{n}-spans"] = '["16:00-09:00"]'
+    data[f"{exc_prefix}-{n}-note"] = "错误的时间"
+    response = client.post(f"/admin/outlets/outlet/{cx.pk}/change/", data)
+    assert response.status_code == 200 and "结束时间应晚于开始时间" in response.content.decode()
+    data[f"{exc_prefix}-{n}-spans"] = '["09:00-12:00"]'
+    data[f"{exc_prefix}-{n}-note"] = "五四青年节半天"
+    response = client.post(f"/admin/outlets/outlet/{cx.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert cx.exceptions.get(date="2022-05-05").spans == ["09:00-12:00"]
+    assert AuditEntry.objects.filter(action="outlet.exception", object_id=str(cx.pk)).exists()
