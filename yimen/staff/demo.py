@@ -113,6 +113,13 @@ def reset():
     ShiftSwap.objects.filter(from_staff__user__username__in=usernames).delete()
     ShiftSwap.objects.filter(to_staff__user__username__in=usernames).delete()
     ApiToken.objects.filter(staff__user__username__in=usernames).delete()
+    try:  # the usual case in one go; otherwise account by account, keeping those still referred to
+        with transaction.atomic():
+            Staff.objects.filter(user__username__in=usernames).delete()
+            get_user_model().objects.filter(username__in=usernames).delete()
+        return
+    except ProtectedError:
+        pass
     for user in get_user_model().objects.filter(username__in=usernames):
         try:
             with transaction.atomic():

@@ -117,3 +117,15 @@ def test_rota_command_reports_gaps_with_exit_status(demo):
     assert exc.value.returncode == 1 and "CX-ZH-204 2026-12-03 12:00-13:00" in out.getvalue()
     with pytest.raises(CommandError, match="格式不正确"):
         call_command("rota", "XN-CX", "--from", "12/03", stdout=StringIO())
+
+
+def test_demo_reset_keeps_accounts_the_audit_log_refers_to(demo):
+    from yimen.core import audit
+
+    kept = Staff.objects.get(user__username="cx_zh_201")
+    audit.record(kept, "test.touch", kept)
+    staff_demo.reset()
+    assert list(Staff.objects.filter(user__username__startswith="cx_").values_list("user__username", flat=True)) == [
+        "cx_zh_201"]
+    staff_demo.load(stdout=StringIO())
+    assert Staff.objects.filter(outlet__code="XN-CX", role=CLERK).count() == 38
