@@ -121,10 +121,14 @@ def run(actor, params) -> dict:
         raise ValidationFailed(f"本次仿真约有 {estimate:,.0f} 人次，超过页面上限 {MAX_VISITORS:,}："
                                "请减少重复次数或到达量，或用命令行 yimen simulate 运行。")
     results = [simulation.simulate(primary)]
+    note = ""
     if w.compare:
         other = "dedicated" if w.policy == "one-window" else "one-window"
-        results.append(simulation.simulate(simulation.load_scenario(scenario_data(w, other))))
-    return {"whatif": w, "results": results}
+        try:
+            results.append(simulation.simulate(simulation.load_scenario(scenario_data(w, other))))
+        except simulation.ScenarioError as exc:   # e.g. fewer windows than departments
+            note = f"对照方案无法仿真：{exc.message}"
+    return {"whatif": w, "results": results, "compare_note": note}
 
 
 def _expected_visitors(scenario: simulation.Scenario) -> float:

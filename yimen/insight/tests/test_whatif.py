@@ -55,3 +55,13 @@ def test_whatif_bad_input_is_a_clear_400(client, director, params, message):
     response = client.get("/insight/whatif/", {"base": "xn-cx-2f-one-window", "run": "1", **params})
     assert response.status_code == 400, response.content.decode()[:500]
     assert message in response.content.decode()
+
+
+def test_whatif_compare_explains_an_impossible_alternative(client, director):
+    """4 windows cannot be split among 5 departments: the one-window result is shown with a note."""
+    client.force_login(director.user)
+    response = client.get("/insight/whatif/", {"base": "xn-cx-2f-one-window", "windows_0": 4, "replications": 1,
+                                               "compare": "1", "run": "1"})
+    assert response.status_code == 200
+    assert len(response.context["results"]) == 1
+    assert "对照方案无法仿真" in response.content.decode() and "每个部门至少 1 个窗口" in response.content.decode()
