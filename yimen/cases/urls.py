@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("intake/", views.intake, name="intake"),
     path("intake/call/", views.call_next, name="call_next"),
+    path("intake/finish/", views.finish_ticket, name="finish_ticket"),
     path("approvals/", views.approvals, name="approvals"),
     path("time-limits/", views.time_limits, name="time_limits"),
     path("progress/", views.progress, name="progress"),

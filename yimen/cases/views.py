@@ -145,6 +145,30 @@ def call_next(request):
     return redirect("cases:intake")
 
 
+@login_required
+@require_POST
+def finish_ticket(request):
+    """办结本号: close the ticket at the queue, recording the items actually handled (the cases
+    opened for it; the ticket's own items when none)."""
+    staff = _staff(request)
+    window, ticket = _active_ticket(staff)
+    if ticket is None:
+        messages.error(request, "当前没有正在办理的排队号。")
+        return redirect("cases:intake")
+    from yimen.queueing import services as queue_services
+    from yimen.queueing.models import Ticket
+
+    handled = [c.item for c in ticket.cases.select_related("item")] or None
+    try:
+        if ticket.status == Ticket.CALLED:
+            ticket = queue_services.start(ticket, staff, request=request)
+        queue_services.finish(ticket, staff, handled_items=handled, request=request)
+        messages.success(request, f"{ticket.number} 已办结。")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("cases:intake")
+
+
 def _detail_context(staff, case):
     cal_today = clock.today()
     notices = list(case.notices.select_related("issued_by"))

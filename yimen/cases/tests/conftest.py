@@ -36,7 +36,7 @@ def clerk_at(window_code, **kw):
     return clerk, w
 
 
-def called_ticket(w, clerk, items, *, start=True):
+def called_ticket(w, clerk, items, *, start=False):
     """Issue a ticket for `items` at the window's outlet and call it at `w` (queue services)."""
     from yimen.queueing import services as q
 

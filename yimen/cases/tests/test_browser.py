@@ -69,9 +69,12 @@ def test_clerk_notice_return_accept_decide_verify(demo, clock, live_server, page
     assert "一次性告知书" in text and "公共场所地址方位示意图、平面图和卫生设施平面布局图" in text
     assert "公共场所卫生管理制度" not in text  # only what is missing
 
-    # 3. the applicant comes back three days later with the missing plan
-    q.start(ticket, clerk)
-    q.finish(ticket, clerk)
+    # 3. the clerk closes the ticket; the applicant comes back three days later with the missing plan
+    page.goto(f"{live_server.url}/cases/intake/")
+    page.get_by_role("button", name="本号办结，准备叫下一位").click()
+    page.wait_for_selector("text=已办结")
+    ticket.refresh_from_db()
+    assert ticket.status == "done" and list(ticket.handled_items.values_list("code", flat=True)) == ["XN-WS-001"]
     clock.freeze(clock.at(2022, 3, 28, 9, 5))
     ticket2 = q.issue_ticket(w.outlet, ["XN-WS-001"], channel="kiosk")
     page.goto(f"{live_server.url}/cases/intake/")

@@ -206,15 +206,14 @@ def test_s10_counter_case_one_time_notice_lists_all_and_never_surprises(demo, cl
     assert listed == ["公共场所地址方位示意图、平面图和卫生设施平面布局图", "公共场所卫生检测或评价报告"]
     case.refresh_from_db()
     assert case.status == rules.NOTIFIED
-    # the applicant comes back (a new ticket): the case continues and the trip is counted
-    from yimen.queueing import services as q
-
-    q.finish(ticket, clerk)
+    # the applicant comes back (a new ticket, another comprehensive window): the case continues and
+    # the trip is counted
     clock.freeze(clock.at(2022, 3, 28, 9, 10))
-    ticket2 = called_ticket(w, clerk, ["XN-WS-001"])
-    services.return_visit(clerk, case, ticket=ticket2)
+    clerk2, w2 = clerk_at("CX-ZH-202")
+    ticket2 = called_ticket(w2, clerk2, ["XN-WS-001"])
+    services.return_visit(clerk2, case, ticket=ticket2)
     case.refresh_from_db()
-    assert case.status == rules.DRAFT and case.ticket == ticket2
+    assert case.status == rules.DRAFT and case.ticket == ticket2 and case.window == w2
     assert {m.name for m in case.materials.filter(state=rules.M_PENDING)} == set(listed)
     # a new requirement (a material received last time, now declared missing) may not be added
     mark_all(case, missing=["公共场所卫生管理制度"])
