@@ -732,13 +732,25 @@ def _by_half_hour(rows: list[_Served], scenario: Scenario, lay: _Layout) -> list
         open_windows = sum(1 for spans in intervals if any(s <= minute < e for s, e in spans))
         out.append({
             "slot": fmt_clock(minute),
-            "arrivals": round(len(group) / (scenario.replications * max(1, len(scenario.days))), 2),
+            # per open day of that slot and replication (Saturday afternoon does not dilute weekdays)
+            "arrivals": round(len(group) / (scenario.replications * max(1, _slot_days(scenario, minute))), 2),
             "mean_wait_minutes": round(statistics.fmean(waits), 2),
             "p90_wait_minutes": round(_percentile(waits, 0.9), 2),
             "sla_15min": round(sum(1 for w in waits if w <= scenario.sla_minutes + 1e-9) / len(waits), 4),
             "open_windows": open_windows,
         })
     return out
+
+
+def _slot_days(scenario: Scenario, minute: float) -> int:
+    """On how many simulated days the half hour starting at `minute` (of the day) was open —
+    a continuous run longer than a day passes the same half hour once a day."""
+    def times(a, b):
+        return sum(1 for k in range(int((b - a) // DAY) + 2)
+                   if a <= minute + k * DAY < b or a <= minute + 15 + k * DAY < b)
+    return sum(1 for spans in scenario.days if any(times(a, b) for a, b in spans)) if all(
+        b - a <= DAY for spans in scenario.days for a, b in spans) else max(
+        times(a, b) for spans in scenario.days for a, b in spans)
 
 
 def _histogram(rows: list[_Served]) -> list[dict]:
