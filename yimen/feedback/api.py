@@ -257,7 +257,8 @@ def summary(request, outlet: str | None = None, start: date | None = None, end: 
     target = get_outlet(outlet) if outlet else (staff.outlet if staff is not None and staff.role not in (
         "leader", "admin") else None)
     authorize(staff, "feedback.dashboard", outlet=target)
-    data = selectors.summary(target, start, end)
+    region = staff.region_code if staff is not None and staff.role == "leader" and target is None else ""
+    data = selectors.summary(target, start, end, region_code=region)
     data["outlet"] = target.code if target else None
     data["grievances_open_by_level"] = {str(k): v for k, v in data["grievances_open_by_level"].items()}
     data["categories"] = dict(rules.CATEGORY_CHOICES)

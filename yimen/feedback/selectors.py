@@ -55,12 +55,14 @@ class RectificationRow:
     days_left: int
 
 
-def rectification_rows(outlet=None, *, open_only: bool = True, today: date | None = None):
+def rectification_rows(outlet=None, *, open_only: bool = True, today: date | None = None, region_code: str = ""):
     today = today or clock.today()
     cal = work_calendar()
     qs = Rectification.objects.select_related("rating", "outlet", "window", "department", "staff")
     if outlet is not None:
         qs = qs.filter(outlet=outlet)
+    if region_code:
+        qs = qs.filter(outlet__region_code__startswith=region_code)
     if open_only:
         qs = qs.exclude(state__in=rules.RECTIFICATION_CLOSED)
     rows = []
@@ -90,12 +92,14 @@ def grievance_flags(g: Grievance, today: date) -> list[str]:
     return flags
 
 
-def grievance_rows(outlet=None, *, open_only: bool = True, today: date | None = None):
+def grievance_rows(outlet=None, *, open_only: bool = True, today: date | None = None, region_code: str = ""):
     today = today or clock.today()
     cal = work_calendar()
     qs = Grievance.objects.select_related("outlet", "item", "window", "staff")
     if outlet is not None:
         qs = qs.filter(outlet=outlet)
+    if region_code:
+        qs = qs.filter(outlet__region_code__startswith=region_code)
     if open_only:
         qs = qs.filter(status__in=rules.GRIEVANCE_OPEN)
     rows = []
@@ -183,16 +187,19 @@ def findings_for(staff):
 
 
 # --- the dashboard summary (S09) -----------------------------------------------------------------
-def summary(outlet=None, start: date | None = None, end: date | None = None) -> dict:
+def summary(outlet=None, start: date | None = None, end: date | None = None, region_code: str = "") -> dict:
     """差评 count, rectifications open/closed, 整改率, median time to close (working days and hours),
     callbacks on time; grievances open/closed and their median time to close.
-    `start`/`end` are inclusive local dates of the rating / intake."""
+    `start`/`end` are inclusive local dates of the rating / intake; `region_code` limits to a district."""
     cal = work_calendar()
     ratings = Rating.objects.all()
     rects = Rectification.objects.select_related("rating")
     griefs = Grievance.objects.all()
     if outlet is not None:
         ratings, rects, griefs = ratings.filter(outlet=outlet), rects.filter(outlet=outlet), griefs.filter(outlet=outlet)
+    if region_code:  # a district leader's whole district
+        q = {"outlet__region_code__startswith": region_code}
+        ratings, rects, griefs = ratings.filter(**q), rects.filter(**q), griefs.filter(**q)
     if start is not None:
         s = clock.at(start.year, start.month, start.day)
         ratings, rects = ratings.filter(created_at__gte=s), rects.filter(created_at__gte=s)

@@ -120,9 +120,8 @@ def dashboard(request):
     full = check(staff, "feedback.dashboard", outlet=outlet)
     if not full:
         authorize(staff, "feedback.grievance.view", outlet=outlet)
-    rows = selectors.grievance_rows(outlet)
-    if staff.role == "leader" and outlet is None and staff.region_code:
-        rows = [r for r in rows if (r.g.outlet.region_code or "").startswith(staff.region_code)]
+    region = staff.region_code if staff.role == "leader" and outlet is None else ""
+    rows = selectors.grievance_rows(outlet, region_code=region)
     ctx = {
         "staff": staff, "outlet": outlet, "full": full,
         "grievance_groups": selectors.grievances_by_level(rows),
@@ -133,8 +132,8 @@ def dashboard(request):
             "leader", "admin") else [],
     }
     if full:
-        ctx["rectifications"] = selectors.rectification_rows(outlet)
-        ctx["summary"] = selectors.summary(outlet)
+        ctx["rectifications"] = selectors.rectification_rows(outlet, region_code=region)
+        ctx["summary"] = selectors.summary(outlet, region_code=region)
     return render(request, "feedback/dashboard.html", ctx)
 
 

@@ -254,6 +254,8 @@ def test_dashboard_scopes(client, db, demo, clock, cx_staff):
     page = client.get("/feedback/").content.decode()
     assert "BB-XN-CB-" in page
     client.force_login(cx_staff["leader"].user)  # 城西区 leader does not see 城北
-    assert "BB-XN-CB-" not in client.get("/feedback/").content.decode()
+    page = client.get("/feedback/").content.decode()
+    assert "BB-XN-CB-" not in page and 'id="bad-count">1<' in page
+    assert selectors.summary(region_code="630105")["bad"] == 0
     client.logout()
     assert client.get("/feedback/").status_code == 302
