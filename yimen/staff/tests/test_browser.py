@@ -69,3 +69,25 @@ def test_rota_page_prints_the_week(page, live_server, demo, screenshot):
     screenshot("staff-rota-week49")
     page.click("a:has-text('下一周')")
     assert "2026-W50" in page.title() or "2026-W50" in page.content()
+
+
+@pytest.mark.browser
+def test_director_enrols_totp_and_signs_in(page, live_server, demo, settings, clock, screenshot):
+    import pyotp
+
+    from yimen.staff.models import TotpDevice
+
+    settings.YIMEN = {**settings.YIMEN, "REQUIRE_TOTP": True}
+    director = make_staff("director", outlet="XN-CX", username="totp_director", name="韩建国")
+    page.goto(f"{live_server.url}/staff/login/")
+    assert page.locator("#totp-off-notice").count() == 0  # production setting: no demo notice
+    sign_in(page, live_server, "totp_director")
+    page.wait_for_url(f"{live_server.url}/staff/login/totp/")
+    assert page.locator("svg").first.is_visible()
+    screenshot("staff-totp-enrol")
+    secret = TotpDevice.objects.get(staff=director).secret
+    page.fill("#id_code", pyotp.TOTP(secret).at(clock.now()))
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/staff/")
+    assert "中心主任" in page.locator("#whoami").inner_text()
+    assert "已启用" in page.locator("#whoami").inner_text()
