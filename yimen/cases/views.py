@@ -186,6 +186,7 @@ def _detail_context(staff, case):
         "assessment": services.assessment(case) if case.status == rules.DRAFT else None,
         "allowed": rules.allowed_actions(case.status),
         "can_intake": check(staff, "case.intake", outlet=case.outlet),
+        "can_reveal": check(staff, "case.reveal", outlet=case.outlet),
         "can_review": check(staff, "case.review", department=case.item.department),
         "can_decide": check(staff, "case.decide", department=case.item.department),
         "can_deliver": check(staff, "case.deliver", outlet=case.outlet) or check(
@@ -203,6 +204,20 @@ def _detail_context(staff, case):
 @require_http_methods(["GET", "POST"])
 def detail(request, pk):
     staff, case = _case_for(request, pk)
+    if request.method == "POST" and request.POST.get("action") == "reveal":
+        # shown once in this response only (never in a flash message / cookie)
+        try:
+            data = services.reveal_personal_data(staff, case, reason=request.POST.get("reason", ""), request=request)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("cases:detail", pk=pk)
+        ctx = _detail_context(staff, case)
+        ctx["revealed"] = [(label, data[key]) for key, label in [
+            ("applicant_id_number", "申请人证件号码"), ("applicant_phone", "申请人电话"),
+            ("agent_id_number", "代理人证件号码"), ("agent_phone", "代理人电话")] if data[key]]
+        response = render(request, "cases/detail.html", ctx)
+        response["Cache-Control"] = "no-store"
+        return response
     if request.method == "POST":
         try:
             note = _apply(request, staff, case)

@@ -161,3 +161,25 @@ def test_invalid_transitions_are_clear(demo, clock):
         services.accept(clerk, case)
     with pytest.raises(InvalidTransition):
         services.reject(clerk, case, reason="已受理后不能不予受理")
+
+
+def test_reveal_is_for_chiefs_and_audited(demo, clock, client):
+    from yimen.staff.testing import make_staff
+
+    from .conftest import PERSON_ID
+
+    clock.freeze(clock.at(2022, 3, 28, 10, 0))
+    clerk, w = clerk_at("CX-ZH-201")
+    case = services.open_case(clerk, item=ServiceItem.objects.get(code="XN-WS-001"), outlet=w.outlet,
+                              applicant=person())
+    with pytest.raises(Forbidden):
+        services.reveal_personal_data(clerk, case, reason="核对")
+    chief = make_staff("chief", outlet="XN-CX")
+    client.force_login(chief.user)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert PERSON_ID not in page and "630104********" in page
+    page = client.post(f"/cases/{case.pk}/", {"action": "reveal", "reason": "核对申请人身份"})
+    assert page.status_code == 200 and PERSON_ID in page.content.decode()
+    assert page["Cache-Control"] == "no-store"
+    assert PERSON_ID not in client.get(f"/cases/{case.pk}/").content.decode()
+    assert AuditEntry.objects.filter(action="case.reveal", object_id=str(case.pk)).exists()
