@@ -5,7 +5,8 @@
 
 Runs the triage engine (yimen/guide/triage.py) on
 - the public dev set  yimen/data/xining-demo/triage-dev.tsv (60 rows), and
-- our own phrasings    yimen/guide/tests/triage_own.tsv (written independently of the dev set),
+- our own phrasings    yimen/guide/tests/triage_own*.tsv, triage_blind*.tsv (written independently
+  of the dev set; ~430 rows covering all 80 items),
 first over the 80-item demo catalog, then over the demo catalog PLUS the real public catalogs in
 yimen/data/sources/ (Guangdong gd-policy.jsonl, Sichuan 广安 sc-guangan-bszl.js: ~3,000 more
 items). With --db PATH the same sets run through the production path instead: a scratch SQLite
@@ -31,7 +32,12 @@ from yimen.guide.triage import LOCAL_PRIOR, ItemRecord, build_index, percentile,
 
 DEMO = ROOT / "yimen" / "data" / "xining-demo"
 SOURCES = ROOT / "yimen" / "data" / "sources"
-SETS = {"dev": DEMO / "triage-dev.tsv", "own": ROOT / "yimen" / "guide" / "tests" / "triage_own.tsv"}
+OWN = ROOT / "yimen" / "guide" / "tests"
+# dev = the public dev set; our own phrasings, in the order they were written (see docs/triage.md):
+# own-a, own-b, own-c were used while developing the lexicon and weights; blind-1 and blind-2
+# were each measured once before any change they could have inspired.
+SETS = {"dev": DEMO / "triage-dev.tsv", "own-a": OWN / "triage_own.tsv", "own-b": OWN / "triage_own_b.tsv",
+        "own-c": OWN / "triage_own_c.tsv", "blind-1": OWN / "triage_blind.tsv", "blind-2": OWN / "triage_blind2.tsv"}
 
 
 def demo_records() -> list[ItemRecord]:
@@ -159,10 +165,10 @@ def main(argv):
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return
-    print(f"{'catalog/set':<12} {'items':>6} {'n':>4} {'top-1':>7} {'top-3':>7} {'top-1≈':>7} "
+    print(f"{'catalog/set':<14} {'items':>6} {'n':>4} {'top-1':>7} {'top-3':>7} {'top-1≈':>7} "
           f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'build s':>8}")
     for key, r in report.items():
-        print(f"{key:<12} {r['items']:>6} {r['n']:>4} {r['top1']:>7.1%} {r['top3']:>7.1%} "
+        print(f"{key:<14} {r['items']:>6} {r['n']:>4} {r['top1']:>7.1%} {r['top3']:>7.1%} "
               f"{r['top1_equivalent']:>7.1%} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} "
               f"{r['build_s']:>8.2f}")
     if "-v" in argv:

@@ -137,7 +137,7 @@ class TriageIndex:
     PINYIN_READINGS = 3     # homophone readings kept for one pinyin word
     CANDIDATES = 300        # best BM25 items considered further
     RERANK = 25             # candidates re-ranked with rapidfuzz
-    ACTION_BONUS = 10.0    # the item's name carries an action the request names (注销, 补领 …)
+    ACTION_GAIN = 0.3       # per action of the request found in the item's name (注销, 补领 …)
 
     def __init__(self, records: list[ItemRecord], lexicon: Lexicon | None = None):
         self.records = list(records)
@@ -400,11 +400,15 @@ class TriageIndex:
             # nested phrases (补贴 inside 高龄补贴) count once: keep the maximal ones
             maximal = [p for p in phrases if not any(p != q and p in q for q in phrases)]
             base[i] += sum(len(p) for p in maximal) * self.PHRASE_BONUS
+        # sibling items (新办 / 变更 / 注销 / 补领 of one matter) differ in their action: an item
+        # whose name carries an action the request names gains ACTION_GAIN per action, in
+        # proportion to its score
         surface = u.full
+        gain = np.ones(len(self.records))
         for a in self.lexicon.actions:
             if a in surface and a in self._action_items:
-                ids = self._action_items[a]
-                base[ids] += np.where(base[ids] > 0, self.ACTION_BONUS, 0.0)
+                gain[self._action_items[a]] += self.ACTION_GAIN
+        base *= gain
         base *= self._prior
         nonzero = np.flatnonzero(base)
         if len(nonzero) > self.CANDIDATES:
