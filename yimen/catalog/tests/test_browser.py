@@ -29,10 +29,7 @@ def test_search_and_open_an_item_guide(page, live_server, demo, screenshot, cloc
     page.wait_for_url("**/catalog/XN-CG-001/print/")
     assert page.locator("table.materials tbody tr").count() == 7
     screenshot("catalog-item-print")
-
-
-@pytest.mark.browser
-def test_filters_and_paging(page, live_server, demo):
+    # filters: items that bank branches handle
     page.goto(live_server.url + "/catalog/")
     page.get_by_label("银行网点可办").check()
     page.get_by_role("button", name="搜索").click()
