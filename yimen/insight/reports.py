@@ -76,11 +76,9 @@ def _hist(values, bins):
 def report(actor, params) -> dict:
     """The report for `params` (period, date, by, outlet), for what `actor` may see."""
     from yimen.cases.models import Case, Visit
-    from yimen.catalog.models import Department, ServiceItem
+    from yimen.catalog.models import ServiceItem
     from yimen.feedback.models import Grievance, Rating
-    from yimen.outlets.models import Window
     from yimen.queueing.models import Ticket
-    from yimen.staff.models import Staff
 
     p = parse_params(params)
     outlets = [selectors.outlet_for(actor, p["outlet"])] if p["outlet"] else selectors.visible_outlets(actor)

@@ -1,12 +1,13 @@
 """Insight pages: what-if (digital twin), live hall, city overview, reports. Thin: authorisation
 and queries live in whatif.py / selectors.py / reports.py."""
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from yimen.core import clock
 from yimen.core.errors import ValidationFailed
 
-from . import simulation, whatif
+from . import reports, selectors, simulation, whatif
 
 
 @login_required
@@ -54,10 +55,6 @@ def _chart_data(result: dict) -> dict:
 
 
 # --- dashboards and reports -----------------------------------------------------------------------
-
-from django.http import HttpResponse  # noqa: E402
-
-from . import reports, selectors  # noqa: E402
 
 
 @login_required

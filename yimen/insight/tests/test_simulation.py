@@ -2,7 +2,6 @@
 opening days, the command line."""
 import io
 import json
-import statistics
 from pathlib import Path
 
 import pytest
