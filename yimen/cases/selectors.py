@@ -116,6 +116,22 @@ def trips_metric(qs=None) -> dict:
                        "reasons": [v.reason for v in c.visits.all() if v.reason]} for c in multi]}
 
 
+def handling_times(qs=None) -> dict:
+    """即办件 handling time (S02): from the call of the ticket to the case being finished at the
+    window, in seconds — count, median, 90th percentile and the share within 180 s."""
+    qs = (qs if qs is not None else Case.objects.all()).filter(
+        status=rules.CLOSED, ticket__called_at__isnull=False, item__promised_limit=0).select_related("ticket")
+    secs = sorted(max((c.closed_at - c.ticket.called_at).total_seconds(), 0) for c in qs if c.closed_at)
+    if not secs:
+        return {"count": 0, "median_s": None, "p90_s": None, "within_180s": None}
+
+    def pct(p):
+        return round(secs[min(len(secs) - 1, int(round(p * (len(secs) - 1))))], 1)
+
+    return {"count": len(secs), "median_s": pct(0.5), "p90_s": pct(0.9),
+            "within_180s": round(sum(1 for x in secs if x <= 180) / len(secs), 4)}
+
+
 def trips_of(case: Case) -> int:
     return case.visits.count()
 

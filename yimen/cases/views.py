@@ -65,6 +65,7 @@ def index(request):
     return render(request, "cases/index.html", {
         "staff": staff, "cases": cases, "status": status, "q": q, "statuses": rules.STATUS_CHOICES,
         "metric": selectors.trips_metric(selectors.visible_cases(staff)),
+        "handling": selectors.handling_times(selectors.visible_cases(staff)),
         "masked": {c.pk: mask_name(c.applicant_name) if c.applicant_kind == "person" else c.applicant_name
                    for c in cases}})
 

@@ -49,6 +49,8 @@ def test_s02_construction_waste_permit_at_any_comprehensive_window(demo, clock):
     assert selectors.trips_of(case) == 1
     assert {n.kind for n in case.notices.all()} == {rules.NOTICE_ACCEPT, rules.NOTICE_DELIVERY}
     assert [e.action for e in case.events.all()] == ["open", "accept", "decide", "issue_result", "deliver"]
+    measured = selectors.handling_times(Case.objects.filter(pk=case.pk))
+    assert measured["count"] == 1 and measured["median_s"] == 150.0 and measured["within_180s"] == 1.0
 
 
 def test_s03_newborn_insurance_at_bank_branch(demo, clock, ids):

@@ -36,6 +36,7 @@ class Command(BaseCommand):
                                   f"容缺提醒 {counts['reminded']} 件，逾期终止 {counts['terminated']} 件。")
         elif opts["sub"] == "trips":
             metric = selectors.trips_metric()
+            metric["handling_immediate"] = selectors.handling_times()
             if opts["json"]:
                 self.stdout.write(json.dumps(metric, ensure_ascii=False))
             else:
