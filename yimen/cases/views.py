@@ -62,12 +62,12 @@ def index(request):
     if q:
         qs = qs.filter(receipt_number__icontains=q)
     cases = list(qs.order_by("-opened_at", "-id")[:100])
+    for c in cases:
+        c.masked_name = mask_name(c.applicant_name) if c.applicant_kind == "person" else c.applicant_name
     return render(request, "cases/index.html", {
         "staff": staff, "cases": cases, "status": status, "q": q, "statuses": rules.STATUS_CHOICES,
         "metric": selectors.trips_metric(selectors.visible_cases(staff)),
-        "handling": selectors.handling_times(selectors.visible_cases(staff)),
-        "masked": {c.pk: mask_name(c.applicant_name) if c.applicant_kind == "person" else c.applicant_name
-                   for c in cases}})
+        "handling": selectors.handling_times(selectors.visible_cases(staff))})
 
 
 @login_required

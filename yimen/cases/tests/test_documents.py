@@ -1,13 +1,11 @@
 """Notices and results are Chinese PDFs with embedded CJK fonts: render them, read their text back
 (pdftotext), check the fonts are embedded (pdffonts) and render a page to PNG (pdftoppm)."""
 import subprocess
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from yimen.cases import rules, services
-from yimen.cases.models import Notice
 from yimen.catalog.models import ServiceItem
 
 from .conftest import approver, clerk_at, mark_all, person
