@@ -680,6 +680,10 @@ def simulate(scenario: Scenario) -> dict:
         "ordinary": _summary([x for x in rows if not x.priority], scenario.sla_minutes),
         "priority": _summary([x for x in rows if x.priority], scenario.sla_minutes),
     }
+    for key, flag in (("ordinary", False), ("priority", True)):
+        # the share of the windows' open time spent serving this class
+        class_busy = sum(x.service for x in rows if x.priority == flag)
+        result["per_priority"][key]["utilisation"] = round(class_busy / avail_total, 4) if avail_total else 0.0
     result["per_queue"] = {q: _summary([x for x in rows if x.queue == q], scenario.sla_minutes)
                            for q in sorted({x.queue for x in rows})}
     result["per_window"] = {

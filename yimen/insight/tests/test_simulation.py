@@ -106,9 +106,11 @@ def test_priority_class_is_reported_and_called_ahead_by_the_ratio_rule():
     assert pri["served"] > 0 and ordn["served"] > 0
     assert pri["served"] + ordn["served"] == r["served"]
     assert pri["mean_wait_minutes"] < ordn["mean_wait_minutes"]
-    for key in ("mean_wait_minutes", "p90_wait_minutes", "sla_15min", "served"):
-        assert key in r and key in pri
+    for key in ("mean_wait_minutes", "p90_wait_minutes", "sla_15min", "utilisation", "served"):
+        assert key in r and key in pri and key in ordn
     assert 0.5 < r["utilisation"] < 0.95
+    # the classes' shares of window time add up to the total utilisation
+    assert pri["utilisation"] + ordn["utilisation"] == pytest.approx(r["utilisation"], abs=0.01)
 
 
 def test_green_channel_serves_priority_and_takes_ordinary_tickets_when_idle():
