@@ -276,22 +276,32 @@ def grievance_detail(request, pk):
         "explain_reasons": services.EXPLAIN_REASONS, "finding_kinds": FINDING_KINDS,
         "check": selectors.tolerance_check(g) if g.category in (rules.REFUSED, rules.HARD, rules.OTHER) else None,
         "findings": list(g.findings.select_related("staff", "recorded_by")),
-        "can": {
-            "explain": g.category == rules.CANNOT and g.status in (rules.G_RECEIVED, rules.G_INVESTIGATING,
-                                                                  rules.G_HANDLING),
-            "investigate": g.category in (rules.REFUSED, rules.OTHER) and g.status == rules.G_RECEIVED,
-            "finding": g.category in (rules.REFUSED, rules.OTHER) and g.status == rules.G_INVESTIGATING,
-            "handle": g.category in (rules.REFUSED, rules.OTHER) and g.status == rules.G_HANDLING,
-            "decide": g.category == rules.HARD and g.status == rules.G_HANDLING and g.level > 0,
-            "feedback": g.status == rules.G_FEEDBACK,
-            "reopen": g.status == rules.G_ARCHIVED,
-        },
+        "can": _allowed_actions(staff, g, current_rung),
     }
     if g.ticket_id and g.category == rules.CANNOT and g.status in (rules.G_FEEDBACK, rules.G_ARCHIVED):
         url = selectors.rating_url(ticket=g.ticket)
         ctx["rating_url"], ctx["rating_qr"] = url, _qr_svg(url, request)
         ctx["rating_state"] = services.rating_state(ticket=g.ticket)
     return render(request, "feedback/grievance.html", ctx, status=400 if error else 200)
+
+
+def _allowed_actions(staff, g, rung) -> dict:
+    """Which forms to show: the state machine allows the action and this person may do it."""
+    def may(action):
+        return check(staff, action, outlet=g.outlet, region_code=g.outlet.region_code)
+
+    supervised = g.category in (rules.REFUSED, rules.OTHER)
+    return {
+        "explain": g.category == rules.CANNOT and g.status in (rules.G_RECEIVED, rules.G_INVESTIGATING,
+                                                              rules.G_HANDLING) and may("feedback.grievance.explain"),
+        "investigate": supervised and g.status == rules.G_RECEIVED and may("feedback.grievance.investigate"),
+        "finding": supervised and g.status == rules.G_INVESTIGATING and may("feedback.grievance.investigate"),
+        "handle": supervised and g.status == rules.G_HANDLING and may("feedback.grievance.handle"),
+        "decide": (g.category == rules.HARD and g.status == rules.G_HANDLING and rung is not None
+                   and may(f"feedback.level.{rung.owner_role}")),
+        "feedback": g.status == rules.G_FEEDBACK and may("feedback.grievance.close"),
+        "reopen": g.status == rules.G_ARCHIVED and may("feedback.grievance.reopen"),
+    }
 
 
 def _grievance_action(request, staff, g):

@@ -379,3 +379,17 @@ def test_demo_loader_is_idempotent(db, demo, clock):
     assert set(demo_rows.values_list("status", flat=True)) == {"handling", "investigating", "received"}
     assert "已存在" in load()
     assert demo_rows.count() == 3
+
+
+def test_detail_page_shows_only_the_owners_forms(client, db, demo, clock, cx_staff):
+    clock.freeze(clock.at(2022, 3, 21, 10, 0))
+    g = _hard(clock, cx_staff["bbcs_clerk"])
+    client.force_login(cx_staff["bbcs_clerk"].user)
+    page = client.get(f"/feedback/grievances/{g.pk}/").content.decode()
+    assert "form-decide" not in page and "本级由中心各科室科长局务会负责" in page
+    # a forged post is still refused by the service (permissions live there, not in the page)
+    r = client.post(f"/feedback/grievances/{g.pk}/", {"action": "decide", "decision": "我来决定",
+                                                     "outcome": "escalate"})
+    assert r.status_code == 400 and "无权" in r.content.decode()
+    client.force_login(cx_staff["chief"].user)
+    assert "form-decide" in client.get(f"/feedback/grievances/{g.pk}/").content.decode()
