@@ -23,6 +23,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -31,6 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 WINDOWS = 400
+MAX_IN_FLIGHT = 200
+BENCH_SETTINGS = """from yimen.settings import *  # noqa: F401,F403
+
+DATABASES["default"]["CONN_MAX_AGE"] = 0          # required with a pool
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+DATABASES["default"].setdefault("OPTIONS", {{}})["pool"] = {{"min_size": 4, "max_size": {pool}, "timeout": 30}}
+"""
 ITEM = "XN-CG-001"
 
 
@@ -129,6 +137,8 @@ async def timed(stats, client, name, method, url, **kw):
     started = time.perf_counter()
     try:
         response = await client.request(method, url, **kw)
+        if response.status_code >= 500:
+            print(f"{name}: {response.status_code} {response.text[:200]}", file=sys.stderr)
         stats.add(name, time.perf_counter() - started, response.status_code)
         return response
     except Exception as exc:  # noqa: BLE001 — counted, the run goes on
@@ -141,7 +151,10 @@ async def phase_profile(base, env, seconds, tickets_per_s, board_per_s):
 
     stats = Stats()
     stop = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
+    # at most MAX_IN_FLIGHT requests in flight (like a reverse proxy's upstream limit); database
+    # connections are bounded by the server's pool (workers × --pool-size). Latency figures
+    # include the time a request waits for a free slot.
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         device = {"Authorization": f"Bearer {env['device']}"}
 
@@ -183,7 +196,7 @@ async def phase_max(base, env, seconds, clients):
     stats = Stats()
     stop = time.monotonic() + seconds
     cycles = 0
-    limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         device = {"Authorization": f"Bearer {env['device']}"}
 
@@ -232,6 +245,7 @@ def main(argv=None):
     parser.add_argument("--max-seconds", type=float, default=20)
     parser.add_argument("--cycle-clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool-size", type=int, default=12, help="database connections per worker")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if not args.database_url.startswith("postgres"):
@@ -240,7 +254,14 @@ def main(argv=None):
     ensure_database(args.database_url)
     env = prepare(args.database_url, WINDOWS)
     port = free_port()
+    # Under ASGI every request runs in its own thread: persistent connections (CONN_MAX_AGE > 0)
+    # would pile up one per thread, and a new connection per request costs a PostgreSQL backend
+    # fork. The server therefore runs with Django's psycopg connection pool (bench settings).
+    settings_dir = Path(tempfile.mkdtemp(prefix="yimen-bench-"))
+    (settings_dir / "yimen_bench_settings.py").write_text(BENCH_SETTINGS.format(pool=args.pool_size))
     server_env = {**os.environ, "DATABASE_URL": args.database_url, "YIMEN_DEBUG": "0",
+                  "DJANGO_SETTINGS_MODULE": "yimen_bench_settings",
+                  "PYTHONPATH": os.pathsep.join([str(settings_dir), os.environ.get("PYTHONPATH", "")]),
                   "YIMEN_SECRET_KEY": "bench-only-" + uuid.uuid4().hex, "YIMEN_ALLOWED_HOSTS": "127.0.0.1",
                   "YIMEN_LOG_LEVEL": "ERROR"}
     server = subprocess.Popen([str(BIN / "uvicorn"), "yimen.asgi:application", "--host", "127.0.0.1",
@@ -267,7 +288,8 @@ def main(argv=None):
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
-    result = {"profile_10x": profile, "max": fastest, "workers": args.workers, "cpus": os.cpu_count(),
+    result = {"profile_10x": profile, "max": fastest, "workers": args.workers, "pool_size": args.pool_size,
+              "cpus": os.cpu_count(),
               "load_average_after": os.getloadavg()}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))

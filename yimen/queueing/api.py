@@ -2,6 +2,8 @@
 Thin: everything goes through services/selectors; DomainErrors become JSON 4xx (yimen/api.py)."""
 from datetime import date, datetime
 
+import pydantic
+
 from django.http import HttpResponse
 from ninja import Router, Schema, Status
 
@@ -113,14 +115,44 @@ def get_ticket(request, ticket_id: str):
     return Status(200, _out(ticket))
 
 
+def _action_payload(request) -> ActionIn:
+    """The body is optional (start/recall send none): parse it by hand, 422 when malformed."""
+    if request.content_type != "application/json":  # no body, or an HTML form
+        form = request.POST
+        return ActionIn(handled_items=form.getlist("handled_items") or None, queue=form.get("queue") or None,
+                        window=form.get("window") or None, reason=form.get("reason") or None)
+    raw = (request.body or b"").strip()
+    if not raw:
+        return ActionIn()
+    try:
+        return ActionIn.model_validate_json(raw)
+    except pydantic.ValidationError as exc:
+        problems = "；".join(f"{'.'.join(str(p) for p in e.get('loc', [])) or '请求'}：{e.get('msg')}"
+                            for e in exc.errors())
+        raise UnprocessableBody(f"请求数据不合法：{problems}", code="invalid")
+
+
+class UnprocessableBody(ValidationFailed):
+    status = 422
+
+
+ACTION_BODY = {"requestBody": {"required": False, "content": {"application/json": {"schema": {
+    "type": "object", "properties": {
+        "handled_items": {"type": "array", "items": {"type": "string"}, "description": "finish：实际办理事项编码"},
+        "queue": {"type": "string", "description": "transfer：转入队列编码"},
+        "window": {"type": "string", "description": "transfer / call：窗口编码或 id"},
+        "reason": {"type": "string", "description": "transfer / call / no-show / reactivate / cancel：原因"}}}}}}}
+
+
 ACTIONS = {"start", "finish", "recall", "no-show", "transfer", "reactivate", "cancel", "call", "check-in"}
 
 
 @router.post("/tickets/{ticket_id}/{action}", auth=auth,
              response={200: TicketOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
-             summary="排队号操作：start / finish / recall / no-show / transfer / reactivate / cancel / call / check-in")
-def ticket_action(request, ticket_id: str, action: str, payload: ActionIn | None = None):
-    payload = payload or ActionIn()
+             summary="排队号操作：start / finish / recall / no-show / transfer / reactivate / cancel / call / check-in",
+             openapi_extra=ACTION_BODY)
+def ticket_action(request, ticket_id: str, action: str):
+    payload = _action_payload(request)
     if action not in ACTIONS:
         raise ValidationFailed(f"不支持的操作：{action}（可用：{'、'.join(sorted(ACTIONS))}）。", code="bad_action")
     actor = _principal(request)

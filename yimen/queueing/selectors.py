@@ -425,7 +425,7 @@ def available_slots(outlet, item, day) -> list[dict]:
     cal = work_calendar()
     if not cal.is_workday(day):
         return []
-    queue = route(outlet, [item])
+    queue = Queue.objects.get(pk=route(outlet, [item]).pk)  # fresh: the routing table is cached
     if queue.appointment_capacity <= 0:
         return []
     schedule = outlet_selectors.schedule_for(outlet)

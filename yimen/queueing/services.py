@@ -103,7 +103,7 @@ def _record(actor, action, ticket, before, reason="", request=None, **after):
 
 def _lock_ticket(ticket) -> Ticket:
     ticket = selectors.get_ticket(ticket)
-    return Ticket.objects.select_for_update().select_related("outlet", "queue", "window").get(pk=ticket.pk)
+    return Ticket.objects.select_for_update(of=("self",)).select_related("outlet", "queue", "window").get(pk=ticket.pk)
 
 
 def _transition(ticket: Ticket, allowed: tuple, action_label: str):
@@ -656,7 +656,7 @@ def check_in(appointment, actor=None, *, request=None) -> Ticket:
     Check-in opens `appointment_check_in_early_minutes` (default 30) before the slot and closes
     `appointment_grace_minutes` (default 15) after its start; later the booking is 爽约."""
     def attempt():
-        appt = Appointment.objects.select_for_update().select_related("outlet", "queue", "item").get(
+        appt = Appointment.objects.select_for_update(of=("self",)).select_related("outlet", "queue", "item").get(
             pk=selectors.get_appointment(appointment).pk)
         if appt.status == Appointment.CHECKED_IN and appt.ticket_id:
             return appt.ticket

@@ -139,3 +139,15 @@ def test_openapi_lists_queue_endpoints(client):
     for p in ["/api/outlets/{outlet_id}/tickets", "/api/windows/{window_id}/call-next",
               "/api/tickets/{ticket_id}/{action}", "/api/tickets/{ticket_id}", "/api/outlets/{outlet_id}/board"]:
         assert p in paths
+
+
+def test_actions_accept_an_empty_body_and_reject_a_malformed_one(client, device, clerk_token):
+    headers, window = clerk_token
+    a = post(client, "/api/outlets/XN-CX/tickets", {"item_code": "XN-CG-001"}, **device).json()
+    client.post(f"/api/windows/{window.pk}/call-next", **headers)
+    started = client.post(f"/api/tickets/{a['id']}/start", **headers)  # no body, no content type
+    assert started.status_code == 200 and started.json()["status"] == "serving"
+    bad = client.post(f"/api/tickets/{a['id']}/finish", "{not json", content_type="application/json", **headers)
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid"
+    wrong = post(client, f"/api/tickets/{a['id']}/finish", {"handled_items": "XN-CG-001"}, **headers)
+    assert wrong.status_code == 422
