@@ -9,7 +9,7 @@ import secrets
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from yimen.core import audit, clock, notify
 from yimen.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -84,7 +84,16 @@ def _authorize_either(actor, case: Case, outlet_action: str, department_action: 
 
 
 # --- Numbers --------------------------------------------------------------------------------------
+_PG_RECEIPT_LOCK = 774412  # advisory-lock class for receipt numbers (object = outlet id)
+
+
 def _new_receipt_number(outlet, on: date) -> str:
+    """Next 办件编号 of the outlet for the day. On PostgreSQL an advisory transaction lock per
+    outlet serialises the allocation (SQLite's IMMEDIATE transactions already do); the unique
+    constraint plus a retry is the last line of defence."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PG_RECEIPT_LOCK, outlet.pk])
     prefix = f"{outlet.code}-{on:%Y%m%d}-"
     last = (Case.objects.filter(receipt_number__startswith=prefix).order_by("-receipt_number")
             .values_list("receipt_number", flat=True).first())
@@ -673,6 +682,9 @@ def resume_clock(actor, case: Case, *, note: str = "", request=None) -> ClockPau
 
 # --- Results and delivery -----------------------------------------------------------------------
 def _new_licence_number(case: Case) -> str:
+    if connection.vendor == "postgresql":  # serialise per department (see _new_receipt_number)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PG_RECEIPT_LOCK + 1, case.item.department_id])
     year = clock.local(clock.now()).year
     prefix = f"{case.item.department.code}-{year}-"
     last = (Result.objects.filter(licence_number__startswith=prefix).order_by("-licence_number")
