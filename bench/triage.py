@@ -35,9 +35,11 @@ SOURCES = ROOT / "yimen" / "data" / "sources"
 OWN = ROOT / "yimen" / "guide" / "tests"
 # dev = the public dev set; our own phrasings, in the order they were written (see docs/triage.md):
 # own-a, own-b, own-c were used while developing the lexicon and weights; blind-1 and blind-2
-# were each measured once before any change they could have inspired.
+# were each measured once before the changes they inspired; blind-3 was written last and
+# never used for any change.
 SETS = {"dev": DEMO / "triage-dev.tsv", "own-a": OWN / "triage_own.tsv", "own-b": OWN / "triage_own_b.tsv",
-        "own-c": OWN / "triage_own_c.tsv", "blind-1": OWN / "triage_blind.tsv", "blind-2": OWN / "triage_blind2.tsv"}
+        "own-c": OWN / "triage_own_c.tsv", "blind-1": OWN / "triage_blind.tsv", "blind-2": OWN / "triage_blind2.tsv",
+        "blind-3": OWN / "triage_blind3.tsv"}
 
 
 def demo_records() -> list[ItemRecord]:

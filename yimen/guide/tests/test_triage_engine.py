@@ -27,7 +27,8 @@ def test_dev_set_accuracy_floors(index):
     assert result["top3"] >= 0.97, result["misses"]
 
 
-OWN_SETS = ["triage_own.tsv", "triage_own_b.tsv", "triage_own_c.tsv", "triage_blind.tsv", "triage_blind2.tsv"]
+OWN_SETS = ["triage_own.tsv", "triage_own_b.tsv", "triage_own_c.tsv", "triage_blind.tsv", "triage_blind2.tsv",
+            "triage_blind3.tsv"]
 
 
 @pytest.mark.parametrize("name", OWN_SETS)

@@ -34,6 +34,32 @@ def portal(page, live_server, demo, clock):
     return start
 
 
+CONTRAST_JS = """
+(selectors) => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => { const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+                                return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const bg = el => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+                     if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); } return [255, 255, 255]; };
+  const out = {};
+  for (const sel of selectors) {
+    let worst = 99;
+    for (const el of document.querySelectorAll(sel)) {
+      const a = lum(rgb(getComputedStyle(el).color).slice(0, 3)), b = lum(bg(el));
+      worst = Math.min(worst, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));
+    }
+    out[sel] = worst;
+  }
+  return out;
+}
+"""
+
+
+def contrast(page, selectors):
+    """Worst WCAG contrast ratio of the text of each selector's elements against its background."""
+    return page.evaluate(CONTRAST_JS, selectors)
+
+
 def no_horizontal_scroll(page):
     return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
 
@@ -43,6 +69,8 @@ def no_horizontal_scroll(page):
 def test_search_guide_and_where_to_go(page, portal, screenshot, mode):
     goto = portal(mode)
     screenshot(f"portal-{mode}-home")
+    ratios = contrast(page, ["main p", "main h1", "main label", "header.site a", ".portal-bar a", "button", "a.card h2"])
+    assert all(r >= 4.5 for r in ratios.values()), ratios  # WCAG AA for normal text
     # keyboard only: type in the search box, Enter, then Tab to the first result and Enter
     page.get_by_label("您要办什么事", exact=False).focus()
     page.keyboard.type("给刚出生的娃上医保")
