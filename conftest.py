@@ -56,15 +56,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def demo(request, django_db_blocker):
+def demo(db, django_db_blocker):
     """The demo network, present in this test (re-loaded if a transactional test flushed it).
-    Uses the `db` fixture unless the test asked for `transactional_db` / `live_server`."""
+    Depends on `db` statically, so pytest-django sets the test database up before we touch it;
+    a test that also asks for `live_server`/`transactional_db` gets a transactional database."""
     from yimen.outlets.models import Outlet
 
-    if {"transactional_db", "live_server"} & set(request.fixturenames):
-        request.getfixturevalue("transactional_db")
-    else:
-        request.getfixturevalue("db")
     with django_db_blocker.unblock():
         if not Outlet.objects.filter(code="XN-CX").exists():
             load_demo()
