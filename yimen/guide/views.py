@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from yimen.catalog.models import ServiceItem
+from yimen.core import clock
 from yimen.core.errors import DomainError
 
 from . import selectors, services
@@ -64,4 +65,4 @@ def print_list(request):
     codes = [c for c in request.GET.getlist("codes") if c][:10]
     items = [selectors.describe(selectors.get_item(c), outlet=outlet) for c in codes]
     return render(request, "guide/print.html", {"outlet": outlet, "items": items, "staff": staff,
-                                                "ticket": request.GET.get("ticket", "")})
+                                                "ticket": request.GET.get("ticket", ""), "now": clock.now()})

@@ -100,6 +100,8 @@ def test_print_list_has_the_materials(guide, client):
     client.force_login(guide.user)
     page = client.get("/guide/print/", {"codes": ["XN-MZ-003", "XN-RS-002"], "ticket": "G001"}).content.decode()
     assert "一次性告知" in page and "G001" in page and "居民身份证" in page
+    assert "2022年3月15日 10:00" in page  # the project clock, not the machine's
+    assert "不用跑" in page  # both certifications need no trip (visits_required 0)
 
 
 def test_pick_without_typing(guide, client):
