@@ -51,3 +51,28 @@ def issue_ticket(actor, outlet: Outlet, codes: list[str], *, priority: str = "",
     return queue_services.issue_ticket(outlet, codes, priority=priority, channel="guide", actor=staff,
                                        applicant_name=applicant_name, id_number=id_number, phone=phone,
                                        idempotency_key=idempotency_key, request=request)
+
+
+def check_in_arrival(actor, outlet: Outlet, code: str, *, request=None):
+    """A person with a booking (预约编号) or a remote ticket (凭条编号) arrives at the desk: check
+    them in through the queue (a booking becomes a ticket; a remote ticket becomes callable).
+    Returns the ticket."""
+    from yimen.core.errors import NotFound
+    from yimen.queueing import selectors as queue_selectors
+    from yimen.queueing.models import Appointment, Ticket
+
+    staff = authorize(staff_of(actor), "guide.desk", outlet=outlet.pk)
+    code = (code or "").strip()
+    if len(code) < 12:
+        raise ValidationFailed("请输入完整的预约编号或远程取号凭条编号。", code="code_required")
+    appt = Appointment.objects.filter(public_id=code).select_related("outlet").first()
+    if appt is not None:
+        if appt.outlet_id != outlet.pk:
+            raise ValidationFailed(f"该预约在{appt.outlet.name}，不在本网点。", code="other_outlet")
+        return queue_services.check_in(appt, actor=staff, request=request)
+    ticket = Ticket.objects.filter(public_id=code).select_related("outlet").first()
+    if ticket is None:
+        raise NotFound("找不到该预约或远程号，请核对编号。", code="not_found")
+    if ticket.outlet_id != outlet.pk:
+        raise ValidationFailed(f"该号属于{ticket.outlet.name}，不在本网点。", code="other_outlet")
+    return queue_selectors.get_ticket(queue_services.check_in_remote(ticket, actor=staff, request=request))

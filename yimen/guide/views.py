@@ -21,10 +21,16 @@ def _all_items():
 def desk(request):
     staff, outlet = services.open_desk(request.user, request.GET.get("outlet") or request.POST.get("outlet"))
     q = (request.GET.get("q") or request.POST.get("q") or "").strip()
-    ctx = {"outlet": outlet, "staff": staff, "q": q, "results": [], "error": None, "ticket": None,
+    ctx = {"outlet": outlet, "staff": staff, "q": q, "results": [], "error": None, "ticket": None, "checked_in": None,
            "priorities": services.PRIORITIES, "form_key": uuid.uuid4().hex}
     picked = [c for c in request.GET.getlist("pick") if c]
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "check_in":
+        try:
+            ctx["checked_in"] = services.check_in_arrival(request.user, outlet, request.POST.get("arrival", ""),
+                                                          request=request)
+        except DomainError as exc:
+            ctx["error"] = exc
+    elif request.method == "POST":
         codes = request.POST.getlist("codes")
         try:
             ctx["ticket"] = services.issue_ticket(

@@ -136,3 +136,25 @@ def test_triage_api(cx, client):
     assert top["materials"] and top["outlets"][0]["open_now"]
     assert client.get("/api/triage", {"q": ""}).status_code == 400
     assert client.get("/api/triage", {"q": "社保卡", "outlet": "NOPE"}).status_code == 404
+
+
+def test_arrival_check_in_at_the_desk(guide, cx, client, clock):
+    """Bookings and remote tickets are checked in where the person actually is: the guide desk."""
+    from yimen.queueing import selectors as queue_selectors
+    from yimen.queueing import services as queue_services
+
+    idn = make_resident_id("630104", date(1980, 1, 2), 7)
+    slot = queue_selectors.available_slots(cx, "XN-RS-004", date(2022, 3, 15))[0]
+    appt = queue_services.book_appointment(cx, "XN-RS-004", slot["start"], "王五", idn, "13800138002")
+    remote = queue_services.issue_remote_ticket(cx, ["XN-RS-004"], id_number=make_resident_id(
+        "630104", date(1981, 1, 2), 9))
+    client.force_login(guide.user)
+    r = client.post("/guide/", {"action": "check_in", "arrival": appt.public_id})
+    assert r.status_code == 200 and r.context["checked_in"].channel == "appointment"
+    r = client.post("/guide/", {"action": "check_in", "arrival": remote.public_id})
+    assert r.context["checked_in"].checked_in_at is not None
+    assert client.post("/guide/", {"action": "check_in", "arrival": "x" * 16}).status_code == 404
+    other = make_staff("guide", outlet="XN-CB")
+    with pytest.raises(Exception) as exc:
+        services.check_in_arrival(other, cx, appt.public_id)
+    assert "Forbidden" in type(exc.value).__name__
