@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from yimen.cases import rules, selectors, services
+from yimen.cases.models import Case
 from yimen.catalog.models import ServiceItem
 from yimen.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from yimen.core.models import AuditEntry
@@ -183,3 +184,16 @@ def test_reveal_is_for_chiefs_and_audited(demo, clock, client):
     assert page["Cache-Control"] == "no-store"
     assert PERSON_ID not in client.get(f"/cases/{case.pk}/").content.decode()
     assert AuditEntry.objects.filter(action="case.reveal", object_id=str(case.pk)).exists()
+
+
+def test_demo_cases_command(demo, clock):
+    from yimen.cases.demo import load
+
+    clock.freeze(clock.at(2022, 3, 28, 10, 0))
+    out = StringIO()
+    call_command("cases", "demo", stdout=out)
+    assert "demo cases: 6" in out.getvalue()
+    statuses = sorted(Case.objects.filter(applicant_name__endswith="（演示数据）").values_list("status", flat=True))
+    assert statuses == sorted([rules.ACCEPTED, rules.NOTIFIED, rules.ACCEPTED, rules.CLOSED, rules.PAUSED,
+                               rules.CLOSED])
+    assert load() == "demo cases already present"

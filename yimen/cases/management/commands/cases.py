@@ -1,6 +1,7 @@
 """`yimen cases refresh [--date YYYY-MM-DD] [--json]` — scheduled job: time-limit status (正常/预警/逾期)
 of all open cases, 容缺 reminders one working day before the deadline, termination of 容缺 cases
-whose materials did not arrive in time. `yimen cases trips --json` — the 最多跑一次 metric."""
+whose materials did not arrive in time. `yimen cases trips --json` — the 最多跑一次 metric.
+`yimen cases demo` — a few demo cases made by the demo staff (after `yimen demo`)."""
 import json
 from datetime import date
 
@@ -17,6 +18,7 @@ class Command(BaseCommand):
         refresh.add_argument("--json", action="store_true")
         trips = sub.add_parser("trips", help="最多跑一次：每件跑动次数")
         trips.add_argument("--json", action="store_true")
+        sub.add_parser("demo", help="用演示工作人员办几件演示办件（先运行 yimen demo）")
 
     def handle(self, *args, **opts):
         from yimen.cases import selectors, services
@@ -34,6 +36,10 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"正常 {counts['normal']} 件，预警 {counts['warning']} 件，逾期 {counts['overdue']} 件；"
                                   f"容缺提醒 {counts['reminded']} 件，逾期终止 {counts['terminated']} 件。")
+        elif opts["sub"] == "demo":
+            from yimen.cases.demo import load
+
+            self.stdout.write(load())
         elif opts["sub"] == "trips":
             metric = selectors.trips_metric()
             metric["handling_immediate"] = selectors.handling_times()
