@@ -265,7 +265,7 @@ def main(argv=None):
                   "YIMEN_SECRET_KEY": "bench-only-" + uuid.uuid4().hex, "YIMEN_ALLOWED_HOSTS": "127.0.0.1",
                   "YIMEN_LOG_LEVEL": "ERROR"}
     server = subprocess.Popen([str(BIN / "uvicorn"), "yimen.asgi:application", "--host", "127.0.0.1",
-                               "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
+                               "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--timeout-keep-alive", "60",
                                "--no-access-log"], cwd=ROOT, env=server_env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -12,6 +12,7 @@ Every function is one transaction and an explicit state transition recorded as a
 """
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -32,6 +33,7 @@ from yimen.staff.authz import authorize, staff_of
 from . import notify, rules, selectors
 from .models import PRIORITY_VALUES, Appointment, Queue, Ticket, TicketEvent
 
+logger = logging.getLogger(__name__)
 PUBLIC_CHANNELS = {"kiosk", "remote", "appointment"}
 MAX_ATTEMPTS = 6
 
@@ -58,11 +60,23 @@ def _retrying(fn):
                 with _SQLITE_WRITER, transaction.atomic():
                     return fn()
             with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    _audit_lock_first()
                 return fn()
-        except (IntegrityError, OperationalError):
+        except (IntegrityError, OperationalError) as exc:
             if attempt == MAX_ATTEMPTS - 1:
-                raise Conflict("系统繁忙，请稍后重试。", code="busy")
+                logger.warning("queue write gave up after %s attempts: %r", MAX_ATTEMPTS, exc)
+                raise Conflict("系统繁忙，请稍后重试。", code="busy", cause=type(exc).__name__)
             time.sleep(0.005 * (2 ** attempt) * (1 + random.random()))
+
+
+def _audit_lock_first():
+    """PostgreSQL: every audited write ends by taking the audit chain's transaction-level advisory
+    lock (core.audit). Taking it at the START of the transaction gives one global lock order
+    (advisory lock, then rows); otherwise a transaction holding ticket/window rows can wait for
+    the advisory lock while its holder waits for those rows — a deadlock."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [audit._PG_LOCK_KEY])
 
 
 def _is_pg() -> bool:

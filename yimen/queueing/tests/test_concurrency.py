@@ -61,7 +61,7 @@ def test_50_kiosks_and_20_windows_at_once(demo, transactional_db, clock):
                     issued.append(t.pk)
         except Exception as exc:  # noqa: BLE001 — collected and asserted below
             with lock:
-                errors.append(f"kiosk {n}: {exc!r}")
+                errors.append(f"kiosk {n}: {exc!r} {getattr(exc, 'details', '')} {getattr(exc, '__context__', '')!r}")
         finally:
             connection.close()
 
@@ -70,12 +70,14 @@ def test_50_kiosks_and_20_windows_at_once(demo, transactional_db, clock):
 
         try:
             start.wait()
-            idle_rounds = 0
+            idle_rounds = busy_rounds = 0
             while True:
                 try:
                     t = services.call_next(w, staff)
                 except Conflict as exc:  # the other thread at the same window holds a ticket
                     assert exc.code in ("window_busy", "busy")
+                    busy_rounds += 1
+                    assert busy_rounds < 3000, "window stayed busy"
                     time.sleep(0.01)
                     continue
                 if t is None:
@@ -92,7 +94,7 @@ def test_50_kiosks_and_20_windows_at_once(demo, transactional_db, clock):
                     served.append(t.pk)
         except Exception as exc:  # noqa: BLE001
             with lock:
-                errors.append(f"window {n}: {exc!r}")
+                errors.append(f"window {n}: {exc!r} {getattr(exc, 'details', '')} {getattr(exc, '__context__', '')!r}")
         finally:
             connection.close()
 
