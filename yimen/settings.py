@@ -163,3 +163,9 @@ YIMEN_DEMO_LOADERS = [
     "yimen.queueing.demo.load",
     "yimen.staff.demo.load",
 ]
+# Sample activity for `yimen demo` only (not loaded into test databases): a few cases in every
+# state and a few 办不成事 grievances, made through the services by the demo staff.
+YIMEN_DEMO_EXTRAS = [
+    "yimen.cases.demo.load",
+    "yimen.feedback.demo.load",
+]

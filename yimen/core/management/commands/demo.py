@@ -5,7 +5,7 @@ from django.utils.module_loading import import_string
 
 
 class Command(BaseCommand):
-    help = "载入西宁演示网点（事项、网点、窗口、人员……）。--reset 先清空演示数据；--if-empty 仅在库为空时载入。"
+    help = "载入西宁演示网点（事项、网点、窗口、人员……）。--reset 清空整个数据库后重新载入（仅用于演示库）；--if-empty 仅在库为空时载入。"
 
     def add_arguments(self, parser):
         parser.add_argument("--reset", action="store_true")
@@ -18,14 +18,24 @@ class Command(BaseCommand):
             self.stdout.write("数据库已有网点数据，跳过演示数据载入。")
             return
         loaders = [import_string(path) for path in settings.YIMEN_DEMO_LOADERS]
+        if reset:
+            # A demo database is rebuilt from scratch: cases, tickets and audit rows reference the
+            # demo outlets, so removing only the demo rows would leave a half-deleted network.
+            from django.core.management import call_command
+
+            self.stdout.write("--reset：清空整个数据库后重新载入演示数据。")
+            call_command("flush", interactive=False, verbosity=0)
         with transaction.atomic():
-            if reset:
-                for loader in reversed(loaders):
-                    reset_fn = getattr(loader, "reset", None)
-                    if reset_fn:
-                        reset_fn()
             for loader in loaders:
                 message = loader(stdout=self.stdout)
                 if message:
                     self.stdout.write(message)
+        for path in getattr(settings, "YIMEN_DEMO_EXTRAS", []):
+            try:
+                with transaction.atomic():
+                    message = import_string(path)(stdout=self.stdout)
+                if message:
+                    self.stdout.write(message)
+            except Exception as exc:  # sample activity is optional: never block `make run`
+                self.stderr.write(f"演示业务数据未载入（{path}）：{exc}")
         self.stdout.write(self.style.SUCCESS("演示数据已载入。"))
