@@ -66,8 +66,13 @@ def _minutes(delta) -> float:
     return float(delta)
 
 
+def _id_key(ticket_id):
+    """Tie-break on equal times: numeric ids numerically (10 after 9), others as text."""
+    return (0, ticket_id, "") if isinstance(ticket_id, int) else (1, 0, str(ticket_id))
+
+
 def _fifo_key(t: WaitingTicket):
-    return (t.issued_at, str(t.id))
+    return (t.issued_at, _id_key(t.id))
 
 
 def can_serve(window: WindowProfile, ticket: WaitingTicket) -> bool:
@@ -98,7 +103,7 @@ def choose_next(waiting: Iterable[WaitingTicket], window: WindowProfile, now,
     due = [t for t in eligible if t.appointment_at is not None
            and _minutes(t.appointment_at - now) <= policy.appointment_early_minutes]
     if due:
-        return Choice(min(due, key=lambda t: (t.appointment_at, t.issued_at, str(t.id))), "预约到时")
+        return Choice(min(due, key=lambda t: (t.appointment_at, t.issued_at, _id_key(t.id))), "预约到时")
 
     # Tickets transferred to this window specifically come before the general queue.
     targeted = [t for t in eligible if t.target_window is not None]

@@ -38,7 +38,7 @@ histories = st.builds(WindowHistory, ordinary_since_priority=st.integers(0, 6))
 
 
 def key(t):
-    return (t.issued_at, str(t.id))
+    return (t.issued_at, t.id)  # ids are ints here
 
 
 @settings(max_examples=150, deadline=None)
@@ -143,6 +143,12 @@ def test_strict_mode_priority_always_first_until_starvation_bound():
     strict = DispatchPolicy(priority_mode="strict", max_ordinary_wait_minutes=30)
     assert choose_next(waiting, window, 10, strict).ticket.id == "p"
     assert choose_next(waiting, window, 30, strict).ticket.id == "o"
+
+
+def test_equal_times_break_ties_by_numeric_id():
+    window = WindowProfile(id="w1", kind="综合窗口", queues=frozenset({"ZH"}))
+    waiting = [WaitingTicket(id=10, queue="ZH", issued_at=0), WaitingTicket(id=8, queue="ZH", issued_at=0)]
+    assert choose_next(waiting, window, 1).ticket.id == 8
 
 
 def test_transferred_ticket_only_for_its_window():

@@ -1,6 +1,7 @@
 """Queue pages through HTTP (Django client) and the SSE stream's resume by Last-Event-ID."""
 import asyncio
 import json
+import threading
 
 import pytest
 from django.test import RequestFactory
@@ -107,7 +108,13 @@ def _read_events(request, chunks):
             out.append(await asyncio.wait_for(iterator.__anext__(), timeout=10))
         await iterator.aclose()
         return [c.decode() if isinstance(c, bytes) else c for c in out]
-    return asyncio.run(run())
+
+    # a fresh thread: the browser tests' Playwright loop may be running in this one
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(chunks=asyncio.run(run())))
+    worker.start()
+    worker.join(timeout=30)
+    return result["chunks"]
 
 
 def test_sse_resumes_after_last_event_id(demo, transactional_db, clock):
