@@ -87,7 +87,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # the pid keeps parallel test runs on one machine apart.
     _db["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"yimen-test-{os.getpid()}.sqlite3")}
 else:
-    _db["CONN_MAX_AGE"] = int(os.environ.get("YIMEN_CONN_MAX_AGE", "60"))
+    # Under ASGI, Django runs sync code in worker threads; persistent connections would pile up
+    # one per thread ("too many clients"). Default: a fresh connection per request (cheap on a
+    # local network); put PgBouncer in front or raise YIMEN_CONN_MAX_AGE only with care.
+    _db["CONN_MAX_AGE"] = int(os.environ.get("YIMEN_CONN_MAX_AGE", "0"))
     _db["CONN_HEALTH_CHECKS"] = True
     suffix = os.environ.get("YIMEN_TEST_DB_SUFFIX", "")
     _db["TEST"] = {"NAME": f"test_{_db.get('NAME') or 'yimen'}{('_' + suffix) if suffix else ''}"}
