@@ -7,6 +7,19 @@ admin.site.site_title = "一门管理"
 admin.site.index_title = "管理首页"
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Admin for records that only services may write (audit, sessions, ratings …): view only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(HolidayDay)
 class HolidayDayAdmin(admin.ModelAdmin):
     list_display = ["date", "name", "is_off_day", "source"]
@@ -21,16 +34,7 @@ class CalendarYearAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "actor_label", "action", "object_type", "object_id", "source_ip"]
     list_filter = ["action", "object_type"]
     search_fields = ["actor_label", "action", "object_id", "reason"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,20 +2,10 @@
 services (state machines, permissions, audit), so the admin may look but not edit."""
 from django.contrib import admin
 
+from yimen.core.admin import ReadOnlyAdmin
 from yimen.core.masking import mask_name, mask_phone
 
 from .models import ConductFinding, Grievance, Rating, Rectification
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Rating)

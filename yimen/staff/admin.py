@@ -2,6 +2,7 @@
 their changes go through the services (audited). Phones are shown masked in lists."""
 from django.contrib import admin
 
+from yimen.core.admin import ReadOnlyAdmin
 from yimen.core.masking import mask_phone
 
 from .models import ApiToken, Leave, LoginLock, ShiftSwap, Staff, TotpDevice, WindowSession
@@ -18,17 +19,6 @@ class StaffAdmin(admin.ModelAdmin):
     @admin.display(description="手机号")
     def masked_phone(self, obj):
         return mask_phone(obj.phone)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WindowSession)
