@@ -158,7 +158,7 @@ YIMEN = {
 }
 
 # Demo loaders run in this order by `yimen demo`; each app adds its own (a callable taking
-# stdout=, returning a one-line summary; an optional .reset attribute clears its demo data).
+# stdout=, returning a one-line summary; `yimen demo --reset` flushes the database first).
 YIMEN_DEMO_LOADERS = [
     "yimen.core.demo.load",
     "yimen.catalog.demo.load",

@@ -2,7 +2,6 @@
 import yaml
 from django.conf import settings
 
-from .models import Department, ServiceItem
 from .services import get_or_create_department, parse_fee, upsert_item
 
 CATALOG_FILE = settings.DATA_DIR / "xining-demo" / "catalog.yaml"
@@ -50,11 +49,3 @@ def load(stdout=None):
         _, was_changed = upsert_item(item_from_yaml(raw), departments[raw["department"]])
         changed += was_changed
     return f"事项库：{len(data['items'])} 项（{changed} 项新建或更新），{len(departments)} 个部门"
-
-
-def reset():
-    ServiceItem.objects.filter(code__startswith="XN-").delete()
-    Department.objects.filter(code__startswith="XN-", items__isnull=True).delete()
-
-
-load.reset = reset

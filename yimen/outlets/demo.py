@@ -98,10 +98,3 @@ def load(stdout=None):
                 window.items.set([items_by_code[c] for c in item_codes])
                 n_windows += 1
     return f"网点：{len(data['outlets'])} 个，窗口 {n_windows} 个"
-
-
-def reset():
-    Outlet.objects.filter(code__startswith="XN-").delete()
-
-
-load.reset = reset

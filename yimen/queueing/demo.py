@@ -28,10 +28,3 @@ def load(stdout=None):
                                  window_group=group_code)
             created += 1
     return f"队列：新建 {created} 个"
-
-
-def reset():
-    Queue.objects.filter(outlet__code__startswith="XN-", tickets__isnull=True).delete()
-
-
-load.reset = reset

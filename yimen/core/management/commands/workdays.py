@@ -1,16 +1,9 @@
 import json
-from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from yimen.core.commands import date_arg
 from yimen.core.selectors import work_calendar
-
-
-def _date(value):
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"日期格式不正确：{value}（应为 YYYY-MM-DD）")
 
 
 class Command(BaseCommand):
@@ -30,13 +23,13 @@ class Command(BaseCommand):
     def handle(self, *args, op, **options):
         cal = work_calendar()
         if op == "add":
-            answer = cal.add_workdays(_date(options["date"]), options["n"])
+            answer = cal.add_workdays(date_arg(options["date"]), options["n"])
             if options["json"]:
                 self.stdout.write(json.dumps(answer.as_dict(), ensure_ascii=False))
             else:
                 self.stdout.write(answer.date.isoformat() + ("" if answer.verified else "  （未核实：该年度无官方节假日安排，按周一至周五计算）"))
         else:
-            a, b = _date(options["a"]), _date(options["b"])
+            a, b = date_arg(options["a"]), date_arg(options["b"])
             n = cal.workdays_between(a, b)
             verified = cal.is_verified(a) and cal.is_verified(b)
             if options["json"]:

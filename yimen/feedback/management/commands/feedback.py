@@ -6,18 +6,11 @@ its time box climbs one rung; overdue rectifications and first responses are rep
     yimen feedback demo
 """
 import json
-from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from yimen.core.commands import date_arg
 from yimen.core import clock
-
-
-def _date(value):
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"日期格式不正确：{value}（应为 YYYY-MM-DD）")
 
 
 class Command(BaseCommand):
@@ -37,7 +30,7 @@ class Command(BaseCommand):
         from yimen.feedback import selectors, services
 
         if op == "escalate":
-            today = _date(options["date"]) if options.get("date") else clock.today()
+            today = date_arg(options["date"]) if options.get("date") else clock.today()
             escalated = services.escalate_overdue(today)
             overdue_rect = [r for r in selectors.rectification_rows(today=today) if r.flags]
             overdue_griev = [r for r in selectors.grievance_rows(today=today) if r.overdue]

@@ -1,20 +1,13 @@
 """`yimen rota <outlet> --from 2026-12-01 --to 2026-12-31 [--json] [--xlsx file]`: plan the A/B rota
 and run the coverage check; exit status 1 when there is a gap or a double booking."""
 import json
-from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from yimen.core.commands import date_arg
 from yimen.core import clock
 from yimen.core.errors import NotFound
 from yimen.staff import exports, selectors
-
-
-def _date(text, label):
-    try:
-        return date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise CommandError(f"{label}格式不正确：{text}（应为 2026-12-01）")
 
 
 class Command(BaseCommand):
@@ -34,8 +27,8 @@ class Command(BaseCommand):
             place = get_outlet(outlet)
         except NotFound as exc:
             raise CommandError(exc.message)
-        start = _date(start, "开始日期") if start else clock.today()
-        end = _date(end, "结束日期") if end else start
+        start = date_arg(start, "开始日期") if start else clock.today()
+        end = date_arg(end, "结束日期") if end else start
         if end < start or (end - start).days > 366:
             raise CommandError("日期范围不正确（结束不早于开始，且不超过一年）。")
         r = selectors.rota(place, start, end)
