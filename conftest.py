@@ -22,6 +22,9 @@ def pytest_configure(config):
     from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # no LISTEN thread holding a connection to the test database (it would block dropping it);
+    # tests of the listener start one explicitly
+    settings.YIMEN_CHANGE_LISTENER = False
     get_hashers.cache_clear()
     get_hashers_by_algorithm.cache_clear()
 
@@ -65,6 +68,16 @@ def demo(db, django_db_blocker):
     with django_db_blocker.unblock():
         if not Outlet.objects.filter(code="XN-CX").exists():
             load_demo()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Per-process caches (core.changes) must not carry rows of a rolled-back test into the next."""
+    from yimen.core import changes
+
+    changes.reset()
+    yield
+    changes.reset()
 
 
 @pytest.fixture

@@ -107,6 +107,13 @@ def prepare(url: str, windows: int) -> dict:
             _t, raw = issue_token(staff=staff)
             tokens.append((w.pk, raw))
         _t, device = issue_token(outlet=outlet, label="bench-kiosk")
+    # fresh planner statistics: earlier runs left tens of thousands of tickets and events, and with
+    # stale statistics PostgreSQL picked scans that made the board ~5× slower (what autovacuum's
+    # analyze would also fix, a few minutes later)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return {"device": device, "windows": tokens}
 
 
@@ -133,29 +140,44 @@ class Stats:
         return out
 
 
+class Reply:
+    def __init__(self, status, body):
+        self.status_code = status
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+
 async def timed(stats, client, name, method, url, **kw):
     started = time.perf_counter()
     try:
-        response = await client.request(method, url, **kw)
-        if response.status_code >= 500:
-            print(f"{name}: {response.status_code} {response.text[:200]}", file=sys.stderr)
-        stats.add(name, time.perf_counter() - started, response.status_code)
-        return response
+        async with client.request(method, url, **kw) as response:
+            body = await response.read()
+        if response.status >= 500:
+            print(f"{name}: {response.status} {body[:200]!r}", file=sys.stderr)
+        stats.add(name, time.perf_counter() - started, response.status)
+        return Reply(response.status, body)
     except Exception as exc:  # noqa: BLE001 — counted, the run goes on
         stats.add(name, time.perf_counter() - started, type(exc).__name__)
         return None
 
 
-async def phase_profile(base, env, seconds, tickets_per_s, board_per_s):
-    import httpx
+def session(base):
+    """aiohttp, not httpx: with hundreds of concurrent requests httpx's connection pool cost the
+    load generator most of a core (~18 ms CPU per request measured), starving the server it
+    shares the 2 cores with. At most MAX_IN_FLIGHT connections (like a reverse proxy's upstream
+    limit); latency figures include the wait for a free connection."""
+    import aiohttp
 
+    return aiohttp.ClientSession(base_url=base, connector=aiohttp.TCPConnector(limit=MAX_IN_FLIGHT),
+                                 timeout=aiohttp.ClientTimeout(total=30))
+
+
+async def phase_profile(base, env, seconds, tickets_per_s, board_per_s):
     stats = Stats()
     stop = time.monotonic() + seconds
-    # at most MAX_IN_FLIGHT requests in flight (like a reverse proxy's upstream limit); database
-    # connections are bounded by the server's pool (workers × --pool-size). Latency figures
-    # include the time a request waits for a free slot.
-    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    async with session(base) as client:
         device = {"Authorization": f"Bearer {env['device']}"}
 
         async def issuer():
@@ -184,20 +206,34 @@ async def phase_profile(base, env, seconds, tickets_per_s, board_per_s):
                     await timed(stats, client, "POST finish", "POST", f"/api/tickets/{tid}/finish", headers=headers)
                 await asyncio.sleep(random.uniform(2, 6))
 
-        began = time.monotonic()
+        began, cpu = time.monotonic(), time.process_time()
         await asyncio.gather(issuer(), boards(), *(window(w, t) for w, t in env["windows"]))
         await asyncio.sleep(1)
-        return stats.report(time.monotonic() - began)
+        elapsed = time.monotonic() - began
+        report = stats.report(elapsed)
+        report["load_generator_cpu"] = round((time.process_time() - cpu) / elapsed, 2)
+        return report
+
+
+async def warm_up(base, env, rounds=3):
+    """Not measured: every window client asks once per round (nobody waits yet), at ~200 req/s, so
+    the phases measure a hall in its steady state, not the server's first sight of 400 tokens."""
+    stats = Stats()
+    async with session(base) as client:
+        for _ in range(rounds):
+            for wid, token in env["windows"]:
+                asyncio.create_task(timed(stats, client, "warm-up", "POST", f"/api/windows/{wid}/call-next",
+                                          headers={"Authorization": f"Bearer {token}"}))
+                await asyncio.sleep(0.005)
+        await asyncio.sleep(2)
+    return stats.report(1)
 
 
 async def phase_max(base, env, seconds, clients):
-    import httpx
-
     stats = Stats()
     stop = time.monotonic() + seconds
     cycles = 0
-    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    async with session(base) as client:
         device = {"Authorization": f"Bearer {env['device']}"}
 
         async def cycle(wid, token):
@@ -216,10 +252,11 @@ async def phase_max(base, env, seconds, clients):
                 if f is not None and f.status_code == 200:
                     cycles += 1
 
-        began = time.monotonic()
+        began, cpu = time.monotonic(), time.process_time()
         await asyncio.gather(*(cycle(w, t) for w, t in env["windows"][:clients]))
         elapsed = time.monotonic() - began
         report = stats.report(elapsed)
+        report["load_generator_cpu"] = round((time.process_time() - cpu) / elapsed, 2)
         report["full_cycles_per_second"] = round(cycles / elapsed, 1)
         report["full_cycles"] = cycles
         return report
@@ -232,6 +269,7 @@ def print_report(title, report):
         if isinstance(row, dict):
             print(f"{name:<18}{row['requests']:>9}{row['per_second']:>9}{row['p50_ms']:>9}{row['p99_ms']:>9}  "
                   f"{row['status']}")
+    print(f"load generator's own CPU: {report['load_generator_cpu']} cores (shares the machine with the server)")
     if "full_cycles_per_second" in report:
         print(f"full ticket cycles (issue+call+start+finish): {report['full_cycles']} "
               f"= {report['full_cycles_per_second']}/s")
@@ -280,6 +318,7 @@ def main(argv=None):
             time.sleep(0.3)
         else:
             raise SystemExit("server did not start")
+        asyncio.run(warm_up(base, env))
         profile = asyncio.run(phase_profile(base, env, args.profile_seconds, 5, 100))
         fastest = asyncio.run(phase_max(base, env, args.max_seconds, args.cycle_clients))
     finally:

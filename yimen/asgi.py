@@ -1,6 +1,36 @@
+"""ASGI entry point (uvicorn; `yimen serve`).
+
+Django runs every synchronous view of an ASGI server in a thread of its own. Under a burst (400
+windows, kiosks and boards in the benchmark) that is a hundred threads per process taking turns
+on the GIL, and a thread holding a database lock (a ticket counter, the audit chain) waits for its
+turn while every other transaction waits for the lock. `AdmissionControl` lets at most
+YIMEN_MAX_CONCURRENT_REQUESTS (default 8) ordinary requests per process run at once; the rest
+wait in the event loop, which costs nothing. Event streams (SSE boards) are long-lived and async,
+so they are not counted.
+"""
+import asyncio
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yimen.settings")
-application = get_asgi_application()
+STREAM_SUFFIX = "/events"
+
+
+class AdmissionControl:
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+        self._semaphore = None  # created inside the server's event loop
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("path", "").rstrip("/").endswith(STREAM_SUFFIX):
+            return await self.app(scope, receive, send)
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.limit)
+        async with self._semaphore:
+            return await self.app(scope, receive, send)
+
+
+django_application = get_asgi_application()
+application = AdmissionControl(django_application, int(os.environ.get("YIMEN_MAX_CONCURRENT_REQUESTS", "8")))

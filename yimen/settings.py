@@ -96,6 +96,9 @@ else:
     _db["TEST"] = {"NAME": f"test_{_db.get('NAME') or 'yimen'}{('_' + suffix) if suffix else ''}"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL: each process LISTENs for other processes' changes so its caches stay exact
+# (yimen/core/changes.py). Off: caches fall back to short lifetimes (1 s for the hall).
+YIMEN_CHANGE_LISTENER = os.environ.get("YIMEN_CHANGE_LISTENER", "1") != "0"
 
 # --- Auth and security ----------------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -263,7 +263,7 @@ def import_catalog_excel(data: bytes, actor=None, request=None) -> dict:
 
 def set_items_active(items, active: bool, actor=None, request=None) -> int:
     """Activate / deactivate items (an inactive item leaves the public guide). Returns how many changed."""
-    from yimen.core import audit
+    from yimen.core import audit, changes
 
     _check_catalog_admin(actor)
     with transaction.atomic():
@@ -271,6 +271,7 @@ def set_items_active(items, active: bool, actor=None, request=None) -> int:
         codes = list(to_change.values_list("code", flat=True))
         to_change.update(active=active)
         if codes:
+            changes.bump("config")  # QuerySet.update sends no signal; the queue caches item lists
             audit.record(actor, "catalog.activate" if active else "catalog.deactivate",
                          object_type="catalog.serviceitem", object_id=f"{len(codes)} items",
                          after={"active": active, "codes": codes[:200], "count": len(codes)}, request=request)

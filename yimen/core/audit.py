@@ -4,7 +4,9 @@ finds a changed, inserted or deleted row.
 
 Never put a full ID number or phone into a summary: pass values through core.masking first.
 """
+import threading
 import uuid
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -36,7 +38,8 @@ def client_ip(request):
 
 def record(actor, action: str, obj=None, *, before=None, after=None, reason: str = "",
            request=None, ip=None, object_type: str = "", object_id: str = "") -> AuditEntry:
-    """Append one audit entry. Runs inside the caller's transaction (or its own)."""
+    """Append one audit entry. Runs inside the caller's transaction (or its own); inside a
+    `deferred()` block the entry joins the chain when the block ends (same transaction)."""
     actor_id, actor_label = _actor_fields(actor)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -47,31 +50,79 @@ def record(actor, action: str, obj=None, *, before=None, after=None, reason: str
     if after is not None:
         summary["after"] = redact_data(after)
     reason = redact_data(reason or "")
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
-        entry = AuditEntry(
-            at=clock.now(),
-            actor_id=actor_id,
-            actor_label=actor_label,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            summary=summary,
-            reason=reason[:500],
-            source_ip=ip or client_ip(request),
-            prev_hash=last or "",
-            hash=uuid.uuid4().hex,  # placeholder until the id is known
-        )
-        entry.save()
-        entry.hash = entry.compute_hash()
-        AuditEntry.objects.filter(pk=entry.pk).update(hash=entry.hash)
-        moved = AuditSeal.objects.filter(pk=1).update(last_id=entry.pk, last_hash=entry.hash, count=F("count") + 1)
-        if not moved:  # first entry since the seal was introduced: it counts what is already there
-            AuditSeal.objects.create(pk=1, last_id=entry.pk, last_hash=entry.hash, count=AuditEntry.objects.count())
+    entry = AuditEntry(at=clock.now(), actor_id=actor_id, actor_label=actor_label, action=action,
+                       object_type=object_type, object_id=str(object_id), summary=summary, reason=reason[:500],
+                       source_ip=ip or client_ip(request))
+    buffer = getattr(_local, "buffer", None)
+    if buffer is not None:
+        buffer.append(entry)
+        return entry
+    with transaction.atomic(savepoint=False):
+        _append([entry])
     return entry
+
+
+_local = threading.local()
+
+
+@contextmanager
+def deferred():
+    """Collect the audit entries recorded inside and append them to the chain as the block ends,
+    still inside the caller's transaction (which must enclose the block).
+
+    Why: appending takes the chain's one global lock, held until commit. Taken at the end, the
+    global critical section is the append itself, not the whole write — and no transaction
+    holding that lock ever waits for a row (the lock order is: rows, then the chain)."""
+    if getattr(_local, "buffer", None) is not None:  # nested: the outermost block appends
+        yield
+        return
+    _local.buffer = []
+    try:
+        yield
+        entries = _local.buffer
+    finally:
+        _local.buffer = None
+    if entries:
+        _append(entries)
+
+
+def _append(entries: list[AuditEntry]) -> None:
+    """Chain `entries` after the current head, under the chain lock (caller's transaction).
+    Ids are taken under the lock too, so id order is chain order."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # the seal row is the chain's lock (one statement: lock + current head); before the
+            # first entry there is no seal row yet and the advisory lock stands in for it
+            cursor.execute("SELECT last_hash FROM core_auditseal WHERE id = 1 FOR UPDATE")
+            row = cursor.fetchone()
+            if row is None:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+                cursor.execute("SELECT last_hash FROM core_auditseal WHERE id = 1 FOR UPDATE")
+                row = cursor.fetchone()
+            # ids from the sequence, so each hash (which covers the id) is known before the insert
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('core_auditentry', 'id')) "
+                           "FROM generate_series(1, %s)", [len(entries)])
+            ids = [r[0] for r in cursor.fetchall()]
+        last = row[0] if row else _last_hash()
+        for entry, pk in zip(entries, ids):
+            entry.pk, entry.prev_hash = pk, last or ""
+            entry.hash = last = entry.compute_hash()
+        AuditEntry.objects.bulk_create(entries)
+    else:  # SQLite: writers are already serialised (BEGIN IMMEDIATE); ids come with the insert
+        last = _last_hash()
+        for entry in entries:
+            entry.prev_hash, entry.hash = last or "", uuid.uuid4().hex  # placeholder until the id is known
+            entry.save()
+            entry.hash = last = entry.compute_hash()
+            AuditEntry.objects.filter(pk=entry.pk).update(hash=entry.hash)
+    tail = entries[-1]
+    moved = AuditSeal.objects.filter(pk=1).update(last_id=tail.pk, last_hash=tail.hash, count=F("count") + len(entries))
+    if not moved:  # first entry since the seal was introduced: it counts what is already there
+        AuditSeal.objects.create(pk=1, last_id=tail.pk, last_hash=tail.hash, count=AuditEntry.objects.count())
+
+
+def _last_hash() -> str | None:
+    return AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
 
 
 def verify() -> list[str]:

@@ -156,7 +156,8 @@ def ticket_action(request, ticket_id: str, action: str):
     if action not in ACTIONS:
         raise ValidationFailed(f"不支持的操作：{action}（可用：{'、'.join(sorted(ACTIONS))}）。", code="bad_action")
     actor = _principal(request)
-    ticket = selectors.get_ticket(ticket_id)
+    # start/finish lock the ticket by id themselves: no separate read before the transaction
+    ticket = ticket_id if action in ("start", "finish") else selectors.get_ticket(ticket_id)
     if action == "start":
         ticket = services.start(ticket, actor, request=request)
     elif action == "finish":

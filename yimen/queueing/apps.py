@@ -8,3 +8,6 @@ class QueueingConfig(AppConfig):
 
     def ready(self):
         from . import permissions  # noqa: F401  (registers the queue's actions)
+        from . import signals
+
+        signals.connect()

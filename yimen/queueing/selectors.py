@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count
 
 from yimen.catalog.models import ServiceItem
-from yimen.core import clock
+from yimen.core import changes, clock
 from yimen.core.errors import NotFound, ValidationFailed
 from yimen.core.masking import mask_name
 from yimen.core.selectors import work_calendar
@@ -22,6 +22,7 @@ from . import rules
 from .models import Appointment, Queue, Ticket, TicketEvent
 
 GREEN = rules.GREEN_CHANNEL
+_config = changes.VersionedCache(maxsize=2048)  # read-only configuration objects (core.changes "config")
 # Which kind of queue takes a request when several could (comprehensive first: 一窗无差别受理).
 KIND_PREFERENCE = ["综合窗口", "专业窗口", "银行网点", "帮办代办", "办不成事窗口", GREEN]
 DEFAULT_SERVICE_MINUTES = 6.0
@@ -61,6 +62,85 @@ def get_window(window, outlet=None) -> Window:
     return found
 
 
+def schedule(outlet: Outlet):
+    """The outlet's opening schedule (hours, exceptions, calendar) through the configuration cache."""
+    calendar = work_calendar()  # has its own cache; a rebuilt calendar is a new object, hence a new key
+    return _config.get("config", ("schedule", outlet.pk, id(calendar)), lambda: outlet_selectors.schedule_for(outlet))
+
+
+def outlet_by_code(code: str) -> Outlet:
+    """get_outlet through the per-process configuration cache (read-only use: boards, fast paths)."""
+    return _config.get("config", ("outlet", code), lambda: outlet_selectors.get_outlet(code))
+
+
+@dataclass(frozen=True)
+class WindowSetup:
+    """A window with what the dispatch policy needs of it, cached until the configuration changes."""
+    window: Window
+    profile: rules.WindowProfile
+    policy: rules.DispatchPolicy
+
+
+def window_setup(window_id: int) -> WindowSetup:
+    def compute():
+        window = get_window(window_id)
+        return WindowSetup(window, window_profile(window), dispatch_policy(window.outlet))
+    return _config.get("config", ("window", str(window_id)), compute)
+
+
+@dataclass(frozen=True)
+class HallState:
+    """One outlet's hall today, as the fast paths need it: who is signed in where, which windows
+    have a ticket in hand, how many callable tickets wait per queue. One query per change."""
+    day: object
+    sessions: dict            # window id -> (staff id, session state)
+    busy_windows: frozenset   # windows with a called/serving ticket
+    waiting: dict             # queue code -> callable waiting tickets
+    targeted: frozenset       # windows that transferred tickets wait for
+    next_lapse: datetime | None  # earliest check-in deadline of a remote ticket not yet checked in
+
+    def waiting_total(self, queue_codes) -> int:
+        return sum(self.waiting.get(code, 0) for code in queue_codes)
+
+    def may_have_work(self, window_id: int, queue_codes, now) -> bool:
+        return (window_id in self.busy_windows or window_id in self.targeted
+                or any(self.waiting.get(code) for code in queue_codes)
+                or (self.next_lapse is not None and self.next_lapse < now))
+
+
+_halls = changes.VersionedCache()
+
+
+def hall_state(outlet_id: int, day=None) -> HallState:
+    day = day or local_date()
+
+    def compute():
+        busy, targeted, waiting, lapse = set(), set(), {}, None
+        rows = Ticket.objects.filter(outlet_id=outlet_id, service_date=day, status__in=[
+            Ticket.WAITING, *Ticket.ACTIVE_STATES]).values_list(
+            "status", "queue__code", "window_id", "target_window_id", "check_in_by", "checked_in_at")
+        for status, queue_code, window_id, target, check_in_by, checked_in_at in rows:
+            if status != Ticket.WAITING:
+                busy.add(window_id)
+            elif check_in_by is not None and checked_in_at is None:
+                lapse = check_in_by if lapse is None else min(lapse, check_in_by)  # not callable yet
+            else:
+                waiting[queue_code] = waiting.get(queue_code, 0) + 1
+                if target is not None:
+                    targeted.add(target)
+        return busy, targeted, waiting, lapse
+
+    def compute_sessions():
+        return {w: (staff, state) for w, staff, state in WindowSession.objects.filter(
+            window__outlet_id=outlet_id, ended_at__isnull=True).values_list("window_id", "staff_id", "state")}
+
+    # two entries: sessions change rarely, tickets many times a second
+    sessions = _halls.get(changes.sessions(outlet_id), ("sessions", outlet_id), compute_sessions, serve_stale=True)
+    busy, targeted, waiting, lapse = _halls.get(changes.hall(outlet_id), ("tickets", outlet_id, day), compute,
+                                                serve_stale=True)
+    return HallState(day, sessions, frozenset(busy), waiting, frozenset(targeted), lapse)
+
+
 def get_ticket(ticket) -> Ticket:
     if isinstance(ticket, Ticket):
         return ticket
@@ -73,10 +153,12 @@ def get_ticket(ticket) -> Ticket:
 
 
 def resolve_items(items) -> list[ServiceItem]:
-    """ServiceItems from objects or item codes; unknown codes → a Chinese error."""
+    """ServiceItems from objects or item codes; unknown codes → a Chinese error. Codes are looked
+    up through the configuration cache (kiosks and terminals send the same few codes)."""
     result, missing = [], []
-    codes = [i for i in (items or []) if not isinstance(i, ServiceItem)]
-    found = {i.code: i for i in ServiceItem.objects.filter(code__in=codes, active=True)} if codes else {}
+    codes = tuple(sorted({i for i in (items or []) if not isinstance(i, ServiceItem)}))
+    found = _config.get("config", ("items", codes), lambda: {
+        i.code: i for i in ServiceItem.objects.filter(code__in=codes, active=True)}) if codes else {}
     for i in items or []:
         if isinstance(i, ServiceItem):
             result.append(i)
@@ -107,22 +189,18 @@ class QueueInfo:
                 or item.pk in self.item_ids)
 
 
-_INFO_TTL_SECONDS = 10.0
-_info_cache: dict[tuple, tuple[float, list]] = {}
+_infos = changes.VersionedCache()
 
 
 def queue_infos(outlet: Outlet, *, fresh: bool = False) -> list[QueueInfo]:
-    """The outlet's queues with what their windows accept. Cached in-process for a few seconds
-    (window/item configuration changes rarely; the kiosk and the API read it on every ticket)."""
-    from django.db.models import Max
+    """The outlet's queues with what their windows accept. Cached per process until the network's
+    configuration changes (core.changes "config"): the kiosk and the API read it on every ticket."""
+    if fresh:
+        return _queue_infos(outlet)
+    return _infos.get("config", ("infos", outlet.pk), lambda: _queue_infos(outlet))
 
-    # fingerprint: a reloaded or edited network (new window/queue rows) never hits a stale entry
-    fingerprint = (outlet.pk, tuple(Window.objects.filter(outlet=outlet).aggregate(n=Count("pk"), m=Max("pk")).values()),
-                   tuple(Queue.objects.filter(outlet=outlet, active=True).aggregate(n=Count("pk"), m=Max("pk")).values()))
-    cached = _info_cache.get(fingerprint)
-    now = time.monotonic()
-    if cached and not fresh and now - cached[0] < _INFO_TTL_SECONDS:
-        return cached[1]
+
+def _queue_infos(outlet: Outlet) -> list[QueueInfo]:
     windows = list(Window.objects.filter(outlet=outlet, active=True, kind__in=QUEUE_WINDOW_KINDS)
                    .only("pk", "group_code", "kind", "scope", "department_id", "number", "code"))
     links: dict[int, list] = {}
@@ -157,15 +235,11 @@ def queue_infos(outlet: Outlet, *, fresh: bool = False) -> list[QueueInfo]:
             info.item_codes |= set(ServiceItem.objects.filter(department_id__in=info.departments, active=True)
                                    .values_list("code", flat=True))
         infos.append(info)
-    if len(_info_cache) > 200:
-        _info_cache.clear()
-    _info_cache[fingerprint] = (now, infos)
     return infos
 
 
 def clear_cache():
-    _info_cache.clear()
-    _board_cache.clear()
+    changes.reset()
 
 
 def route(outlet: Outlet, items: list[ServiceItem], priority: str = "", queue: Queue | None = None) -> Queue:
@@ -389,45 +463,37 @@ def latest_event_id(outlet_id: int) -> int:
     return TicketEvent.objects.filter(outlet_id=outlet_id).order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-_BOARD_TTL_SECONDS = 1.0
-_board_cache: dict[tuple, tuple[float, dict]] = {}
+_boards = changes.VersionedCache()
 
 
 def board(outlet: Outlet, calls: int = 8) -> dict:
     """What a hall display shows: latest calls and waiting counts per queue (masked names only).
 
-    Displays poll it often (100 reads/s in the bench), so the result is cached in-process for at
-    most 1 s, keyed by the outlet's latest TicketEvent (id, ticket's random public id, status):
-    every change made through the services writes an event, so a change is visible at once."""
-    outlet = get_outlet(outlet)
-    now = clock.now()
-    last = (TicketEvent.objects.filter(outlet_id=outlet.pk).order_by("-pk")
-            .values_list("pk", "ticket__public_id", "to_status").first())
-    key = (outlet.pk, calls, clock.local(now).strftime("%Y-%m-%d %H:%M"), last)
-    cached = _board_cache.get(key)
-    tick = time.monotonic()
-    if cached and tick - cached[0] < _BOARD_TTL_SECONDS:
-        return cached[1]
-    data = _board(outlet, calls, last[0] if last else 0)
-    if len(_board_cache) > 200:
-        _board_cache.clear()
-    _board_cache[key] = (tick, data)
-    return data
+    Displays poll it often (100 reads/s in the bench), so the result is cached per process until
+    a ticket change the board shows (core.changes "board": not start/finish) or the minute turns
+    (`open_now`)."""
+    if not isinstance(outlet, Outlet):
+        outlet = outlet_by_code(str(outlet))
+    minute = clock.local(clock.now()).strftime("%Y-%m-%d %H:%M")
+    return _boards.get(changes.board(outlet.pk), (outlet.pk, calls, minute),
+                       lambda: _board(outlet, calls, latest_event_id(outlet.pk)), serve_stale=True)
 
 
 def _board(outlet: Outlet, calls: int, last_event_id: int) -> dict:
     day = local_date()
-    events = list(TicketEvent.objects.filter(outlet=outlet, action__in=CALL_ACTIONS, at__date__gte=day - timedelta(days=1))
+    # a datetime range (not at__date, which no index serves): today's calls, newest first
+    since = datetime.combine(day, datetime.min.time(), tzinfo=clock.SHANGHAI)
+    events = list(TicketEvent.objects.filter(outlet=outlet, action__in=CALL_ACTIONS, at__gte=since)
                   .select_related("ticket", "window").order_by("-pk")[:calls])
     events = [e for e in events if e.ticket.service_date == day]
-    counts = dict(Ticket.objects.filter(outlet=outlet, service_date=day, status=Ticket.WAITING)
+    counts = dict(Ticket.objects.filter(outlet=outlet, service_date=day, status=Ticket.WAITING).order_by()
                   .values("queue_id").annotate(n=Count("pk")).values_list("queue_id", "n"))
     queues = [{"code": q.code, "name": q.name, "prefix": q.prefix, "waiting": counts.get(q.pk, 0)}
               for q in Queue.objects.filter(outlet=outlet, active=True).order_by("prefix")]
     return {
         "outlet": outlet.code,
         "outlet_name": outlet.name,
-        "open_now": outlet_selectors.is_open(outlet),
+        "open_now": schedule(outlet).is_open(clock.now()),
         "calls": [call_payload(e) for e in events],
         "queues": queues,
         "waiting_total": sum(q["waiting"] for q in queues),

@@ -16,6 +16,7 @@ import logging
 import random
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -26,7 +27,7 @@ from yimen.core.errors import (Conflict, DomainError, Forbidden, InvalidTransiti
 from yimen.core.masking import mask_id_number, mask_name, mask_phone
 from yimen.core.validators import age_on, check_mobile, check_resident_id, normalize_id_number
 from yimen.outlets import selectors as outlet_selectors
-from yimen.outlets.models import Window
+from yimen.outlets.models import Outlet, Window
 from yimen.staff import selectors as staff_selectors
 from yimen.staff.authz import authorize, staff_of
 
@@ -36,6 +37,7 @@ from .models import PRIORITY_VALUES, Appointment, Queue, Ticket, TicketEvent
 logger = logging.getLogger(__name__)
 PUBLIC_CHANNELS = {"kiosk", "remote", "appointment"}
 MAX_ATTEMPTS = 6
+OFF_BOARD_ACTIONS = {"start", "finish", "check_in"}  # neither a call nor a waiting count changes
 
 
 # --- plumbing ---------------------------------------------------------------------------------
@@ -49,34 +51,28 @@ _SQLITE_WRITER = threading.RLock()
 
 def _retrying(fn):
     """Run fn() in its own transaction, retrying on lock errors and constraint races. Inside an
-    outer transaction (a caller's service) it runs once: the caller owns the retry."""
+    outer transaction (a caller's service) it runs once: the caller owns the retry.
+
+    Audit entries are appended to the chain at the end of the transaction (`audit.deferred`):
+    the chain's global lock is then held only for the append and the commit, and the lock order
+    is always rows first, chain last — so windows and kiosks do not queue behind each other's
+    whole transaction, and no transaction holding the chain lock waits for a row."""
     if connection.in_atomic_block:
-        with transaction.atomic():
+        with transaction.atomic(), audit.deferred():
             return fn()
     sqlite = connection.vendor == "sqlite"
     for attempt in range(MAX_ATTEMPTS):
         try:
             if sqlite:
-                with _SQLITE_WRITER, transaction.atomic():
+                with _SQLITE_WRITER, transaction.atomic(), audit.deferred():
                     return fn()
-            with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    _audit_lock_first()
+            with transaction.atomic(), audit.deferred():
                 return fn()
         except (IntegrityError, OperationalError) as exc:
             if attempt == MAX_ATTEMPTS - 1:
                 logger.warning("queue write gave up after %s attempts: %r", MAX_ATTEMPTS, exc)
                 raise Conflict("系统繁忙，请稍后重试。", code="busy", cause=type(exc).__name__)
             time.sleep(0.005 * (2 ** attempt) * (1 + random.random()))
-
-
-def _audit_lock_first():
-    """PostgreSQL: every audited write ends by taking the audit chain's transaction-level advisory
-    lock (core.audit). Taking it at the START of the transaction gives one global lock order
-    (advisory lock, then rows); otherwise a transaction holding ticket/window rows can wait for
-    the advisory lock while its holder waits for those rows — a deadlock."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [audit._PG_LOCK_KEY])
 
 
 def _is_pg() -> bool:
@@ -106,7 +102,7 @@ def _event(ticket: Ticket, action: str, *, staff=None, window=None, from_status=
     event = TicketEvent.objects.create(ticket=ticket, outlet_id=ticket.outlet_id, action=action, at=clock.now(),
                                        window=window, staff=staff, from_status=from_status,
                                        to_status=ticket.status, reason=reason[:200])
-    notify.changed(ticket.outlet_id)
+    notify.changed(ticket.outlet_id, board=action not in OFF_BOARD_ACTIONS)
     return event
 
 
@@ -116,8 +112,16 @@ def _record(actor, action, ticket, before, reason="", request=None, **after):
 
 
 def _lock_ticket(ticket) -> Ticket:
-    ticket = selectors.get_ticket(ticket)
-    return Ticket.objects.select_for_update(of=("self",)).select_related("outlet", "queue", "window").get(pk=ticket.pk)
+    pk = ticket.pk if isinstance(ticket, Ticket) else None
+    if pk is None and str(ticket).isdigit():
+        pk = int(str(ticket))
+    if pk is None:
+        pk = selectors.get_ticket(ticket).pk  # a public id
+    locked = (Ticket.objects.select_for_update(of=("self",)).select_related("outlet", "queue", "window")
+              .filter(pk=pk).first())
+    if locked is None:
+        raise NotFound(f"找不到排队号：{ticket}")
+    return locked
 
 
 def _transition(ticket: Ticket, allowed: tuple, action_label: str):
@@ -125,13 +129,17 @@ def _transition(ticket: Ticket, allowed: tuple, action_label: str):
         raise InvalidTransition(f"排队号 {ticket.number} ", ticket.status_label, action_label)
 
 
-def _clerk_at(window: Window, actor):
-    """The clerk signed in (and serving) at `window`; otherwise Forbidden/Conflict."""
+def _clerk_at(window: Window, actor, session=None):
+    """The clerk signed in (and serving) at `window`; otherwise Forbidden/Conflict. `session`:
+    (staff id, state) already known (the hall cache), or None to read it from the database."""
     staff = authorize(_staff(actor), "queue.call", outlet=window.outlet_id)
-    session = staff_selectors.current_session(window)
-    if session is None or session.staff_id != staff.pk:
+    if session is None:
+        current = staff_selectors.current_session(window)
+        session = (current.staff_id, current.state) if current is not None else (None, "closed")
+    staff_id, state = session
+    if staff_id != staff.pk:
         raise Forbidden(f"您没有在 {window.number} 号窗口签到，不能在该窗口叫号或办理。", code="not_signed_in")
-    if session.state != "serving":
+    if state != "serving":
         raise Conflict(f"{window.number} 号窗口已暂停服务，请先恢复服务。", code="window_paused")
     return staff
 
@@ -218,8 +226,8 @@ def _create_ticket(outlet, items, *, queue, priority, channel, actor, applicant_
         priority=priority, channel=channel, issued_at=now, queued_at=now, applicant_name=applicant_name,
         id_number=id_number, phone=phone, idempotency_key=idempotency_key, appointment_at=appointment_at,
         check_in_by=check_in_by)
-    if items:
-        ticket.items.set(items)
+    if items:  # a new ticket: plain inserts (items.set() would first read what is there)
+        Ticket.items.through.objects.bulk_create([Ticket.items.through(ticket=ticket, serviceitem=i) for i in items])
     _event(ticket, "issue", staff=_staff(actor), reason=channel)
     audit.record(_actor_label(actor, outlet), "ticket.issue", ticket, request=request, after={
         "number": ticket.number, "queue": queue.code, "priority": priority, "channel": channel,
@@ -237,7 +245,7 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
     button). Priority from `priority` or an ID number's age ≥ the outlet's `priority_age`.
     Closed outlet → OutsideOpeningHours with the next opening and open alternatives. The same
     `idempotency_key` always returns the same ticket (attribute `replayed` is True then)."""
-    outlet = selectors.get_outlet(outlet)
+    outlet = outlet if isinstance(outlet, Outlet) else selectors.outlet_by_code(str(outlet))
     items = selectors.resolve_items(items)
     if channel not in {c for c, _ in Ticket._meta.get_field("channel").choices}:
         raise ValidationFailed(f"取号渠道不正确：{channel}", code="bad_channel")
@@ -266,7 +274,7 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
         return existing
     # Reads (hours, priority, routing) happen before the write transaction to keep it short.
     now = clock.now()
-    if not outlet_selectors.schedule_for(outlet).is_open(now):
+    if not selectors.schedule(outlet).is_open(now):
         raise _closed_error(outlet, items, now)
     prio, idn = _priority_for(outlet, priority, id_number, selectors.local_date(now))
     target = selectors.route(outlet, items, prio, queue)
@@ -365,32 +373,67 @@ def expire_remote(now=None) -> int:
 
 def call_next(window, actor, *, request=None) -> Ticket | None:
     """The clerk at `window` calls the next ticket chosen by the dispatch policy (None: nobody)."""
-    window = selectors.get_window(window)
-    staff = _clerk_at(window, actor)
-    profile = selectors.window_profile(window)
-    policy = selectors.dispatch_policy(window.outlet)
-    # Lock-free pre-check: when nobody this window may serve is waiting, answer without taking
-    # a write lock (idle windows polling must not queue behind the kiosks).
+    setup = selectors.window_setup(window.pk if isinstance(window, Window) else window)
+    window, profile, policy = setup.window, setup.profile, setup.policy
+    # Fast path (idle windows poll): the hall cache (core.changes; exact in this process, ~1 ms
+    # behind other processes on PostgreSQL) tells "signed in?" and "anything for this window?"
+    # without a query. Any sign of work falls through to the database below.
     now = clock.now()
-    if not Ticket.objects.filter(window=window, status__in=Ticket.ACTIVE_STATES).exists():
-        waiting = selectors.waiting_for(window.outlet_id, profile.queues | profile.fallback_queues, window.pk,
-                                        selectors.local_date(now))
-        if rules.choose_next(waiting, profile, now, policy) is None and not Ticket.objects.filter(
-                outlet_id=window.outlet_id, status=Ticket.WAITING, check_in_by__lt=now,
-                checked_in_at__isnull=True).exists():
+    hall = selectors.hall_state(window.outlet_id, selectors.local_date(now))
+    staff = _clerk_at(window, actor, session=hall.sessions.get(window.pk, (None, "closed")))
+    queues = profile.queues | profile.fallback_queues
+    if not hall.may_have_work(window.pk, queues, now):
+        return None
+    lapsing = hall.next_lapse is not None and hall.next_lapse < now
+    with _calling((window.outlet_id, queues)) as contenders:
+        # Many idle windows see the same new ticket at once; when this process already has as many
+        # calls under way as there are tickets waiting, the others would only queue for the same
+        # rows and find them taken: answer "nobody" now (the window asks again in a moment).
+        if (contenders > hall.waiting_total(queues) and window.pk not in hall.targeted
+                and window.pk not in hall.busy_windows and not lapsing):
             return None
+        # Lock-free pre-check: when the policy would call nobody, answer without taking locks.
+        if window.pk not in hall.busy_windows and not lapsing:
+            waiting = selectors.waiting_for(window.outlet_id, queues, window.pk, selectors.local_date(now))
+            if rules.choose_next(waiting, profile, now, policy) is None:
+                return None
+        return _call_next_locked(window, staff, profile, policy, lapsing, request)
 
+
+_calls_lock = threading.Lock()
+_calls_under_way: dict[tuple, int] = {}
+
+
+@contextmanager
+def _calling(key: tuple):
+    """Count this process's call-next requests under way per (outlet, queues served): windows
+    with the same queues compete for the same tickets. Yields the count, this request included."""
+    with _calls_lock:
+        _calls_under_way[key] = count = _calls_under_way.get(key, 0) + 1
+    try:
+        yield count
+    finally:
+        with _calls_lock:
+            _calls_under_way[key] -= 1
+            if not _calls_under_way[key]:
+                del _calls_under_way[key]
+
+
+def _call_next_locked(window, staff, profile, policy, lapsing, request):
     def attempt():
-        Window.objects.select_for_update().filter(pk=window.pk).first()  # serialise calls at one window
+        # serialise calls at one window; only its row (Window's default ordering joins the outlet,
+        # and a plain FOR UPDATE would then lock the outlet row for every call of the hall)
+        Window.objects.select_for_update(of=("self",)).filter(pk=window.pk).order_by("pk").first()
         active = Ticket.objects.filter(window=window, status__in=Ticket.ACTIVE_STATES).first()
         if active is not None:
             raise Conflict(f"本窗口的 {active.number} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
         now = clock.now()
         day = selectors.local_date(now)
-        lapsed = Ticket.objects.filter(outlet_id=window.outlet_id, service_date=day, status=Ticket.WAITING,
-                                       check_in_by__lt=now, checked_in_at__isnull=True)
-        for t in lapsed.select_for_update():
-            _expire(t)
+        if lapsing:  # remote tickets whose holders did not check in in time lapse first
+            lapsed = Ticket.objects.filter(outlet_id=window.outlet_id, service_date=day, status=Ticket.WAITING,
+                                           check_in_by__lt=now, checked_in_at__isnull=True)
+            for t in lapsed.select_for_update(of=("self",)).order_by("pk"):
+                _expire(t)
         waiting = selectors.waiting_for(window.outlet_id, profile.queues | profile.fallback_queues, window.pk, day)
         history = selectors.window_history(window, day)
         skipped = set()

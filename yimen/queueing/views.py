@@ -219,7 +219,7 @@ def _sse(event_id, event, data) -> str:
 
 async def board_events(request, outlet_code):
     """Server-Sent Events for a hall board. Resumes after `Last-Event-ID` (TicketEvent ids).
-    Wakes on the in-process notifier; polls the database every notify.POLL_SECONDS otherwise."""
+    Wakes on the change notifier (in-process and PostgreSQL NOTIFY); polls the database as a fallback."""
     outlet = await sync_to_async(selectors.get_outlet, thread_sensitive=False)(outlet_code)
     raw_last = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or ""
     last = int(raw_last) if raw_last.isdigit() else None
@@ -241,7 +241,7 @@ async def board_events(request, outlet_code):
             await asyncio.sleep(0.05)
             version = notify.version(outlet.pk)
             now = time.monotonic()
-            if version == seen and now - polled < notify.POLL_SECONDS:
+            if version == seen and now - polled < notify.poll_seconds():
                 if now - beat > 15:
                     beat = now
                     yield ": keep-alive\n\n"

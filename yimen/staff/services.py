@@ -53,7 +53,7 @@ def sign_in_window(staff: Staff, window, *, request=None) -> WindowSession:
 
 
 def _my_session(staff: Staff) -> WindowSession:
-    session = (WindowSession.objects.select_for_update().select_related("window", "window__outlet")
+    session = (WindowSession.objects.select_for_update(of=("self",)).select_related("window", "window__outlet")
                .filter(staff=staff, ended_at__isnull=True).first())
     if session is None:
         raise Conflict("您当前没有签到任何窗口。", code="not_signed_in")

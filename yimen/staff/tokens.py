@@ -8,7 +8,7 @@ from django.db import transaction
 from ninja.security import HttpBearer
 from ninja.utils import check_csrf
 
-from yimen.core import audit, clock
+from yimen.core import audit, changes, clock
 
 from .models import ApiToken
 
@@ -35,11 +35,23 @@ def revoke_token(token: ApiToken, actor=None) -> None:
         audit.record(actor, "token.revoke", token)
 
 
+_tokens = changes.VersionedCache(maxsize=4096)
+
+
+def _lookup(key_hash: str) -> ApiToken | None:
+    return (ApiToken.objects.select_related("staff__user", "device_outlet")
+            .filter(key_hash=key_hash, revoked_at__isnull=True).first())
+
+
 def authenticate_token(raw: str) -> ApiToken | None:
+    """The live token for `raw`, or None. Bank terminals and window clients send a token with
+    every request, so lookups are cached per process under the "auth" topic (core.changes): saving
+    a token, a member of staff or a user (revocation, deactivation, role change — services and the
+    admin alike) drops every cached lookup in every process."""
     if not raw:
         return None
-    token = (ApiToken.objects.select_related("staff__user", "device_outlet")
-             .filter(key_hash=_hash(raw), revoked_at__isnull=True).first())
+    key_hash = _hash(raw)
+    token = _tokens.get("auth", key_hash, lambda: _lookup(key_hash))
     if token is None:
         return None
     if token.staff and (not token.staff.active or not token.staff.user.is_active):

@@ -38,4 +38,7 @@ class Command(BaseCommand):
                     self.stdout.write(message)
             except Exception as exc:  # sample activity is optional: never block `make run`
                 self.stderr.write(f"演示业务数据未载入（{path}）：{exc}")
+        from yimen.core import changes
+
+        changes.bump_all()  # a running server (PostgreSQL) drops what it cached of the old network
         self.stdout.write(self.style.SUCCESS("演示数据已载入。"))

@@ -1,0 +1,202 @@
+"""Change bus: a version number per topic, so per-process caches know when an entry is stale.
+
+Topics are short strings: ``"config"`` (the network: outlets, windows, queues, items, opening
+hours), ``"hall:<outlet id>"`` (tickets of one outlet), ``"board:<outlet id>"`` (the ticket
+changes its hall display shows: not start/finish), ``"sessions:<outlet id>"`` (who is signed in
+at its windows) and ``"auth"`` (API tokens, staff, users). Writes call
+``bump(topic)`` inside their transaction; readers key cached values by ``version(topic)`` through
+``VersionedCache``. Why: the hot reads of the hall (an idle window asking "anybody for me?", the
+boards) would otherwise hit the database on every request (docs/queue.md, benchmark).
+
+Correctness, in order:
+- in-process: ``bump`` increments at once (so the writer's own thread and tests that never commit
+  see it) and again after commit (a reader in another thread that cached pre-commit data under the
+  first increment is invalidated by the second);
+- across processes on PostgreSQL (several uvicorn workers, management commands): ``bump`` also
+  sends ``NOTIFY yimen_changes, '<topic>'`` in the transaction — PostgreSQL delivers it only if the
+  transaction commits — and a listener thread per process (``YIMEN_CHANGE_LISTENER``) bumps the
+  local version when it arrives (about a millisecond after the commit);
+- safety net: an entry is also dropped after ``max_age()`` seconds — long while the listener is
+  connected, short otherwise (SQLite with several processes, listener down), which bounds the
+  staleness another process can cause.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+
+from django.conf import settings
+from django.db import connection, transaction
+
+logger = logging.getLogger(__name__)
+CHANNEL = "yimen_changes"
+RESET = "*"  # a payload meaning "everything may have changed" (demo reset, bulk imports)
+
+# seconds an entry may live: (listener connected, otherwise) per topic family
+MAX_AGE = {"config": (60.0, 10.0), "hall": (30.0, 1.0), "sessions": (30.0, 1.0), "board": (30.0, 1.0), "auth": (30.0, 1.0)}
+
+_lock = threading.Lock()
+_versions: dict[str, int] = {}
+_epoch = 0  # bumped by RESET: every topic changes at once
+_caches: "weakref.WeakSet[VersionedCache]" = weakref.WeakSet()
+
+
+def hall(outlet_id) -> str:
+    return f"hall:{outlet_id}"
+
+
+def board(outlet_id) -> str:
+    return f"board:{outlet_id}"
+
+
+def sessions(outlet_id) -> str:
+    return f"sessions:{outlet_id}"
+
+
+def version(topic: str) -> tuple[int, int]:
+    _listener.ensure_started()
+    return _epoch, _versions.get(topic, 0)
+
+
+def _local_bump(topic: str) -> None:
+    global _epoch
+    with _lock:
+        if topic == RESET:
+            _epoch += 1
+        else:
+            _versions[topic] = _versions.get(topic, 0) + 1
+
+
+def bump(topic: str) -> None:
+    """Record that `topic` changed (call it inside the writing transaction)."""
+    _local_bump(topic)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, topic])
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: _local_bump(topic))
+
+
+def bump_all() -> None:
+    """Everything may have changed (bulk imports, demo reset)."""
+    bump(RESET)
+
+
+def max_age(topic: str) -> float:
+    connected, otherwise = MAX_AGE.get(topic.split(":", 1)[0], (10.0, 1.0))
+    return connected if _listener.connected else otherwise
+
+
+def listening() -> bool:
+    """True while this process receives other processes' changes (PostgreSQL NOTIFY)."""
+    return _listener.connected
+
+
+def reset() -> None:
+    """Drop every cached value (tests: rolled-back rows must not survive in a cache)."""
+    _local_bump(RESET)
+    for cache in list(_caches):
+        cache.clear()
+
+
+class VersionedCache:
+    """A small per-process cache whose entries belong to a topic's version.
+
+    `serve_stale=True` (hall reads): while one thread recomputes a stale entry, other threads get
+    the previous value instead of all querying the database at once — under load every change of
+    the hall otherwise made each in-flight request recompute the board at the same moment. The
+    value served is then older than the newest change by at most the recompute (milliseconds).
+    Waiting for the recomputing thread instead is not an option: a waiting request may hold one
+    of the pool's database connections that the recompute needs."""
+
+    def __init__(self, maxsize: int = 512):
+        self.maxsize = maxsize
+        self._data: dict = {}
+        self._computing: set = set()
+        _caches.add(self)
+
+    def get(self, topic: str, key, compute, *, serve_stale: bool = False):
+        seen = version(topic)  # read before computing: a change during compute makes it stale
+        tick = time.monotonic()
+        entry = self._data.get(key)
+        if entry is not None and tick - entry[1] < max_age(topic):
+            if entry[0] == seen or (serve_stale and key in self._computing):
+                return entry[2]
+        self._computing.add(key)
+        try:
+            value = compute()
+        finally:
+            self._computing.discard(key)
+        if len(self._data) >= self.maxsize:
+            self._data.clear()
+        self._data[key] = (seen, tick, value)
+        return value
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+class _Listener:
+    """LISTEN yimen_changes on a connection of its own, in a daemon thread (PostgreSQL only)."""
+
+    def __init__(self):
+        self.connected = False
+        self._thread = None
+        self._stop = threading.Event()
+        self._start_lock = threading.Lock()
+
+    def enabled(self) -> bool:
+        return (getattr(settings, "YIMEN_CHANGE_LISTENER", True)
+                and settings.DATABASES["default"]["ENGINE"].endswith("postgresql"))
+
+    def ensure_started(self) -> None:
+        if self._thread is not None or not self.enabled():
+            return
+        with self._start_lock:
+            if self._thread is None:
+                self._stop.clear()
+                params = connection.get_connection_params()
+                self._thread = threading.Thread(target=self._run, args=(params,), name="yimen-changes",
+                                                daemon=True)
+                self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        thread = self._thread
+        self._stop.set()
+        if thread is not None:
+            thread.join(timeout)
+        self._thread = None
+        self.connected = False
+
+    def wait_connected(self, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.connected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.connected
+
+    def _run(self, params: dict) -> None:
+        import psycopg
+
+        params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context")}
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(**params, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.connected = True
+                    backoff = 0.5
+                    _local_bump(RESET)  # notifications may have been missed while disconnected
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            _local_bump(note.payload)
+            except Exception as exc:  # noqa: BLE001 — keep listening; caches fall back to short TTLs
+                logger.warning("change listener disconnected (%r); retrying in %.1f s", exc, backoff)
+            finally:
+                self.connected = False
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+
+_listener = _Listener()
