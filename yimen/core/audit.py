@@ -73,8 +73,14 @@ def deferred():
     Why: appending takes the chain's one global lock, held until commit. Taken at the end, the
     global critical section is the append itself, not the whole write — and no transaction
     holding that lock ever waits for a row (the lock order is: rows, then the chain)."""
-    if getattr(_local, "buffer", None) is not None:  # nested: the outermost block appends
-        yield
+    buffer = getattr(_local, "buffer", None)
+    if buffer is not None:  # nested: the outermost block appends
+        mark = len(buffer)
+        try:
+            yield
+        except BaseException:
+            del buffer[mark:]  # its savepoint rolls back: so do the entries recorded inside
+            raise
         return
     _local.buffer = []
     try:

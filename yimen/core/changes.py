@@ -69,14 +69,18 @@ def _local_bump(topic: str) -> None:
             _versions[topic] = _versions.get(topic, 0) + 1
 
 
-def bump(topic: str) -> None:
-    """Record that `topic` changed (call it inside the writing transaction)."""
-    _local_bump(topic)
+def bump(*topics: str) -> None:
+    """Record that `topics` changed (call it inside the writing transaction)."""
+    if not topics:
+        return
+    for topic in topics:
+        _local_bump(topic)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, topic])
+        with connection.cursor() as cursor:  # one statement for all topics
+            cursor.execute("SELECT " + ", ".join(["pg_notify(%s, %s)"] * len(topics)),
+                           [value for topic in topics for value in (CHANNEL, topic)])
     if connection.in_atomic_block:
-        transaction.on_commit(lambda: _local_bump(topic))
+        transaction.on_commit(lambda: [_local_bump(topic) for topic in topics])
 
 
 def bump_all() -> None:

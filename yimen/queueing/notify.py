@@ -19,9 +19,10 @@ def version(outlet_id: int):
 def changed(outlet_id: int, *, board: bool = True) -> None:
     """A ticket of the outlet changed; `board=False` when the hall display does not show the
     change (start, finish: the board lists calls and waiting counts)."""
-    changes.bump(changes.hall(outlet_id))
     if board:
-        changes.bump(changes.board(outlet_id))
+        changes.bump(changes.hall(outlet_id), changes.board(outlet_id))
+    else:
+        changes.bump(changes.hall(outlet_id))
 
 
 def poll_seconds() -> float:

@@ -334,8 +334,15 @@ def _item_codes(ticket_ids) -> dict:
     return codes
 
 
-def waiting_for(outlet_id: int, queue_codes, window_id=None, day=None) -> list[rules.WaitingTicket]:
-    """Callable waiting tickets (remote tickets not yet checked in are excluded) as WaitingTickets."""
+def needs_items(profile: rules.WindowProfile) -> bool:
+    """Does the dispatch policy look at the tickets' items for this window (rules.can_serve)?"""
+    return profile.items is not None or (bool(profile.fallback_queues) and profile.fallback_items is not None)
+
+
+def waiting_for(outlet_id: int, queue_codes, window_id=None, day=None, *, with_items: bool = True
+                ) -> list[rules.WaitingTicket]:
+    """Callable waiting tickets (remote tickets not yet checked in are excluded) as WaitingTickets.
+    `with_items=False` skips the item codes (one query) for windows whose policy ignores them."""
     from django.db.models import Q
 
     day = day or local_date()
@@ -345,7 +352,7 @@ def waiting_for(outlet_id: int, queue_codes, window_id=None, day=None) -> list[r
     rows = list(Ticket.objects.filter(cond, outlet_id=outlet_id, service_date=day, status=Ticket.WAITING)
                 .filter(Q(check_in_by__isnull=True) | Q(checked_in_at__isnull=False))
                 .values_list("pk", "queue__code", "queued_at", "priority", "target_window_id", "appointment_at"))
-    codes = _item_codes(r[0] for r in rows)
+    codes = _item_codes(r[0] for r in rows) if with_items and rows else {}
     return [rules.WaitingTicket(id=pk, queue=qcode, issued_at=queued_at, priority=priority or "",
                                 items=frozenset(codes.get(pk, ())), target_window=target, appointment_at=appt)
             for pk, qcode, queued_at, priority, target, appt in rows]

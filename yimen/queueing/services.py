@@ -237,7 +237,7 @@ def _create_ticket(outlet, items, *, queue, priority, channel, actor, applicant_
 
 
 def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, applicant_name="", id_number="",
-                 phone="", idempotency_key=None, queue=None, request=None) -> Ticket:
+                 phone="", idempotency_key=None, queue=None, request=None, check_in_by=None) -> Ticket:
     """Issue a ticket (取号) at `outlet` for `items` (ServiceItems or codes).
 
     Routing: green-channel-eligible items + a priority person → the 绿色通道 queue; otherwise the
@@ -285,7 +285,7 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
             return existing
         ticket = _create_ticket(outlet, items, queue=target, priority=prio, channel=channel, actor=actor,
                                 applicant_name=applicant_name, id_number=idn, phone=phone,
-                                idempotency_key=key, request=request)
+                                idempotency_key=key, request=request, check_in_by=check_in_by)
         ticket.replayed = False
         return ticket
 
@@ -315,10 +315,7 @@ def issue_remote_ticket(outlet, items, *, id_number, applicant_name="", phone=""
         raise Conflict("您今天在本网点已有一个未办理的远程号，请勿重复取号。", code="remote_duplicate")
     ticket = issue_ticket(outlet, items_list, priority=priority, channel="remote", actor=actor,
                           applicant_name=applicant_name, id_number=id_number, phone=phone,
-                          idempotency_key=idempotency_key, request=request)
-    if ticket.check_in_by is None and not ticket.replayed:
-        Ticket.objects.filter(pk=ticket.pk).update(check_in_by=deadline)
-        ticket.check_in_by = deadline
+                          idempotency_key=idempotency_key, request=request, check_in_by=deadline)
     return ticket
 
 
@@ -393,7 +390,9 @@ def call_next(window, actor, *, request=None) -> Ticket | None:
                 and window.pk not in hall.busy_windows and not lapsing):
             return None
         # Lock-free pre-check: when the policy would call nobody, answer without taking locks.
-        if window.pk not in hall.busy_windows and not lapsing:
+        # Only a window with fallback queues (the green channel taking others' tickets when idle)
+        # can see waiting tickets it may not take; any other window takes what its queues hold.
+        if window.pk not in hall.busy_windows and not lapsing and profile.fallback_queues:
             waiting = selectors.waiting_for(window.outlet_id, queues, window.pk, selectors.local_date(now))
             if rules.choose_next(waiting, profile, now, policy) is None:
                 return None
@@ -434,24 +433,26 @@ def _call_next_locked(window, staff, profile, policy, lapsing, request):
                                            check_in_by__lt=now, checked_in_at__isnull=True)
             for t in lapsed.select_for_update(of=("self",)).order_by("pk"):
                 _expire(t)
-        waiting = selectors.waiting_for(window.outlet_id, profile.queues | profile.fallback_queues, window.pk, day)
-        history = selectors.window_history(window, day)
+        waiting = selectors.waiting_for(window.outlet_id, profile.queues | profile.fallback_queues, window.pk, day,
+                                        with_items=selectors.needs_items(profile))
+        # the window's history only matters when priority and ordinary tickets wait together
+        history = (selectors.window_history(window, day) if any(t.is_priority for t in waiting)
+                   and not all(t.is_priority for t in waiting) else None)
         skipped = set()
         while True:
             choice = rules.choose_next([t for t in waiting if t.id not in skipped], profile, now, policy, history)
             if choice is None:
                 return None
             pk = choice.ticket.id
-            if _is_pg() and not Ticket.objects.select_for_update(skip_locked=True).filter(
-                    pk=pk, status=Ticket.WAITING).exists():
-                skipped.add(pk)  # another window is taking it right now
-                continue
-            claimed = Ticket.objects.filter(pk=pk, status=Ticket.WAITING).update(
-                status=Ticket.CALLED, window=window, served_by=staff, called_at=now, recall_count=0)
-            if not claimed:
+            # lock the candidate (PostgreSQL: skipping one another window is taking right now)
+            candidates = Ticket.objects.select_for_update(of=("self",), skip_locked=_is_pg())
+            ticket = candidates.select_related("outlet", "queue").filter(pk=pk, status=Ticket.WAITING).order_by("pk").first()
+            if ticket is None:
                 skipped.add(pk)
                 continue
-            ticket = Ticket.objects.select_related("outlet", "queue", "window").get(pk=pk)
+            ticket.status, ticket.window, ticket.served_by, ticket.called_at, ticket.recall_count = (
+                Ticket.CALLED, window, staff, now, 0)
+            ticket.save(update_fields=["status", "window", "served_by", "called_at", "recall_count"])
             _event(ticket, "call", staff=staff, window=window, from_status=Ticket.WAITING, reason=choice.reason)
             _record(staff, "ticket.call", ticket, Ticket.WAITING, reason=choice.reason, request=request,
                     window=window.code)
