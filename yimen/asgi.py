@@ -4,7 +4,7 @@ Django runs every synchronous view of an ASGI server in a thread of its own. Und
 windows, kiosks and boards in the benchmark) that is a hundred threads per process taking turns
 on the GIL, and a thread holding a database lock (a ticket counter, the audit chain) waits for its
 turn while every other transaction waits for the lock. `AdmissionControl` lets at most
-YIMEN_MAX_CONCURRENT_REQUESTS (default 8) ordinary requests per process run at once; the rest
+YIMEN_MAX_CONCURRENT_REQUESTS (default 16) ordinary requests per process run at once; the rest
 wait in the event loop, which costs nothing. Event streams (SSE boards) are long-lived and async,
 so they are not counted.
 """
@@ -33,4 +33,10 @@ class AdmissionControl:
 
 
 django_application = get_asgi_application()
-application = AdmissionControl(django_application, int(os.environ.get("YIMEN_MAX_CONCURRENT_REQUESTS", "8")))
+
+from yimen.queueing.fastlane import FastLane  # noqa: E402  (needs the apps loaded)
+
+application = AdmissionControl(django_application, int(os.environ.get("YIMEN_MAX_CONCURRENT_REQUESTS", "16")))
+if os.environ.get("YIMEN_FASTLANE", "1") != "0":
+    # answers from per-process caches in the event loop (not counted by admission control)
+    application = FastLane(application)

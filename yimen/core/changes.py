@@ -138,6 +138,15 @@ class VersionedCache:
         self._data[key] = (seen, tick, value)
         return value
 
+    def peek(self, topic: str, key, default=None):
+        """The entry if it is current, else `default`; never computes, never touches the database
+        (for answers given in the event loop, see queueing/fastlane.py)."""
+        entry = self._data.get(key)
+        if (entry is not None and entry[0] == (_epoch, _versions.get(topic, 0))
+                and time.monotonic() - entry[1] < max_age(topic)):
+            return entry[2]
+        return default
+
     def clear(self) -> None:
         self._data.clear()
 

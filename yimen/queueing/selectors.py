@@ -111,6 +111,29 @@ class HallState:
 _halls = changes.VersionedCache()
 
 
+def peek_hall_state(outlet_id: int, day) -> HallState | None:
+    """hall_state if both its parts are cached and current, else None (no database)."""
+    sessions = _halls.peek(changes.sessions(outlet_id), ("sessions", outlet_id))
+    tickets = _halls.peek(changes.hall(outlet_id), ("tickets", outlet_id, day))
+    if sessions is None or tickets is None:
+        return None
+    busy, targeted, waiting, lapse = tickets
+    return HallState(day, sessions, frozenset(busy), waiting, frozenset(targeted), lapse)
+
+
+def peek_window_setup(window_id: str) -> WindowSetup | None:
+    return _config.peek("config", ("window", str(window_id)))
+
+
+def peek_board(code: str, calls: int = 8) -> dict | None:
+    """The board of outlet `code` if cached and current, else None (no database)."""
+    outlet = _config.peek("config", ("outlet", code))
+    if outlet is None:
+        return None
+    minute = clock.local(clock.now()).strftime("%Y-%m-%d %H:%M")
+    return _boards.peek(changes.board(outlet.pk), (outlet.pk, calls, minute))
+
+
 def hall_state(outlet_id: int, day=None) -> HallState:
     day = day or local_date()
 

@@ -29,6 +29,7 @@ from yimen.core.validators import age_on, check_mobile, check_resident_id, norma
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
 from yimen.staff import selectors as staff_selectors
+from yimen.staff import authz
 from yimen.staff.authz import authorize, staff_of
 
 from . import notify, rules, selectors
@@ -397,6 +398,29 @@ def call_next(window, actor, *, request=None) -> Ticket | None:
             if rules.choose_next(waiting, profile, now, policy) is None:
                 return None
         return _call_next_locked(window, staff, profile, policy, lapsing, request)
+
+
+def certainly_idle(window_id, staff) -> bool:
+    """True when call_next(window_id, staff) would certainly return None, judged from the
+    per-process caches alone (no database, no waiting): the clerk is signed in and serving at
+    that window and nothing waits for it. False means "ask call_next" — it is never an error.
+    Used by the ASGI fast lane (queueing/fastlane.py) for idle windows polling."""
+    setup = selectors.peek_window_setup(window_id)
+    if setup is None or staff is None:
+        return False
+    window, profile = setup.window, setup.profile
+    now = clock.now()
+    hall = selectors.peek_hall_state(window.outlet_id, selectors.local_date(now))
+    if hall is None or hall.sessions.get(window.pk) != (staff.pk, "serving"):
+        return False
+    rule = authz.ACTIONS.get("queue.call")
+    if rule is None or staff.role in rule.district_roles:  # a region check may need the database
+        return False
+    try:
+        authorize(staff, "queue.call", outlet=window.outlet_id)
+    except DomainError:
+        return False
+    return not hall.may_have_work(window.pk, profile.queues | profile.fallback_queues, now)
 
 
 _calls_lock = threading.Lock()

@@ -43,6 +43,19 @@ def _lookup(key_hash: str) -> ApiToken | None:
             .filter(key_hash=key_hash, revoked_at__isnull=True).first())
 
 
+def peek_token(raw: str) -> ApiToken | None:
+    """The live token for `raw` if its lookup is cached and current and its last use was recorded
+    within the minute; None otherwise (then authenticate_token decides). No database."""
+    token = _tokens.peek("auth", _hash(raw)) if raw else None
+    if token is None or token.staff is None and token.device_outlet is None:
+        return None
+    if token.staff and (not token.staff.active or not token.staff.user.is_active):
+        return None
+    if token.last_used_at is None or clock.now() - token.last_used_at > timedelta(minutes=1):
+        return None
+    return token
+
+
 def authenticate_token(raw: str) -> ApiToken | None:
     """The live token for `raw`, or None. Bank terminals and window clients send a token with
     every request, so lookups are cached per process under the "auth" topic (core.changes): saving

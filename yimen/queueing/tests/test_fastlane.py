@@ -1,0 +1,133 @@
+"""The ASGI fast lane (queueing/fastlane.py): idle call-next and boards answered from the caches in
+the event loop, byte for byte what Django answers, and everything else left to Django."""
+import asyncio
+
+import pytest
+from django.test import Client
+
+from yimen.core import changes
+from yimen.queueing import fastlane, services
+from yimen.staff import services as staff_services
+from yimen.staff.tokens import issue_token, revoke_token
+
+pytestmark = pytest.mark.django_db
+ITEM = "XN-CG-001"  # → queue CX-ZH
+
+
+@pytest.fixture(autouse=True)
+def long_lifetimes(monkeypatch):
+    # only a change may drop an entry (not the short safety lifetime on a slow machine)
+    monkeypatch.setattr(changes, "MAX_AGE", {family: (3600.0, 3600.0) for family in changes.MAX_AGE})
+
+
+def scope(method, path, token=None, body=b"", query=b""):
+    headers = [(b"host", b"testserver")]
+    if token:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    if body:
+        headers.append((b"content-length", str(len(body)).encode()))
+    return {"type": "http", "method": method, "path": path, "query_string": query, "headers": headers}
+
+
+def run_asgi(app, sc):
+    """Drive an ASGI app once; returns (status, headers dict, body)."""
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(app(sc, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
+
+
+@pytest.fixture
+def window_client(at_cx, clerk_at):
+    staff, window = clerk_at("CX-ZH-201")
+    _token, raw = issue_token(staff=staff)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return staff, window, raw, client
+
+
+def test_idle_call_next_is_answered_in_the_event_loop_like_django(window_client):
+    staff, window, raw, client = window_client
+    path = f"/api/windows/{window.pk}/call-next"
+    assert fastlane.answer(scope("POST", path, raw)) is None  # cold caches: Django answers
+    django = client.post(path)
+    assert django.status_code == 204
+    assert fastlane.answer(scope("POST", path, raw)) == (204, b"")
+    called = []
+
+    async def django_app(sc, receive, send):  # must not be reached
+        called.append(sc)
+
+    status, headers, body = run_asgi(fastlane.FastLane(django_app), scope("POST", path, raw))
+    assert (status, body, called) == (204, b"", [])
+    for name, value in fastlane.COMMON_HEADERS:
+        assert django.headers[name.decode()] == value.decode() == headers[name.decode()]
+
+
+def test_a_waiting_ticket_goes_to_django_which_calls_it(window_client):
+    staff, window, raw, client = window_client
+    path = f"/api/windows/{window.pk}/call-next"
+    client.post(path)
+    ticket = services.issue_ticket(window.outlet, [ITEM])
+    assert fastlane.answer(scope("POST", path, raw)) is None
+    response = client.post(path)
+    assert response.status_code == 200 and response.json()["id"] == ticket.pk
+
+
+def test_doubtful_requests_go_to_django(window_client, clerk_at):
+    staff, window, raw, client = window_client
+    path = f"/api/windows/{window.pk}/call-next"
+    client.post(path)
+    assert fastlane.answer(scope("POST", path, raw)) == (204, b"")
+    assert fastlane.answer(scope("POST", path, raw, body=b"{}")) is None       # a body
+    assert fastlane.answer(scope("POST", path, raw, query=b"x=1")) is None     # a query string
+    assert fastlane.answer(scope("POST", path, "ym_unknown")) is None          # unknown token
+    assert fastlane.answer(scope("POST", path)) is None                        # no token
+    assert fastlane.answer(scope("GET", path, raw)) is None                    # another method
+    other_staff, other_window = clerk_at("CX-ZH-202")
+    other_path = f"/api/windows/{other_window.pk}/call-next"
+    assert fastlane.answer(scope("POST", other_path, raw)) is None  # not this clerk's window
+    assert client.post(other_path).status_code == 403               # …and Django says why
+
+
+def test_revoked_token_and_paused_window_go_to_django(window_client):
+    staff, window, raw, client = window_client
+    path = f"/api/windows/{window.pk}/call-next"
+    client.post(path)
+    assert fastlane.answer(scope("POST", path, raw)) == (204, b"")
+    staff_services.pause_window(staff, "午间轮换")
+    assert fastlane.answer(scope("POST", path, raw)) is None
+    assert client.post(path).json()["code"] == "window_paused"
+    staff_services.resume_window(staff)
+    client.post(path)
+    assert fastlane.answer(scope("POST", path, raw)) == (204, b"")
+    from yimen.staff.models import ApiToken
+
+    revoke_token(ApiToken.objects.get(staff=staff))
+    assert fastlane.answer(scope("POST", path, raw)) is None
+    assert client.post(path).status_code == 401
+
+
+def test_board_from_the_cache_is_byte_for_byte_djangos(window_client):
+    staff, window, raw, client = window_client
+    path = "/api/outlets/XN-CX/board"
+    assert fastlane.answer(scope("GET", path)) is None  # cold
+    django = client.get(path)
+    assert django.status_code == 200
+    status, body = fastlane.answer(scope("GET", path))
+    assert status == 200 and body == django.content
+    services.issue_ticket(window.outlet, [ITEM])  # the board shows waiting counts: stale now
+    assert fastlane.answer(scope("GET", path)) is None
+    fresh = client.get(path)
+    assert fresh.json()["waiting_total"] == django.json()["waiting_total"] + 1
+    status, headers, body = run_asgi(fastlane.FastLane(None), scope("GET", path))
+    assert (status, body) == (200, fresh.content)
+    assert headers["content-type"] == fresh.headers["content-type"]
+    assert int(headers["content-length"]) == len(fresh.content)
