@@ -4,13 +4,16 @@
 
 1. Prepares the database (migrate + demo network) and a bench outlet `BENCH` with 400
    comprehensive windows, each with a clerk signed in and an API token, open around the clock.
-2. Starts uvicorn (ASGI, `--workers 2`) on a spare loopback port.
+2. Starts uvicorn (ASGI, `--workers 2`) on a spare loopback port and warms it up (each window
+   asks once per round, 3 rounds, not measured).
 3. Phase A — 10× a city's peak for --profile-seconds: 5 tickets/s issued (open loop), 400
    windows calling (each: call-next; when it gets a ticket start + finish; then a 2–6 s pause),
    100 board reads/s (open loop).
 4. Phase B — as fast as it can for --max-seconds: --cycle-clients closed-loop clients each doing
    the full ticket cycle issue → call-next → start → finish at its own window.
 Prints throughput and p50/p99 latency per endpoint for both phases (and --json for a document).
+The load generator (aiohttp) runs on the same machine and prints its own CPU use.
+Server settings come from the environment (YIMEN_MAX_CONCURRENT_REQUESTS, YIMEN_FASTLANE, …).
 """
 from __future__ import annotations
 
