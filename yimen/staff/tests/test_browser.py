@@ -91,3 +91,44 @@ def test_director_enrols_totp_and_signs_in(page, live_server, demo, settings, cl
     page.wait_for_url(f"{live_server.url}/staff/")
     assert "中心主任" in page.locator("#whoami").inner_text()
     assert "已启用" in page.locator("#whoami").inner_text()
+
+
+@pytest.mark.browser
+def test_totp_self_enrolment_page(page, live_server, demo, screenshot):
+    """/staff/totp/: scan the QR code (or type the secret), a wrong code is refused in Chinese,
+    the right one enables the second factor; the next login asks for it."""
+    import pyotp
+
+    from yimen.staff.models import TotpDevice
+
+    staff = make_staff("clerk", outlet="XN-CX", username="totp_clerk", name="孙丽")
+    sign_in(page, live_server, "totp_clerk")
+    page.wait_for_url(f"{live_server.url}/staff/")
+    page.goto(f"{live_server.url}/staff/totp/")
+    assert page.locator("[aria-label='动态口令二维码'] svg").count() == 1
+    secret = page.locator("code").inner_text().strip()
+    screenshot("staff-totp-enrol")
+    page.fill("#id_code", "000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    page.click("form:has(#id_code) button[type=submit]")
+    assert "动态口令不正确" in page.locator(".messages").inner_text()
+    assert not TotpDevice.objects.get(staff=staff).confirmed
+    page.fill("#id_code", pyotp.TOTP(secret).now())
+    page.click("form:has(#id_code) button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/staff/")
+    assert "动态口令已启用" in page.locator(".messages").inner_text()
+    assert TotpDevice.objects.get(staff=staff).confirmed
+    page.goto(f"{live_server.url}/staff/totp/")
+    assert "已启用" in page.locator(".badge.ok").inner_text()
+    screenshot("staff-totp-enabled")
+    # the next login asks for the code
+    page.click("header.site button:has-text('退出')")
+    page.wait_for_url(f"{live_server.url}/staff/login/")
+    sign_in(page, live_server, "totp_clerk")
+    page.wait_for_url(f"{live_server.url}/staff/login/totp/")
+    import time
+
+    # the next 30-second step: the one used to enable it may not be replayed
+    page.fill("input[name=code]", pyotp.TOTP(secret).at(time.time() + 30))
+    page.click("form:has(input[name=code]) button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/staff/")
+    assert "孙丽" in page.locator("#whoami").inner_text()
