@@ -15,20 +15,28 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yimen.settings")
 STREAM_SUFFIX = "/events"
+POLL_SUFFIXES = ("/call-next", "/board")
 
 
 class AdmissionControl:
+    """At most `limit` ordinary requests at once per process, the rest wait in the event loop.
+    The polling requests of the hall (call-next, board: those the fast lane could not answer,
+    mostly the first after a change, refilling the caches) have lanes of their own, so they do not
+    wait behind slow writes."""
+
     def __init__(self, app, limit: int):
         self.app = app
         self.limit = limit
-        self._semaphore = None  # created inside the server's event loop
+        self._semaphores = None  # created inside the server's event loop
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope.get("path", "").rstrip("/").endswith(STREAM_SUFFIX):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path or path.rstrip("/").endswith(STREAM_SUFFIX):
             return await self.app(scope, receive, send)
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.limit)
-        async with self._semaphore:
+        if self._semaphores is None:
+            self._semaphores = {lane: asyncio.Semaphore(self.limit) for lane in ("poll", "other")}
+        lane = "poll" if path.endswith(POLL_SUFFIXES) else "other"
+        async with self._semaphores[lane]:
             return await self.app(scope, receive, send)
 
 
