@@ -4,9 +4,10 @@ Django runs every synchronous view of an ASGI server in a thread of its own. Und
 windows, kiosks and boards in the benchmark) that is a hundred threads per process taking turns
 on the GIL, and a thread holding a database lock (a ticket counter, the audit chain) waits for its
 turn while every other transaction waits for the lock. `AdmissionControl` lets at most
-YIMEN_MAX_CONCURRENT_REQUESTS (default 16) ordinary requests per process run at once; the rest
+YIMEN_MAX_CONCURRENT_REQUESTS (default 16) requests per process and lane run at once; the rest
 wait in the event loop, which costs nothing. Event streams (SSE boards) are long-lived and async,
-so they are not counted.
+so they are not counted. In front of it, the fast lane (queueing/fastlane.py) answers idle
+windows and cached boards without Django at all (YIMEN_FASTLANE=0 turns it off).
 """
 import asyncio
 import os
