@@ -55,8 +55,9 @@ def sessions(outlet_id) -> str:
     return f"sessions:{outlet_id}"
 
 
-def version(topic: str) -> tuple[int, int]:
-    _listener.ensure_started()
+def version(topic: str, *, start_listener: bool = True) -> tuple[int, int]:
+    if start_listener:
+        _listener.ensure_started()
     return _epoch, _versions.get(topic, 0)
 
 
@@ -121,13 +122,16 @@ class VersionedCache:
         self._computing: set = set()
         _caches.add(self)
 
+    def _usable(self, key, entry, topic, seen, tick, serve_stale=False) -> bool:
+        return (entry is not None and tick - entry[1] < max_age(topic)
+                and (entry[0] == seen or (serve_stale and key in self._computing)))
+
     def get(self, topic: str, key, compute, *, serve_stale: bool = False):
         seen = version(topic)  # read before computing: a change during compute makes it stale
         tick = time.monotonic()
         entry = self._data.get(key)
-        if entry is not None and tick - entry[1] < max_age(topic):
-            if entry[0] == seen or (serve_stale and key in self._computing):
-                return entry[2]
+        if self._usable(key, entry, topic, seen, tick, serve_stale):
+            return entry[2]
         self._computing.add(key)
         try:
             value = compute()
@@ -142,8 +146,7 @@ class VersionedCache:
         """The entry if it is current, else `default`; never computes, never touches the database
         (for answers given in the event loop, see queueing/fastlane.py)."""
         entry = self._data.get(key)
-        if (entry is not None and entry[0] == (_epoch, _versions.get(topic, 0))
-                and time.monotonic() - entry[1] < max_age(topic)):
+        if self._usable(key, entry, topic, version(topic, start_listener=False), time.monotonic()):
             return entry[2]
         return default
 

@@ -4,7 +4,6 @@ from datetime import date, datetime
 
 import pydantic
 
-from django.http import HttpResponse
 from ninja import Router, Schema, Status
 
 from yimen.core.errors import Forbidden, ValidationFailed

@@ -22,6 +22,10 @@ import re
 
 from ninja.responses import NinjaJSONEncoder
 
+from yimen.staff.tokens import peek_token
+
+from . import selectors, services
+
 BOARD = re.compile(r"^/api/outlets/([^/]+)/board$")
 CALL_NEXT = re.compile(r"^/api/windows/([^/]+)/call-next$")
 COMMON_HEADERS = [
@@ -50,8 +54,6 @@ def answer(scope) -> tuple[int, bytes] | None:
         match = BOARD.match(path)
         if match is None:
             return None
-        from . import selectors
-
         data = selectors.peek_board(match.group(1))
         return None if data is None else (200, json.dumps(data, cls=NinjaJSONEncoder).encode())
     if method == "POST":
@@ -63,10 +65,6 @@ def answer(scope) -> tuple[int, bytes] | None:
         auth = _header(scope, b"authorization").decode("latin-1")
         if not auth.lower().startswith("bearer "):
             return None
-        from yimen.staff.tokens import peek_token
-
-        from . import services
-
         token = peek_token(auth[7:].strip())
         if token is None or token.staff is None:
             return None

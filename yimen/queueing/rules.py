@@ -5,7 +5,7 @@ Times may be datetimes (live) or floats in minutes (simulator); only differences
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Hashable, Iterable
 

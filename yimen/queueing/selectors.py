@@ -3,7 +3,6 @@ ticket status (position, people ahead, estimated wait), boards, appointment slot
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -111,14 +110,20 @@ class HallState:
 _halls = changes.VersionedCache()
 
 
-def peek_hall_state(outlet_id: int, day) -> HallState | None:
-    """hall_state if both its parts are cached and current, else None (no database)."""
-    sessions = _halls.peek(changes.sessions(outlet_id), ("sessions", outlet_id))
-    tickets = _halls.peek(changes.hall(outlet_id), ("tickets", outlet_id, day))
-    if sessions is None or tickets is None:
-        return None
+def _hall_entries(outlet_id: int, day):
+    """(topic, key) of the hall's two cache entries: sessions change rarely, tickets many times a second."""
+    return (changes.sessions(outlet_id), ("sessions", outlet_id)), (changes.hall(outlet_id), ("tickets", outlet_id, day))
+
+
+def _hall(day, sessions, tickets) -> HallState:
     busy, targeted, waiting, lapse = tickets
     return HallState(day, sessions, frozenset(busy), waiting, frozenset(targeted), lapse)
+
+
+def peek_hall_state(outlet_id: int, day) -> HallState | None:
+    """hall_state if both its parts are cached and current, else None (no database)."""
+    sessions, tickets = (_halls.peek(topic, key) for topic, key in _hall_entries(outlet_id, day))
+    return None if sessions is None or tickets is None else _hall(day, sessions, tickets)
 
 
 def peek_window_setup(window_id: str) -> WindowSetup | None:
@@ -128,10 +133,7 @@ def peek_window_setup(window_id: str) -> WindowSetup | None:
 def peek_board(code: str, calls: int = 8) -> dict | None:
     """The board of outlet `code` if cached and current, else None (no database)."""
     outlet = _config.peek("config", ("outlet", code))
-    if outlet is None:
-        return None
-    minute = clock.local(clock.now()).strftime("%Y-%m-%d %H:%M")
-    return _boards.peek(changes.board(outlet.pk), (outlet.pk, calls, minute))
+    return None if outlet is None else _boards.peek(changes.board(outlet.pk), _board_key(outlet, calls))
 
 
 def hall_state(outlet_id: int, day=None) -> HallState:
@@ -157,11 +159,9 @@ def hall_state(outlet_id: int, day=None) -> HallState:
         return {w: (staff, state) for w, staff, state in WindowSession.objects.filter(
             window__outlet_id=outlet_id, ended_at__isnull=True).values_list("window_id", "staff_id", "state")}
 
-    # two entries: sessions change rarely, tickets many times a second
-    sessions = _halls.get(changes.sessions(outlet_id), ("sessions", outlet_id), compute_sessions, serve_stale=True)
-    busy, targeted, waiting, lapse = _halls.get(changes.hall(outlet_id), ("tickets", outlet_id, day), compute,
-                                                serve_stale=True)
-    return HallState(day, sessions, frozenset(busy), waiting, frozenset(targeted), lapse)
+    (sessions_topic, sessions_key), (tickets_topic, tickets_key) = _hall_entries(outlet_id, day)
+    return _hall(day, _halls.get(sessions_topic, sessions_key, compute_sessions, serve_stale=True),
+                 _halls.get(tickets_topic, tickets_key, compute, serve_stale=True))
 
 
 def get_ticket(ticket) -> Ticket:
@@ -212,15 +212,12 @@ class QueueInfo:
                 or item.pk in self.item_ids)
 
 
-_infos = changes.VersionedCache()
-
-
 def queue_infos(outlet: Outlet, *, fresh: bool = False) -> list[QueueInfo]:
     """The outlet's queues with what their windows accept. Cached per process until the network's
     configuration changes (core.changes "config"): the kiosk and the API read it on every ticket."""
     if fresh:
         return _queue_infos(outlet)
-    return _infos.get("config", ("infos", outlet.pk), lambda: _queue_infos(outlet))
+    return _config.get("config", ("infos", outlet.pk), lambda: _queue_infos(outlet))
 
 
 def _queue_infos(outlet: Outlet) -> list[QueueInfo]:
@@ -259,10 +256,6 @@ def _queue_infos(outlet: Outlet) -> list[QueueInfo]:
                                    .values_list("code", flat=True))
         infos.append(info)
     return infos
-
-
-def clear_cache():
-    changes.reset()
 
 
 def route(outlet: Outlet, items: list[ServiceItem], priority: str = "", queue: Queue | None = None) -> Queue:
@@ -504,9 +497,12 @@ def board(outlet: Outlet, calls: int = 8) -> dict:
     (`open_now`)."""
     if not isinstance(outlet, Outlet):
         outlet = outlet_by_code(str(outlet))
-    minute = clock.local(clock.now()).strftime("%Y-%m-%d %H:%M")
-    return _boards.get(changes.board(outlet.pk), (outlet.pk, calls, minute),
+    return _boards.get(changes.board(outlet.pk), _board_key(outlet, calls),
                        lambda: _board(outlet, calls, latest_event_id(outlet.pk)), serve_stale=True)
+
+
+def _board_key(outlet: Outlet, calls: int) -> tuple:
+    return outlet.pk, calls, clock.local(clock.now()).strftime("%Y-%m-%d %H:%M")  # open_now turns by the minute
 
 
 def _board(outlet: Outlet, calls: int, last_event_id: int) -> dict:

@@ -411,13 +411,10 @@ def certainly_idle(window_id, staff) -> bool:
     window, profile = setup.window, setup.profile
     now = clock.now()
     hall = selectors.peek_hall_state(window.outlet_id, selectors.local_date(now))
-    if hall is None or hall.sessions.get(window.pk) != (staff.pk, "serving"):
+    if hall is None or staff.role in authz.ACTIONS["queue.call"].district_roles:  # region checks query
         return False
-    rule = authz.ACTIONS.get("queue.call")
-    if rule is None or staff.role in rule.district_roles:  # a region check may need the database
-        return False
-    try:
-        authorize(staff, "queue.call", outlet=window.outlet_id)
+    try:  # the same check as call_next's own fast path
+        _clerk_at(window, staff, session=hall.sessions.get(window.pk, (None, "closed")))
     except DomainError:
         return False
     return not hall.may_have_work(window.pk, profile.queues | profile.fallback_queues, now)

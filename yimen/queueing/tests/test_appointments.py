@@ -80,10 +80,15 @@ def test_cancel_by_holder_or_staff(demo, clock):
     assert services.cancel_appointment(again, make_staff("guide", outlet="XN-CX", password=None), "群众来电取消")
 
 
-def test_check_in_gives_a_ticket_called_at_its_slot(demo, clock, clerk_at):
+def book_tomorrow_10am(clock):
+    """Booked on Tue 2022-03-15 08:00 for the Wed 10:00 slot."""
     clock.freeze(project_clock.at(2022, 3, 15, 8, 0))
-    appt = services.book_appointment("XN-CX", "XN-CG-001", project_clock.at(2022, 3, 16, 10, 0), "张三", PERSON,
+    return services.book_appointment("XN-CX", "XN-CG-001", project_clock.at(2022, 3, 16, 10, 0), "张三", PERSON,
                                      "13800001111")
+
+
+def test_check_in_gives_a_ticket_called_at_its_slot(demo, clock, clerk_at):
+    appt = book_tomorrow_10am(clock)
     clock.freeze(project_clock.at(2022, 3, 16, 9, 0))
     with pytest.raises(ValidationFailed) as early:
         services.check_in(appt)
@@ -102,9 +107,7 @@ def test_check_in_gives_a_ticket_called_at_its_slot(demo, clock, clerk_at):
 
 
 def test_late_check_in_is_a_missed_appointment(demo, clock):
-    clock.freeze(project_clock.at(2022, 3, 15, 8, 0))
-    appt = services.book_appointment("XN-CX", "XN-CG-001", project_clock.at(2022, 3, 16, 10, 0), "张三", PERSON,
-                                     "13800001111")
+    appt = book_tomorrow_10am(clock)
     clock.freeze(project_clock.at(2022, 3, 16, 10, 20))
     with pytest.raises(Conflict) as err:
         services.check_in(appt)
