@@ -25,6 +25,7 @@ def pytest_configure(config):
     # no LISTEN thread holding a connection to the test database (it would block dropping it);
     # tests of the listener start one explicitly
     settings.YIMEN_CHANGE_LISTENER = False
+    settings.YIMEN_BACKGROUND_REFRESH = False  # likewise its thread; its tests turn it on
     get_hashers.cache_clear()
     get_hashers_by_algorithm.cache_clear()
 

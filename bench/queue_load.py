@@ -124,10 +124,18 @@ class Stats:
     def __init__(self):
         self.latency = defaultdict(list)
         self.status = defaultdict(lambda: defaultdict(int))
+        self.began = time.monotonic()
+        self.by_second = defaultdict(list)  # second of the run -> latencies (ms) of requests sent then
 
     def add(self, name, seconds, status):
         self.latency[name].append(seconds * 1000)
         self.status[name][status] += 1
+        self.by_second[int(time.monotonic() - seconds - self.began)].append(seconds * 1000)
+
+    def timeline(self) -> str:
+        """Per second of the run: requests sent, and the slowest of them (ms) — shows whether the
+        tail is spread out or a few stalls."""
+        return " ".join(f"{sec}:{len(v)}/{max(v):.0f}" for sec, v in sorted(self.by_second.items()))
 
     def report(self, elapsed: float) -> dict:
         out = {}
@@ -152,12 +160,15 @@ class Reply:
         return json.loads(self.body)
 
 
+_complaints = [1] * 5  # the first few unexpected 4xx answers are printed
+
+
 async def timed(stats, client, name, method, url, **kw):
     started = time.perf_counter()
     try:
         async with client.request(method, url, **kw) as response:
             body = await response.read()
-        if response.status >= 500:
+        if response.status >= 500 or response.status in (400, 409, 422) and _complaints.pop() if _complaints else 0:
             print(f"{name}: {response.status} {body[:200]!r}", file=sys.stderr)
         stats.add(name, time.perf_counter() - started, response.status)
         return Reply(response.status, body)
@@ -215,6 +226,7 @@ async def phase_profile(base, env, seconds, tickets_per_s, board_per_s):
         elapsed = time.monotonic() - began
         report = stats.report(elapsed)
         report["load_generator_cpu"] = round((time.process_time() - cpu) / elapsed, 2)
+        report["timeline"] = stats.timeline()
         return report
 
 
@@ -273,6 +285,8 @@ def print_report(title, report):
             print(f"{name:<18}{row['requests']:>9}{row['per_second']:>9}{row['p50_ms']:>9}{row['p99_ms']:>9}  "
                   f"{row['status']}")
     print(f"load generator's own CPU: {report['load_generator_cpu']} cores (shares the machine with the server)")
+    if "timeline" in report:
+        print(f"per second sent, requests/slowest ms: {report['timeline']}")
     if "full_cycles_per_second" in report:
         print(f"full ticket cycles (issue+call+start+finish): {report['full_cycles']} "
               f"= {report['full_cycles_per_second']}/s")

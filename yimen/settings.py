@@ -99,6 +99,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # PostgreSQL: each process LISTENs for other processes' changes so its caches stay exact
 # (yimen/core/changes.py). Off: caches fall back to short lifetimes (1 s for the hall).
 YIMEN_CHANGE_LISTENER = os.environ.get("YIMEN_CHANGE_LISTENER", "1") != "0"
+# One thread per process keeps the hall's hot cache entries current after every change, so the
+# ASGI fast lane keeps answering idle windows and boards under load (yimen/core/refresher.py).
+YIMEN_BACKGROUND_REFRESH = os.environ.get("YIMEN_BACKGROUND_REFRESH", "1") != "0"
 
 # --- Auth and security ----------------------------------------------------------------------
 PASSWORD_HASHERS = [

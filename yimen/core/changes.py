@@ -34,13 +34,21 @@ logger = logging.getLogger(__name__)
 CHANNEL = "yimen_changes"
 RESET = "*"  # a payload meaning "everything may have changed" (demo reset, bulk imports)
 
-# seconds an entry may live: (listener connected, otherwise) per topic family
-MAX_AGE = {"config": (60.0, 10.0), "hall": (30.0, 1.0), "sessions": (30.0, 1.0), "board": (30.0, 1.0), "auth": (30.0, 1.0)}
+# seconds an entry may live: (listener connected, otherwise) per topic family. While connected,
+# every change arrives by NOTIFY and a reconnect drops everything (RESET), so the lifetime is
+# only a safety net; entries the fast lane needs between changes (a window's token, its setup,
+# who is signed in) must not all expire together every few seconds: each expiry sends a request
+# through Django. The hall and the board are kept current by core.refresher anyway.
+MAX_AGE = {"config": (300.0, 10.0), "hall": (30.0, 1.0), "sessions": (300.0, 1.0), "board": (30.0, 1.0),
+           "auth": (300.0, 1.0),
+           "estimates": (60.0, 60.0),          # estimates (average service time): a minute old is fine
+           "ticket_items": (3600.0, 3600.0)}   # never change once issued
 
 _lock = threading.Lock()
 _versions: dict[str, int] = {}
 _epoch = 0  # bumped by RESET: every topic changes at once
 _caches: "weakref.WeakSet[VersionedCache]" = weakref.WeakSet()
+_on_bump: list = []  # callables run after every local bump (core.refresher wakes up)
 
 
 def hall(outlet_id) -> str:
@@ -68,6 +76,19 @@ def _local_bump(topic: str) -> None:
             _epoch += 1
         else:
             _versions[topic] = _versions.get(topic, 0) + 1
+    for callback in _on_bump:
+        callback()
+
+
+def on_bump(callback) -> None:
+    """Call `callback()` (fast, no arguments) after every change seen by this process."""
+    if callback not in _on_bump:
+        _on_bump.append(callback)
+
+
+def off_bump(callback) -> None:
+    if callback in _on_bump:
+        _on_bump.remove(callback)
 
 
 def bump(*topics: str) -> None:
@@ -122,9 +143,9 @@ class VersionedCache:
         self._computing: set = set()
         _caches.add(self)
 
-    def _usable(self, key, entry, topic, seen, tick, serve_stale=False) -> bool:
+    def _usable(self, key, entry, topic, seen, tick, serve_stale=False, max_stale=0.0) -> bool:
         return (entry is not None and tick - entry[1] < max_age(topic)
-                and (entry[0] == seen or (serve_stale and key in self._computing)))
+                and (entry[0] == seen or (serve_stale and key in self._computing) or tick - entry[1] < max_stale))
 
     def get(self, topic: str, key, compute, *, serve_stale: bool = False):
         seen = version(topic)  # read before computing: a change during compute makes it stale
@@ -142,13 +163,22 @@ class VersionedCache:
         self._data[key] = (seen, tick, value)
         return value
 
-    def peek(self, topic: str, key, default=None):
+    def peek(self, topic: str, key, default=None, *, max_stale: float = 0.0):
         """The entry if it is current, else `default`; never computes, never touches the database
-        (for answers given in the event loop, see queueing/fastlane.py)."""
+        (for answers given in the event loop, see queueing/fastlane.py). `max_stale`: an entry
+        computed less than that many seconds ago is usable even if a change has come since (its
+        answer is then one the reader could have got that much earlier)."""
         entry = self._data.get(key)
-        if self._usable(key, entry, topic, version(topic, start_listener=False), time.monotonic()):
+        if self._usable(key, entry, topic, version(topic, start_listener=False), time.monotonic(),
+                        max_stale=max_stale):
             return entry[2]
         return default
+
+    def put(self, topic: str, key, value) -> None:
+        """Store a value known to be current (e.g. what the caller itself just wrote and committed)."""
+        if len(self._data) >= self.maxsize:
+            self._data.clear()
+        self._data[key] = (version(topic, start_listener=False), time.monotonic(), value)
 
     def clear(self) -> None:
         self._data.clear()

@@ -66,7 +66,7 @@ def _principal(request):
 
 def _out(ticket) -> dict:
     status = selectors.ticket_status(ticket)
-    return {**status, "items": list(ticket.items.values_list("code", flat=True)),
+    return {**status, "items": [code for _pk, code in selectors.ticket_items(ticket.pk)],
             "status_url": f"/queue/t/{ticket.public_id}/"}
 
 

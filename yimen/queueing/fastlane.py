@@ -10,21 +10,34 @@ processes):
 
 - call-next: a cached, live staff token whose use was recorded within the minute, the window's
   cached setup and hall state, the clerk signed in and serving there, allowed to call, and nothing
-  for this window → 204, as call_next itself would answer (services.certainly_idle);
+  for this window — or as many calls of this process already under way for the same queues as
+  tickets waiting there — → 204, as call_next itself would answer (services.poll_from_cache). A
+  call-next it hands to Django is counted as under way from then on (services.calling): when a
+  ticket arrives, the polls that follow do not all queue up in Django for the one ticket;
 - board: the outlet's cached board, rendered exactly as django-ninja renders it.
+
+When the answer is not cached only because a change made the entry stale, the fast lane asks
+core.refresher to keep that entry current and waits for its next round (milliseconds; at most
+STALE_WAIT_SECONDS), instead of sending the request to the back of Django's queue.
 
 Anything else — no cached answer, a body, a query string, another method — goes to Django
 unchanged, so every error message, status and side effect comes from the one implementation.
 Responses carry the headers the Django stack adds to these endpoints (tests compare them).
 """
+import asyncio
 import json
 import re
+import time
 
 from ninja.responses import NinjaJSONEncoder
 
+from yimen.core.refresher import refresher
 from yimen.staff.tokens import peek_token
 
 from . import selectors, services
+
+STALE = services.STALE  # answer(): cached but stale, being refreshed in the background
+STALE_WAIT_SECONDS = 0.5
 
 BOARD = re.compile(r"^/api/outlets/([^/]+)/board$")
 CALL_NEXT = re.compile(r"^/api/windows/([^/]+)/call-next$")
@@ -45,8 +58,9 @@ def _header(scope, name: bytes) -> bytes:
     return b""
 
 
-def answer(scope) -> tuple[int, bytes] | None:
-    """(status, JSON body) when the caches answer this request, else None (Django answers)."""
+def answer(scope):
+    """(status, JSON body) when the caches answer this request; STALE when they will after the
+    refresher's next round; Counted or None when Django answers."""
     if scope.get("type") != "http" or scope.get("query_string"):
         return None
     path, method = scope.get("path", ""), scope.get("method")
@@ -55,7 +69,10 @@ def answer(scope) -> tuple[int, bytes] | None:
         if match is None:
             return None
         data = selectors.peek_board(match.group(1))
-        return None if data is None else (200, json.dumps(data, cls=NinjaJSONEncoder).encode())
+        if data is not None:
+            return 200, json.dumps(data, cls=NinjaJSONEncoder).encode()
+        outlet = selectors.peek_outlet(match.group(1))  # a known outlet whose board is stale
+        return STALE if outlet is not None and selectors.keep_board_fresh(outlet) else None
     if method == "POST":
         match = CALL_NEXT.match(path)
         if match is None or _header(scope, b"content-length") not in (b"", b"0"):
@@ -68,8 +85,27 @@ def answer(scope) -> tuple[int, bytes] | None:
         token = peek_token(auth[7:].strip())
         if token is None or token.staff is None:
             return None
-        return (204, b"") if services.certainly_idle(match.group(1), token.staff) else None
+        poll = services.poll_from_cache(match.group(1), token.staff)
+        if poll is services.IDLE:
+            return 204, b""
+        if poll is services.STALE:
+            return STALE
+        return None if poll is None else Counted(poll)
     return None
+
+
+class Counted:
+    """answer(): Django answers, and the request counts as a call under way for `key`."""
+
+    def __init__(self, key):
+        self.key = key
+
+
+def _answer(scope):
+    try:
+        return answer(scope)
+    except Exception:  # noqa: BLE001 — never fail here: Django gives the real answer
+        return None
 
 
 class FastLane:
@@ -77,11 +113,18 @@ class FastLane:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        try:
-            result = answer(scope)
-        except Exception:  # noqa: BLE001 — never fail here: Django gives the real answer
-            result = None
-        if result is None:
+        result = _answer(scope)
+        deadline = time.monotonic() + STALE_WAIT_SECONDS
+        while result is STALE and (left := deadline - time.monotonic()) > 0:
+            try:
+                await asyncio.wait_for(refresher.after_next_round(), left)
+            except asyncio.TimeoutError:
+                break
+            result = _answer(scope)
+        if isinstance(result, Counted):
+            with services.calling(result.key):
+                return await self.app(scope, receive, send)
+        if result is None or result is STALE:
             return await self.app(scope, receive, send)
         status, body = result
         headers = list(COMMON_HEADERS)
@@ -90,3 +133,4 @@ class FastLane:
                         (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+

@@ -10,6 +10,7 @@ from django.db.models import Count
 
 from yimen.catalog.models import ServiceItem
 from yimen.core import changes, clock
+from yimen.core.refresher import refresher
 from yimen.core.errors import NotFound, ValidationFailed
 from yimen.core.masking import mask_name
 from yimen.core.selectors import work_calendar
@@ -97,6 +98,7 @@ class HallState:
     waiting: dict             # queue code -> callable waiting tickets
     targeted: frozenset       # windows that transferred tickets wait for
     next_lapse: datetime | None  # earliest check-in deadline of a remote ticket not yet checked in
+    queued: dict              # queue code -> waiting tickets, remote ones not yet checked in too (boards)
 
     def waiting_total(self, queue_codes) -> int:
         return sum(self.waiting.get(code, 0) for code in queue_codes)
@@ -116,14 +118,39 @@ def _hall_entries(outlet_id: int, day):
 
 
 def _hall(day, sessions, tickets) -> HallState:
-    busy, targeted, waiting, lapse = tickets
-    return HallState(day, sessions, frozenset(busy), waiting, frozenset(targeted), lapse)
+    busy, targeted, waiting, lapse, queued = tickets
+    return HallState(day, sessions, frozenset(busy), waiting, frozenset(targeted), lapse, queued)
+
+
+# While core.refresher runs, the fast lane may answer from a hall or board this many seconds old
+# even if a ticket has changed since: the refresher is then already recomputing it. It saves
+# every poll during a refresh from waiting for it; an idle window answered "nobody" from such a
+# state gets what it would have got 0.25 s earlier, and asks again a few seconds later. Who is
+# signed in where (sessions) is always exact.
+FAST_LANE_STALENESS = 0.25
+
+
+def _staleness() -> float:
+    return FAST_LANE_STALENESS if refresher.running else 0.0
 
 
 def peek_hall_state(outlet_id: int, day) -> HallState | None:
-    """hall_state if both its parts are cached and current, else None (no database)."""
-    sessions, tickets = (_halls.peek(topic, key) for topic, key in _hall_entries(outlet_id, day))
+    """hall_state if both its parts are cached and current (see FAST_LANE_STALENESS), else None
+    (no database)."""
+    (sessions_topic, sessions_key), (tickets_topic, tickets_key) = _hall_entries(outlet_id, day)
+    sessions = _halls.peek(sessions_topic, sessions_key)
+    tickets = _halls.peek(tickets_topic, tickets_key, max_stale=_staleness())
     return None if sessions is None or tickets is None else _hall(day, sessions, tickets)
+
+
+def keep_hall_fresh(outlet_id: int, day) -> bool:
+    """Have core.refresher keep this hall's state current (False when it is off)."""
+    return refresher.want(("hall", outlet_id, day), lambda: hall_state(outlet_id, day))
+
+
+def keep_board_fresh(outlet: Outlet) -> bool:
+    """Have core.refresher keep this outlet's board current (False when it is off)."""
+    return refresher.want(("board", outlet.pk), lambda: board(outlet))
 
 
 def peek_window_setup(window_id: str) -> WindowSetup | None:
@@ -132,36 +159,48 @@ def peek_window_setup(window_id: str) -> WindowSetup | None:
 
 def peek_board(code: str, calls: int = 8) -> dict | None:
     """The board of outlet `code` if cached and current, else None (no database)."""
-    outlet = _config.peek("config", ("outlet", code))
-    return None if outlet is None else _boards.peek(changes.board(outlet.pk), _board_key(outlet, calls))
+    outlet = peek_outlet(code)
+    return None if outlet is None else _boards.peek(changes.board(outlet.pk), _board_key(outlet, calls),
+                                                    max_stale=_staleness())
+
+
+def peek_outlet(code: str) -> Outlet | None:
+    return _config.peek("config", ("outlet", code))
 
 
 def hall_state(outlet_id: int, day=None) -> HallState:
     day = day or local_date()
 
     def compute():
-        busy, targeted, waiting, lapse = set(), set(), {}, None
+        busy, targeted, waiting, lapse, queued = set(), set(), {}, None, {}
         rows = Ticket.objects.filter(outlet_id=outlet_id, service_date=day, status__in=[
             Ticket.WAITING, *Ticket.ACTIVE_STATES]).values_list(
             "status", "queue__code", "window_id", "target_window_id", "check_in_by", "checked_in_at")
         for status, queue_code, window_id, target, check_in_by, checked_in_at in rows:
             if status != Ticket.WAITING:
                 busy.add(window_id)
-            elif check_in_by is not None and checked_in_at is None:
+                continue
+            queued[queue_code] = queued.get(queue_code, 0) + 1
+            if check_in_by is not None and checked_in_at is None:
                 lapse = check_in_by if lapse is None else min(lapse, check_in_by)  # not callable yet
             else:
                 waiting[queue_code] = waiting.get(queue_code, 0) + 1
                 if target is not None:
                     targeted.add(target)
-        return busy, targeted, waiting, lapse
+        return busy, targeted, waiting, lapse, queued
 
-    def compute_sessions():
+    (_sessions_topic, _sessions_key), (tickets_topic, tickets_key) = _hall_entries(outlet_id, day)
+    return _hall(day, hall_sessions(outlet_id), _halls.get(tickets_topic, tickets_key, compute, serve_stale=True))
+
+
+def hall_sessions(outlet_id: int) -> dict:
+    """Who is signed in at the outlet's windows: window id -> (staff id, session state)."""
+    def compute():
         return {w: (staff, state) for w, staff, state in WindowSession.objects.filter(
             window__outlet_id=outlet_id, ended_at__isnull=True).values_list("window_id", "staff_id", "state")}
 
-    (sessions_topic, sessions_key), (tickets_topic, tickets_key) = _hall_entries(outlet_id, day)
-    return _hall(day, _halls.get(sessions_topic, sessions_key, compute_sessions, serve_stale=True),
-                 _halls.get(tickets_topic, tickets_key, compute, serve_stale=True))
+    (topic, key), _tickets = _hall_entries(outlet_id, None)
+    return _halls.get(topic, key, compute, serve_stale=True)
 
 
 def get_ticket(ticket) -> Ticket:
@@ -398,22 +437,47 @@ def dispatch_order(window: Window, limit: int = 30, now=None) -> list[tuple[Tick
 
 # --- ticket status ----------------------------------------------------------------------------
 
-def average_service_minutes(queue: Queue, sample: int = 50) -> float:
-    """Mean call-to-finish time of the queue's last `sample` finished tickets (default 6 min)."""
-    rows = list(Ticket.objects.filter(queue=queue, status=Ticket.DONE, called_at__isnull=False,
-                                      finished_at__isnull=False)
-                .order_by("-finished_at").values_list("called_at", "finished_at")[:sample])
-    if len(rows) < 5:
-        return float(queue.outlet.setting("default_service_minutes", DEFAULT_SERVICE_MINUTES))
-    return sum((b - a).total_seconds() for a, b in rows) / 60.0 / len(rows)
+_estimates = changes.VersionedCache()  # core.changes "estimates": only the lifetime drops them
 
 
-def serving_windows(queue: Queue) -> int:
+def average_service_minutes(queue: Queue, outlet: Outlet, sample: int = 50) -> float:
+    """Mean call-to-finish time of the queue's last `sample` finished tickets (default 6 min).
+    An estimate over dozens of services: recomputed at most once a minute per process (every
+    ticket issued shows it)."""
+    def compute():
+        rows = list(Ticket.objects.filter(queue=queue, status=Ticket.DONE, called_at__isnull=False,
+                                          finished_at__isnull=False)
+                    .order_by("-finished_at").values_list("called_at", "finished_at")[:sample])
+        if len(rows) < 5:
+            return float(outlet.setting("default_service_minutes", DEFAULT_SERVICE_MINUTES))
+        return sum((b - a).total_seconds() for a, b in rows) / 60.0 / len(rows)
+
+    return _estimates.get("estimates", ("service_minutes", queue.pk, sample), compute)
+
+
+def serving_windows(queue: Queue, outlet: Outlet) -> int:
     """Windows of the queue's group with a clerk signed in and serving (≥ 1 for estimates: during
-    opening hours the A/B rota keeps the windows staffed)."""
-    n = WindowSession.objects.filter(window__outlet_id=queue.outlet_id, window__group_code=queue.window_group,
-                                     ended_at__isnull=True, state=WindowSession.SERVING).count()
+    opening hours the A/B rota keeps the windows staffed). From the hall's cached sessions."""
+    info = next((i for i in queue_infos(outlet) if i.queue.pk == queue.pk), None)
+    sessions = hall_sessions(outlet.pk)
+    n = sum(1 for w in (info.windows if info else ())
+            if sessions.get(w.pk, (None, ""))[1] == WindowSession.SERVING)
     return max(n, 1)
+
+
+_ticket_items = changes.VersionedCache(maxsize=8192)  # core.changes "ticket_items": never bumped
+
+
+def ticket_items(ticket_id: int) -> list[tuple[int, str]]:
+    """(id, code) of a ticket's items, in code order. A ticket's items are set when it is issued
+    and never change, so they are cached per process (each call, start and finish shows them)."""
+    return _ticket_items.get("ticket_items", ticket_id, lambda: list(
+        Ticket(pk=ticket_id).items.values_list("pk", "code")))
+
+
+def remember_ticket_items(ticket_id: int, items: list[ServiceItem]) -> None:
+    """Prime ticket_items for a ticket just issued (after its transaction committed)."""
+    _ticket_items.put("ticket_items", ticket_id, sorted(((i.pk, i.code) for i in items), key=lambda r: r[1]))
 
 
 def ticket_status(ticket: Ticket) -> dict:
@@ -447,8 +511,8 @@ def ticket_status(ticket: Ticket) -> dict:
         if ticket.priority:
             ahead = ahead.exclude(priority="")
         n = ahead.count()
-        minutes = average_service_minutes(ticket.queue)
-        windows = serving_windows(ticket.queue)
+        minutes = average_service_minutes(ticket.queue, ticket.outlet)
+        windows = serving_windows(ticket.queue, ticket.outlet)
         data.update(position=n + 1, people_ahead=n,
                     estimated_wait_minutes=int(math.ceil(n * minutes / windows)))
     return data
@@ -501,6 +565,12 @@ def board(outlet: Outlet, calls: int = 8) -> dict:
                        lambda: _board(outlet, calls, latest_event_id(outlet.pk)), serve_stale=True)
 
 
+def board_queues(outlet: Outlet) -> list[Queue]:
+    """The outlet's active queues in board order (cached with the configuration)."""
+    return _config.get("config", ("board_queues", outlet.pk),
+                       lambda: list(Queue.objects.filter(outlet=outlet, active=True).order_by("prefix")))
+
+
 def _board_key(outlet: Outlet, calls: int) -> tuple:
     return outlet.pk, calls, clock.local(clock.now()).strftime("%Y-%m-%d %H:%M")  # open_now turns by the minute
 
@@ -512,10 +582,9 @@ def _board(outlet: Outlet, calls: int, last_event_id: int) -> dict:
     events = list(TicketEvent.objects.filter(outlet=outlet, action__in=CALL_ACTIONS, at__gte=since)
                   .select_related("ticket", "window").order_by("-pk")[:calls])
     events = [e for e in events if e.ticket.service_date == day]
-    counts = dict(Ticket.objects.filter(outlet=outlet, service_date=day, status=Ticket.WAITING).order_by()
-                  .values("queue_id").annotate(n=Count("pk")).values_list("queue_id", "n"))
-    queues = [{"code": q.code, "name": q.name, "prefix": q.prefix, "waiting": counts.get(q.pk, 0)}
-              for q in Queue.objects.filter(outlet=outlet, active=True).order_by("prefix")]
+    counts = hall_state(outlet.pk, day).queued  # shared with the windows' polls: no query of its own
+    queues = [{"code": q.code, "name": q.name, "prefix": q.prefix, "waiting": counts.get(q.code, 0)}
+              for q in board_queues(outlet)]
     return {
         "outlet": outlet.code,
         "outlet_name": outlet.name,

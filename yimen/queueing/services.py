@@ -12,6 +12,7 @@ Every function is one transaction and an explicit state transition recorded as a
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import random
 import threading
@@ -263,34 +264,36 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
     phone = _check_phone(phone)
 
     def replay():
-        existing = Ticket.objects.filter(idempotency_key=key).first() if key else None
+        existing = Ticket.objects.filter(idempotency_key=key).order_by().first() if key else None
         if existing is not None:
             if existing.outlet_id != outlet.pk:
                 raise Conflict("该 Idempotency-Key 已用于其他网点的取号。", code="idempotency_conflict")
             existing.replayed = True
         return existing
 
-    existing = replay()
-    if existing is not None:
-        return existing
-    # Reads (hours, priority, routing) happen before the write transaction to keep it short.
+    # Reads (hours, priority, routing: all cached) happen before the write transaction to keep
+    # it short; a replay is answered from inside it (the unique key settles concurrent retries).
     now = clock.now()
-    if not selectors.schedule(outlet).is_open(now):
-        raise _closed_error(outlet, items, now)
+    is_open = selectors.schedule(outlet).is_open(now)
     prio, idn = _priority_for(outlet, priority, id_number, selectors.local_date(now))
-    target = selectors.route(outlet, items, prio, queue)
+    target = selectors.route(outlet, items, prio, queue) if is_open else None
 
     def attempt():
         existing = replay()
         if existing is not None:
             return existing
+        if not is_open:  # a replay of a ticket issued before closing time still gets its ticket
+            raise _closed_error(outlet, items, now)
         ticket = _create_ticket(outlet, items, queue=target, priority=prio, channel=channel, actor=actor,
                                 applicant_name=applicant_name, id_number=idn, phone=phone,
                                 idempotency_key=key, request=request, check_in_by=check_in_by)
         ticket.replayed = False
         return ticket
 
-    return _retrying(attempt)
+    ticket = _retrying(attempt)
+    if not ticket.replayed and not connection.in_atomic_block:  # committed: its items are known
+        selectors.remember_ticket_items(ticket.pk, items)
+    return ticket
 
 
 def issue_remote_ticket(outlet, items, *, id_number, applicant_name="", phone="", priority="", actor=None,
@@ -383,12 +386,8 @@ def call_next(window, actor, *, request=None) -> Ticket | None:
     if not hall.may_have_work(window.pk, queues, now):
         return None
     lapsing = hall.next_lapse is not None and hall.next_lapse < now
-    with _calling((window.outlet_id, queues)) as contenders:
-        # Many idle windows see the same new ticket at once; when this process already has as many
-        # calls under way as there are tickets waiting, the others would only queue for the same
-        # rows and find them taken: answer "nobody" now (the window asks again in a moment).
-        if (contenders > hall.waiting_total(queues) and window.pk not in hall.targeted
-                and window.pk not in hall.busy_windows and not lapsing):
+    with calling(call_key(window, profile)) as contenders:
+        if _taken_by_others(hall, window.pk, queues, contenders, now):
             return None
         # Lock-free pre-check: when the policy would call nobody, answer without taking locks.
         # Only a window with fallback queues (the green channel taking others' tickets when idle)
@@ -400,39 +399,76 @@ def call_next(window, actor, *, request=None) -> Ticket | None:
         return _call_next_locked(window, staff, profile, policy, lapsing, request)
 
 
-def certainly_idle(window_id, staff) -> bool:
-    """True when call_next(window_id, staff) would certainly return None, judged from the
-    per-process caches alone (no database, no waiting): the clerk is signed in and serving at
-    that window and nothing waits for it. False means "ask call_next" — it is never an error.
-    Used by the ASGI fast lane (queueing/fastlane.py) for idle windows polling."""
+IDLE, STALE = "idle", "stale"
+
+
+def poll_from_cache(window_id, staff):
+    """What call_next(window_id, staff) would do, judged from the per-process caches alone (no
+    database, no waiting), for the ASGI fast lane (queueing/fastlane.py):
+    - IDLE: it would certainly return None — the clerk is signed in and serving at that window
+      and nothing waits for it (or this process already has as many calls under way for those
+      tickets as there are tickets);
+    - STALE: the hall's cached state is being refreshed (core.refresher): ask again after its
+      next round;
+    - a call_key: there may be a ticket for this window; call_next must run (count it under
+      that key from now on, see `calling`);
+    - None: ask call_next (it is never an error)."""
     setup = selectors.peek_window_setup(window_id)
-    if setup is None or staff is None:
-        return False
+    if setup is None or staff is None or staff.role in authz.ACTIONS["queue.call"].district_roles:
+        return None  # (district roles: region checks query the database)
     window, profile = setup.window, setup.profile
     now = clock.now()
-    hall = selectors.peek_hall_state(window.outlet_id, selectors.local_date(now))
-    if hall is None or staff.role in authz.ACTIONS["queue.call"].district_roles:  # region checks query
-        return False
+    day = selectors.local_date(now)
+    hall = selectors.peek_hall_state(window.outlet_id, day)
+    if hall is None:
+        return STALE if selectors.keep_hall_fresh(window.outlet_id, day) else None
     try:  # the same check as call_next's own fast path
         _clerk_at(window, staff, session=hall.sessions.get(window.pk, (None, "closed")))
     except DomainError:
-        return False
-    return not hall.may_have_work(window.pk, profile.queues | profile.fallback_queues, now)
+        return None
+    queues = profile.queues | profile.fallback_queues
+    if not hall.may_have_work(window.pk, queues, now):
+        return IDLE
+    key = call_key(window, profile)
+    contenders = _calls_under_way.get(key, 0) + 1  # were it to call
+    return IDLE if _taken_by_others(hall, window.pk, queues, contenders, now) else key
+
+
+def call_key(window, profile) -> tuple:
+    """Windows of one outlet serving the same queues compete for the same tickets."""
+    return window.outlet_id, profile.queues | profile.fallback_queues
+
+
+def _taken_by_others(hall, window_id, queues, contenders: int, now) -> bool:
+    """Many idle windows see the same new ticket at once. When this process already has as many
+    calls under way as there are tickets waiting, the others would only queue for the same rows
+    and find them taken: answer "nobody" now (the window asks again in a moment). Not for a
+    window with a ticket of its own (transferred to it, or active there) or lapses to process."""
+    lapsing = hall.next_lapse is not None and hall.next_lapse < now
+    return (contenders > hall.waiting_total(queues) and window_id not in hall.targeted
+            and window_id not in hall.busy_windows and not lapsing)
 
 
 _calls_lock = threading.Lock()
 _calls_under_way: dict[tuple, int] = {}
+_counted_call: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("yimen_counted_call", default=None)
 
 
 @contextmanager
-def _calling(key: tuple):
-    """Count this process's call-next requests under way per (outlet, queues served): windows
-    with the same queues compete for the same tickets. Yields the count, this request included."""
+def calling(key: tuple):
+    """Count this process's call-next requests under way per call_key. Yields the count, this
+    request included. The ASGI fast lane counts a request it hands to Django from that moment
+    (it waits in the admission queue, too); call_next inside it then does not count it again."""
+    if _counted_call.get() == key:
+        yield _calls_under_way.get(key, 1)
+        return
     with _calls_lock:
         _calls_under_way[key] = count = _calls_under_way.get(key, 0) + 1
+    token = _counted_call.set(key)
     try:
         yield count
     finally:
+        _counted_call.reset(token)
         with _calls_lock:
             _calls_under_way[key] -= 1
             if not _calls_under_way[key]:
@@ -552,13 +588,16 @@ def finish(ticket, actor, handled_items=None, *, request=None) -> Ticket:
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.SERVING,), "办结")
         staff = _clerk_at(t.window, actor)
-        handled = selectors.resolve_items(handled_items) if handled_items is not None else list(t.items.all())
+        handled = ([(i.pk, i.code) for i in selectors.resolve_items(handled_items)] if handled_items is not None
+                   else selectors.ticket_items(t.pk))
         t.status, t.finished_at = Ticket.DONE, clock.now()
         t.save(update_fields=["status", "finished_at"])
-        t.handled_items.set(handled)
+        # a ticket is finished once (SERVING → DONE), so there is nothing to replace: plain inserts
+        Ticket.handled_items.through.objects.bulk_create(
+            [Ticket.handled_items.through(ticket_id=t.pk, serviceitem_id=pk) for pk, _code in handled])
         _event(t, "finish", staff=staff, window=t.window, from_status=Ticket.SERVING)
         _record(staff, "ticket.finish", t, Ticket.SERVING, request=request,
-                handled_items=[i.code for i in handled])
+                handled_items=[code for _pk, code in handled])
         return t
     return _retrying(attempt)
 

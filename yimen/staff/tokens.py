@@ -2,6 +2,7 @@
 tokens act for an outlet's kiosks, boards and bank terminals (issue tickets, read boards)."""
 import hashlib
 import secrets
+import threading
 from datetime import timedelta
 
 from django.db import transaction
@@ -9,6 +10,7 @@ from ninja.security import HttpBearer
 from ninja.utils import check_csrf
 
 from yimen.core import audit, changes, clock
+from yimen.core.refresher import refresher
 
 from .models import ApiToken
 
@@ -45,15 +47,44 @@ def _lookup(key_hash: str) -> ApiToken | None:
 
 def peek_token(raw: str) -> ApiToken | None:
     """The live token for `raw` if its lookup is cached and current and its last use was recorded
-    within the minute; None otherwise (then authenticate_token decides). No database."""
+    within the minute — or will be, by core.refresher's next round; None otherwise (then
+    authenticate_token decides). No database."""
     token = _tokens.peek("auth", _hash(raw)) if raw else None
     if token is None or token.staff is None and token.device_outlet is None:
         return None
     if token.staff and (not token.staff.active or not token.staff.user.is_active):
         return None
     if token.last_used_at is None or clock.now() - token.last_used_at > timedelta(minutes=1):
-        return None
+        return token if _record_use_later(token) else None
     return token
+
+
+_uses_lock = threading.Lock()
+_uses: dict[int, ApiToken] = {}  # tokens whose use the next refresher round records
+
+
+def _record_use_later(token: ApiToken) -> bool:
+    """Record the token's use in core.refresher's next round, one UPDATE for every token used
+    meanwhile (False: the refresher is off). Every window's token otherwise sent one poll a
+    minute through Django just to move this timestamp."""
+    with _uses_lock:
+        if _uses:
+            _uses[token.pk] = token
+            return True
+        if not refresher.chore(_record_uses):
+            return False
+        _uses[token.pk] = token
+        return True
+
+
+def _record_uses() -> None:
+    with _uses_lock:
+        tokens = list(_uses.values())
+        _uses.clear()
+    now = clock.now()
+    ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).update(last_used_at=now)
+    for token in tokens:
+        token.last_used_at = now
 
 
 def authenticate_token(raw: str) -> ApiToken | None:

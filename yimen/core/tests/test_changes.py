@@ -145,8 +145,11 @@ def test_max_age_per_family_with_and_without_listener(monkeypatch):
     assert changes.listening() is False
     monkeypatch.setattr(changes._listener, "connected", True)
     assert changes.max_age("hall:3") == 30.0
-    assert changes.max_age("config") == 60.0
+    assert changes.max_age("config") == 300.0
+    assert changes.max_age("auth") == 300.0
     assert changes.max_age("unknown:1") == 10.0
+    # not kept current by changes: the same lifetime either way
+    assert changes.max_age("estimates") == 60.0
     assert changes.listening() is True
 
 

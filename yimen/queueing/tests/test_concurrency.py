@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from django.db import connection
 
+from yimen.core import audit
 from yimen.core import clock as project_clock
 from yimen.core.validators import make_resident_id
 from yimen.outlets.models import Outlet, Window
@@ -124,5 +125,6 @@ def test_50_kiosks_and_20_windows_at_once(demo, transactional_db, clock):
     per_queue = Counter(n[0] for n in numbers)
     for prefix, count in per_queue.items():                               # dense numbering per queue
         assert sorted(int(n[1:]) for n in numbers if n[0] == prefix) == list(range(1, count + 1))
+    assert audit.verify() == []  # concurrent appends kept the chain whole, in id order
     print(f"\n{total} tickets issued+called+served by {KIOSKS} kiosks / {len(clerks)} windows "
           f"on {connection.vendor} in {elapsed:.1f}s")

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from yimen.core import changes
-from yimen.queueing import fastlane, services
+from yimen.queueing import fastlane, selectors, services
 from yimen.staff import services as staff_services
 from yimen.staff.tokens import issue_token, revoke_token
 
@@ -76,7 +76,12 @@ def test_a_waiting_ticket_goes_to_django_which_calls_it(window_client):
     path = f"/api/windows/{window.pk}/call-next"
     client.post(path)
     ticket = services.issue_ticket(window.outlet, [ITEM])
-    assert fastlane.answer(scope("POST", path, raw)) is None
+    assert fastlane.answer(scope("POST", path, raw)) is None  # stale hall, no refresher: Django
+    selectors.hall_state(window.outlet_id)  # what core.refresher does after the change
+    handed = fastlane.answer(scope("POST", path, raw))  # Django's turn, counted as a call under way
+    assert isinstance(handed, fastlane.Counted) and handed.key == (window.outlet_id, frozenset({"CX-ZH"}))
+    with services.calling(handed.key):  # another window's poll meanwhile: that call takes the ticket
+        assert fastlane.answer(scope("POST", path, raw)) == (204, b"")
     response = client.post(path)
     assert response.status_code == 200 and response.json()["id"] == ticket.pk
 

@@ -1,0 +1,162 @@
+"""The fast lane with core.refresher running (as under uvicorn): after a change it waits for the
+background refresh instead of sending polls to Django, and records tokens' use in the background.
+Transactional: the refresher's thread has a database connection of its own."""
+import asyncio
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from yimen.core import changes
+from yimen.core.refresher import refresher
+from yimen.queueing import fastlane, services
+from yimen.staff.models import ApiToken
+from yimen.staff.tokens import issue_token
+
+from .test_fastlane import scope
+
+ITEM = "XN-CG-001"  # → queue CX-ZH
+
+
+@pytest.fixture
+def running_refresher(settings, monkeypatch, transactional_db):
+    settings.YIMEN_BACKGROUND_REFRESH = True
+    monkeypatch.setattr(changes, "MAX_AGE", {family: (3600.0, 3600.0) for family in changes.MAX_AGE})
+    yield refresher
+    refresher.stop()
+
+
+@pytest.fixture
+def window_client(running_refresher, at_cx, clerk_at):
+    staff, window = clerk_at("CX-ZH-201")
+    token, raw = issue_token(staff=staff)
+    return staff, window, raw, Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def in_new_loop(coroutine_function):
+    """asyncio.run in a thread of its own: after the browser tests Playwright's event loop is
+    still running in the test thread, and asyncio.run refuses to start there."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = asyncio.run(coroutine_function())
+        except BaseException as exc:  # noqa: BLE001 — re-raised in the test thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(10)
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def run_asgi(app, sc):
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    async def main():
+        await app(sc, receive, send)
+
+    in_new_loop(main)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+def never_django():
+    called = []
+
+    async def app(sc, receive, send):
+        called.append(sc["path"])
+
+    return app, called
+
+
+def test_a_stale_board_is_refreshed_in_the_background_not_by_django(window_client):
+    staff, window, raw, client = window_client
+    path = "/api/outlets/XN-CX/board"
+    before = client.get(path).json()  # Django fills the caches once
+    services.issue_ticket(window.outlet, [ITEM])
+    app, called = never_django()
+    deadline = time.monotonic() + 3
+    while True:  # within the staleness allowance the previous board may still be served
+        status, body = run_asgi(fastlane.FastLane(app), scope("GET", path))
+        assert status == 200 and called == []
+        if client.get(path).content == body or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert client.get(path).json()["waiting_total"] == before["waiting_total"] + 1
+    assert body == client.get(path).content  # the fast lane caught up without Django
+    assert refresher.running
+
+
+def test_after_a_new_ticket_one_poll_goes_to_django_counted_and_the_rest_are_idle(window_client, clerk_at):
+    staff, window, raw, client = window_client
+    other_staff, other_window = clerk_at("CX-ZH-202")
+    _t, other_raw = issue_token(staff=other_staff)
+    path, other_path = f"/api/windows/{window.pk}/call-next", f"/api/windows/{other_window.pk}/call-next"
+    assert client.post(path).status_code == 204
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {other_raw}").post(other_path).status_code == 204
+    ticket = services.issue_ticket(window.outlet, [ITEM])  # the hall is stale now
+
+    async def poll_both():
+        handed = await asyncio.wait_for(_until_counted(scope("POST", path, raw)), 3)
+        with services.calling(handed.key):  # the first poll's call is under way in Django…
+            return handed, fastlane._answer(scope("POST", other_path, other_raw))  # …the other idles
+
+    handed, other = in_new_loop(poll_both)
+    assert isinstance(handed, fastlane.Counted) and other == (204, b"")
+    response = client.post(path)
+    assert response.status_code == 200 and response.json()["id"] == ticket.pk
+
+
+async def _until_counted(sc):
+    while True:
+        result = fastlane._answer(sc)
+        if result is fastlane.STALE:
+            await refresher.after_next_round()
+        elif isinstance(result, fastlane.Counted):
+            return result
+        else:
+            await asyncio.sleep(0.01)  # the previous, still allowed, state: nobody yet
+
+
+def test_a_token_used_after_a_minute_is_answered_and_its_use_recorded_in_the_background(window_client, clock):
+    staff, window, raw, client = window_client
+    path = f"/api/windows/{window.pk}/call-next"
+    assert client.post(path).status_code == 204
+    token = ApiToken.objects.get(staff=staff)
+    first_use = token.last_used_at
+    clock.freeze(clock.now() + timedelta(minutes=2))
+    app, called = never_django()
+
+    async def poll():
+        await refresher.after_next_round()  # the hall for the new minute
+        return await asyncio.wait_for(_poll(app, path, raw), 3)
+
+    assert in_new_loop(poll) == 204 and called == []
+    deadline = time.monotonic() + 3
+    while ApiToken.objects.get(pk=token.pk).last_used_at == first_use and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == clock.now()
+
+
+async def _poll(app, path, raw):
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await fastlane.FastLane(app)(scope("POST", path, raw), receive, send)
+    return next(m["status"] for m in sent if m["type"] == "http.response.start")
