@@ -9,7 +9,8 @@ into a backlog of seconds it never recovered from. Here one thread recomputes ea
 once per change, whatever the backlog, and the fast lane waits a few milliseconds for it.
 
 - `want(key, fn)`: call `fn()` (which fills a cache, e.g. `selectors.hall_state`) now and after
-  every change until nobody has wanted it for `IDLE_SECONDS`. A round calls every wanted `fn`;
+  every change until nobody has wanted it for `IDLE_SECONDS` — readers call it on every read,
+  not only when they find the entry stale (else a busy entry is dropped while in use). A round calls every wanted `fn`;
   an entry still current is a cache hit, so a round costs queries only for what changed.
 - `after_next_round()`: an asyncio future done when a round that started after the call ends —
   its results are then at least as new as every change made before the call.
@@ -36,7 +37,7 @@ WAKE_SECONDS = 1.0   # rounds also run this often (safety lifetimes, the minute 
 # Rounds start at most this often: changes arriving meanwhile share one recompute. A hall with
 # 5 tickets a second sees ~20 changes a second (issue, call, start, finish); recomputing after
 # each cost a fifth of a worker's CPU in the benchmark.
-MIN_ROUND_SECONDS = 0.1
+MIN_ROUND_SECONDS = 0.2
 
 
 class Refresher:

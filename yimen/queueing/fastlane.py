@@ -68,11 +68,14 @@ def answer(scope):
         match = BOARD.match(path)
         if match is None:
             return None
+        outlet = selectors.peek_outlet(match.group(1))
+        if outlet is None:
+            return None
+        refreshing = selectors.keep_board_fresh(outlet)  # each read keeps the entry wanted
         data = selectors.peek_board(match.group(1))
         if data is not None:
             return 200, json.dumps(data, cls=NinjaJSONEncoder).encode()
-        outlet = selectors.peek_outlet(match.group(1))  # a known outlet whose board is stale
-        return STALE if outlet is not None and selectors.keep_board_fresh(outlet) else None
+        return STALE if refreshing else None
     if method == "POST":
         match = CALL_NEXT.match(path)
         if match is None or _header(scope, b"content-length") not in (b"", b"0"):

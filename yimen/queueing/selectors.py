@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Subquery
 
 from yimen.catalog.models import ServiceItem
 from yimen.core import changes, clock
@@ -123,11 +123,11 @@ def _hall(day, sessions, tickets) -> HallState:
 
 
 # While core.refresher runs, the fast lane may answer from a hall or board this many seconds old
-# even if a ticket has changed since: the refresher is then already recomputing it. It saves
-# every poll during a refresh from waiting for it; an idle window answered "nobody" from such a
-# state gets what it would have got 0.25 s earlier, and asks again a few seconds later. Who is
-# signed in where (sessions) is always exact.
-FAST_LANE_STALENESS = 0.25
+# even if a ticket has changed since: the refresher is then already recomputing it (its rounds
+# are at most MIN_ROUND_SECONDS = 0.2 s apart). It saves every poll during a refresh from waiting
+# for it; an idle window answered "nobody" from such a state gets what it would have got 0.4 s
+# earlier, and asks again a few seconds later. Who is signed in where (sessions) is always exact.
+FAST_LANE_STALENESS = 0.4
 
 
 def _staleness() -> float:
@@ -529,15 +529,20 @@ def announcement(number: str, window_number: str) -> str:
 
 def call_payload(event: TicketEvent) -> dict:
     ticket = event.ticket
-    window_number = event.window.number if event.window_id else ""
+    return _call_payload(event.pk, event.action, event.at, ticket.number, ticket.applicant_name,
+                         event.window.number if event.window_id else "")
+
+
+def _call_payload(event_id, action, at, number, applicant_name, window_number) -> dict:
+    window_number = window_number or ""
     return {
-        "event_id": event.pk,
-        "action": event.action,
-        "number": ticket.number,
+        "event_id": event_id,
+        "action": action,
+        "number": number,
         "window": window_number,
-        "name": mask_name(ticket.applicant_name),
-        "at": clock.local(event.at).strftime("%H:%M:%S"),
-        "text": announcement(ticket.number, window_number),
+        "name": mask_name(applicant_name),
+        "at": clock.local(at).strftime("%H:%M:%S"),
+        "text": announcement(number, window_number),
     }
 
 
@@ -562,7 +567,7 @@ def board(outlet: Outlet, calls: int = 8) -> dict:
     if not isinstance(outlet, Outlet):
         outlet = outlet_by_code(str(outlet))
     return _boards.get(changes.board(outlet.pk), _board_key(outlet, calls),
-                       lambda: _board(outlet, calls, latest_event_id(outlet.pk)), serve_stale=True)
+                       lambda: _board(outlet, calls), serve_stale=True)
 
 
 def board_queues(outlet: Outlet) -> list[Queue]:
@@ -575,13 +580,19 @@ def _board_key(outlet: Outlet, calls: int) -> tuple:
     return outlet.pk, calls, clock.local(clock.now()).strftime("%Y-%m-%d %H:%M")  # open_now turns by the minute
 
 
-def _board(outlet: Outlet, calls: int, last_event_id: int) -> dict:
+def _board(outlet: Outlet, calls: int) -> dict:
     day = local_date()
-    # a datetime range (not at__date, which no index serves): today's calls, newest first
+    # One query, values only (core.refresher recomputes this after every call in every process):
+    # today's calls newest first — a datetime range, not at__date, which no index serves — each
+    # row carrying the outlet's latest event id of any kind (where a board's event stream starts).
     since = datetime.combine(day, datetime.min.time(), tzinfo=clock.SHANGHAI)
-    events = list(TicketEvent.objects.filter(outlet=outlet, action__in=CALL_ACTIONS, at__gte=since)
-                  .select_related("ticket", "window").order_by("-pk")[:calls])
-    events = [e for e in events if e.ticket.service_date == day]
+    latest = TicketEvent.objects.filter(outlet=outlet).order_by("-pk").values("pk")[:1]
+    rows = list(TicketEvent.objects.filter(outlet=outlet, action__in=CALL_ACTIONS, at__gte=since)
+                .order_by("-pk").annotate(latest=Subquery(latest))
+                .values_list("pk", "action", "at", "ticket__number", "ticket__applicant_name", "window__number",
+                             "ticket__service_date", "latest")[:calls])
+    last_event_id = rows[0][-1] if rows else latest_event_id(outlet.pk)
+    shown = [_call_payload(*row[:6]) for row in rows if row[6] == day]
     counts = hall_state(outlet.pk, day).queued  # shared with the windows' polls: no query of its own
     queues = [{"code": q.code, "name": q.name, "prefix": q.prefix, "waiting": counts.get(q.code, 0)}
               for q in board_queues(outlet)]
@@ -589,7 +600,7 @@ def _board(outlet: Outlet, calls: int, last_event_id: int) -> dict:
         "outlet": outlet.code,
         "outlet_name": outlet.name,
         "open_now": schedule(outlet).is_open(clock.now()),
-        "calls": [call_payload(e) for e in events],
+        "calls": shown,
         "queues": queues,
         "waiting_total": sum(q["waiting"] for q in queues),
         "last_event_id": last_event_id,

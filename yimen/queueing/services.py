@@ -419,9 +419,10 @@ def poll_from_cache(window_id, staff):
     window, profile = setup.window, setup.profile
     now = clock.now()
     day = selectors.local_date(now)
+    refreshing = selectors.keep_hall_fresh(window.outlet_id, day)  # each read keeps the entry wanted
     hall = selectors.peek_hall_state(window.outlet_id, day)
     if hall is None:
-        return STALE if selectors.keep_hall_fresh(window.outlet_id, day) else None
+        return STALE if refreshing else None
     try:  # the same check as call_next's own fast path
         _clerk_at(window, staff, session=hall.sessions.get(window.pk, (None, "closed")))
     except DomainError:
