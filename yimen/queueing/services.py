@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import OuterRef, Subquery
 
 from yimen.core import audit, clock
 from yimen.core.errors import (Conflict, DomainError, Forbidden, InvalidTransition, NotFound, OutsideOpeningHours,
@@ -479,11 +480,14 @@ def calling(key: tuple):
 def _call_next_locked(window, staff, profile, policy, lapsing, request):
     def attempt():
         # serialise calls at one window; only its row (Window's default ordering joins the outlet,
-        # and a plain FOR UPDATE would then lock the outlet row for every call of the hall)
-        Window.objects.select_for_update(of=("self",)).filter(pk=window.pk).order_by("pk").first()
-        active = Ticket.objects.filter(window=window, status__in=Ticket.ACTIVE_STATES).first()
-        if active is not None:
-            raise Conflict(f"本窗口的 {active.number} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
+        # and a plain FOR UPDATE would then lock the outlet row for every call of the hall) — and,
+        # in the same statement, the number of a ticket still active there
+        active = (Ticket.objects.filter(window=OuterRef("pk"), status__in=Ticket.ACTIVE_STATES).order_by()
+                  .values("number")[:1])
+        busy_with = (Window.objects.select_for_update(of=("self",)).filter(pk=window.pk).order_by()
+                     .annotate(active_number=Subquery(active)).values_list("active_number", flat=True).first())
+        if busy_with is not None:
+            raise Conflict(f"本窗口的 {busy_with} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
         now = clock.now()
         day = selectors.local_date(now)
         if lapsing:  # remote tickets whose holders did not check in in time lapse first
