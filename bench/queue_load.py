@@ -139,7 +139,16 @@ class Stats:
 
     def report(self, elapsed: float) -> dict:
         out = {}
-        for name, values in sorted(self.latency.items()):
+        everything = [v for values in self.latency.values() for v in values]
+        status = defaultdict(int)
+        for counts in self.status.values():
+            for code, n in counts.items():
+                status[code] += n
+        rows = sorted(self.latency.items())
+        if len(rows) > 1:
+            rows.append(("(all requests)", everything))
+            self.status["(all requests)"] = status
+        for name, values in rows:
             values.sort()
             out[name] = {
                 "requests": len(values),
