@@ -9,9 +9,10 @@ into a backlog of seconds it never recovered from. Here one thread recomputes ea
 once per change, whatever the backlog, and the fast lane waits a few milliseconds for it.
 
 - `want(key, fn)`: call `fn()` (which fills a cache, e.g. `selectors.hall_state`) now and after
-  every change until nobody has wanted it for `IDLE_SECONDS` — readers call it on every read,
-  not only when they find the entry stale (else a busy entry is dropped while in use). A round calls every wanted `fn`;
-  an entry still current is a cache hit, so a round costs queries only for what changed.
+  every change until nobody has wanted it for `IDLE_SECONDS`. Readers call it on every read,
+  not only on a stale one (else an entry in use is dropped), and the latest `fn` is kept (it
+  may hold newer configuration). A round calls every wanted `fn`; an entry still current is a
+  cache hit, so a round costs queries only for what changed.
 - `after_next_round()`: an asyncio future done when a round that started after the call ends —
   its results are then at least as new as every change made before the call.
 - `chore(fn)`: run `fn()` in the next round (batched writes, e.g. tokens' last use).
@@ -68,7 +69,7 @@ class Refresher:
                 self._jobs[key] = [fn, time.monotonic()]
                 self._wake.set()
             else:
-                job[1] = time.monotonic()
+                job[0], job[1] = fn, time.monotonic()
         self._ensure_started()
         return True
 
