@@ -50,7 +50,6 @@ class Refresher:
         self._chores: list = []
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self.rounds = 0
 
     def enabled(self) -> bool:
         return getattr(settings, "YIMEN_BACKGROUND_REFRESH", True)
@@ -140,7 +139,6 @@ class Refresher:
             except Exception:  # noqa: BLE001 — one failing entry must not stop the others
                 logger.exception("background refresh failed")
                 connection.close()  # a broken connection is replaced in the next call
-        self.rounds += 1
         for loop, future in waiters:
             try:
                 loop.call_soon_threadsafe(_resolve, future)

@@ -1,6 +1,7 @@
 """The ASGI fast lane (queueing/fastlane.py): idle call-next and boards answered from the caches in
 the event loop, byte for byte what Django answers, and everything else left to Django."""
 import asyncio
+import threading
 
 import pytest
 from django.test import Client
@@ -29,6 +30,25 @@ def scope(method, path, token=None, body=b"", query=b""):
     return {"type": "http", "method": method, "path": path, "query_string": query, "headers": headers}
 
 
+def in_new_loop(coroutine_function):
+    """asyncio.run in a thread of its own: after the browser tests Playwright's event loop is
+    still running in the test thread, and asyncio.run refuses to start there."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = asyncio.run(coroutine_function())
+        except BaseException as exc:  # noqa: BLE001 — re-raised in the test thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(10)
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def run_asgi(app, sc):
     """Drive an ASGI app once; returns (status, headers dict, body)."""
     sent = []
@@ -39,7 +59,10 @@ def run_asgi(app, sc):
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(sc, receive, send))
+    async def main():
+        await app(sc, receive, send)
+
+    in_new_loop(main)
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body

@@ -3,7 +3,6 @@ background refresh instead of sending polls to Django, and records tokens' use i
 Transactional: the refresher's thread has a database connection of its own."""
 import asyncio
 import json
-import threading
 import time
 from datetime import timedelta
 
@@ -16,7 +15,7 @@ from yimen.queueing import fastlane, services
 from yimen.staff.models import ApiToken
 from yimen.staff.tokens import issue_token
 
-from .test_fastlane import scope
+from .test_fastlane import in_new_loop, run_asgi, scope
 
 ITEM = "XN-CG-001"  # → queue CX-ZH
 
@@ -36,42 +35,6 @@ def window_client(running_refresher, at_cx, clerk_at):
     return staff, window, raw, Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
-def in_new_loop(coroutine_function):
-    """asyncio.run in a thread of its own: after the browser tests Playwright's event loop is
-    still running in the test thread, and asyncio.run refuses to start there."""
-    result = {}
-
-    def run():
-        try:
-            result["value"] = asyncio.run(coroutine_function())
-        except BaseException as exc:  # noqa: BLE001 — re-raised in the test thread
-            result["error"] = exc
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(10)
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
-
-
-def run_asgi(app, sc):
-    sent = []
-
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message):
-        sent.append(message)
-
-    async def main():
-        await app(sc, receive, send)
-
-    in_new_loop(main)
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    return start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-
-
 def never_django():
     called = []
 
@@ -89,7 +52,7 @@ def test_a_stale_board_is_refreshed_in_the_background_not_by_django(window_clien
     app, called = never_django()
     deadline = time.monotonic() + 3
     while True:  # within the staleness allowance the previous board may still be served
-        status, body = run_asgi(fastlane.FastLane(app), scope("GET", path))
+        status, _headers, body = run_asgi(fastlane.FastLane(app), scope("GET", path))
         assert status == 200 and called == []
         if json.loads(body)["waiting_total"] == before["waiting_total"] + 1 or time.monotonic() > deadline:
             break
@@ -138,29 +101,11 @@ def test_a_token_used_after_a_minute_is_answered_and_its_use_recorded_in_the_bac
     first_use = token.last_used_at
     clock.freeze(clock.now() + timedelta(minutes=2))
     app, called = never_django()
-
-    async def poll():
-        await refresher.after_next_round()  # the hall for the new minute
-        return await asyncio.wait_for(_poll(app, path, raw), 3)
-
-    assert in_new_loop(poll) == 204 and called == []
+    assert run_asgi(fastlane.FastLane(app), scope("POST", path, raw))[0] == 204 and called == []
     deadline = time.monotonic() + 3
     while ApiToken.objects.get(pk=token.pk).last_used_at == first_use and time.monotonic() < deadline:
         time.sleep(0.02)
     assert ApiToken.objects.get(pk=token.pk).last_used_at == clock.now()
-
-
-async def _poll(app, path, raw):
-    sent = []
-
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message):
-        sent.append(message)
-
-    await fastlane.FastLane(app)(scope("POST", path, raw), receive, send)
-    return next(m["status"] for m in sent if m["type"] == "http.response.start")
 
 
 def test_an_entry_read_from_the_cache_stays_wanted(window_client, monkeypatch):
