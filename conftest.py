@@ -26,6 +26,7 @@ def pytest_configure(config):
     # tests of the listener start one explicitly
     settings.YIMEN_CHANGE_LISTENER = False
     settings.YIMEN_BACKGROUND_REFRESH = False  # likewise its thread; its tests turn it on
+    settings.YIMEN_WARM_UP = False  # importing yimen.asgi must not query the database
     get_hashers.cache_clear()
     get_hashers_by_algorithm.cache_clear()
 

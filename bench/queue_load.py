@@ -4,8 +4,9 @@
 
 1. Prepares the database (migrate + demo network) and a bench outlet `BENCH` with 400
    comprehensive windows, each with a clerk signed in and an API token, open around the clock.
-2. Starts uvicorn (ASGI, `--workers 2`) on a spare loopback port and warms it up (each window
-   asks once per round, 3 rounds, not measured).
+2. Starts uvicorn (ASGI, `--workers 2`; each process fills its configuration cache as it starts)
+   on a spare loopback port and warms it up, not measured: each window asks once per round,
+   3 rounds, then 8 windows run 4 full ticket cycles each.
 3. Phase A — 10× a city's peak for --profile-seconds: 5 tickets/s issued (open loop), 400
    windows calling (each: call-next; when it gets a ticket start + finish; then a 2–6 s pause),
    100 board reads/s (open loop).
@@ -126,16 +127,36 @@ class Stats:
         self.status = defaultdict(lambda: defaultdict(int))
         self.began = time.monotonic()
         self.by_second = defaultdict(list)  # second of the run -> latencies (ms) of requests sent then
+        self.lag = defaultdict(float)  # second of the run -> the load generator's worst event-loop lag (ms)
+        self.slowest = []  # (ms, name, second sent, status)
 
     def add(self, name, seconds, status):
         self.latency[name].append(seconds * 1000)
         self.status[name][status] += 1
-        self.by_second[int(time.monotonic() - seconds - self.began)].append(seconds * 1000)
+        sent = int(time.monotonic() - seconds - self.began)
+        self.by_second[sent].append(seconds * 1000)
+        self.slowest = sorted(self.slowest + [(seconds * 1000, name, sent, status)], reverse=True)[:8]
+
+    async def watch_lag(self, stop: float, interval: float = 0.01):
+        """The load generator measures latency on its own event loop: a stall here (its garbage
+        collector, a burst of callbacks) would look like a slow server. Records how late a 10 ms
+        sleep wakes up, per second."""
+        while time.monotonic() < stop:
+            before = time.monotonic()
+            await asyncio.sleep(interval)
+            late = (time.monotonic() - before - interval) * 1000
+            second = int(before - self.began)
+            self.lag[second] = max(self.lag[second], late)
 
     def timeline(self) -> str:
         """Per second of the run: requests sent, and the slowest of them (ms) — shows whether the
         tail is spread out or a few stalls."""
         return " ".join(f"{sec}:{len(v)}/{max(v):.0f}" for sec, v in sorted(self.by_second.items()))
+
+    def diagnosis(self) -> dict:
+        return {"slowest": [f"{ms:.0f} ms {name} (second {sec}, {status})" for ms, name, sec, status in self.slowest],
+                "generator_lag_ms": {"max": round(max(self.lag.values(), default=0.0), 1),
+                                     "seconds_over_10ms": sorted(s for s, v in self.lag.items() if v > 10)}}
 
     def report(self, elapsed: float) -> dict:
         out = {}
@@ -230,18 +251,21 @@ async def phase_profile(base, env, seconds, tickets_per_s, board_per_s):
                 await asyncio.sleep(random.uniform(2, 6))
 
         began, cpu = time.monotonic(), time.process_time()
-        await asyncio.gather(issuer(), boards(), *(window(w, t) for w, t in env["windows"]))
+        await asyncio.gather(issuer(), boards(), stats.watch_lag(stop), *(window(w, t) for w, t in env["windows"]))
         await asyncio.sleep(1)
         elapsed = time.monotonic() - began
         report = stats.report(elapsed)
         report["load_generator_cpu"] = round((time.process_time() - cpu) / elapsed, 2)
         report["timeline"] = stats.timeline()
+        report["diagnosis"] = stats.diagnosis()
         return report
 
 
-async def warm_up(base, env, rounds=3):
-    """Not measured: every window client asks once per round (nobody waits yet), at ~200 req/s, so
-    the phases measure a hall in its steady state, not the server's first sight of 400 tokens."""
+async def warm_up(base, env, rounds=3, cycles=4, clients=8):
+    """Not measured: every window client asks once per round (nobody waits yet), at ~200 req/s,
+    then `clients` windows run `cycles` full ticket cycles each (issue → call → start → finish), so
+    the phases measure a hall in its steady state, not the server's first sight of 400 tokens or
+    each process's first ticket (its first kiosk token, item and estimate lookups)."""
     stats = Stats()
     async with session(base) as client:
         for _ in range(rounds):
@@ -250,6 +274,21 @@ async def warm_up(base, env, rounds=3):
                                           headers={"Authorization": f"Bearer {token}"}))
                 await asyncio.sleep(0.005)
         await asyncio.sleep(2)
+        device = {"Authorization": f"Bearer {env['device']}"}
+
+        async def cycle(wid, token):
+            headers = {"Authorization": f"Bearer {token}"}
+            for _ in range(cycles):
+                await timed(stats, client, "warm-up", "POST", "/api/outlets/BENCH/tickets", json={"item_code": ITEM},
+                            headers={**device, "Idempotency-Key": uuid.uuid4().hex})
+                r = await timed(stats, client, "warm-up", "POST", f"/api/windows/{wid}/call-next", headers=headers)
+                if r is not None and r.status_code == 200:
+                    tid = r.json()["id"]
+                    await timed(stats, client, "warm-up", "POST", f"/api/tickets/{tid}/start", headers=headers)
+                    await timed(stats, client, "warm-up", "POST", f"/api/tickets/{tid}/finish", headers=headers)
+
+        await asyncio.gather(*(cycle(w, t) for w, t in env["windows"][:clients]))
+        await asyncio.sleep(1)
     return stats.report(1)
 
 
@@ -290,12 +329,17 @@ def print_report(title, report):
     print(f"\n== {title}")
     print(f"{'endpoint':<18}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  status")
     for name, row in report.items():
-        if isinstance(row, dict):
+        if isinstance(row, dict) and "p99_ms" in row:
             print(f"{name:<18}{row['requests']:>9}{row['per_second']:>9}{row['p50_ms']:>9}{row['p99_ms']:>9}  "
                   f"{row['status']}")
     print(f"load generator's own CPU: {report['load_generator_cpu']} cores (shares the machine with the server)")
     if "timeline" in report:
         print(f"per second sent, requests/slowest ms: {report['timeline']}")
+    if "diagnosis" in report:
+        lag = report["diagnosis"]["generator_lag_ms"]
+        print(f"load generator's worst event-loop lag: {lag['max']} ms; seconds with a lag over 10 ms: "
+              f"{lag['seconds_over_10ms'] or 'none'}")
+        print("slowest requests: " + "; ".join(report["diagnosis"]["slowest"]))
     if "full_cycles_per_second" in report:
         print(f"full ticket cycles (issue+call+start+finish): {report['full_cycles']} "
               f"= {report['full_cycles_per_second']}/s")

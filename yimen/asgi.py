@@ -11,7 +11,9 @@ windows and cached boards without Django at all (YIMEN_FASTLANE=0 turns it off).
 """
 import asyncio
 import gc
+import logging
 import os
+import threading
 
 from django.core.asgi import get_asgi_application
 
@@ -47,6 +49,35 @@ django_application = get_asgi_application()
 from yimen.queueing.fastlane import FastLane  # noqa: E402  (needs the apps loaded)
 
 application = AdmissionControl(django_application, int(os.environ.get("YIMEN_MAX_CONCURRENT_REQUESTS", "16")))
+
+
+def warm_up() -> None:
+    """Fill the configuration caches before the first request (YIMEN_WARM_UP). In a thread of its
+    own: uvicorn imports this module inside its running event loop, where Django refuses to query
+    (and that thread's connection is closed when it ends). A database not reachable yet only
+    costs the first requests their cache misses."""
+    from django.conf import settings
+    from django.db import connection
+
+    from yimen.core import changes
+    from yimen.queueing.selectors import warm_up as warm_queue_caches
+
+    def run():
+        try:
+            changes.start_listening()  # first: its connect empties the caches
+            warm_queue_caches()
+        except Exception:  # noqa: BLE001 — the server starts anyway
+            logging.getLogger(__name__).warning("cache warm-up failed", exc_info=True)
+        finally:
+            connection.close()
+
+    if settings.YIMEN_WARM_UP:
+        thread = threading.Thread(target=run, name="yimen-warm-up")
+        thread.start()
+        thread.join()
+
+
+warm_up()
 # Everything loaded so far (Django, the apps, URL patterns, API schemas: ~90 000 objects) lives
 # as long as the process: keep it out of the garbage collector's full collections, which
 # otherwise walked all of it every few seconds (pauses of 0.1–0.4 s on the benchmark machine).

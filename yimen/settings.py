@@ -102,6 +102,9 @@ YIMEN_CHANGE_LISTENER = os.environ.get("YIMEN_CHANGE_LISTENER", "1") != "0"
 # One thread per process keeps the hall's hot cache entries current after every change, so the
 # ASGI fast lane keeps answering idle windows and boards under load (yimen/core/refresher.py).
 YIMEN_BACKGROUND_REFRESH = os.environ.get("YIMEN_BACKGROUND_REFRESH", "1") != "0"
+# Each server process fills the network's configuration cache (outlets, hours, queues and what
+# their windows take) when it starts, before its first request (yimen/asgi.py).
+YIMEN_WARM_UP = os.environ.get("YIMEN_WARM_UP", "1") != "0"
 
 # --- Auth and security ----------------------------------------------------------------------
 PASSWORD_HASHERS = [

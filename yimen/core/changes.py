@@ -115,6 +115,16 @@ def max_age(topic: str) -> float:
     return connected if _listener.connected else otherwise
 
 
+def start_listening(timeout: float = 5.0) -> bool:
+    """Start this process's listener and wait until it is connected (its connect drops every
+    cached value, so caches filled before it would be lost). False when it is off or no connection
+    came within `timeout`."""
+    if not _listener.enabled():
+        return False
+    _listener.ensure_started()
+    return _listener.wait_connected(timeout)
+
+
 def listening() -> bool:
     """True while this process receives other processes' changes (PostgreSQL NOTIFY)."""
     return _listener.connected

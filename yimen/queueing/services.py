@@ -30,7 +30,6 @@ from yimen.core.masking import mask_id_number, mask_name, mask_phone
 from yimen.core.validators import age_on, check_mobile, check_resident_id, normalize_id_number
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
-from yimen.staff import selectors as staff_selectors
 from yimen.staff import authz
 from yimen.staff.authz import authorize, staff_of
 
@@ -120,11 +119,20 @@ def _lock_ticket(ticket) -> Ticket:
         pk = int(str(ticket))
     if pk is None:
         pk = selectors.get_ticket(ticket).pk  # a public id
-    locked = (Ticket.objects.select_for_update(of=("self",)).select_related("outlet", "queue", "window")
-              .filter(pk=pk).first())
+    locked = Ticket.objects.select_for_update().filter(pk=pk).order_by().first()  # (Meta.ordering joins)
     if locked is None:
         raise NotFound(f"找不到排队号：{ticket}")
-    return locked
+    return _with_config(locked)
+
+
+def _with_config(ticket: Ticket) -> Ticket:
+    """A locked ticket's outlet, queue and window from the configuration cache (read-only in the
+    services), rather than a join in every write."""
+    ticket.outlet = selectors.outlet_by_id(ticket.outlet_id)
+    ticket.queue = selectors.queue_by_id(ticket.queue_id)
+    if ticket.window_id is not None:
+        ticket.window = selectors.window_setup(ticket.window_id).window
+    return ticket
 
 
 def _transition(ticket: Ticket, allowed: tuple, action_label: str):
@@ -134,11 +142,11 @@ def _transition(ticket: Ticket, allowed: tuple, action_label: str):
 
 def _clerk_at(window: Window, actor, session=None):
     """The clerk signed in (and serving) at `window`; otherwise Forbidden/Conflict. `session`:
-    (staff id, state) already known (the hall cache), or None to read it from the database."""
+    (staff id, state) if already known; by default from the hall's cached sign-ins (exact in this
+    process, invalidated by NOTIFY from others — as call_next's own check)."""
     staff = authorize(_staff(actor), "queue.call", outlet=window.outlet_id)
     if session is None:
-        current = staff_selectors.current_session(window)
-        session = (current.staff_id, current.state) if current is not None else (None, "closed")
+        session = selectors.hall_sessions(window.outlet_id).get(window.pk, (None, "closed"))
     staff_id, state = session
     if staff_id != staff.pk:
         raise Forbidden(f"您没有在 {window.number} 号窗口签到，不能在该窗口叫号或办理。", code="not_signed_in")
@@ -508,10 +516,11 @@ def _call_next_locked(window, staff, profile, policy, lapsing, request):
             pk = choice.ticket.id
             # lock the candidate (PostgreSQL: skipping one another window is taking right now)
             candidates = Ticket.objects.select_for_update(of=("self",), skip_locked=_is_pg())
-            ticket = candidates.select_related("outlet", "queue").filter(pk=pk, status=Ticket.WAITING).order_by("pk").first()
+            ticket = candidates.filter(pk=pk, status=Ticket.WAITING).order_by("pk").first()
             if ticket is None:
                 skipped.add(pk)
                 continue
+            _with_config(ticket)
             ticket.status, ticket.window, ticket.served_by, ticket.called_at, ticket.recall_count = (
                 Ticket.CALLED, window, staff, now, 0)
             ticket.save(update_fields=["status", "window", "served_by", "called_at", "recall_count"])
