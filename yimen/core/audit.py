@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.db.models import F
 
-from . import clock
+from . import changes, clock
 from .masking import redact_data
 from .models import AuditEntry, AuditSeal
 
@@ -134,7 +134,8 @@ def _append_pg(entries: list[AuditEntry]) -> bool:
     instead of four. Every queue write ends here, so its round trips and ORM work add up.
     1. lock the seal row, read the head and take the ids — after the lock (the CTE is
        materialised first), so id order is chain order;
-    2. insert the entries and move the seal, in one statement."""
+    2. insert the entries and move the seal, in one statement — which also sends the change
+       notifications collected by core.changes.notify_at_end."""
     with connection.cursor() as cursor:
         cursor.execute(
             "WITH seal AS MATERIALIZED (SELECT last_hash FROM core_auditseal WHERE id = 1 FOR UPDATE) "
@@ -152,11 +153,15 @@ def _append_pg(entries: list[AuditEntry]) -> bool:
         row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
         values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for entry in entries for f in fields]
         tail = entries[-1]
+        # and the transaction's change notifications (core.changes.notify_at_end), if any
+        topics = changes.take_pending()
+        notify, notify_params = changes.notify_sql(topics) if topics else ("", [])
         cursor.execute(
             f"WITH added AS (INSERT INTO {AuditEntry._meta.db_table} ({columns}) "
             f"VALUES {', '.join([row_sql] * len(entries))}) "
-            "UPDATE core_auditseal SET last_id = %s, last_hash = %s, count = count + %s WHERE id = 1",
-            values + [tail.pk, tail.hash, len(entries)])
+            "UPDATE core_auditseal SET last_id = %s, last_hash = %s, count = count + %s "
+            + (f"FROM (SELECT {notify}) AS notified " if topics else "") + "WHERE id = 1",
+            values + [tail.pk, tail.hash, len(entries)] + notify_params)
     return True
 
 

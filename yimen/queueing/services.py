@@ -23,7 +23,7 @@ from datetime import timedelta
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Subquery
 
-from yimen.core import audit, clock
+from yimen.core import audit, changes, clock
 from yimen.core.errors import (Conflict, DomainError, Forbidden, InvalidTransition, NotFound, OutsideOpeningHours,
                                Unauthorized, ValidationFailed)
 from yimen.core.masking import mask_id_number, mask_name, mask_phone
@@ -58,9 +58,11 @@ def _retrying(fn):
     Audit entries are appended to the chain at the end of the transaction (`audit.deferred`):
     the chain's global lock is then held only for the append and the commit, and the lock order
     is always rows first, chain last — so windows and kiosks do not queue behind each other's
-    whole transaction, and no transaction holding the chain lock waits for a row."""
+    whole transaction, and no transaction holding the chain lock waits for a row. The change
+    notifications (PostgreSQL NOTIFY) of the write ride on the audit append's last statement
+    (`changes.notify_at_end`): one round trip less per write."""
     if connection.in_atomic_block:
-        with transaction.atomic(), audit.deferred():
+        with transaction.atomic(), changes.notify_at_end(), audit.deferred():
             return fn()
     sqlite = connection.vendor == "sqlite"
     for attempt in range(MAX_ATTEMPTS):
@@ -68,7 +70,7 @@ def _retrying(fn):
             if sqlite:
                 with _SQLITE_WRITER, transaction.atomic(), audit.deferred():
                     return fn()
-            with transaction.atomic(), audit.deferred():
+            with transaction.atomic(), changes.notify_at_end(), audit.deferred():
                 return fn()
         except (IntegrityError, OperationalError) as exc:
             if attempt == MAX_ATTEMPTS - 1:

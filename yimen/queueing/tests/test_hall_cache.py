@@ -169,6 +169,60 @@ def test_outlet_by_code_and_queue_infos_follow_config_changes(at_cx):
     assert selectors.outlet_by_code("XN-CX").name == "城西（改名）"
 
 
+def test_warm_up_fills_the_configuration_cache_before_the_first_ticket(at_cx):
+    changes.reset()
+    assert selectors.peek_outlet("XN-CX") is None
+    assert selectors.warm_up() == Outlet.objects.filter(active=True).count()
+    outlet = selectors.peek_outlet("XN-CX")
+    assert outlet is not None and outlet.pk == at_cx.pk
+    with Queries() as q:  # what issuing a ticket reads of the network, now without queries
+        assert selectors.outlet_by_code("XN-CX") is outlet
+        assert any(i.queue.code == "CX-ZH" for i in selectors.queue_infos(outlet))
+        selectors.schedule(outlet)
+        assert [b.code for b in selectors.board_queues(outlet)]
+    assert q.count == 0
+
+
+def test_a_locked_tickets_outlet_queue_and_window_come_from_the_configuration_cache(at_cx, clerk_at):
+    staff, window = clerk_at("CX-ZH-201")
+    ticket = services.issue_ticket(at_cx, [COMPREHENSIVE_ITEM])
+    called = services.call_next(window, staff)
+    assert called.pk == ticket.pk
+    assert called.queue is selectors.queue_by_id(called.queue_id)
+    assert called.outlet is selectors.outlet_by_id(at_cx.pk)
+    started = services.start(ticket.pk, staff)
+    assert started.window is selectors.window_setup(window.pk).window
+    assert (started.queue.code, started.outlet.code, started.window.number) == ("CX-ZH", "XN-CX", "201")
+    # a renamed queue reaches the next write (a configuration change drops the cached one)
+    queue = Queue.objects.get(pk=ticket.queue_id)
+    queue.name = "综合（改名）"
+    queue.save()
+    finished = services.finish(ticket.pk, staff)
+    assert finished.queue.name == "综合（改名）" and finished.status == Ticket.DONE
+
+
+def test_start_and_finish_check_the_sign_in_from_the_cache_and_follow_a_sign_out(at_cx, clerk_at):
+    staff, window = clerk_at("CX-ZH-201")
+    ticket = services.issue_ticket(at_cx, [COMPREHENSIVE_ITEM])
+    services.call_next(window, staff)
+    selectors.hall_sessions(at_cx.pk)  # cached
+    with Queries() as q:
+        services.start(ticket.pk, staff)
+    assert not [x for x in q.captured_queries if "staff_windowsession" in x["sql"]]
+    staff_services.pause_window(staff, "接听电话")
+    with pytest.raises(Conflict) as refused:
+        services.finish(ticket.pk, staff)
+    assert refused.value.code == "window_paused"
+    staff_services.resume_window(staff)
+    assert services.finish(ticket.pk, staff).status == Ticket.DONE
+    stranger = make_staff("clerk", outlet="XN-CX", password=None)
+    other = services.issue_ticket(at_cx, [COMPREHENSIVE_ITEM])
+    services.call_next(window, staff)
+    with pytest.raises(Forbidden) as refused:
+        services.start(other.pk, stranger)
+    assert refused.value.code == "not_signed_in"
+
+
 # --- API tokens -----------------------------------------------------------------------------
 
 def test_revoked_token_is_refused_at_once_though_its_lookup_was_cached(at_cx, clerk_at):
