@@ -139,7 +139,12 @@ class Ticket(models.Model):
                 name="active_ticket_has_window"),
         ]
         indexes = [models.Index(fields=["outlet", "service_date", "status"]),
-                   models.Index(fields=["queue", "service_date", "status"])]
+                   models.Index(fields=["queue", "service_date", "status"]),
+                   # the estimated wait's mean service time reads a queue's last 50 finished
+                   # tickets: without it, a scan of the queue's whole history (13 ms at 16 000
+                   # tickets, growing every day)
+                   models.Index(fields=["queue", "-finished_at"], condition=models.Q(status="done"),
+                                name="ticket_queue_last_finished")]
 
     def __str__(self):
         return f"{self.number}（{self.outlet.name} {self.service_date}）"

@@ -1,10 +1,16 @@
 """Admin for staff data. Window sessions, tokens, lockouts and TOTP devices are read-only here:
-their changes go through the services (audited). Phones are shown masked in lists."""
-from django.contrib import admin
+their changes go through the services (audited). Staff are saved through services.save_staff
+(audited; taking someone off duty signs them out and revokes their tokens) and are taken off
+duty rather than deleted (their cases, tickets and audit entries refer to them). Phones are shown
+masked in lists."""
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 
 from yimen.core.admin import ReadOnlyAdmin
+from yimen.core.errors import DomainError
 from yimen.core.masking import mask_phone
 
+from . import services
 from .models import ApiToken, Leave, LoginLock, ShiftSwap, Staff, TotpDevice, WindowSession
 
 
@@ -19,6 +25,19 @@ class StaffAdmin(admin.ModelAdmin):
     @admin.display(description="手机号")
     def masked_phone(self, obj):
         return mask_phone(obj.phone)
+
+    def save_model(self, request, obj, form, change):
+        services.save_staff(request.user, obj, request=request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # 停用（取消「在岗」）而非删除
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except DomainError as exc:  # refused by the service (e.g. not a 管理员): nothing was saved
+            self.message_user(request, f"未保存：{exc.message}", level=messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
 
 @admin.register(WindowSession)

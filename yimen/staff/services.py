@@ -11,8 +11,9 @@ from yimen.core import audit, clock
 from yimen.core.masking import redact
 from yimen.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 
-from .authz import authorize
-from .models import (APPROVER, CLERK, DIRECTOR, ADMIN, Leave, LoginFailure, LoginLock, ShiftSwap, Staff,
+from .authz import authorize, staff_of
+from .tokens import revoke_token
+from .models import (APPROVER, CLERK, DIRECTOR, ADMIN, ApiToken, Leave, LoginFailure, LoginLock, ShiftSwap, Staff,
                      TotpDevice, WindowSession)
 
 PAUSE_REASONS = ["午餐接力", "临时离岗", "系统故障", "业务培训", "其他"]
@@ -138,6 +139,54 @@ def close_window(actor, window, *, reason: str, request=None) -> WindowSession |
     audit.record(staff, "window.close", session, before={"staff": session.staff.user.username},
                  after={"state": "closed", "window": window.code}, reason=reason, request=request)
     return session
+
+
+# --- staff accounts (the admin's 工作人员 form) ---------------------------------------------------
+
+def _account_snapshot(staff: Staff) -> dict:
+    """What the audit entry of an account change shows (never the phone number itself)."""
+    data = {f: getattr(staff, f) for f in ("name", "role", "region_code", "shift_group", "active")}
+    for f in ("outlet", "department", "home_window"):
+        value = getattr(staff, f)
+        data[f] = str(value) if value is not None else None
+    return data
+
+
+@transaction.atomic
+def save_staff(actor, staff: Staff, *, request=None) -> Staff:
+    """Create or change a member of staff (the admin's form), audited with what changed. A member
+    of staff taken off duty (在岗 unticked) or moved to another outlet or role leaves the window
+    they are signed in at, and one taken off duty loses their API tokens — at once, not when
+    their next call-next fails."""
+    user = getattr(actor, "user", actor)
+    if not (staff_of(actor) is None and getattr(user, "is_superuser", False)):  # Django's own superuser
+        authorize(actor, "staff.account.manage")
+    old = Staff.objects.select_for_update().filter(pk=staff.pk).first() if staff.pk is not None else None
+    before = _account_snapshot(old) if old is not None else None
+    staff.save()
+    after = _account_snapshot(staff)
+    changed = {k: v for k, v in after.items() if before is None or before[k] != v}
+    if old is not None and old.phone != staff.phone:
+        changed["phone"], before["phone"] = "（已修改）", "—"
+    if before is not None and not changed:
+        return staff
+    moved = before is not None and (not staff.active or bool({"outlet", "role"} & changed.keys()))
+    session = (WindowSession.objects.select_for_update().filter(staff=staff, ended_at__isnull=True).first()
+               if moved else None)
+    if session is not None:
+        session.ended_at = clock.now()
+        session.ended_reason = "账号停用" if not staff.active else "岗位变更"
+        session.save(update_fields=["ended_at", "ended_reason"])
+        audit.record(actor, "window.close", session, before={"staff": staff.user.username},
+                     after={"state": "closed", "window": session.window.code}, reason=session.ended_reason,
+                     request=request)
+    if before is not None and not staff.active:
+        for token in ApiToken.objects.filter(staff=staff, revoked_at__isnull=True):
+            revoke_token(token, actor)
+    audit.record(actor, "staff.create" if before is None else "staff.update", staff,
+                 before=None if before is None else {k: before.get(k) for k in changed},
+                 after=changed, request=request)
+    return staff
 
 
 # --- sign-in security: lockout ------------------------------------------------------------------
