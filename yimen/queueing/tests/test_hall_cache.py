@@ -277,6 +277,22 @@ def test_board_reflects_a_call_at_once_and_is_served_without_queries(at_cx, cler
     assert q.count == 0
 
 
+def test_at_the_turn_of_a_minute_the_last_minutes_board_stands_in_only_while_refreshed(at_cx, clock,
+                                                                                    monkeypatch):
+    from datetime import timedelta
+
+    from yimen.core.refresher import refresher
+
+    board = selectors.board(at_cx)
+    selectors.outlet_by_code("XN-CX")
+    clock.freeze(clock.now() + timedelta(minutes=1))  # the key of the cached board was the minute before
+    assert selectors.peek_board("XN-CX") is None  # no refresher: nothing stands in
+    monkeypatch.setattr(type(refresher), "running", property(lambda self: True))
+    assert selectors.peek_board("XN-CX") is board  # the refresher computes this minute's meanwhile
+    clock.freeze(clock.now() + timedelta(minutes=1))
+    assert selectors.peek_board("XN-CX") is None  # two minutes old: never
+
+
 def test_start_and_finish_keep_the_board_cache_but_a_call_drops_it(at_cx, clerk_at):
     staff, window = clerk_at("CX-ZH-201")
     first = services.issue_ticket(at_cx, [COMPREHENSIVE_ITEM])
