@@ -161,7 +161,8 @@ def save_staff(actor, staff: Staff, *, request=None) -> Staff:
     user = getattr(actor, "user", actor)
     if not (staff_of(actor) is None and getattr(user, "is_superuser", False)):  # Django's own superuser
         authorize(actor, "staff.account.manage")
-    old = Staff.objects.select_for_update().filter(pk=staff.pk).first() if staff.pk is not None else None
+    old = (Staff.objects.select_for_update().filter(pk=staff.pk).order_by().first()  # (Meta.ordering joins)
+           if staff.pk is not None else None)
     before = _account_snapshot(old) if old is not None else None
     staff.save()
     after = _account_snapshot(staff)
