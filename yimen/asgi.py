@@ -52,7 +52,7 @@ application = AdmissionControl(django_application, int(os.environ.get("YIMEN_MAX
 
 
 def warm_up() -> None:
-    """Fill the configuration caches before the first request (YIMEN_WARM_UP). In a thread of its
+    """Fill the configuration and token caches before the first request (YIMEN_WARM_UP). In a thread of its
     own: uvicorn imports this module inside its running event loop, where Django refuses to query
     (and that thread's connection is closed when it ends). A database not reachable yet only
     costs the first requests their cache misses."""
@@ -61,11 +61,13 @@ def warm_up() -> None:
 
     from yimen.core import changes
     from yimen.queueing.selectors import warm_up as warm_queue_caches
+    from yimen.staff.tokens import warm_up as warm_tokens
 
     def run():
         try:
             changes.start_listening()  # first: its connect empties the caches
             warm_queue_caches()
+            warm_tokens()
         except Exception:  # noqa: BLE001 — the server starts anyway
             logging.getLogger(__name__).warning("cache warm-up failed", exc_info=True)
         finally:

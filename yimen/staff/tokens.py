@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from ninja.security import HttpBearer
 from ninja.utils import check_csrf
 
@@ -43,6 +44,20 @@ _tokens = changes.VersionedCache(maxsize=4096)
 def _lookup(key_hash: str) -> ApiToken | None:
     return (ApiToken.objects.select_related("staff__user", "device_outlet")
             .filter(key_hash=key_hash, revoked_at__isnull=True).first())
+
+
+def warm_up() -> int:
+    """Cache the lookups of the live tokens of active staff and of devices (a server process, as
+    it starts): otherwise every window's first poll after a restart goes through Django to look
+    its token up. At most half the cache; returns how many."""
+    live = (ApiToken.objects.select_related("staff__user", "device_outlet").filter(revoked_at__isnull=True)
+            .filter(Q(staff__active=True, staff__user__is_active=True) | Q(device_outlet__isnull=False))
+            .order_by("-pk")[:_tokens.maxsize // 2])
+    count = 0
+    for token in live:
+        _tokens.put("auth", token.key_hash, token)
+        count += 1
+    return count
 
 
 def peek_token(raw: str) -> ApiToken | None:

@@ -181,6 +181,28 @@ def test_warm_up_fills_the_configuration_cache_before_the_first_ticket(at_cx):
         selectors.schedule(outlet)
         assert [b.code for b in selectors.board_queues(outlet)]
     assert q.count == 0
+    window = Window.objects.get(code="CX-ZH-201")
+    assert selectors.peek_window_setup(window.pk).window.pk == window.pk  # each window's first poll too
+
+
+def test_warm_up_caches_live_tokens_of_active_staff_and_devices(at_cx, clerk_at):
+    from yimen.staff import tokens
+
+    staff, _window = clerk_at("CX-ZH-201")
+    _t, live = issue_token(staff=staff)
+    _t, device = issue_token(outlet=at_cx, label="取号机")
+    gone = make_staff("clerk", outlet="XN-CX", password=None)
+    _t, inactive = issue_token(staff=gone)
+    gone.active = False
+    gone.save()
+    changes.reset()
+    assert tokens.peek_token(live) is None
+    assert tokens.warm_up() >= 2
+    with Queries() as q:
+        assert tokens.authenticate_token(live).staff == staff
+        assert tokens.authenticate_token(device).device_outlet == at_cx
+    assert not [x for x in q.captured_queries if "staff_apitoken" in x["sql"] and x["sql"].startswith("SELECT")]
+    assert tokens.authenticate_token(inactive) is None
 
 
 def test_a_locked_tickets_outlet_queue_and_window_come_from_the_configuration_cache(at_cx, clerk_at):
