@@ -7,7 +7,8 @@ turn while every other transaction waits for the lock. `AdmissionControl` lets a
 YIMEN_MAX_CONCURRENT_REQUESTS (default 16) requests per process and lane run at once; the rest
 wait in the event loop, which costs nothing. Event streams (SSE boards) are long-lived and async,
 so they are not counted. In front of it, the fast lane (queueing/fastlane.py) answers idle
-windows and cached boards without Django at all (YIMEN_FASTLANE=0 turns it off).
+windows and cached boards without Django at all (YIMEN_FASTLANE=0 turns it off). Before its first
+request each process fills its configuration and token caches (`warm_up`, YIMEN_WARM_UP).
 """
 import asyncio
 import gc
@@ -52,10 +53,10 @@ application = AdmissionControl(django_application, int(os.environ.get("YIMEN_MAX
 
 
 def warm_up() -> None:
-    """Fill the configuration and token caches before the first request (YIMEN_WARM_UP). In a thread of its
-    own: uvicorn imports this module inside its running event loop, where Django refuses to query
-    (and that thread's connection is closed when it ends). A database not reachable yet only
-    costs the first requests their cache misses."""
+    """Fill the configuration and token caches before the first request (YIMEN_WARM_UP). In a
+    thread of its own: uvicorn imports this module inside its running event loop, where Django
+    refuses to query (and that thread's connection is closed when it ends). A database not
+    reachable yet only costs the first requests their cache misses."""
     from django.conf import settings
     from django.db import connection
 

@@ -591,9 +591,9 @@ def board(outlet: Outlet, calls: int = 8) -> dict:
 
 def warm_up() -> int:
     """Fill the configuration cache of every active outlet (what each ticket issued, each board
-    read and each window's poll needs). A server process runs it before its first request: otherwise that request
-    computes it (the benchmark: ~50 ms for a hall of 400 windows, the slowest ticket of a run).
-    Returns the number of outlets."""
+    read and each window's poll needs). A server process runs it before its first request:
+    otherwise that request computes it (the benchmark: ~50 ms for a hall of 400 windows, the
+    slowest ticket of a run). Returns the number of outlets."""
     outlets = list(Outlet.objects.filter(active=True))
     for outlet in outlets:
         outlet_by_code(outlet.code)
