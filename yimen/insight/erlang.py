@@ -134,3 +134,25 @@ def servers_needed(lam: float, mean_service: float, target_wait: float, target_l
             return c
         c += 1
     raise ValueError(f"超过 {max_servers} 个窗口仍达不到目标服务水平")
+
+
+def abandonment_probability(lam: float, mean_service: float, c: int, mean_patience: float) -> float:
+    """M/M/c+M ("Erlang A"): the share of visitors who give up before being called, when each
+    waits an exponential time with mean `mean_patience` (defined at any load, also above c).
+
+    Birth-death chain on the number in the hall n: arrivals lam, departures min(n, c) / mean_service
+    + max(n - c, 0) / mean_patience; P(abandon) = E[max(N - c, 0)] / (mean_patience * lam). The
+    chain is summed until its terms no longer count (a few hundred states at most in practice)."""
+    if lam <= 0 or mean_service <= 0 or mean_patience <= 0 or c < 1:
+        raise ValueError("到达率、平均服务时长和平均耐心时长必须大于 0，窗口数至少为 1")
+    mu, theta = 1.0 / mean_service, 1.0 / mean_patience
+    weight, total, waiting = 1.0, 1.0, 0.0  # π_n up to a constant, Σ π_n, Σ max(n - c, 0) π_n
+    n = 0
+    while True:
+        n += 1
+        weight *= lam / (min(n, c) * mu + max(n - c, 0) * theta)
+        total += weight
+        waiting += max(n - c, 0) * weight
+        if n > c and weight < 1e-15 * total:
+            break
+    return waiting / total * theta / lam

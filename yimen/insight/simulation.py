@@ -25,6 +25,13 @@ A scenario is a dict (usually read from YAML; see yimen/insight/scenarios/ and d
       - {span: "12:00-13:30", open: {CX-ZH: 3}}
     items:                          # optional: own items (pure tests); otherwise the catalog
       T-1: {department: D1, name: 测试事项}
+    abandonment:                    # optional: visitors who give up waiting and leave the hall
+      patience: {dist: exponential, mean: 40}   # how long each one is willing to wait
+      no_show_minutes: 1.5          # window time lost calling (and recalling) one who has left
+
+A visitor who has left still holds a ticket: it is called in its turn, comes to nothing (过号) and
+costs the window `no_show_minutes` — as in a hall with paper tickets. With 0 it is the classic
+queue with reneging (M/M/c+M, "Erlang A", when everything is exponential).
 
 The engine itself (`simulate`) needs no database; `load_scenario` resolves catalog codes and
 opening hours through the other apps' models/selectors.
@@ -113,6 +120,7 @@ class Arrival:
     item: str
     priority: str
     service: float
+    patience: float = math.inf               # minutes this visitor waits before leaving (abandonment)
 
 
 @dataclass
@@ -133,6 +141,8 @@ class Scenario:
     warmup_minutes: float = 0.0
     sla_minutes: float = SLA_MINUTES
     name: str = ""
+    patience: ServiceDist | None = None      # abandonment: None = everybody waits to be called
+    no_show_minutes: float = 0.0
 
     def service_for(self, item: str) -> ServiceDist:
         dist = self.service.get(item) or self.default_service
@@ -285,6 +295,14 @@ def build_scenario(data: dict, *, items: dict[str, ItemSpec], days: list[list[tu
     except TypeError:
         raise ScenarioError("dispatch 参数不正确（priority_mode、ordinary_per_priority、max_ordinary_wait_minutes）")
 
+    patience, no_show_minutes = None, 0.0
+    if data.get("abandonment") is not None:
+        raw = data["abandonment"]
+        if not isinstance(raw, dict) or "patience" not in raw:
+            raise ScenarioError("放弃等待 abandonment 应写成 {patience: {dist, mean}, no_show_minutes?}")
+        patience = parse_dist(raw["patience"], "放弃等待的耐心时长 patience")
+        no_show_minutes = _number(raw.get("no_show_minutes", 1.0), "过号耗时 no_show_minutes")
+
     replications = _number(data.get("replications", 1), "重复次数 replications", minimum=1, integer=True)
     if replications > 200:
         raise ScenarioError("重复次数 replications 不能超过 200")
@@ -295,7 +313,7 @@ def build_scenario(data: dict, *, items: dict[str, ItemSpec], days: list[list[tu
         replications=replications,
         warmup_minutes=_number(data.get("warmup_minutes", 0), "预热时长 warmup_minutes"),
         sla_minutes=_number(data.get("sla_minutes", SLA_MINUTES), "服务水平时限 sla_minutes"),
-        name=str(data.get("name", "")),
+        name=str(data.get("name", "")), patience=patience, no_show_minutes=no_show_minutes,
     )
     for code in {s.item for s in streams} | {r[2] for r in replay or []}:
         if code not in items:
@@ -447,7 +465,7 @@ def generate_arrivals(scenario: Scenario, rng: random.Random) -> list[Arrival]:
             service = svc if svc is not None else scenario.service_for(code).sample(rng)
             out.append(Arrival(day * DAY + minute, code, prio, service))
         out.sort(key=lambda a: a.at)
-        return out
+        return _with_patience(out, scenario, rng)
     for d, spans in enumerate(scenario.days):
         for a, b in spans:
             for s in scenario.streams:
@@ -463,7 +481,15 @@ def generate_arrivals(scenario: Scenario, rng: random.Random) -> list[Arrival]:
                         out.append(Arrival(d * DAY + t, s.item, prio, dist.sample(rng)))
                         t += rng.expovariate(rate)
     out.sort(key=lambda a: a.at)
-    return out
+    return _with_patience(out, scenario, rng)
+
+
+def _with_patience(arrivals: list[Arrival], scenario: Scenario, rng: random.Random) -> list[Arrival]:
+    """Each visitor's patience, drawn after everything else (a scenario without abandonment keeps
+    its random numbers, hence its results)."""
+    if scenario.patience is None:
+        return arrivals
+    return [Arrival(a.at, a.item, a.priority, a.service, scenario.patience.sample(rng)) for a in arrivals]
 
 
 # --- the engine -----------------------------------------------------------------------------------
@@ -519,6 +545,7 @@ class _Run:
         self.served: list[_Served] = []
         self.busy: dict[str, list[tuple[float, float]]] = {}
         self.available: dict[str, list[tuple[float, float]]] = {}
+        self.abandoned: list[_Served] = []      # called after they had left (wait = until the call)
         self.unserved = 0
         self.max_waiting = 0
         self.queue_samples: list[tuple[float, int]] = []
@@ -577,10 +604,14 @@ class _Run:
                 self.waiting.remove(ticket)
                 history.record(ticket)
                 arr = self.info.pop(ticket.id)
-                yield env.timeout(arr.service)
-                busy.append((now, env.now))
-                self.served.append(_Served(arr.at, now - arr.at, arr.service, ticket.is_priority, ticket.queue,
-                                           profile.id, int(arr.at // DAY)))
+                left = now - arr.at > arr.patience  # the holder gave up and left: a no-show
+                duration = self.s.no_show_minutes if left else arr.service
+                if duration > 0:
+                    yield env.timeout(duration)
+                    busy.append((now, env.now))
+                row = _Served(arr.at, now - arr.at, duration, ticket.is_priority, ticket.queue, profile.id,
+                              int(arr.at // DAY))
+                (self.abandoned if left else self.served).append(row)
                 if env.now >= end and not drain:
                     break
             available.append((start, max(end, env.now) if drain else end))
@@ -647,6 +678,7 @@ def simulate(scenario: Scenario) -> dict:
     # statistics count tickets issued after the warm-up (measured from the first opening)
     warm = scenario.days[0][0][0] + scenario.warmup_minutes if scenario.warmup_minutes and scenario.days else -math.inf
     rows: list[_Served] = []
+    gave_up: list[_Served] = []
     rep_means: list[float] = []
     busy_total = avail_total = 0.0
     unserved = max_waiting = arrivals_total = 0
@@ -660,6 +692,7 @@ def simulate(scenario: Scenario) -> dict:
         run = _Run(scenario, lay, arrivals).run()
         counted = [x for x in run.served if x.arrived >= warm]
         rows.extend(counted)
+        gave_up.extend(x for x in run.abandoned if x.arrived >= warm)
         rep_means.append(statistics.fmean(x.wait for x in counted) if counted else 0.0)
         for wid, intervals in run.busy.items():
             b = sum(max(0.0, e - max(s, warm)) for s, e in intervals)
@@ -706,6 +739,16 @@ def simulate(scenario: Scenario) -> dict:
     first_day = [(t, n) for t, n in queue_samples if t < DAY]          # the first simulated day
     result["queue_length_samples"] = [[round(t, 2), n] for t, n in first_day[:: max(1, len(first_day) // 300)]]
     result["arrivals"] = arrivals_total
+    if scenario.patience is not None:
+        def rate(served, left):
+            return round(len(left) / (len(served) + len(left)), 4) if served or left else 0.0
+
+        result["abandonment"] = {
+            "abandoned": len(gave_up), "rate": rate(rows, gave_up),
+            "ordinary_rate": rate([x for x in rows if not x.priority], [x for x in gave_up if not x.priority]),
+            "priority_rate": rate([x for x in rows if x.priority], [x for x in gave_up if x.priority]),
+            "patience_mean_minutes": scenario.patience.mean, "no_show_minutes": scenario.no_show_minutes,
+        }
     result["unserved"] = unserved
     result["max_waiting"] = max_waiting
     result["policy"] = scenario.policy

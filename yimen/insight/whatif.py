@@ -44,6 +44,7 @@ class WhatIf:
     replications: int = 0
     seed: int | None = None
     compare: bool = False
+    patience_minutes: int = 0   # 0: nobody gives up; else mean patience (exponential) of the visitors
 
 
 def _int(params, key, default, lo, hi, label):
@@ -79,6 +80,7 @@ def parse(params) -> WhatIf:
                           "重复次数"),
         seed=_int(params, "seed", int(data.get("seed", 1)), 0, 2**31 - 1, "随机种子"),
         compare=str(params.get("compare", "")).lower() in {"1", "on", "true", "yes"},
+        patience_minutes=_int(params, "patience_minutes", 0, 0, 240, "平均耐心时长（分钟）"),
     )
 
 
@@ -108,6 +110,9 @@ def scenario_data(w: WhatIf, policy: str | None = None) -> dict:
             dist["mean"] = dist["mean"] * s
         else:
             data["service_minutes"][key] = dist * s
+    if w.patience_minutes:
+        # a visitor who has left is still called in turn: a recall and 过号 cost the window a minute
+        data["abandonment"] = {"patience": {"dist": "exponential", "mean": w.patience_minutes}, "no_show_minutes": 1}
     return data
 
 

@@ -233,3 +233,51 @@ def test_simulate_command_prints_one_json_document(demo, tmp_path):
         call_command("simulate", str(bad), "--json")
     with pytest.raises(CommandError, match="找不到"):
         call_command("simulate", str(tmp_path / "missing.yaml"))
+
+
+# --- abandonment (visitors who give up waiting) ---------------------------------------------------
+
+def test_erlang_a_formula_reduces_to_known_cases():
+    import math
+
+    # patience = service time at one window: departures n/mean, the M/M/∞ chain: P = (a − 1 + e^−a) / a
+    a = 2.0
+    assert erlang.abandonment_probability(a / 10, 10, 1, 10) == pytest.approx((a - 1 + math.exp(-a)) / a, rel=1e-9)
+    # endless patience: nobody leaves; short patience at overload: at least the excess leaves
+    assert erlang.abandonment_probability(0.05, 10, 2, 1e9) < 1e-6
+    assert erlang.abandonment_probability(0.3, 10, 2, 15) > 1 - 0.2 / 0.3
+    with pytest.raises(ValueError):
+        erlang.abandonment_probability(0.1, 10, 2, 0)
+
+
+@pytest.mark.parametrize("c, rate_per_hour, patience", [(1, 9.0, 20.0), (2, 18.0, 15.0)])
+def test_abandonment_matches_erlang_a(c, rate_per_hour, patience):
+    """M/M/c+M above and below capacity, 4 replications of ≈ 6 000 visitors: the share who leave
+    matches the formula within 1.5 points; with no time lost on their tickets it is reneging."""
+    exact = erlang.abandonment_probability(rate_per_hour / 60, 10.0, c, patience)
+    result = simulate(mmc(c, rate_per_hour, 10.0, minutes=6000 / rate_per_hour * 60, replications=4, warmup=300,
+                          abandonment={"patience": {"dist": "exponential", "mean": patience}, "no_show_minutes": 0}))
+    left = result["abandonment"]
+    assert left["abandoned"] + result["served"] > 20_000
+    assert left["rate"] == pytest.approx(exact, abs=0.015)
+
+
+def test_without_impatience_results_are_unchanged_and_no_shows_cost_window_time():
+    base = simulate(mmc(2, 10.0, 10.0, minutes=3000, warmup=0))
+    patient = simulate(mmc(2, 10.0, 10.0, minutes=3000, warmup=0, abandonment={"patience": 1e9}))
+    assert "abandonment" not in base
+    assert patient["abandonment"]["abandoned"] == 0
+    assert (patient["served"], patient["mean_wait_minutes"]) == (base["served"], base["mean_wait_minutes"])
+    # the same impatient visitors; calling the tickets of those who left costs 0 or 3 minutes
+    free = simulate(mmc(2, 14.0, 10.0, minutes=3000, warmup=0,
+                        abandonment={"patience": 10, "no_show_minutes": 0}))
+    costly = simulate(mmc(2, 14.0, 10.0, minutes=3000, warmup=0,
+                          abandonment={"patience": 10, "no_show_minutes": 3}))
+    assert costly["abandonment"]["rate"] > free["abandonment"]["rate"] > 0
+    assert costly["mean_wait_minutes"] > free["mean_wait_minutes"]
+
+
+def test_abandonment_needs_a_patience():
+    with pytest.raises(ScenarioError) as err:
+        mmc(1, 6.0, 10.0, minutes=600, abandonment={"no_show_minutes": 1})
+    assert "patience" in err.value.message

@@ -43,7 +43,21 @@ def test_whatif_more_windows_shorter_waits(client, director):
     assert many["utilisation"] < few["utilisation"]
 
 
+def test_whatif_impatient_visitors_leave_and_fewer_are_served(client, director):
+    client.force_login(director.user)
+    params = {"base": "xn-cx-2f-one-window", "arrivals_pct": 200, "windows_0": 4, "replications": 2, "run": "1"}
+    patient = client.get("/insight/whatif/", params)
+    assert "abandonment" not in patient.context["results"][0] and "等不及离开" not in patient.content.decode()
+    impatient = client.get("/insight/whatif/", {**params, "patience_minutes": 10})
+    result = impatient.context["results"][0]
+    assert result["abandonment"]["abandoned"] > 0 and 0 < result["abandonment"]["rate"] < 1
+    assert result["served"] < patient.context["results"][0]["served"]
+    assert result["mean_wait_minutes"] < patient.context["results"][0]["mean_wait_minutes"]
+    assert "等不及离开" in impatient.content.decode()
+
+
 @pytest.mark.parametrize("params, message", [
+    ({"patience_minutes": "-5"}, "平均耐心时长"),
     ({"windows_0": "abc"}, "应为整数"),
     ({"windows_0": "0"}, "至少需要开放 1 个窗口"),
     ({"arrivals_pct": "5000"}, "之间"),

@@ -31,6 +31,15 @@ def test_director_runs_a_what_if_in_the_browser(page, live_server, demo, screens
     assert page.input_value("#windows_0") == "6"          # the form keeps what was changed
     screenshot("insight-whatif")
 
+    # impatient visitors: a row says how many gave up
+    page.fill("#patience_minutes", "10")
+    page.click("#run")
+    page.wait_for_selector("#whatif-results .metric-abandoned")
+    shares = page.locator("#whatif-results .metric-abandoned").all_inner_texts()
+    assert len(shares) == 2 and all(t.endswith("%") for t in shares)
+    assert page.input_value("#patience_minutes") == "10"
+    screenshot("insight-whatif-abandonment")
+
     # bad input: a clear Chinese message, no crash
     page.fill("#windows_0", "0")
     page.click("#run")
