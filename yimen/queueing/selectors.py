@@ -91,10 +91,11 @@ class WindowSetup:
     policy: rules.DispatchPolicy
 
 
-def window_setup(window_id: int) -> WindowSetup:
+def window_setup(window_id: int, window: Window | None = None) -> WindowSetup:
+    """`window`: the Window (with its outlet) when the caller has already read it."""
     def compute():
-        window = get_window(window_id)
-        return WindowSetup(window, window_profile(window), dispatch_policy(window.outlet))
+        w = window or get_window(window_id)
+        return WindowSetup(w, window_profile(w), dispatch_policy(w.outlet))
     return _config.get("config", ("window", str(window_id)), compute)
 
 
@@ -602,9 +603,10 @@ def warm_up() -> int:
         board_queues(outlet)
     # and each calling window's setup: otherwise each window's first poll after a restart goes
     # through Django to compute it (a few queries each, 400 windows at once in the benchmark)
-    windows = Window.objects.filter(outlet__in=outlets, active=True, kind__in=QUEUE_WINDOW_KINDS)
-    for window_id in windows.order_by("pk").values_list("pk", flat=True)[:_config.maxsize // 2]:
-        window_setup(window_id)
+    windows = (Window.objects.filter(outlet__in=outlets, active=True, kind__in=QUEUE_WINDOW_KINDS)
+               .select_related("outlet").order_by("pk"))
+    for window in windows[:_config.maxsize // 2]:
+        window_setup(window.pk, window)
     return len(outlets)
 
 

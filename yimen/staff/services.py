@@ -134,10 +134,15 @@ def close_window(actor, window, *, reason: str, request=None) -> WindowSession |
     session = WindowSession.objects.select_for_update().filter(window=window, ended_at__isnull=True).first()
     if session is None:
         return None
-    session.ended_at, session.ended_reason = clock.now(), f"由{staff.name}关闭：{reason}"[:100]
+    return _close_session(session, staff, f"由{staff.name}关闭：{reason}", reason, request)
+
+
+def _close_session(session: WindowSession, actor, ended_reason: str, reason: str, request) -> WindowSession:
+    """End somebody's window session (audited as window.close)."""
+    session.ended_at, session.ended_reason = clock.now(), ended_reason[:100]
     session.save(update_fields=["ended_at", "ended_reason"])
-    audit.record(staff, "window.close", session, before={"staff": session.staff.user.username},
-                 after={"state": "closed", "window": window.code}, reason=reason, request=request)
+    audit.record(actor, "window.close", session, before={"staff": session.staff.user.username},
+                 after={"state": "closed", "window": session.window.code}, reason=reason, request=request)
     return session
 
 
@@ -171,17 +176,14 @@ def save_staff(actor, staff: Staff, *, request=None) -> Staff:
         changed["phone"], before["phone"] = "（已修改）", "—"
     if before is not None and not changed:
         return staff
-    moved = before is not None and (not staff.active or bool({"outlet", "role"} & changed.keys()))
-    session = (WindowSession.objects.select_for_update().filter(staff=staff, ended_at__isnull=True).first()
-               if moved else None)
-    if session is not None:
-        session.ended_at = clock.now()
-        session.ended_reason = "账号停用" if not staff.active else "岗位变更"
-        session.save(update_fields=["ended_at", "ended_reason"])
-        audit.record(actor, "window.close", session, before={"staff": staff.user.username},
-                     after={"state": "closed", "window": session.window.code}, reason=session.ended_reason,
-                     request=request)
-    if before is not None and not staff.active:
+    off_duty = before is not None and before["active"] and not staff.active
+    moved = before is not None and bool({"outlet", "role"} & changed.keys())
+    if off_duty or moved:
+        session = WindowSession.objects.select_for_update().filter(staff=staff, ended_at__isnull=True).first()
+        if session is not None:
+            why = "账号停用" if off_duty else "岗位变更"
+            _close_session(session, actor, why, why, request)
+    if off_duty:
         for token in ApiToken.objects.filter(staff=staff, revoked_at__isnull=True):
             revoke_token(token, actor)
     audit.record(actor, "staff.create" if before is None else "staff.update", staff,

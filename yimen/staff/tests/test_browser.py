@@ -132,3 +132,29 @@ def test_totp_self_enrolment_page(page, live_server, demo, screenshot):
     page.click("form:has(input[name=code]) button[type=submit]")
     page.wait_for_url(f"{live_server.url}/staff/")
     assert "孙丽" in page.locator("#whoami").inner_text()
+
+
+@pytest.mark.browser
+def test_admin_takes_a_clerk_off_duty_in_the_staff_form(page, live_server, demo, screenshot):
+    from yimen.outlets.models import Window
+    from yimen.staff import services
+    from yimen.staff.tokens import authenticate_token, issue_token
+
+    admin = make_staff("admin", username="browser_admin", name="管理员甲")
+    admin.user.is_staff = admin.user.is_superuser = True
+    admin.user.save()
+    clerk = make_staff("clerk", outlet="XN-CX", name="赵窗口")
+    services.sign_in_window(clerk, Window.objects.get(code="CX-ZH-201"))
+    _token, raw = issue_token(staff=clerk)
+    sign_in(page, live_server, "browser_admin")
+    page.wait_for_url(f"{live_server.url}/staff/")
+    page.goto(f"{live_server.url}/admin/staff/staff/{clerk.pk}/change/")
+    assert page.locator("#id_active").is_checked()
+    assert page.locator("a.deletelink").count() == 0  # 停用而非删除
+    page.uncheck("#id_active")
+    screenshot("staff-admin-off-duty")
+    page.click("input[name=_save]")
+    page.wait_for_url(f"{live_server.url}/admin/staff/staff/")
+    assert "赵窗口" in page.locator(".messagelist").inner_text()
+    assert Staff.objects.get(pk=clerk.pk).active is False
+    assert selectors.session_of(clerk) is None and authenticate_token(raw) is None
