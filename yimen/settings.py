@@ -1,9 +1,18 @@
 """Django settings for Yimen.
 
 Everything that differs between a laptop and production comes from the environment:
-DATABASE_URL, YIMEN_SECRET_KEY, YIMEN_DEBUG, YIMEN_ALLOWED_HOSTS, YIMEN_REQUIRE_TOTP.
+DATABASE_URL, YIMEN_SECRET_KEY, YIMEN_DATA_KEY, YIMEN_DEBUG, YIMEN_ALLOWED_HOSTS,
+YIMEN_TRUSTED_PROXIES, YIMEN_REQUIRE_TOTP.
+
+Secure by default: DEBUG is off unless YIMEN_DEBUG=1 (`make run` turns it on for the demo and
+says so). Off = production mode: `yimen` refuses to start without YIMEN_SECRET_KEY and
+YIMEN_DATA_KEY (yimen/cli.py), and nothing falls back to a key written in this file. On = a
+developer's machine: keys not given in the environment are random ones kept in a local file
+(`.yimen-dev-keys.json` in the working directory, mode 0600), never a public default.
 """
+import json
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -12,8 +21,48 @@ import dj_database_url
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = BASE_DIR / "data"
 
-DEBUG = os.environ.get("YIMEN_DEBUG", "1") == "1"
-SECRET_KEY = os.environ.get("YIMEN_SECRET_KEY") or "dev-only-insecure-key-set-YIMEN_SECRET_KEY-in-production"
+TESTING = os.environ.get("YIMEN_TESTING") == "1"
+DEBUG = os.environ.get("YIMEN_DEBUG", "0") == "1"
+SECRET_KEY = os.environ.get("YIMEN_SECRET_KEY", "")
+# Master key of the personal data encrypted at rest (yimen/core/fields.py); old keys for reading.
+YIMEN_DATA_KEY = os.environ.get("YIMEN_DATA_KEY", "")
+YIMEN_DATA_KEYS_OLD = os.environ.get("YIMEN_DATA_KEYS_OLD", "")
+# Before keys were required, a demo database's personal data was sealed with a key derived from
+# this public development key. Only with DEBUG on is it still accepted, and only for *reading*
+# such an old demo database (`yimen protect rekey` moves its rows to the local key).
+LEGACY_DEV_SECRET = "dev-only-insecure-key-set-YIMEN_SECRET_KEY-in-production"
+YIMEN_DATA_KEYS_READ_ONLY = []
+
+
+def _local_dev_keys() -> dict:
+    """Random keys of this development checkout, made once and kept in a file only its owner reads."""
+    path = Path(os.environ.get("YIMEN_DEV_KEYS_FILE", Path.cwd() / ".yimen-dev-keys.json"))
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        keys = {"secret_key": secrets.token_urlsafe(50), "data_key": secrets.token_urlsafe(48)}
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(keys, f)
+        except FileExistsError:  # another process made it first: use theirs
+            return json.loads(path.read_text())
+        except OSError:
+            pass  # read-only directory: keys for this process only
+        return keys
+
+
+if DEBUG and not (SECRET_KEY and YIMEN_DATA_KEY):
+    _dev = _local_dev_keys()
+    SECRET_KEY = SECRET_KEY or _dev["secret_key"]
+    YIMEN_DATA_KEY = YIMEN_DATA_KEY or _dev["data_key"]
+if DEBUG:
+    YIMEN_DATA_KEYS_READ_ONLY = [LEGACY_DEV_SECRET]
+# Production mode without its keys: yimen/cli.py stops every command that needs them with one line;
+# anything that still reads SECRET_KEY (a server started another way) fails closed (empty key).
+YIMEN_MISSING_KEYS = [] if DEBUG else [name for name, value in (("YIMEN_SECRET_KEY", SECRET_KEY),
+                                                                ("YIMEN_DATA_KEY", YIMEN_DATA_KEY)) if not value]
+
 ALLOWED_HOSTS = [h for h in os.environ.get("YIMEN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("YIMEN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -38,7 +87,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "yimen.core.security.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "yimen.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -117,7 +168,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if os.environ.get("YIMEN_TESTING") == "1":
+if TESTING:
     # Tests create many accounts; a fast hasher keeps the suite quick. Never set in production.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTHENTICATION_BACKENDS = ["yimen.staff.backends.LockoutBackend"]  # lockout on every sign-in (staff)
@@ -129,6 +180,21 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "SAMEORIGIN"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# HSTS in production (SecurityMiddleware sends it on HTTPS responses; behind a TLS proxy set
+# YIMEN_TRUSTED_PROXIES so the proxy's X-Forwarded-Proto marks a request as HTTPS).
+SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("YIMEN_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("YIMEN_HSTS_INCLUDE_SUBDOMAINS", "0") == "1"
+SECURE_HSTS_PRELOAD = False
+# Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: IPs or CIDRs, comma-separated
+# (e.g. "127.0.0.1,10.0.0.0/24"). Empty: the peer's address is the client, whatever a header says
+# (yimen/core/clientaddr.py). Rate limits, lockouts and the audit's source address use it.
+YIMEN_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("YIMEN_TRUSTED_PROXIES", "").split(",") if p.strip()]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_YIMEN_FORWARDED_PROTO", "https")  # set only for trusted proxies
+# Content-Security-Policy on every response (yimen/core/security.py): scripts only from this site or
+# inline ones carrying the request's nonce; no plugins, no framing by other sites.
+YIMEN_CSP = os.environ.get("YIMEN_CSP", "1") != "0"
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

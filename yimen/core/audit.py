@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.db.models import F
 
-from . import changes, clock
+from . import changes, clientaddr, clock
 from .masking import redact_data
 from .models import AuditEntry, AuditSeal
 
@@ -28,12 +28,8 @@ def _actor_fields(actor):
 
 
 def client_ip(request):
-    if request is None:
-        return None
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR") or None
+    """The real client address: X-Forwarded-For counts only from YIMEN_TRUSTED_PROXIES."""
+    return clientaddr.client_ip(request)
 
 
 def record(actor, action: str, obj=None, *, before=None, after=None, reason: str = "",

@@ -5,8 +5,9 @@ is transparent to the ORM: you assign and read plain strings. The stored form is
 
     enc1:<key id>:<base64url(nonce + ciphertext + tag)>
 
-The key comes from the `YIMEN_DATA_KEY` environment variable (any long random string), or, when
-that is not set, is derived from `SECRET_KEY`. Keys are never used directly: HKDF-SHA256 derives
+The key comes from the `YIMEN_DATA_KEY` environment variable (any long random string); it is never
+derived from SECRET_KEY or any default. Production mode refuses to start without it (yimen/cli.py);
+development mode uses a random key kept in a local file (settings.py). Keys are never used directly: HKDF-SHA256 derives
 one sub-key for encryption and another for lookup hashes. Key rotation: put the new key in
 `YIMEN_DATA_KEY` and the old one(s) in `YIMEN_DATA_KEYS_OLD` (comma-separated); values written
 with an old key are still read, new writes use the new key, and `yimen protect rekey`
@@ -53,10 +54,14 @@ class ProtectedDataError(RuntimeError):
 
 
 def _master_keys() -> list[bytes]:
-    """The current master key first, then old ones still accepted for reading."""
-    current = os.environ.get("YIMEN_DATA_KEY") or getattr(settings, "YIMEN_DATA_KEY", "") or settings.SECRET_KEY
+    """The current master key first, then old ones still accepted for reading (and, in development
+    mode only, the public key of old demo databases: settings.YIMEN_DATA_KEYS_READ_ONLY)."""
+    current = os.environ.get("YIMEN_DATA_KEY") or getattr(settings, "YIMEN_DATA_KEY", "")
+    if not current:
+        raise ProtectedDataError("未配置个人数据密钥 YIMEN_DATA_KEY：请设置后再启动（见 docs/security.md）。")
     old = os.environ.get("YIMEN_DATA_KEYS_OLD") or getattr(settings, "YIMEN_DATA_KEYS_OLD", "")
     keys = [current] + [k.strip() for k in str(old).split(",") if k.strip()]
+    keys += [k for k in getattr(settings, "YIMEN_DATA_KEYS_READ_ONLY", []) if k and k not in keys]
     return [k.encode() for k in keys]
 
 

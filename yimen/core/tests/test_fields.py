@@ -102,13 +102,13 @@ def test_protect_rekey_command(monkeypatch):
     monkeypatch.setenv("YIMEN_DATA_KEY", "new-key-" + "y" * 40)
     from django.conf import settings
 
-    # the demo rows were written with the SECRET_KEY-derived key: without it, rekey stops with a clear error
+    # the demo rows were written with the test run's own data key (settings.YIMEN_DATA_KEY): without it, rekey stops with a clear error
     monkeypatch.setenv("YIMEN_DATA_KEYS_OLD", "old-key-" + "x" * 40)
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="YIMEN_DATA_KEYS_OLD"):
         call_command("protect", "rekey", stdout=StringIO())
-    monkeypatch.setenv("YIMEN_DATA_KEYS_OLD", "old-key-" + "x" * 40 + "," + settings.SECRET_KEY)
+    monkeypatch.setenv("YIMEN_DATA_KEYS_OLD", "old-key-" + "x" * 40 + "," + settings.YIMEN_DATA_KEY)
     out = StringIO()
     call_command("protect", "status", "--json", stdout=out)
     row = [r for r in json.loads(out.getvalue())["fields"] if r["field"] == "staff.Staff.phone"][0]
