@@ -149,8 +149,11 @@ def verify_result(token: str) -> Result | None:
 
 
 # --- Public progress ------------------------------------------------------------------------------
+# Limits of services.lookup_progress, the one entry point of every public lookup (keyed by the
+# client address, never by the receipt alone: see there).
 PROGRESS_MAX_PER_IP = 20            # lookups per address per 10 minutes
-PROGRESS_MAX_FAILS_PER_RECEIPT = 5  # failed lookups per receipt number per hour
+PROGRESS_MAX_FAILS_PER_RECEIPT = 5  # failed lookups of one receipt number per address per hour
+PROGRESS_MAX_FAILS_PER_IP = 10      # failed lookups per address per hour, across receipt numbers
 
 
 class RateLimited(DomainError):
@@ -172,7 +175,8 @@ def _secret_matches(case: Case, secret: str) -> bool:
 def public_progress(receipt_number: str, secret: str) -> dict | None:
     """Status and dates of a case, for the citizen who knows the receipt number and the last 4
     characters of the ID number (or the full phone number). None when they do not match.
-    Personal data is never part of the answer."""
+    Personal data is never part of the answer. Not rate-limited: every public page and API goes
+    through services.lookup_progress, which limits and then calls this."""
     case = Case.objects.select_related("item", "outlet").filter(
         receipt_number=(receipt_number or "").strip().upper()).first()
     if case is None or not _secret_matches(case, secret):

@@ -183,7 +183,8 @@ def ticket(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 def progress(request):
-    from yimen.cases import selectors as case_selectors
+    from yimen.cases import services as case_services
+    from yimen.core.audit import client_ip
 
     result, error = None, None
     receipt = (request.POST.get("receipt") or "").strip()
@@ -191,7 +192,7 @@ def progress(request):
         try:
             if not receipt or not (request.POST.get("secret") or "").strip():
                 raise ValidationFailed("请填写受理编号和查询码（身份证号后4位或手机号）。", code="fields_required")
-            result = case_selectors.public_progress(receipt, request.POST.get("secret", ""))
+            result = case_services.lookup_progress(receipt, request.POST.get("secret", ""), client_ip(request))
             if result is None:
                 raise NotFound("没有查到：请核对受理编号和查询码（身份证号后4位或手机号）。", code="not_found")
         except DomainError as exc:
@@ -203,6 +204,8 @@ def progress(request):
 def rate_find(request):
     """Find the service to rate: the ticket slip's code, or a case's receipt number + 查询码."""
     from yimen.cases import selectors as case_selectors
+    from yimen.cases import services as case_services
+    from yimen.core.audit import client_ip
     from yimen.feedback import services as feedback_services
     from yimen.queueing import selectors as queue_selectors
 
@@ -217,7 +220,7 @@ def rate_find(request):
                     raise NotFound("凭条编号不正确。", code="not_found")
                 return redirect("portal:rate", token=feedback_services.rating_token(ticket=t))
             if receipt:
-                if case_selectors.public_progress(receipt, request.POST.get("secret", "")) is None:
+                if case_services.lookup_progress(receipt, request.POST.get("secret", ""), client_ip(request)) is None:
                     raise NotFound("没有查到：请核对受理编号和查询码。", code="not_found")
                 case = case_selectors.get_by_receipt(receipt.upper())
                 return redirect("portal:rate", token=feedback_services.rating_token(case=case))
