@@ -224,7 +224,8 @@ LOGGING = {
 YIMEN = {
     # Second factor: required for 管理员 and 中心主任 in production; the demo may switch it off.
     "REQUIRE_TOTP": os.environ.get("YIMEN_REQUIRE_TOTP", "0" if DEBUG else "1") == "1",
-    "LOCKOUT_FAILURES": 5,
+    "LOCKOUT_FAILURES": 5,  # per username and client address (never per username alone)
+    "LOCKOUT_FAILURES_PER_ADDRESS": 20,  # per client address across usernames
     "LOCKOUT_WINDOW_MINUTES": 15,
     "LOCKOUT_MINUTES": 30,
     "TIME_LIMIT_WARNING_WORKDAYS": 1,

@@ -26,6 +26,12 @@ class StaffAdmin(admin.ModelAdmin):
     def masked_phone(self, obj):
         return mask_phone(obj.phone)
 
+    actions = ["unlock_sign_in"]
+
+    @admin.action(description="解除所选人员的登录锁定（所有来源地址）")
+    def unlock_sign_in(self, request, queryset):
+        _unlock(self, request, [(staff.user.username, None) for staff in queryset.select_related("user")])
+
     def save_model(self, request, obj, form, change):
         services.save_staff(request.user, obj, request=request)
 
@@ -52,9 +58,27 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     exclude = ["key_hash"]
 
 
+def _unlock(model_admin, request, targets):
+    """services.unlock for each (username, source); one message with the count, or the refusal."""
+    lifted = 0
+    try:
+        for username, source in targets:
+            lifted += services.unlock(request.user, username, source=source, request=request)
+    except DomainError as exc:
+        model_admin.message_user(request, f"未解锁：{exc.message}", level=messages.ERROR)
+        return
+    model_admin.message_user(request, f"已解除 {lifted} 个登录锁定（已记入审计日志）。", level=messages.SUCCESS)
+
+
 @admin.register(LoginLock)
 class LoginLockAdmin(ReadOnlyAdmin):
-    list_display = ["username", "locked_at", "locked_until"]
+    list_display = ["username", "source", "locked_at", "locked_until"]
+    search_fields = ["username", "source"]
+    actions = ["unlock_selected"]
+
+    @admin.action(description="解除所选登录锁定")
+    def unlock_selected(self, request, queryset):
+        _unlock(self, request, [(lock.username, lock.source) for lock in queryset])
 
 
 @admin.register(TotpDevice)

@@ -117,6 +117,8 @@ class LoginFailure(models.Model):
     username = models.CharField("用户名", max_length=150, db_index=True)
     at = models.DateTimeField("时间", db_index=True)
     source_ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
+    source = models.CharField("来源（计数用）", max_length=64, blank=True, default="", db_index=True,
+                              help_text="IPv4 地址或 IPv6 的 /64 网段（core.clientaddr.limit_key）")
 
     class Meta:
         verbose_name = "登录失败"
@@ -125,15 +127,23 @@ class LoginFailure(models.Model):
 
 
 class LoginLock(models.Model):
-    """A username locked after repeated failures, until `locked_until`."""
+    """Sign-in locked after repeated failures, until `locked_until`, for one username *from one
+    source address* — so nobody elsewhere can lock an account (the admin's) out. An empty username
+    locks the source for every account (too many failures from it across usernames)."""
 
-    username = models.CharField("用户名", max_length=150, unique=True)
+    username = models.CharField("用户名", max_length=150, blank=True,
+                                help_text="空 = 该来源对所有账号锁定")
+    source = models.CharField("来源", max_length=64, default="", blank=True)
     locked_at = models.DateTimeField("锁定时间")
     locked_until = models.DateTimeField("解锁时间")
 
     class Meta:
-        verbose_name = "账号锁定"
-        verbose_name_plural = "账号锁定"
+        verbose_name = "登录锁定"
+        verbose_name_plural = "登录锁定"
+        constraints = [models.UniqueConstraint(fields=["username", "source"], name="staff_loginlock_user_source")]
+
+    def __str__(self):
+        return f"{self.username or '（所有账号）'} @ {self.source or '未知来源'}"
 
 
 class TotpDevice(models.Model):

@@ -200,58 +200,99 @@ def _policy():
             timedelta(minutes=int(cfg.get("LOCKOUT_MINUTES", 30))))
 
 
+def _address_limit() -> int:
+    return int(settings.YIMEN.get("LOCKOUT_FAILURES_PER_ADDRESS", 20))
+
+
 def normalize_username(username: str) -> str:
     return (username or "").strip()[:150]
 
 
-def locked_until(username: str):
-    """When the username's lock ends, or None when it may try to sign in."""
-    lock = LoginLock.objects.filter(username=normalize_username(username)).first()
-    if lock and lock.locked_until > clock.now():
-        return lock.locked_until
-    return None
+def _source(ip=None, request=None) -> tuple[str | None, str]:
+    """(the client's address, the counting key: IPv4 or the IPv6 /64)."""
+    from yimen.core.clientaddr import limit_key
+
+    ip = ip or audit.client_ip(request)
+    return ip, limit_key(ip)[:64]
+
+
+def locked_until(username: str, *, ip=None, request=None):
+    """When the lock on this username *from this address* ends (or on the address for every
+    username), or None when it may try to sign in. Failures elsewhere never lock it here."""
+    _ip, source = _source(ip, request)
+    lock = (LoginLock.objects.filter(source=source, username__in=[normalize_username(username), ""],
+                                     locked_until__gt=clock.now()).order_by("-locked_until").first())
+    return lock.locked_until if lock else None
+
+
+def _lock(username: str, source: str, now, duration, since) -> tuple:
+    """Lock (username, source) when its failures since `since` reach the limit; returns (until, count)."""
+    limit = _policy()[0] if username else _address_limit()
+    lock = LoginLock.objects.select_for_update().filter(username=username, source=source).first()
+    if lock and lock.locked_until > now:
+        return lock.locked_until, 0
+    if lock and lock.locked_until > since:
+        since = lock.locked_until  # failures before the last lock ended do not count again
+    failures = LoginFailure.objects.filter(source=source, at__gt=since)
+    recent = (failures.filter(username=username) if username else failures).count()
+    if recent < limit:
+        return None, recent
+    until = now + duration
+    LoginLock.objects.update_or_create(username=username, source=source,
+                                       defaults={"locked_at": now, "locked_until": until})
+    return until, recent
 
 
 @transaction.atomic
 def record_login_failure(username: str, *, ip=None, request=None, stage: str = "password"):
-    """Count a failure (existing user or not — same treatment); lock the username at the limit."""
+    """Count a failure (existing user or not — same treatment). At the limit, lock the username for
+    the address the failures came from (LOCKOUT_FAILURES in LOCKOUT_WINDOW_MINUTES), or the address
+    for every username (LOCKOUT_FAILURES_PER_ADDRESS across usernames). Returns the lock's end."""
     username = normalize_username(username)
     now = clock.now()
-    limit, window, duration = _policy()
-    LoginFailure.objects.create(username=username, at=now, source_ip=ip or audit.client_ip(request))
+    _limit, window, duration = _policy()
+    ip, source = _source(ip, request)
+    LoginFailure.objects.create(username=username, at=now, source_ip=ip, source=source)
     shown = redact(username)  # a mistyped ID number or phone must not reach the audit log in full
     audit.record(f"login:{shown}", "auth.login_failed", None, object_type="auth.user", object_id=shown[:80],
                  after={"stage": stage}, request=request, ip=ip)
-    lock = LoginLock.objects.select_for_update().filter(username=username).first()
-    if lock and lock.locked_until > now:
-        return lock.locked_until
-    since = now - window
-    if lock and lock.locked_until > since:
-        since = lock.locked_until  # failures before the last lock ended do not count again
-    recent = LoginFailure.objects.filter(username=username, at__gt=since).count()
-    if recent >= limit:
-        until = now + duration
-        LoginLock.objects.update_or_create(username=username, defaults={"locked_at": now, "locked_until": until})
-        audit.record(f"login:{shown}", "auth.locked", None, object_type="auth.user", object_id=shown[:80],
-                     after={"failures": recent, "locked_until": until.isoformat()}, request=request, ip=ip)
-        return until
-    return None
+    until = None
+    for who in (username, ""):
+        locked, recent = _lock(who, source, now, duration, now - window)
+        if locked and recent:  # a new lock
+            audit.record(f"login:{shown}", "auth.locked", None, object_type="auth.user",
+                         object_id=(shown if who else "*")[:80], request=request, ip=ip,
+                         after={"failures": recent, "source": source, "locked_until": locked.isoformat(),
+                                "scope": "account+address" if who else "address"})
+        until = max(until, locked) if until and locked else (until or locked)
+    return until
 
 
 @transaction.atomic
 def record_login_success(user, *, request=None):
-    LoginFailure.objects.filter(username=user.username).delete()
+    _ip, source = _source(None, request)
+    LoginFailure.objects.filter(username=user.username, source=source).delete()
     LoginLock.objects.filter(username=user.username, locked_until__lte=clock.now()).delete()
     audit.record(user, "auth.login", user, request=request)
 
 
 @transaction.atomic
-def unlock(actor, username: str, *, request=None):
+def unlock(actor, username: str, *, source: str | None = None, request=None) -> int:
+    """Lift the sign-in locks of a username (from every address, or only from `source`); an empty
+    username with a source lifts that address's lock for all accounts. Audited; returns how many."""
     authorize(actor, "staff.account.manage")
     username = normalize_username(username)
-    LoginLock.objects.filter(username=username).delete()
-    LoginFailure.objects.filter(username=username).delete()
-    audit.record(actor, "auth.unlock", None, object_type="auth.user", object_id=username, request=request)
+    locks = LoginLock.objects.filter(username=username)
+    failures = LoginFailure.objects.filter(username=username) if username else LoginFailure.objects.all()
+    if source is not None:
+        locks, failures = locks.filter(source=source), failures.filter(source=source)
+    elif not username:
+        raise ValidationFailed("请指定要解锁的账号或来源地址。")
+    count, _ = locks.delete()
+    failures.delete()
+    audit.record(actor, "auth.unlock", None, object_type="auth.user", object_id=username or "*",
+                 after={"source": source or "all", "locks": count}, request=request)
+    return count
 
 
 # --- TOTP second factor ---------------------------------------------------------------------------
@@ -403,11 +444,24 @@ def cancel_swap(actor, swap: ShiftSwap, *, request=None) -> ShiftSwap:
 
 # --- personal data: reveal ------------------------------------------------------------------------
 
-@transaction.atomic
 def reveal(actor, obj, field: str, *, reason: str, outlet=None, department=None, request=None) -> str:
-    """The full value of a protected field for a role that needs it; every reveal is audited.
+    """The full value of a protected field for a role that needs it; every reveal is audited —
+    and so is every refused one (`personal.reveal_refused`, with the reason it was refused).
 
     Pass the object's outlet (窗口 / 网点 scope) or, for a department's case, its department."""
+    from yimen.core.errors import DomainError
+
+    try:
+        with transaction.atomic():
+            return _reveal(actor, obj, field, reason=reason, outlet=outlet, department=department, request=request)
+    except DomainError as exc:
+        with transaction.atomic():  # the refusal is kept although the reveal's transaction rolled back
+            audit.record(actor if actor is not None else "anonymous", "personal.reveal_refused", obj,
+                         after={"field": field, "refused": exc.message}, reason=reason or "", request=request)
+        raise
+
+
+def _reveal(actor, obj, field, *, reason, outlet, department, request):
     if not (reason or "").strip():
         raise ValidationFailed("查看完整个人信息须填写用途（如：核对身份、联系申请人）。")
     from .authz import staff_of

@@ -107,7 +107,7 @@ def login_totp_view(request):
     device = TotpDevice.objects.filter(staff=staff).first()
     enrolling = device is None or not device.confirmed
     error = ""
-    if services.locked_until(staff.user.username):
+    if services.locked_until(staff.user.username, request=request):
         request.session.pop(PENDING_KEY, None)
         return render(request, "staff/login.html", {"error": _lock_message(), "next": pending["next"],
                                                     "totp_off": False}, status=401)
@@ -130,7 +130,7 @@ def login_totp_view(request):
             services.record_login_success(staff.user, request=request)
             return redirect(pending["next"])
         error = error or "动态口令不正确或已使用过，请等待下一个口令。"
-        if services.locked_until(staff.user.username):
+        if services.locked_until(staff.user.username, request=request):
             request.session.pop(PENDING_KEY, None)
             return render(request, "staff/login.html", {"error": _lock_message(), "next": pending["next"],
                                                         "totp_off": False}, status=401)
