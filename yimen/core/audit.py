@@ -190,6 +190,19 @@ def verify() -> list[str]:
 
 
 def verify_report() -> dict:
-    """verify() plus counts, for the command line and monitoring."""
+    """verify() plus the chain's head, for the command line and monitoring.
+
+    `head_hash` (the last entry's hash, which covers every entry before it) with `count` and
+    `head_id` is what an operator anchors outside the database (docs/security.md): a later report
+    whose chain no longer contains that hash at that id means history was rewritten."""
     problems = verify()
-    return {"ok": not problems, "entries": AuditEntry.objects.count(), "problems": problems}
+    head = AuditEntry.objects.order_by("-id").values("id", "hash", "at").first()
+    count = AuditEntry.objects.count()
+    return {"ok": not problems, "count": count, "entries": count,
+            "head_id": head["id"] if head else None, "head_hash": head["hash"] if head else "",
+            "head_at": head["at"].isoformat() if head else None, "problems": problems}
+
+
+def anchored(head_id: int, head_hash: str) -> bool:
+    """True when the entry `head_id` still carries `head_hash` (an anchor taken earlier)."""
+    return AuditEntry.objects.filter(pk=head_id, hash=head_hash).exists()

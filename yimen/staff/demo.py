@@ -16,7 +16,20 @@ from django.db import transaction
 from yimen.catalog.models import Department
 from yimen.outlets.models import QUEUE_WINDOW_KINDS, Outlet, Window
 
+from yimen.core.errors import ValidationFailed
+
 from .models import ADMIN, APPROVER, CHIEF, CLERK, DIRECTOR, GUIDE, LEADER, Staff
+
+DEMO_PASSWORD_MIN_LENGTH = 10  # as AUTH_PASSWORD_VALIDATORS' MinimumLengthValidator
+
+
+def demo_password() -> str:
+    """YIMEN_DEMO_PASSWORD, or "" (then one is generated); a short one is refused with one line."""
+    password = os.environ.get("YIMEN_DEMO_PASSWORD") or ""
+    if password and len(password) < DEMO_PASSWORD_MIN_LENGTH:
+        raise ValidationFailed(f"YIMEN_DEMO_PASSWORD 太短（{len(password)} 个字符）：至少需要 {DEMO_PASSWORD_MIN_LENGTH} 个字符；"
+                               "或不设置，由系统随机生成并只显示一次。", code="demo_password_too_short")
+    return password
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
 GIVEN = ["建国", "海燕", "文静", "志强", "晓梅", "国庆", "丽娟", "永福", "春花", "德明", "秀英", "玉兰", "红霞",
@@ -74,7 +87,7 @@ def load(stdout=None):
     todo = [a for a in accounts if a["username"] not in existing]
     if not todo:
         return f"人员：演示账号已存在（{len(accounts)} 个），未改动密码"
-    password = os.environ.get("YIMEN_DEMO_PASSWORD") or ""
+    password = demo_password()
     generated = not password
     if generated:
         password = secrets.token_urlsafe(12)

@@ -40,7 +40,34 @@ def test_intact_chain_verifies(chain):
     code, out = run_verify()
     assert code == 0 and "校验通过" in out
     code, out = run_verify("--json")
-    assert json.loads(out) == {"ok": True, "entries": 5, "problems": []}
+    report = json.loads(out)
+    assert report["ok"] is True and report["count"] == report["entries"] == 5 and report["problems"] == []
+    # the head an operator anchors outside the database: the last entry's id and hash
+    assert report["head_id"] == chain[-1].pk and report["head_hash"] == chain[-1].hash and report["head_at"]
+
+
+def test_anchor_kept_outside_detects_a_rewritten_history(chain):
+    code, out = run_verify("--json")
+    anchor = f"{json.loads(out)['head_id']}:{json.loads(out)['head_hash']}"
+    code, out = run_verify("--json", "--anchor", anchor)
+    assert code == 0 and json.loads(out)["anchor_ok"] is True
+    # a database administrator rewrites an old entry and recomputes the whole chain and its seal:
+    # verify() alone finds a consistent chain, the anchor kept elsewhere does not match any more
+    sql("UPDATE core_auditentry SET reason = %s WHERE id = %s", ["悄悄改了", chain[1].pk])
+    from yimen.core.models import AuditEntry, AuditSeal
+
+    previous = ""
+    for entry in AuditEntry.objects.order_by("id"):
+        entry.prev_hash = previous
+        previous = entry.compute_hash()
+        sql("UPDATE core_auditentry SET prev_hash = %s, hash = %s WHERE id = %s", [entry.prev_hash, previous, entry.pk])
+    sql("UPDATE core_auditseal SET last_hash = %s WHERE id = %s", [previous, AuditSeal.objects.get().pk])
+    assert audit.verify() == []
+    code, out = run_verify("--json", "--anchor", anchor)
+    report = json.loads(out)
+    assert code == 1 and report["ok"] is False and report["anchor_ok"] is False and "被改写" in report["problems"][-1]
+    code, _out = run_verify("--anchor", "nonsense")
+    assert code == 1
 
 
 def test_changed_row_is_detected(chain):
@@ -94,10 +121,16 @@ def test_personal_data_never_reaches_the_summary(db):
     assert audit.verify() == [] or all("test.redact" not in p for p in audit.verify())
 
 
-def test_source_address_is_recorded(rf, db):
-    request = rf.get("/", HTTP_X_FORWARDED_FOR="10.1.2.3, 10.0.0.1")
+def test_source_address_is_recorded(rf, db, settings):
+    # no trusted proxy configured: a client's own X-Forwarded-For is ignored (issue 14 §5)
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="10.1.2.3, 10.0.0.1", REMOTE_ADDR="198.51.100.7")
     entry = audit.record("tester", "test.ip", None, object_type="t", object_id="1", request=request)
-    assert entry.source_ip == "10.1.2.3"
+    assert entry.source_ip == "198.51.100.7"
+    # behind the configured proxy: the client the proxy saw (the last hop it appended)
+    settings.YIMEN_TRUSTED_PROXIES = ["10.0.0.0/24"]
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="10.1.2.3, 198.51.100.8", REMOTE_ADDR="10.0.0.1")
+    entry = audit.record("tester", "test.ip", None, object_type="t", object_id="1", request=request)
+    assert entry.source_ip == "198.51.100.8"
 
 
 def test_seal_introduced_on_an_existing_log_counts_what_is_there(chain):
