@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup migrate demo bench clean
+.PHONY: run test test-fast system-packages setup migrate demo bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（找不到 $(PYTHON)）"; exit 1; }
@@ -20,16 +20,28 @@ setup: $(STAMP)
 migrate: setup
 	$(BIN)/yimen migrate --noinput
 
+# The demo runs in debug mode (YIMEN_DEBUG=1: local random keys in .yimen-dev-keys.json, no
+# secure-cookie/TOTP requirement). Production never uses `make run`: see docs/operations.md.
 run: migrate
-	$(BIN)/yimen demo --if-empty
-	$(BIN)/yimen serve --port 8000
+	@echo "make run：演示模式（YIMEN_DEBUG=$${YIMEN_DEBUG:-1}，调试开启，仅供本机演示；生产部署见 docs/operations.md）"
+	YIMEN_DEBUG=$${YIMEN_DEBUG:-1} $(BIN)/yimen demo --if-empty
+	YIMEN_DEBUG=$${YIMEN_DEBUG:-1} $(BIN)/yimen serve --port 8000
 
-test: setup
+# Chromium, CJK fonts, Pango and poppler for the browser and PDF tests: installed when missing
+# (as root), otherwise the exact install line is printed and the run stops.
+system-packages:
+	@scripts/ensure-system-packages
+
+test: setup system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# For developers: no browser, no slow tests, no system packages needed.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python bench/queue_load.py
 	$(BIN)/python bench/triage.py
 
 clean:
-	rm -rf $(VENV) yimen.sqlite3*
+	rm -rf $(VENV) yimen.sqlite3* .yimen-dev-keys.json
