@@ -2,6 +2,7 @@
 //   data-print        a button that prints the page
 //   data-autosubmit   a <select> that submits its form when changed
 //   data-back         a link that goes back one page
+//   data-confirm      a form that asks for confirmation before it is sent
 document.addEventListener("click", function (event) {
   var el = event.target.closest("[data-print], [data-back]");
   if (!el) return;
@@ -12,4 +13,10 @@ document.addEventListener("click", function (event) {
 document.addEventListener("change", function (event) {
   var el = event.target;
   if (el && el.matches && el.matches("[data-autosubmit]") && el.form) el.form.submit();
+});
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form && form.hasAttribute && form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) {
+    event.preventDefault();
+  }
 });
