@@ -66,6 +66,9 @@ def prepare(url: str, windows: int) -> dict:
     """Schema, demo data and the bench outlet (runs Django in this process)."""
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yimen.settings")
+    # production mode needs its keys; the loader and the server share them (personal data)
+    os.environ.setdefault("YIMEN_SECRET_KEY", "bench-only-" + uuid.uuid4().hex)
+    os.environ.setdefault("YIMEN_DATA_KEY", "bench-only-" + uuid.uuid4().hex)
     subprocess.run([str(BIN / "yimen"), "migrate", "--noinput", "-v", "0"], check=True, cwd=ROOT)
     import django
 
@@ -381,7 +384,9 @@ def main(argv=None):
     server_env = {**os.environ, "DATABASE_URL": args.database_url, "YIMEN_DEBUG": "0",
                   "DJANGO_SETTINGS_MODULE": "yimen_bench_settings",
                   "PYTHONPATH": os.pathsep.join([str(settings_dir), os.environ.get("PYTHONPATH", "")]),
-                  "YIMEN_SECRET_KEY": "bench-only-" + uuid.uuid4().hex, "YIMEN_ALLOWED_HOSTS": "127.0.0.1",
+                  "YIMEN_SECRET_KEY": os.environ.get("YIMEN_SECRET_KEY") or "bench-only-" + uuid.uuid4().hex,
+                  "YIMEN_DATA_KEY": os.environ.get("YIMEN_DATA_KEY") or "bench-only-" + uuid.uuid4().hex,
+                  "YIMEN_ALLOWED_HOSTS": "127.0.0.1",
                   "YIMEN_LOG_LEVEL": "ERROR"}
     server = subprocess.Popen([str(BIN / "uvicorn"), "yimen.asgi:application", "--host", "127.0.0.1",
                                "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--timeout-keep-alive", "60",

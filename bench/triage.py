@@ -132,6 +132,7 @@ def db_index(path: str):
 
     os.environ["DATABASE_URL"] = f"sqlite:///{Path(path).resolve()}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yimen.settings")
+    os.environ.setdefault("YIMEN_DEBUG", "1")  # a local bench database: development mode, local keys
     import django
     from django.core.management import call_command
 
