@@ -1,5 +1,6 @@
 """The live hall (auto-refresh), the city overview and the reports in a real browser."""
 import pytest
+from playwright.sync_api import expect
 
 from yimen.staff.testing import make_staff
 
@@ -32,7 +33,8 @@ def test_hall_overview_and_reports_in_the_browser(page, live_server, demo, clock
 
     q.issue_ticket(hist.outlet, ["XN-CG-001"], channel="kiosk")
     page.evaluate("htmx.trigger('#hall-panel', 'refresh')")   # the same request the 15 s poll makes
-    page.wait_for_function("document.querySelector('#hall-waiting').innerText === '2'", timeout=5000)
+    # (not page.wait_for_function: it evals a string in the page, which the CSP forbids)
+    expect(page.locator('#hall-waiting')).to_have_text('2', timeout=5000)
 
     # reports: one day by window, charts, Excel link
     page.goto(f"{live_server.url}/insight/reports/?period=day&date=2026-12-01&by=window&outlet=XN-CX")
