@@ -422,10 +422,18 @@ def _finish_immediate(actor, case: Case, *, request=None):
 
 @transaction.atomic
 def reject(actor, case: Case, *, reason: str, request=None) -> Notice:
-    """不予受理 with a reason → 不予受理通知书."""
+    """不予受理 with a reason → 不予受理通知书. Refused (409 `use_tolerance`) while the only missing
+    materials are 容缺-eligible: the applicant is entitled to 容缺受理 instead."""
     case = _lock(case)
     _authorize_outlet(actor, "case.intake", case)
     _ensure(case, "reject")
+    a = assessment(case)
+    if a.tolerable and not a.blocking:
+        names = "、".join(m.name for m in a.tolerable)
+        then = "申请人到场后" if case.status == rules.NOTIFIED else ""
+        raise Conflict(f"所缺材料「{names}」均为可容缺材料，不得不予受理：{then}请办理容缺受理"
+                       "（申请人签署承诺，限期补交）。", code="use_tolerance", offer="accept_tolerance",
+                       tolerable=[m.key for m in a.tolerable])
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ValidationFailed("不予受理必须写明理由（依据和具体情形）。")
@@ -587,6 +595,22 @@ def steps_for(case: Case) -> tuple[str, ...]:
     return names[:case.steps_total] if case.steps_total else names
 
 
+def step_held_by(case: Case, staff) -> str | None:
+    """The approval step (承办/审核/批准) `staff` already did on this case, if any."""
+    if staff is None:
+        return None
+    return rules.duty_already_held(case.steps.values_list("name", "staff_id"), staff.pk)
+
+
+def _check_separation(case: Case, actor, step_name: str):
+    """承办, 审核 and 批准 of one case are done by three different people (rules.duty_already_held)."""
+    held = step_held_by(case, staff_of(actor))
+    if held is not None:
+        raise Conflict(f"同一办件的承办、审核、批准须由不同人员办理：您已办理本件的「{held}」环节，"
+                       f"不能再办理「{step_name}」环节，请由本部门其他审批人员办理。",
+                       code="separation_of_duties", held=held, step=step_name)
+
+
 @transaction.atomic
 def review_step(actor, case: Case, *, opinion: str = "", request=None) -> ApprovalStep:
     """承办 / 审核 (every step before the last, which is the decision)."""
@@ -597,6 +621,7 @@ def review_step(actor, case: Case, *, opinion: str = "", request=None) -> Approv
     if case.steps_done >= case.steps_total - 1:
         raise Conflict("前置审批环节已完成，请作出决定。", code="steps_done")
     name = names[case.steps_done]
+    _check_separation(case, actor, name)
     _move(case, "review_step", actor, reason=f"{name}：{opinion}", extra={"step": name}, request=request)
     step = ApprovalStep.objects.create(case=case, seq=case.steps_done + 1, name=name, staff=staff_of(actor),
                                        at=clock.now(), opinion=(opinion or "同意").strip())
@@ -619,6 +644,7 @@ def decide(actor, case: Case, *, decision: str, reason: str = "", request=None) 
     if case.status == rules.ACCEPTED and case.steps_done < case.steps_total - 1:
         pending = steps_for(case)[case.steps_done]
         raise Conflict(f"请先完成「{pending}」环节再作出决定。", code="steps_pending")
+    _check_separation(case, actor, steps_for(case)[case.steps_total - 1])
     _move(case, "decide", actor, reason=f"{rules.DECISION_LABELS[decision]}：{reason}",
           extra={"decision": decision}, request=request)
     now = clock.now()
