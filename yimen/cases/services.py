@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from yimen.core import audit, clock, notify
+from yimen.core.jobs import JobRun
 from yimen.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from yimen.core.masking import mask_id_number, mask_name
 from yimen.core.selectors import work_calendar
@@ -538,44 +539,62 @@ def outstanding_tolerance(case: Case) -> list[CaseMaterial]:
     return [m for m in case.materials.all() if m.state == rules.M_TOLERATED]
 
 
-@transaction.atomic
-def send_tolerance_reminders(today: date | None = None) -> list[str]:
-    """Remind applicants one working day before their 容缺 deadline (once)."""
+def _job_cases(qs) -> list[tuple[int, str]]:
+    return list(qs.order_by("pk").values_list("pk", "receipt_number"))
+
+
+def send_tolerance_reminders(today: date | None = None, run: JobRun | None = None) -> list[str]:
+    """Remind applicants one working day before their 容缺 deadline (once). Each case in its own
+    transaction; the SMS goes out after it (the reminder is claimed first, so never twice)."""
     today = today or clock.today()
+    run = run or JobRun("cases.remind_tolerance")
     cal = work_calendar()
-    sent = []
-    qs = (Case.objects.select_for_update().filter(status__in=rules.OPEN_BACK_OFFICE_STATES, tolerance=True,
-                                                  tolerance_reminded_at__isnull=True, tolerance_deadline__gte=today)
-          .select_related("item"))
-    for case in qs:
-        if not outstanding_tolerance(case) or rules.reminder_day(cal, case.tolerance_deadline) > today:
-            continue
-        names = "、".join(m.name for m in outstanding_tolerance(case))
-        receipt = notify.send(case.applicant_phone or case.agent_phone,
-                              f"【一门】您的办件{case.receipt_number}（{case.item.display_name}）容缺材料「{names}」"
-                              f"须于{case.tolerance_deadline:%Y年%m月%d日}前补交，逾期将终止办理。",
-                              template="case.tolerance_reminder", ref=case.receipt_number)
+
+    def one(key):
+        case = Case.objects.select_for_update().get(pk=key[0])
+        if (case.status not in rules.OPEN_BACK_OFFICE_STATES or not case.tolerance
+                or case.tolerance_reminded_at is not None or case.tolerance_deadline < today):
+            return None
+        missing = outstanding_tolerance(case)
+        if not missing or rules.reminder_day(cal, case.tolerance_deadline) > today:
+            return None
         case.tolerance_reminded_at = clock.now()
         case.save(update_fields=["tolerance_reminded_at", "updated_at"])
+        names = "、".join(m.name for m in missing)
+        text = (f"【一门】您的办件{case.receipt_number}（{case.item.display_name}）容缺材料「{names}」"
+                f"须于{case.tolerance_deadline:%Y年%m月%d日}前补交，逾期将终止办理。")
+        run.later(lambda: _send_reminder(case, text))
+        return case.receipt_number
+
+    qs = Case.objects.filter(status__in=rules.OPEN_BACK_OFFICE_STATES, tolerance=True,
+                             tolerance_reminded_at__isnull=True, tolerance_deadline__gte=today)
+    return run.each(_job_cases(qs), one, label=lambda k: k[1])
+
+
+def _send_reminder(case: Case, text: str):
+    receipt = notify.send(case.applicant_phone or case.agent_phone, text, template="case.tolerance_reminder",
+                          ref=case.receipt_number)
+    with transaction.atomic():
         CaseEvent.objects.create(case=case, action="remind_tolerance", from_status=case.status,
                                  to_status=case.status, at=clock.now(),
                                  reason=("已发送" if receipt.ok else f"发送失败：{receipt.error}")[:300])
         audit.record("system", "case.remind_tolerance", case, after={"sent": receipt.ok})
-        sent.append(case.receipt_number)
-    return sent
 
 
-@transaction.atomic
-def terminate_overdue_tolerance(today: date | None = None) -> list[str]:
-    """容缺 materials not supplied by the deadline → the case is terminated."""
+def terminate_overdue_tolerance(today: date | None = None, run: JobRun | None = None) -> list[str]:
+    """容缺 materials not supplied by the deadline → the case is terminated (each case in its own
+    transaction; the applicant is told by SMS after it)."""
     today = today or clock.today()
-    done = []
-    qs = Case.objects.select_for_update().filter(status__in=rules.OPEN_BACK_OFFICE_STATES, tolerance=True,
-                                                 tolerance_deadline__lt=today).select_related("item")
-    for case in qs:
+    run = run or JobRun("cases.terminate_tolerance")
+
+    def one(key):
+        case = Case.objects.select_for_update().get(pk=key[0])
+        if (case.status not in rules.OPEN_BACK_OFFICE_STATES or not case.tolerance
+                or case.tolerance_deadline is None or case.tolerance_deadline >= today):
+            return None
         missing = outstanding_tolerance(case)
         if not missing:
-            continue
+            return None
         _close_open_pause("system", case)
         reason = (f"容缺材料「{'、'.join(m.name for m in missing)}」未在承诺期限"
                   f"{case.tolerance_deadline:%Y-%m-%d}前补交，终止办理")
@@ -583,10 +602,13 @@ def terminate_overdue_tolerance(today: date | None = None) -> list[str]:
         case.termination_reason = reason
         case.closed_at = clock.now()
         case.save()
-        notify.send(case.applicant_phone or case.agent_phone, f"【一门】您的办件{case.receipt_number}因{reason}。",
-                    template="case.terminated", ref=case.receipt_number)
-        done.append(case.receipt_number)
-    return done
+        phone, receipt_number = case.applicant_phone or case.agent_phone, case.receipt_number
+        run.later(lambda: notify.send(phone, f"【一门】您的办件{receipt_number}因{reason}。",
+                                      template="case.terminated", ref=receipt_number))
+        return case.receipt_number
+
+    qs = Case.objects.filter(status__in=rules.OPEN_BACK_OFFICE_STATES, tolerance=True, tolerance_deadline__lt=today)
+    return run.each(_job_cases(qs), one, label=lambda k: k[1])
 
 
 # --- Back office ---------------------------------------------------------------------------------
@@ -815,18 +837,21 @@ def evaluate_time_status(case: Case, today: date | None = None) -> str:
     return selectors.evaluate_time_status(case, today)
 
 
-@transaction.atomic
-def refresh_time_status(today: date | None = None) -> dict:
+def refresh_time_status(today: date | None = None, run: JobRun | None = None) -> dict:
     """Scheduled (`yimen cases refresh`): time-limit status of every open case; reminders and
-    terminations of 容缺 cases. Returns counts."""
+    terminations of 容缺 cases. Each case in its own transaction: a case that fails is logged and
+    skipped (counted in "failed"), the others are refreshed. Returns counts."""
     today = today or clock.today()
     now = clock.now()
-    counts = {rules.NORMAL: 0, rules.WARNING: 0, rules.OVERDUE: 0}
-    terminated = terminate_overdue_tolerance(today)
-    reminded = send_tolerance_reminders(today)
-    for case in Case.objects.select_for_update().filter(status__in=rules.OPEN_BACK_OFFICE_STATES):
+    run = run or JobRun("cases.refresh")
+    terminated = terminate_overdue_tolerance(today, run)
+    reminded = send_tolerance_reminders(today, run)
+
+    def one(key):
+        case = Case.objects.select_for_update().get(pk=key[0])
+        if case.status not in rules.OPEN_BACK_OFFICE_STATES:
+            return None
         status = evaluate_time_status(case, today)
-        counts[status] += 1
         if status != case.time_status:
             before = case.time_status
             Case.objects.filter(pk=case.pk).update(time_status=status, time_status_at=now)
@@ -834,7 +859,14 @@ def refresh_time_status(today: date | None = None) -> dict:
                          after={"time_status": status})
         else:
             Case.objects.filter(pk=case.pk).update(time_status_at=now)
-    return {**counts, "terminated": len(terminated), "reminded": len(reminded)}
+        return status
+
+    statuses = run.each(_job_cases(Case.objects.filter(status__in=rules.OPEN_BACK_OFFICE_STATES)), one,
+                        label=lambda k: k[1])
+    counts = {rules.NORMAL: 0, rules.WARNING: 0, rules.OVERDUE: 0}
+    for status in statuses:
+        counts[status] += 1
+    return {**counts, "terminated": len(terminated), "reminded": len(reminded), **run.as_dict()}
 
 
 @transaction.atomic

@@ -364,21 +364,29 @@ def _expire(t: Ticket, actor=None):
     _record(_actor_label(actor) if actor else "system", "ticket.expire", t, before, reason="远程取号未按时到场签到")
 
 
-def expire_remote(now=None) -> int:
-    """Lapse remote tickets whose holders did not check in in time (`yimen queue expire`)."""
+def expire_remote(now=None, run=None):
+    """Lapse remote tickets whose holders did not check in in time (`yimen queue expire`). Each
+    ticket in its own transaction (`_retrying`); one that fails is logged and skipped
+    (`run.failed`), the others lapse. Returns the JobRun; `run.done`: the numbers lapsed."""
+    from yimen.core.jobs import JobRun
+
     now = now or clock.now()
-    count = 0
-    ids = list(Ticket.objects.filter(status=Ticket.WAITING, check_in_by__lt=now, checked_in_at__isnull=True)
-               .values_list("pk", flat=True))
-    for pk in ids:
-        def attempt(pk=pk):
-            t = Ticket.objects.select_for_update().get(pk=pk)
+    run = run or JobRun("queue.expire")
+    candidates = list(Ticket.objects.filter(status=Ticket.WAITING, check_in_by__lt=now, checked_in_at__isnull=True)
+                      .order_by("pk").values_list("pk", "number"))
+
+    def one(candidate):
+        def attempt():
+            t = Ticket.objects.select_for_update().get(pk=candidate[0])
             if t.status == Ticket.WAITING and t.checked_in_at is None and t.check_in_by < now:
                 _expire(t)
-                return 1
-            return 0
-        count += _retrying(attempt)
-    return count
+                return t.number
+            return None
+        return _retrying(attempt)
+
+    # _retrying owns each ticket's transaction (and its retries): no extra savepoint around it
+    run.done.extend(run.each(candidates, one, label=lambda c: f"{c[1]}（#{c[0]}）", atomic=False))
+    return run
 
 
 # --- calling ----------------------------------------------------------------------------------
