@@ -16,7 +16,8 @@ from yimen.core.jobs import JobRun
 from yimen.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from yimen.core.masking import mask_id_number, mask_name
 from yimen.core.selectors import work_calendar
-from yimen.core.validators import check_credit_code, check_mobile, check_resident_id, normalize_id_number
+from yimen.core.validators import (check_credit_code, check_date_window, check_mobile, check_resident_id,
+                                   normalize_id_number)
 from yimen.staff.authz import authorize, staff_of
 
 from . import rules
@@ -26,6 +27,7 @@ from .signals import case_ready, hard_case_recorded
 
 log = logging.getLogger("yimen.cases")
 
+TOLERANCE_HORIZON_DAYS = 366  # a 容缺 deadline is never more than a year ahead (items without a limit)
 NOTICE_CODES = {rules.NOTICE_ACCEPT: "SL", rules.NOTICE_ONE_TIME: "GZ", rules.NOTICE_TOLERANCE: "RQ",
                 rules.NOTICE_REJECT: "BY", rules.NOTICE_DELIVERY: "SD"}
 
@@ -367,9 +369,15 @@ def accept(actor, case: Case, *, tolerance: bool = False, tolerance_deadline: da
             raise ValidationFailed("容缺受理须由申请人签署承诺（请填写承诺内容）。")
         deadline = tolerance_deadline or default_tolerance_deadline(case, today)
         cap = item.promised_limit or item.legal_limit
+        window = check_date_window(deadline, latest=today + timedelta(days=TOLERANCE_HORIZON_DAYS),
+                                   label="容缺补齐期限")
+        if not window.ok:  # a typed date far outside any calendar (items without a time limit)
+            raise ValidationFailed(window.message, code="date_out_of_range")
         if not rules.tolerance_deadline_ok(cal, today, deadline, cap):
-            limit = cal.add_workdays(today, cap).date if cap else None
-            raise ValidationFailed(f"容缺补齐期限不得早于今天，也不得超过承诺办结时限（最晚 {limit}）。")
+            if cap:
+                limit = cal.add_workdays(today, cap).date
+                raise ValidationFailed(f"容缺补齐期限不得早于今天，也不得超过承诺办结时限（最晚 {limit}）。")
+            raise ValidationFailed("容缺补齐期限不得早于今天。")
         case.tolerance = True
         case.tolerance_deadline = deadline
         case.tolerance_promise = promise.strip()[:2000]

@@ -90,3 +90,38 @@ def test_reminder_is_claimed_once_and_sent_after_the_change(demo, clock, monkeyp
     services.refresh_time_status(date(2022, 3, 29))
     assert seen == [True]
     assert case.events.filter(action="remind_tolerance", reason="已发送").count() == 1
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "1999-01-01", "0001-01-01"])
+def test_refresh_date_outside_the_window_is_one_clear_line(demo, value):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as err:
+        call_command("cases", "refresh", "--date", value, stdout=StringIO())
+    assert "--date 日期不能" in str(err.value)
+
+
+def test_tolerance_deadline_far_in_the_future_is_refused_over_http(demo, clock, client):
+    from yimen.core.errors import ValidationFailed
+    from yimen.staff.tokens import issue_token
+
+    clock.freeze(clock.at(2022, 3, 25, 9, 30))
+    clerk, w = clerk_at("CX-ZH-201")
+    item = ServiceItem.objects.get(code="XN-WS-001")
+    ServiceItem.objects.filter(pk=item.pk).update(promised_limit=None, legal_limit=None)  # no cap at all
+    case = services.open_case(clerk, item=ServiceItem.objects.get(pk=item.pk), outlet=w.outlet, window=w,
+                              applicant=person())
+    mark_all(case, missing=["卫生检测"])
+    with pytest.raises(ValidationFailed) as err:
+        services.accept(clerk, case, tolerance=True, promise="承诺", tolerance_deadline=date(9999, 12, 31))
+    assert err.value.code == "date_out_of_range" and "容缺补齐期限不能晚于" in err.value.message
+    with pytest.raises(ValidationFailed) as err:
+        services.accept(clerk, case, tolerance=True, promise="承诺", tolerance_deadline=date(2022, 3, 1))
+    assert err.value.message == "容缺补齐期限不得早于今天。"
+    _t, raw = issue_token(staff=clerk)
+    r = client.post(f"/api/cases/{case.pk}/accept", {"tolerance": True, "promise": "承诺",
+                                                      "tolerance_deadline": "9999-12-31"},
+                    content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 400 and r.json()["code"] == "date_out_of_range"
+    case.refresh_from_db()
+    assert case.status == rules.DRAFT

@@ -125,3 +125,11 @@ def test_one_failing_grievance_does_not_stop_the_escalation_job(demo, clock, cx_
     monkeypatch.setattr(services, "_enter_level", real)
     run = services.escalate_overdue()
     assert run.done == [second.number] and run.failed == []
+
+
+def test_escalate_date_outside_the_window_is_one_clear_line(demo):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as err:
+        call_command("feedback", "escalate", "--date", "9999-12-31", stdout=StringIO())
+    assert "--date 日期不能晚于" in str(err.value)

@@ -4,9 +4,12 @@ whose materials did not arrive in time. Each case in its own transaction: one th
 and skipped (a warning line; "failed" in --json; exit status 0). `yimen cases trips --json` — the 最多跑一次 metric.
 `yimen cases demo` — a few demo cases made by the demo staff (after `yimen demo`)."""
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+
+from yimen.core import clock
+from yimen.core.validators import check_date_window
 
 
 class Command(BaseCommand):
@@ -31,6 +34,9 @@ class Command(BaseCommand):
                     on = date.fromisoformat(opts["date"])
                 except ValueError:
                     raise CommandError("日期格式应为 YYYY-MM-DD。")
+                check = check_date_window(on, latest=clock.today() + timedelta(days=366), label="--date 日期")
+                if not check.ok:
+                    raise CommandError(check.message)
             from yimen.core.jobs import JobRun
 
             run = JobRun("cases.refresh")

@@ -8,11 +8,13 @@ in --json; exit status 0).
     yimen feedback demo
 """
 import json
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
 from yimen.core.commands import date_arg
 from yimen.core import clock
+from yimen.core.validators import check_date_window
 
 
 class Command(BaseCommand):
@@ -33,6 +35,9 @@ class Command(BaseCommand):
 
         if op == "escalate":
             today = date_arg(options["date"]) if options.get("date") else clock.today()
+            check = check_date_window(today, latest=clock.today() + timedelta(days=366), label="--date 日期")
+            if not check.ok:
+                raise CommandError(check.message)
             run = services.escalate_overdue(today)
             escalated = run.done
             overdue_rect = [r for r in selectors.rectification_rows(today=today) if r.flags]
