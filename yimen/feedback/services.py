@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -269,12 +269,12 @@ def submit_grievance(*, outlet, category: str, description: str, phone: str = ""
     raise AssertionError("unreachable")
 
 
-def _typed_time(value, label: str, code: str):
-    """A time a person typed: within the sane window (not before 2000, not in the future), made
-    aware (naive = Shanghai time). None stays None."""
+def _typed_time(value, label: str, code: str, *, slack: timedelta = timedelta(0)):
+    """A time a person typed: within the sane window (not before 2000, not later than now + `slack`),
+    made aware (naive = Shanghai time). None stays None."""
     if value is None:
         return None
-    check = check_date_window(value, latest=clock.now(), label=label)
+    check = check_date_window(value, latest=clock.now() + slack, label=label)
     if not check.ok:
         raise ValidationFailed(check.message, code=code)
     return clock.local(value) if value.tzinfo is None else value
@@ -398,7 +398,8 @@ def decide_level(g: Grievance, actor, *, decision: str, outcome: str, meeting_at
     decision = (decision or "").strip()
     if not decision:
         raise ValidationFailed(f"请记录“{rung.name}”的研究意见或决定。", code="decision_required")
-    meeting_at = _typed_time(meeting_at, "会议/研究时间", "meeting_at_invalid")
+    # a decision may be entered ahead of a meeting held later the same day: a day's slack
+    meeting_at = _typed_time(meeting_at, "会议/研究时间", "meeting_at_invalid", slack=timedelta(days=1))
     rec = _current_level(g)
     now = clock.now()
     rec.meeting_at = meeting_at or now

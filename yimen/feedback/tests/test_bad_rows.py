@@ -133,3 +133,15 @@ def test_escalate_date_outside_the_window_is_one_clear_line(demo):
     with pytest.raises(CommandError) as err:
         call_command("feedback", "escalate", "--date", "9999-12-31", stdout=StringIO())
     assert "--date 日期不能晚于" in str(err.value)
+
+
+def test_meeting_time_of_a_level_decision_is_checked(client, demo, clock, cx_staff):
+    clock.freeze(clock.at(2022, 3, 21, 10, 0))
+    g = _hard(cx_staff["bbcs_clerk"])
+    client.force_login(cx_staff["chief"].user)
+    for value in ("0001-01-01T00:00+09:00", "2022-03-25T09:00"):
+        r = client.post(f"/feedback/grievances/{g.pk}/", {"action": "decide", "decision": "研究", "outcome": "escalate",
+                                                         "meeting_at": value})
+        assert r.status_code == 400 and "会议/研究时间不能" in r.content.decode(), value
+    g.refresh_from_db()
+    assert g.level == 1
