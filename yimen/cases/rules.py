@@ -163,6 +163,17 @@ def approval_steps(item_type: str, promised_limit: int | None) -> tuple[str, ...
     return ("承办",)
 
 
+def duty_already_held(done: Iterable[tuple[str, object]], person) -> str | None:
+    """Separation of duties: 承办, 审核 and 批准 of one case are done by different people. `done`
+    is the (step name, person) of the steps recorded so far; returns the step `person` already did
+    (then they may do no other step of this case), or None. An item with fewer steps simply has
+    fewer people; one person never holds two of them."""
+    for name, who in done:
+        if who is not None and who == person:
+            return name
+    return None
+
+
 # --- Time limits ------------------------------------------------------------------------------
 NORMAL, WARNING, OVERDUE = "normal", "warning", "overdue"
 TIME_STATUS_CHOICES = [(NORMAL, "正常"), (WARNING, "预警"), (OVERDUE, "逾期")]

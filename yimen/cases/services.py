@@ -12,10 +12,12 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from yimen.core import audit, clock, notify
+from yimen.core.jobs import JobRun
 from yimen.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from yimen.core.masking import mask_id_number, mask_name
 from yimen.core.selectors import work_calendar
-from yimen.core.validators import check_credit_code, check_mobile, check_resident_id, normalize_id_number
+from yimen.core.validators import (check_credit_code, check_date_window, check_mobile, check_resident_id,
+                                   normalize_id_number)
 from yimen.staff.authz import authorize, staff_of
 
 from . import rules
@@ -25,6 +27,7 @@ from .signals import case_ready, hard_case_recorded
 
 log = logging.getLogger("yimen.cases")
 
+TOLERANCE_HORIZON_DAYS = 366  # a 容缺 deadline is never more than a year ahead (items without a limit)
 NOTICE_CODES = {rules.NOTICE_ACCEPT: "SL", rules.NOTICE_ONE_TIME: "GZ", rules.NOTICE_TOLERANCE: "RQ",
                 rules.NOTICE_REJECT: "BY", rules.NOTICE_DELIVERY: "SD"}
 
@@ -366,9 +369,15 @@ def accept(actor, case: Case, *, tolerance: bool = False, tolerance_deadline: da
             raise ValidationFailed("容缺受理须由申请人签署承诺（请填写承诺内容）。")
         deadline = tolerance_deadline or default_tolerance_deadline(case, today)
         cap = item.promised_limit or item.legal_limit
+        window = check_date_window(deadline, latest=today + timedelta(days=TOLERANCE_HORIZON_DAYS),
+                                   label="容缺补齐期限")
+        if not window.ok:  # a typed date far outside any calendar (items without a time limit)
+            raise ValidationFailed(window.message, code="date_out_of_range")
         if not rules.tolerance_deadline_ok(cal, today, deadline, cap):
-            limit = cal.add_workdays(today, cap).date if cap else None
-            raise ValidationFailed(f"容缺补齐期限不得早于今天，也不得超过承诺办结时限（最晚 {limit}）。")
+            if cap:
+                limit = cal.add_workdays(today, cap).date
+                raise ValidationFailed(f"容缺补齐期限不得早于今天，也不得超过承诺办结时限（最晚 {limit}）。")
+            raise ValidationFailed("容缺补齐期限不得早于今天。")
         case.tolerance = True
         case.tolerance_deadline = deadline
         case.tolerance_promise = promise.strip()[:2000]
@@ -422,10 +431,18 @@ def _finish_immediate(actor, case: Case, *, request=None):
 
 @transaction.atomic
 def reject(actor, case: Case, *, reason: str, request=None) -> Notice:
-    """不予受理 with a reason → 不予受理通知书."""
+    """不予受理 with a reason → 不予受理通知书. Refused (409 `use_tolerance`) while the only missing
+    materials are 容缺-eligible: the applicant is entitled to 容缺受理 instead."""
     case = _lock(case)
     _authorize_outlet(actor, "case.intake", case)
     _ensure(case, "reject")
+    a = assessment(case)
+    if a.tolerable and not a.blocking:
+        names = "、".join(m.name for m in a.tolerable)
+        then = "申请人到场后" if case.status == rules.NOTIFIED else ""
+        raise Conflict(f"所缺材料「{names}」均为可容缺材料，不得不予受理：{then}请办理容缺受理"
+                       "（申请人签署承诺，限期补交）。", code="use_tolerance", offer="accept_tolerance",
+                       tolerable=[m.key for m in a.tolerable])
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ValidationFailed("不予受理必须写明理由（依据和具体情形）。")
@@ -530,44 +547,62 @@ def outstanding_tolerance(case: Case) -> list[CaseMaterial]:
     return [m for m in case.materials.all() if m.state == rules.M_TOLERATED]
 
 
-@transaction.atomic
-def send_tolerance_reminders(today: date | None = None) -> list[str]:
-    """Remind applicants one working day before their 容缺 deadline (once)."""
+def _job_cases(qs) -> list[tuple[int, str]]:
+    return list(qs.order_by("pk").values_list("pk", "receipt_number"))
+
+
+def send_tolerance_reminders(today: date | None = None, run: JobRun | None = None) -> list[str]:
+    """Remind applicants one working day before their 容缺 deadline (once). Each case in its own
+    transaction; the SMS goes out after it (the reminder is claimed first, so never twice)."""
     today = today or clock.today()
+    run = run or JobRun("cases.remind_tolerance")
     cal = work_calendar()
-    sent = []
-    qs = (Case.objects.select_for_update().filter(status__in=rules.OPEN_BACK_OFFICE_STATES, tolerance=True,
-                                                  tolerance_reminded_at__isnull=True, tolerance_deadline__gte=today)
-          .select_related("item"))
-    for case in qs:
-        if not outstanding_tolerance(case) or rules.reminder_day(cal, case.tolerance_deadline) > today:
-            continue
-        names = "、".join(m.name for m in outstanding_tolerance(case))
-        receipt = notify.send(case.applicant_phone or case.agent_phone,
-                              f"【一门】您的办件{case.receipt_number}（{case.item.display_name}）容缺材料「{names}」"
-                              f"须于{case.tolerance_deadline:%Y年%m月%d日}前补交，逾期将终止办理。",
-                              template="case.tolerance_reminder", ref=case.receipt_number)
+
+    def one(key):
+        case = Case.objects.select_for_update().get(pk=key[0])
+        if (case.status not in rules.OPEN_BACK_OFFICE_STATES or not case.tolerance
+                or case.tolerance_reminded_at is not None or case.tolerance_deadline < today):
+            return None
+        missing = outstanding_tolerance(case)
+        if not missing or rules.reminder_day(cal, case.tolerance_deadline) > today:
+            return None
         case.tolerance_reminded_at = clock.now()
         case.save(update_fields=["tolerance_reminded_at", "updated_at"])
+        names = "、".join(m.name for m in missing)
+        text = (f"【一门】您的办件{case.receipt_number}（{case.item.display_name}）容缺材料「{names}」"
+                f"须于{case.tolerance_deadline:%Y年%m月%d日}前补交，逾期将终止办理。")
+        run.later(lambda: _send_reminder(case, text))
+        return case.receipt_number
+
+    qs = Case.objects.filter(status__in=rules.OPEN_BACK_OFFICE_STATES, tolerance=True,
+                             tolerance_reminded_at__isnull=True, tolerance_deadline__gte=today)
+    return run.each(_job_cases(qs), one, label=lambda k: k[1])
+
+
+def _send_reminder(case: Case, text: str):
+    receipt = notify.send(case.applicant_phone or case.agent_phone, text, template="case.tolerance_reminder",
+                          ref=case.receipt_number)
+    with transaction.atomic():
         CaseEvent.objects.create(case=case, action="remind_tolerance", from_status=case.status,
                                  to_status=case.status, at=clock.now(),
                                  reason=("已发送" if receipt.ok else f"发送失败：{receipt.error}")[:300])
         audit.record("system", "case.remind_tolerance", case, after={"sent": receipt.ok})
-        sent.append(case.receipt_number)
-    return sent
 
 
-@transaction.atomic
-def terminate_overdue_tolerance(today: date | None = None) -> list[str]:
-    """容缺 materials not supplied by the deadline → the case is terminated."""
+def terminate_overdue_tolerance(today: date | None = None, run: JobRun | None = None) -> list[str]:
+    """容缺 materials not supplied by the deadline → the case is terminated (each case in its own
+    transaction; the applicant is told by SMS after it)."""
     today = today or clock.today()
-    done = []
-    qs = Case.objects.select_for_update().filter(status__in=rules.OPEN_BACK_OFFICE_STATES, tolerance=True,
-                                                 tolerance_deadline__lt=today).select_related("item")
-    for case in qs:
+    run = run or JobRun("cases.terminate_tolerance")
+
+    def one(key):
+        case = Case.objects.select_for_update().get(pk=key[0])
+        if (case.status not in rules.OPEN_BACK_OFFICE_STATES or not case.tolerance
+                or case.tolerance_deadline is None or case.tolerance_deadline >= today):
+            return None
         missing = outstanding_tolerance(case)
         if not missing:
-            continue
+            return None
         _close_open_pause("system", case)
         reason = (f"容缺材料「{'、'.join(m.name for m in missing)}」未在承诺期限"
                   f"{case.tolerance_deadline:%Y-%m-%d}前补交，终止办理")
@@ -575,16 +610,35 @@ def terminate_overdue_tolerance(today: date | None = None) -> list[str]:
         case.termination_reason = reason
         case.closed_at = clock.now()
         case.save()
-        notify.send(case.applicant_phone or case.agent_phone, f"【一门】您的办件{case.receipt_number}因{reason}。",
-                    template="case.terminated", ref=case.receipt_number)
-        done.append(case.receipt_number)
-    return done
+        phone, receipt_number = case.applicant_phone or case.agent_phone, case.receipt_number
+        run.later(lambda: notify.send(phone, f"【一门】您的办件{receipt_number}因{reason}。",
+                                      template="case.terminated", ref=receipt_number))
+        return case.receipt_number
+
+    qs = Case.objects.filter(status__in=rules.OPEN_BACK_OFFICE_STATES, tolerance=True, tolerance_deadline__lt=today)
+    return run.each(_job_cases(qs), one, label=lambda k: k[1])
 
 
 # --- Back office ---------------------------------------------------------------------------------
 def steps_for(case: Case) -> tuple[str, ...]:
     names = rules.approval_steps(case.item.item_type, case.promised_limit)
     return names[:case.steps_total] if case.steps_total else names
+
+
+def step_held_by(case: Case, staff) -> str | None:
+    """The approval step (承办/审核/批准) `staff` already did on this case, if any."""
+    if staff is None:
+        return None
+    return rules.duty_already_held(case.steps.values_list("name", "staff_id"), staff.pk)
+
+
+def _check_separation(case: Case, actor, step_name: str):
+    """承办, 审核 and 批准 of one case are done by three different people (rules.duty_already_held)."""
+    held = step_held_by(case, staff_of(actor))
+    if held is not None:
+        raise Conflict(f"同一办件的承办、审核、批准须由不同人员办理：您已办理本件的「{held}」环节，"
+                       f"不能再办理「{step_name}」环节，请由本部门其他审批人员办理。",
+                       code="separation_of_duties", held=held, step=step_name)
 
 
 @transaction.atomic
@@ -597,6 +651,7 @@ def review_step(actor, case: Case, *, opinion: str = "", request=None) -> Approv
     if case.steps_done >= case.steps_total - 1:
         raise Conflict("前置审批环节已完成，请作出决定。", code="steps_done")
     name = names[case.steps_done]
+    _check_separation(case, actor, name)
     _move(case, "review_step", actor, reason=f"{name}：{opinion}", extra={"step": name}, request=request)
     step = ApprovalStep.objects.create(case=case, seq=case.steps_done + 1, name=name, staff=staff_of(actor),
                                        at=clock.now(), opinion=(opinion or "同意").strip())
@@ -619,6 +674,7 @@ def decide(actor, case: Case, *, decision: str, reason: str = "", request=None) 
     if case.status == rules.ACCEPTED and case.steps_done < case.steps_total - 1:
         pending = steps_for(case)[case.steps_done]
         raise Conflict(f"请先完成「{pending}」环节再作出决定。", code="steps_pending")
+    _check_separation(case, actor, steps_for(case)[case.steps_total - 1])
     _move(case, "decide", actor, reason=f"{rules.DECISION_LABELS[decision]}：{reason}",
           extra={"decision": decision}, request=request)
     now = clock.now()
@@ -789,18 +845,21 @@ def evaluate_time_status(case: Case, today: date | None = None) -> str:
     return selectors.evaluate_time_status(case, today)
 
 
-@transaction.atomic
-def refresh_time_status(today: date | None = None) -> dict:
+def refresh_time_status(today: date | None = None, run: JobRun | None = None) -> dict:
     """Scheduled (`yimen cases refresh`): time-limit status of every open case; reminders and
-    terminations of 容缺 cases. Returns counts."""
+    terminations of 容缺 cases. Each case in its own transaction: a case that fails is logged and
+    skipped (counted in "failed"), the others are refreshed. Returns counts."""
     today = today or clock.today()
     now = clock.now()
-    counts = {rules.NORMAL: 0, rules.WARNING: 0, rules.OVERDUE: 0}
-    terminated = terminate_overdue_tolerance(today)
-    reminded = send_tolerance_reminders(today)
-    for case in Case.objects.select_for_update().filter(status__in=rules.OPEN_BACK_OFFICE_STATES):
+    run = run or JobRun("cases.refresh")
+    terminated = terminate_overdue_tolerance(today, run)
+    reminded = send_tolerance_reminders(today, run)
+
+    def one(key):
+        case = Case.objects.select_for_update().get(pk=key[0])
+        if case.status not in rules.OPEN_BACK_OFFICE_STATES:
+            return None
         status = evaluate_time_status(case, today)
-        counts[status] += 1
         if status != case.time_status:
             before = case.time_status
             Case.objects.filter(pk=case.pk).update(time_status=status, time_status_at=now)
@@ -808,7 +867,14 @@ def refresh_time_status(today: date | None = None) -> dict:
                          after={"time_status": status})
         else:
             Case.objects.filter(pk=case.pk).update(time_status_at=now)
-    return {**counts, "terminated": len(terminated), "reminded": len(reminded)}
+        return status
+
+    statuses = run.each(_job_cases(Case.objects.filter(status__in=rules.OPEN_BACK_OFFICE_STATES)), one,
+                        label=lambda k: k[1])
+    counts = {rules.NORMAL: 0, rules.WARNING: 0, rules.OVERDUE: 0}
+    for status in statuses:
+        counts[status] += 1
+    return {**counts, "terminated": len(terminated), "reminded": len(reminded), **run.as_dict()}
 
 
 @transaction.atomic

@@ -197,6 +197,7 @@ def _detail_context(staff, case):
         "pause_choices": rules.PAUSE_CHOICES, "delivery_choices": rules.DELIVERY_CHOICES,
         "default_deadline": services.default_tolerance_deadline(case, cal_today) if case.status == rules.DRAFT else None,
         "trips": len(case.visits.all()),
+        "held_step": services.step_held_by(case, staff) if case.status == rules.ACCEPTED else None,
         "outstanding": services.outstanding_tolerance(case),
     }
 

@@ -4,10 +4,12 @@
 - Unified social credit code (GB 32100-2015): 18 characters, MOD 31 check digit. Callers *warn*
   rather than block on a bad check digit (some old codes in circulation do not verify).
 - Mobile numbers: 11 digits starting 1[3-9].
+- Dates and times people type: within a sane window (`check_date_window`: not before 2000, not
+  after the caller's `latest`), reused by services, forms and API schemas.
 """
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
@@ -94,3 +96,50 @@ def make_resident_id(region: str, birth: date, seq: int, sex: str = "男") -> st
 def make_credit_code(body16: str) -> str:
     """Append the check digit to a 17-character USCC body (tests and demo data)."""
     return body16 + uscc_check_digit(body16)
+
+
+# --- Dates in a sane window ------------------------------------------------------------------
+# Every date or time a person types (when something happened, a deadline, a report period) must lie
+# in a window the system can store, compute with and show: not before 2000 (nothing the centre
+# handles is older, and year-1 values overflow time-zone conversion and PostgreSQL's reader), and
+# not later than the caller's `latest` (usually now/today, or a bounded horizon for deadlines).
+EARLIEST_DATE = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class DateCheck:
+    ok: bool
+    message: str = ""
+
+    def __bool__(self):
+        return self.ok
+
+
+def _day_of(value) -> date:
+    """The calendar date of a date or datetime as written (no time-zone conversion: converting a
+    year-1 time with a positive offset overflows)."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+def check_date_window(value, *, latest=None, earliest: date = EARLIEST_DATE, label: str = "日期") -> DateCheck:
+    """Is `value` (a date or datetime) within [earliest, latest]? `latest` may be a date or a
+    datetime (then, for an aware value, compared to the instant; for a naive value, by date).
+    Pure: the caller passes its clock's now/today. None is accepted (optional fields)."""
+    if value is None:
+        return DateCheck(True)
+    if not isinstance(value, (date, datetime)):
+        return DateCheck(False, f"{label}格式不正确。")
+    day = _day_of(value)
+    if day < earliest:
+        return DateCheck(False, f"{label}不能早于{earliest.year}年{earliest.month}月{earliest.day}日。")
+    if latest is None:
+        return DateCheck(True)
+    if isinstance(latest, datetime) and isinstance(value, datetime) and value.tzinfo and latest.tzinfo:
+        too_late = value > latest
+    else:
+        too_late = day > _day_of(latest)
+    if too_late:
+        if isinstance(latest, datetime):
+            return DateCheck(False, f"{label}不能晚于当前时间。")
+        return DateCheck(False, f"{label}不能晚于{_day_of(latest):%Y-%m-%d}。")
+    return DateCheck(True)

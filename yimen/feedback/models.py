@@ -8,6 +8,7 @@ from django.db.models import Q
 from yimen.cases.models import Case
 from yimen.catalog.models import Department, ServiceItem
 from yimen.core.fields import ProtectedCharField, protected_lookup_hash
+from yimen.core.tolerant import TolerantDateTimeField
 from yimen.outlets.models import Outlet, Window
 from yimen.queueing.models import Ticket
 from yimen.staff.models import ROLE_CHOICES, Staff
@@ -178,7 +179,8 @@ class Grievance(models.Model):
                                related_name="grievances", verbose_name="原办事排队号")
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="grievances", verbose_name="原办件")
-    occurred_at = models.DateTimeField("原办事时间", null=True, blank=True)
+    # typed by people: a bad value stored before intake checked it reads as None (core.tolerant)
+    occurred_at = TolerantDateTimeField("原办事时间", null=True, blank=True)
     applicant_name = ProtectedCharField("反映人", max_length=50, blank=True)
     id_number = ProtectedCharField("证件号码", max_length=18, blank=True)
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
@@ -255,7 +257,7 @@ class EscalationLevel(models.Model):
     owner_role = models.CharField("责任角色", max_length=20, choices=ROLE_CHOICES)
     started_at = models.DateTimeField("开始时间")
     due = models.DateField("期限")
-    meeting_at = models.DateTimeField("会议/研究时间", null=True, blank=True)
+    meeting_at = TolerantDateTimeField("会议/研究时间", null=True, blank=True)
     decision = models.TextField("研究意见/决定", blank=True)
     outcome = models.CharField("结果", max_length=20, choices=OUTCOMES, blank=True)
     decided_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
@@ -334,7 +336,7 @@ class ConductFinding(models.Model):
     kind = models.CharField("认定", max_length=12, choices=FINDING_KINDS)
     note = models.TextField("事实与依据")
     item = models.ForeignKey(ServiceItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    occurred_at = models.DateTimeField("发生时间", null=True, blank=True)
+    occurred_at = TolerantDateTimeField("发生时间", null=True, blank=True)
     recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+", verbose_name="认定人")
     recorded_at = models.DateTimeField("认定时间")
 

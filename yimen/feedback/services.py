@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core import signing
 from django.db import IntegrityError, transaction
 
 from yimen.core import audit, clock
 from yimen.core.errors import Conflict, NotFound, ValidationFailed
+from yimen.core.jobs import JobRun
 from yimen.core.masking import mask_name, mask_phone
 from yimen.core.selectors import work_calendar
-from yimen.core.validators import check_mobile, check_resident_id, normalize_id_number
+from yimen.core.validators import check_date_window, check_mobile, check_resident_id, normalize_id_number
 from yimen.staff.authz import authorize, staff_of
 
 from . import conf, rules
@@ -268,6 +269,17 @@ def submit_grievance(*, outlet, category: str, description: str, phone: str = ""
     raise AssertionError("unreachable")
 
 
+def _typed_time(value, label: str, code: str, *, slack: timedelta = timedelta(0)):
+    """A time a person typed: within the sane window (not before 2000, not later than now + `slack`),
+    made aware (naive = Shanghai time). None stays None."""
+    if value is None:
+        return None
+    check = check_date_window(value, latest=clock.now() + slack, label=label)
+    if not check.ok:
+        raise ValidationFailed(check.message, code=code)
+    return clock.local(value) if value.tzinfo is None else value
+
+
 @transaction.atomic
 def _submit_grievance(*, outlet, category, description, phone, applicant_name, id_number, item, window, staff,
                       ticket, case, occurred_at, missing_materials, channel, actor, request):
@@ -294,6 +306,7 @@ def _submit_grievance(*, outlet, category, description, phone, applicant_name, i
         check = check_resident_id(id_number, clock.today())
         if not check.ok:
             raise ValidationFailed(check.message, code="id_number_invalid")
+    occurred_at = _typed_time(occurred_at, "原办事时间", "occurred_at_invalid")
     materials = [str(m).strip() for m in (missing_materials or []) if str(m).strip()]
     if ticket is not None:
         if ticket.outlet_id != outlet.pk:
@@ -385,6 +398,8 @@ def decide_level(g: Grievance, actor, *, decision: str, outcome: str, meeting_at
     decision = (decision or "").strip()
     if not decision:
         raise ValidationFailed(f"请记录“{rung.name}”的研究意见或决定。", code="decision_required")
+    # a decision may be entered ahead of a meeting held later the same day: a day's slack
+    meeting_at = _typed_time(meeting_at, "会议/研究时间", "meeting_at_invalid", slack=timedelta(days=1))
     rec = _current_level(g)
     now = clock.now()
     rec.meeting_at = meeting_at or now
@@ -422,31 +437,34 @@ def decide_level(g: Grievance, actor, *, decision: str, outcome: str, meeting_at
     return g
 
 
-def escalate_overdue(today: date | None = None) -> list[str]:
+def escalate_overdue(today: date | None = None, run: JobRun | None = None) -> JobRun:
     """The scheduled job (`yimen feedback escalate`): every 很难办 grievance whose rung is past its
     time box climbs exactly one rung. Safe to run concurrently: the move is a conditional UPDATE
     on (level, level_due), so of two jobs racing for one grievance only one changes the row; the
-    other sees 0 rows and skips. The unique (grievance, round, level) constraint backs it up."""
+    other sees 0 rows and skips. The unique (grievance, round, level) constraint backs it up.
+    Each grievance in its own transaction: one that fails (a bad row, a broken ladder setting) is
+    logged and skipped (`run.failed`), the others climb. `run.done`: the numbers escalated."""
     today = today or clock.today()
-    escalated = []
+    run = run or JobRun("feedback.escalate")
     candidates = list(Grievance.objects.filter(category=rules.HARD, status=rules.G_HANDLING, level__gte=1,
                                                level_due__lt=today)
-                      .select_related("outlet").values_list("pk", "level", "level_due", "outlet_id"))
+                      .order_by("pk").values_list("pk", "number", "level", "level_due", "outlet_id"))
     ladders = {}
     from yimen.outlets.models import Outlet
 
-    for pk, level, due, outlet_id in candidates:
+    def one(candidate):
+        pk, _number, level, due, outlet_id = candidate
         if outlet_id not in ladders:
             ladders[outlet_id] = conf.ladder_for(Outlet.objects.get(pk=outlet_id))
         ladder = ladders[outlet_id]
         if not rules.needs_auto_escalation(level, due, today, ladder):
-            continue
+            return None
         try:
             with transaction.atomic():
                 claimed = Grievance.objects.filter(pk=pk, status=rules.G_HANDLING, level=level,
                                                    level_due=due).update(level=level + 1)
                 if claimed != 1:
-                    continue  # another run (or a person) moved it first
+                    return None  # another run (or a person) moved it first
                 g = Grievance.objects.select_related("outlet").get(pk=pk)
                 g.level = level  # _enter_level writes the new level and its due date
                 rec = _current_level(g)
@@ -456,10 +474,13 @@ def escalate_overdue(today: date | None = None) -> list[str]:
                 rec.save()
                 _enter_level(g, level + 1, None, auto=True,
                              reason=f"{ladder.rung(level).name}超期未决（期限 {due:%Y-%m-%d}），自动升级")
-                escalated.append(g.number)
+                return g.number
         except IntegrityError:
             log.info("grievance %s already escalated by a concurrent run", pk)
-    return escalated
+            return None
+
+    run.done.extend(run.each(candidates, one, label=lambda c: c[1]))
+    return run
 
 
 # --- grievances: 办不了 / 不给办 / 其他 -------------------------------------------------------------

@@ -168,9 +168,12 @@ def _parse_dt(value: str):
     if not value:
         return None
     try:
-        return clock.local(datetime.fromisoformat(value))
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValidationFailed("时间格式不正确。", code="datetime_invalid")
+    if not 2000 <= parsed.year < 9999:  # converting it could overflow; the service refuses it, saying why
+        return parsed
+    return clock.local(parsed)
 
 
 @login_required

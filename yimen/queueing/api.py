@@ -82,8 +82,9 @@ def _visible(request, ticket):
     return ticket
 
 
-@router.post("/outlets/{outlet_id}/tickets", auth=auth, response={201: TicketOut, 400: ErrorOut, 409: ErrorOut},
-             summary="取号（Idempotency-Key 重试不会重复取号）")
+@router.post("/outlets/{outlet_id}/tickets", auth=auth,
+             response={201: TicketOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+             summary="取号（Idempotency-Key 重试不会重复取号；同一 Key 用于不同请求 422）")
 def issue(request, outlet_id: str, payload: TicketIn):
     codes = list(payload.item_codes or [])
     if payload.item_code:

@@ -123,6 +123,8 @@ class Ticket(models.Model):
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     phone = ProtectedCharField("手机号", max_length=20, blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    # keyed hash of the request the key was first used for (core.idempotency): a retry must match
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = "排队号"

@@ -28,6 +28,7 @@ from yimen.core.errors import (Conflict, DomainError, Forbidden, InvalidTransiti
                                Unauthorized, ValidationFailed)
 from yimen.core.masking import mask_id_number, mask_name, mask_phone
 from yimen.core.validators import age_on, check_mobile, check_resident_id, normalize_id_number
+from yimen.core import idempotency
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
 from yimen.staff import authz
@@ -230,7 +231,8 @@ def _check_issuer(actor, outlet, channel):
 
 
 def _create_ticket(outlet, items, *, queue, priority, channel, actor, applicant_name, id_number, phone,
-                   idempotency_key=None, appointment_at=None, check_in_by=None, request=None) -> Ticket:
+                   idempotency_key=None, appointment_at=None, check_in_by=None, request=None,
+                   idempotency_fingerprint="") -> Ticket:
     now = clock.now()
     day = selectors.local_date(now)
     seq = _next_seq(queue, day)
@@ -238,7 +240,7 @@ def _create_ticket(outlet, items, *, queue, priority, channel, actor, applicant_
         outlet=outlet, queue=queue, service_date=day, seq=seq, number=f"{queue.prefix}{seq:03d}",
         priority=priority, channel=channel, issued_at=now, queued_at=now, applicant_name=applicant_name,
         id_number=id_number, phone=phone, idempotency_key=idempotency_key, appointment_at=appointment_at,
-        check_in_by=check_in_by)
+        check_in_by=check_in_by, idempotency_fingerprint=idempotency_fingerprint if idempotency_key else "")
     if items:  # a new ticket: plain inserts (items.set() would first read what is there)
         Ticket.items.through.objects.bulk_create([Ticket.items.through(ticket=ticket, serviceitem=i) for i in items])
     _event(ticket, "issue", staff=_staff(actor), reason=channel)
@@ -257,13 +259,15 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
     queue whose windows accept all the items (综合 first); `queue` forces one (the kiosk's group
     button). Priority from `priority` or an ID number's age ≥ the outlet's `priority_age`.
     Closed outlet → OutsideOpeningHours with the next opening and open alternatives. The same
-    `idempotency_key` always returns the same ticket (attribute `replayed` is True then)."""
+    `idempotency_key` with the same request returns the same ticket (attribute `replayed` is True
+    then); with a different request (method, path, body — or, called directly, other arguments)
+    it is refused, 422 `idempotency_key_reused` (core.idempotency)."""
     outlet = outlet if isinstance(outlet, Outlet) else selectors.outlet_by_code(str(outlet))
     items = selectors.resolve_items(items)
     if channel not in {c for c, _ in Ticket._meta.get_field("channel").choices}:
         raise ValidationFailed(f"取号渠道不正确：{channel}", code="bad_channel")
     key = (idempotency_key or "").strip() or None
-    if key and len(key) > 100:
+    if key and len(key) > idempotency.MAX_KEY_LENGTH:
         raise ValidationFailed("Idempotency-Key 过长（最多100个字符）。", code="bad_idempotency_key")
     if queue is not None and not isinstance(queue, Queue):
         code = str(queue)
@@ -273,10 +277,20 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
     _check_issuer(actor, outlet, channel)
     applicant_name = (applicant_name or "").strip()[:50]
     phone = _check_phone(phone)
+    fingerprint = ""
+    if key:
+        fingerprint = idempotency.request_fingerprint(request) if request is not None else idempotency.call_fingerprint(
+            "issue_ticket", outlet=outlet.code, items=sorted(i.code for i in items), priority=priority,
+            channel=channel, name=applicant_name, id_number=id_number, phone=phone,
+            queue=queue.code if queue else None, check_in_by=check_in_by)
+        # a key reused for another request is refused before anything else is checked
+        stored = Ticket.objects.filter(idempotency_key=key).values_list("idempotency_fingerprint", flat=True).first()
+        idempotency.check(stored, fingerprint)
 
     def replay():
         existing = Ticket.objects.filter(idempotency_key=key).order_by().first() if key else None
         if existing is not None:
+            idempotency.check(existing.idempotency_fingerprint, fingerprint)
             if existing.outlet_id != outlet.pk:
                 raise Conflict("该 Idempotency-Key 已用于其他网点的取号。", code="idempotency_conflict")
             existing.replayed = True
@@ -297,7 +311,8 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
             raise _closed_error(outlet, items, now)
         ticket = _create_ticket(outlet, items, queue=target, priority=prio, channel=channel, actor=actor,
                                 applicant_name=applicant_name, id_number=idn, phone=phone,
-                                idempotency_key=key, request=request, check_in_by=check_in_by)
+                                idempotency_key=key, request=request, check_in_by=check_in_by,
+                                idempotency_fingerprint=fingerprint)
         ticket.replayed = False
         return ticket
 
@@ -325,8 +340,12 @@ def issue_remote_ticket(outlet, items, *, id_number, applicant_name="", phone=""
     from yimen.core.fields import protected_lookup_hash
 
     id_hash = protected_lookup_hash(normalize_id_number(id_number))
-    if Ticket.objects.filter(outlet=outlet, service_date=selectors.local_date(now), channel="remote",
-                             id_number_hash=id_hash, status__in=[Ticket.WAITING, Ticket.CALLED]).exists():
+    same_day = Ticket.objects.filter(outlet=outlet, service_date=selectors.local_date(now), channel="remote",
+                                     id_number_hash=id_hash, status__in=[Ticket.WAITING, Ticket.CALLED])
+    key = (idempotency_key or "").strip()
+    if key:  # a retry of the request that issued it is a replay (or refused by issue_ticket), not a duplicate
+        same_day = same_day.exclude(idempotency_key=key)
+    if same_day.exists():
         raise Conflict("您今天在本网点已有一个未办理的远程号，请勿重复取号。", code="remote_duplicate")
     ticket = issue_ticket(outlet, items_list, priority=priority, channel="remote", actor=actor,
                           applicant_name=applicant_name, id_number=id_number, phone=phone,
@@ -364,21 +383,29 @@ def _expire(t: Ticket, actor=None):
     _record(_actor_label(actor) if actor else "system", "ticket.expire", t, before, reason="远程取号未按时到场签到")
 
 
-def expire_remote(now=None) -> int:
-    """Lapse remote tickets whose holders did not check in in time (`yimen queue expire`)."""
+def expire_remote(now=None, run=None):
+    """Lapse remote tickets whose holders did not check in in time (`yimen queue expire`). Each
+    ticket in its own transaction (`_retrying`); one that fails is logged and skipped
+    (`run.failed`), the others lapse. Returns the JobRun; `run.done`: the numbers lapsed."""
+    from yimen.core.jobs import JobRun
+
     now = now or clock.now()
-    count = 0
-    ids = list(Ticket.objects.filter(status=Ticket.WAITING, check_in_by__lt=now, checked_in_at__isnull=True)
-               .values_list("pk", flat=True))
-    for pk in ids:
-        def attempt(pk=pk):
-            t = Ticket.objects.select_for_update().get(pk=pk)
+    run = run or JobRun("queue.expire")
+    candidates = list(Ticket.objects.filter(status=Ticket.WAITING, check_in_by__lt=now, checked_in_at__isnull=True)
+                      .order_by("pk").values_list("pk", "number"))
+
+    def one(candidate):
+        def attempt():
+            t = Ticket.objects.select_for_update().get(pk=candidate[0])
             if t.status == Ticket.WAITING and t.checked_in_at is None and t.check_in_by < now:
                 _expire(t)
-                return 1
-            return 0
-        count += _retrying(attempt)
-    return count
+                return t.number
+            return None
+        return _retrying(attempt)
+
+    # _retrying owns each ticket's transaction (and its retries): no extra savepoint around it
+    run.done.extend(run.each(candidates, one, label=lambda c: f"{c[1]}（#{c[0]}）", atomic=False))
+    return run
 
 
 # --- calling ----------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 城西区市民服务中心 (XN-CX) works with AB岗: every ticket-calling window has an A-group member
 (`cx_zh_201`) and a B-group member (`cx_zh_201_b`), so the groups are split evenly and the A/B
-rota covers noon (午间接力) and Saturday mornings. Also: two guides, an approver for each of the
-12 departments, three section chiefs, the centre director, a district leader (630104), an
-administrator, and a clerk for each bank branch.
+rota covers noon (午间接力) and Saturday mornings. Also: two guides, three approvers for each of
+the 12 departments (承办, 审核 and 批准 of a case are three people), three section chiefs, the
+centre director, a district leader (630104), an administrator, and a clerk for each bank branch.
 
 Passwords: `YIMEN_DEMO_PASSWORD`, or one generated here and printed ONCE. Never a default."""
 import os
@@ -36,6 +36,7 @@ GIVEN = ["建国", "海燕", "文静", "志强", "晓梅", "国庆", "丽娟", "
          "伟", "芳", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "霞", "平", "刚",
          "桂英", "成", "辉", "鹏", "华", "玲", "宁", "婷", "雪", "琳"]
 
+APPROVER_SUFFIXES = ("", "_2", "_3")  # appr_ws (承办), appr_ws_2 (审核), appr_ws_3 (批准)
 SECTION_CHIEFS = [("cx_chief_zh", "综合受理科"), ("cx_chief_zy", "专业窗口科"), ("cx_chief_dc", "督查科")]
 
 
@@ -65,8 +66,10 @@ def demo_accounts() -> list[dict]:
         rows.append(dict(username=base + "_b", role=CLERK, outlet=cx, home_window=window, shift_group="B",
                          department=window.department))
     for department in Department.objects.order_by("code"):
-        rows.append(dict(username="appr_" + department.code.split("-")[-1].lower(), role=APPROVER,
-                         department=department, region_code="630104"))
+        # three approvers a department: 承办, 审核 and 批准 of one case are three different people
+        base = "appr_" + department.code.split("-")[-1].lower()
+        for suffix in APPROVER_SUFFIXES:
+            rows.append(dict(username=base + suffix, role=APPROVER, department=department, region_code="630104"))
     for i, (username, _section) in enumerate(SECTION_CHIEFS):
         rows.append(dict(username=username, role=CHIEF, outlet=cx, shift_group="AB"[i % 2]))
     rows.append(dict(username="cx_director", role=DIRECTOR, outlet=cx))

@@ -96,16 +96,23 @@ def test_clerk_notice_return_accept_decide_verify(demo, clock, live_server, page
     case.refresh_from_db()
     assert case.ticket_id == ticket2.pk and case.status == rules.ACCEPTED
 
-    # 4. the approver of 卫健局 works through 承办 → 审核 → 批准 and issues the licence
-    boss = approver("XN-WS", name="审批李明")
-    login(page, live_server, boss)
+    # 4. three approvers of 卫健局 work through 承办 → 审核 → 批准 (one person, one step) and the
+    #    last one issues the licence
+    first, second, boss = (approver("XN-WS", name=n) for n in ("承办王芳", "审核赵强", "审批李明"))
+    login(page, live_server, first)
     clock.freeze(clock.at(2022, 3, 29, 10, 0))
     page.goto(f"{live_server.url}/cases/approvals/")
     assert case.receipt_number in page.inner_text("#approval-queue")
     screenshot("cases-4-approvals")
     page.get_by_role("link", name=case.receipt_number).click()
     page.get_by_role("button", name="完成本环节").click()
+    assert "须由不同人员办理" in page.inner_text("#separation-note")  # 审核 is for someone else
+    assert page.get_by_role("button", name="完成本环节").count() == 0
+    login(page, live_server, second)
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
     page.get_by_role("button", name="完成本环节").click()
+    login(page, live_server, boss)
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
     page.get_by_role("button", name="作出决定").click()
     page.get_by_role("button", name="出具结果（证照）").click()
     page.wait_for_selector("#licence-number")

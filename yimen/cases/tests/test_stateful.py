@@ -179,6 +179,9 @@ class CaseMachine(RuleBasedStateMachine):
             assert case.accepted_at is not None
         if case.decision:
             assert case.accepted_at is not None and case.steps_done == case.steps_total
+        # separation of duties: 承办/审核/批准 each by a different person
+        step_staff = list(case.steps.values_list("staff_id", flat=True))
+        assert len(step_staff) == len(set(step_staff))
         results = Result.objects.filter(case=case)
         assert results.count() <= 1
         if results.exists():

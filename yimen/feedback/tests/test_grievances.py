@@ -122,25 +122,25 @@ def test_s06_overdue_level_escalates_automatically_once(db, demo, clock, cx_staf
     g = _hard(clock, cx_staff["bbcs_clerk"])
     assert g.level == 1 and g.level_due == date(2022, 3, 24)
     clock.freeze(clock.at(2022, 3, 24, 18, 0))
-    assert services.escalate_overdue() == []  # due day itself is not overdue
+    assert services.escalate_overdue().done == []  # due day itself is not overdue
     clock.freeze(clock.at(2022, 3, 25, 8, 0))
     out = StringIO()
     call_command("feedback", "escalate", "--json", stdout=out)
     result = json.loads(out.getvalue())
-    assert result["escalated"] == [g.number]
+    assert result["escalated"] == [g.number] and result["failed"] == 0
     g.refresh_from_db()
     assert g.level == 2 and g.level_due == date(2022, 4, 1)
     first = g.levels.get(level=1)
     assert first.outcome == EscalationLevel.AUTO_ESCALATED and "自动升级" in first.decision
-    assert services.escalate_overdue() == []  # a second run the same day changes nothing
+    assert services.escalate_overdue().done == []  # a second run the same day changes nothing
     assert g.levels.count() == 2
     assert g.events.filter(action="escalate", actor_label="升级督办定时任务").count() == 1
     # level 2 overdue as well → level 3; level 3 is never escalated, only flagged
-    assert services.escalate_overdue(date(2022, 4, 1)) == []
+    assert services.escalate_overdue(date(2022, 4, 1)).done == []
     clock.freeze(clock.at(2022, 4, 2, 8, 0))  # a 调休 Saturday is a working day: overdue now
-    assert services.escalate_overdue() == [g.number]
+    assert services.escalate_overdue().done == [g.number]
     clock.freeze(clock.at(2022, 5, 6, 8, 0))
-    assert services.escalate_overdue() == []
+    assert services.escalate_overdue().done == []
     g.refresh_from_db()
     assert g.level == 3 and "本级超期" in selectors.grievance_flags(g, clock.today())
 

@@ -52,11 +52,12 @@ def test_50_kiosks_and_20_windows_at_once(demo, transactional_db, clock):
             start.wait()
             for i in range(TICKETS_PER_KIOSK):
                 if rnd.random() < 0.15:
-                    t = services.issue_ticket(outlet, ["XN-MZ-003"], id_number=elderly, idempotency_key=f"k{n}-{i}")
+                    args = {"items": ["XN-MZ-003"], "id_number": elderly}
                 else:
-                    t = services.issue_ticket(outlet, [rnd.choice(ITEMS)], idempotency_key=f"k{n}-{i}")
-                # a kiosk retry with the same key must not create a second ticket
-                again = services.issue_ticket(outlet, ["XN-CG-001"], idempotency_key=f"k{n}-{i}")
+                    args = {"items": [rnd.choice(ITEMS)]}
+                t = services.issue_ticket(outlet, idempotency_key=f"k{n}-{i}", **args)
+                # a kiosk retry (same key, same request) must not create a second ticket
+                again = services.issue_ticket(outlet, idempotency_key=f"k{n}-{i}", **args)
                 assert again.pk == t.pk
                 with lock:
                     issued.append(t.pk)

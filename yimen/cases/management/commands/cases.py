@@ -1,11 +1,15 @@
 """`yimen cases refresh [--date YYYY-MM-DD] [--json]` — scheduled job: time-limit status (正常/预警/逾期)
 of all open cases, 容缺 reminders one working day before the deadline, termination of 容缺 cases
-whose materials did not arrive in time. `yimen cases trips --json` — the 最多跑一次 metric.
+whose materials did not arrive in time. Each case in its own transaction: one that fails is logged
+and skipped (a warning line; "failed" in --json; exit status 0). `yimen cases trips --json` — the 最多跑一次 metric.
 `yimen cases demo` — a few demo cases made by the demo staff (after `yimen demo`)."""
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+
+from yimen.core import clock
+from yimen.core.validators import check_date_window
 
 
 class Command(BaseCommand):
@@ -30,7 +34,15 @@ class Command(BaseCommand):
                     on = date.fromisoformat(opts["date"])
                 except ValueError:
                     raise CommandError("日期格式应为 YYYY-MM-DD。")
-            counts = services.refresh_time_status(on)
+                check = check_date_window(on, latest=clock.today() + timedelta(days=366), label="--date 日期")
+                if not check.ok:
+                    raise CommandError(check.message)
+            from yimen.core.jobs import JobRun
+
+            run = JobRun("cases.refresh")
+            counts = services.refresh_time_status(on, run)
+            if run.failed:
+                self.stderr.write(run.warning())
             if opts["json"]:
                 self.stdout.write(json.dumps(counts, ensure_ascii=False))
             else:

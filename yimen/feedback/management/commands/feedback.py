@@ -1,16 +1,20 @@
 """`yimen feedback escalate` — the scheduled job (hourly): every 很难办 grievance whose rung is past
-its time box climbs one rung; overdue rectifications and first responses are reported.
+its time box climbs one rung; overdue rectifications and first responses are reported. Each
+grievance in its own transaction: one that fails is logged and skipped (a warning line; "failed"
+in --json; exit status 0).
 
     yimen feedback escalate [--date 2022-03-28] [--json]
     yimen feedback summary [--outlet XN-CX] [--json]
     yimen feedback demo
 """
 import json
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
 from yimen.core.commands import date_arg
 from yimen.core import clock
+from yimen.core.validators import check_date_window
 
 
 class Command(BaseCommand):
@@ -31,7 +35,11 @@ class Command(BaseCommand):
 
         if op == "escalate":
             today = date_arg(options["date"]) if options.get("date") else clock.today()
-            escalated = services.escalate_overdue(today)
+            check = check_date_window(today, latest=clock.today() + timedelta(days=366), label="--date 日期")
+            if not check.ok:
+                raise CommandError(check.message)
+            run = services.escalate_overdue(today)
+            escalated = run.done
             overdue_rect = [r for r in selectors.rectification_rows(today=today) if r.flags]
             overdue_griev = [r for r in selectors.grievance_rows(today=today) if r.overdue]
             result = {
@@ -40,7 +48,10 @@ class Command(BaseCommand):
                 "overdue_rectifications": [{"id": r.rect.pk, "outlet": r.rect.outlet.code, "flags": r.flags,
                                             "rectify_due": r.rect.rectify_due.isoformat()} for r in overdue_rect],
                 "overdue_grievances": [{"number": r.g.number, "flags": r.overdue} for r in overdue_griev],
+                **run.as_dict(),
             }
+            if run.failed:
+                self.stderr.write(run.warning())
             if options["json"]:
                 self.stdout.write(json.dumps(result, ensure_ascii=False))
                 return

@@ -1,4 +1,6 @@
-"""`yimen queue expire`: lapse remote tickets whose holders did not check in in time."""
+"""`yimen queue expire`: lapse remote tickets whose holders did not check in in time. Each ticket
+in its own transaction: one that fails is logged and skipped (a warning line; "failed" in --json;
+exit status 0)."""
 import json
 
 from django.core.management.base import BaseCommand
@@ -14,8 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, action, **options):
-        count = services.expire_remote()
+        run = services.expire_remote()
+        count = len(run.done)
+        if run.failed:
+            self.stderr.write(run.warning())
         if options["json"]:
-            self.stdout.write(json.dumps({"expired": count}))
+            self.stdout.write(json.dumps({"expired": count, **run.as_dict()}, ensure_ascii=False))
         else:
             self.stdout.write(f"已作废超时未签到的远程号：{count} 个")
