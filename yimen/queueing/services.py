@@ -157,6 +157,33 @@ def _clerk_at(window: Window, actor, session=None):
     return staff
 
 
+def _window_bound(t: Ticket, actor, action_label: str, *, serving: bool = True):
+    """The one check of every action on a ticket that a window holds (called or being served):
+    only the clerk signed in at *that* window may act on it — start, finish, recall, 过号,
+    transfer, cancel; nobody at another window may take it (call_specific). `serving=False` lets
+    the clerk act while the window is paused (transfer, cancel: clearing the counter before a
+    break). Returns the Staff, or None for a ticket no window holds (the caller authorises those
+    by outlet, as before)."""
+    if t.status not in Ticket.ACTIVE_STATES:
+        return None
+    window = t.window
+    staff = _staff(actor)
+    if staff is None:
+        raise Unauthorized("请先以工作人员身份登录。")
+    staff_id, state = selectors.hall_sessions(window.outlet_id).get(window.pk, (None, "closed"))
+    if staff_id != staff.pk:
+        raise Forbidden(f"{t.number} 号{_held_at(t)}，只有在该窗口签到的工作人员可以{action_label}。",
+                        code="not_signed_in")
+    authorize(staff, "queue.call", outlet=window.outlet_id)
+    if serving and state != "serving":
+        raise Conflict(f"{window.number} 号窗口已暂停服务，请先恢复服务。", code="window_paused")
+    return staff
+
+
+def _held_at(t: Ticket) -> str:
+    return f"正在 {t.window.number} 号窗口{'办理' if t.status == Ticket.SERVING else '叫号'}"
+
+
 def _priority_for(outlet, priority, id_number, today):
     """Explicit priority, or 老年人 when a validated ID number gives an age ≥ priority_age."""
     priority = (priority or "").strip()
@@ -546,6 +573,8 @@ def call_specific(ticket, window, actor, reason, *, request=None) -> Ticket:
         t = _lock_ticket(ticket)
         if t.outlet_id != window.outlet_id:
             raise ValidationFailed("该号不属于本网点。", code="other_outlet")
+        if t.status in Ticket.ACTIVE_STATES and t.window_id != window.pk:
+            raise Conflict(f"{t.number} 号{_held_at(t)}，不能被其他窗口叫走。", code="held_by_other_window")
         _transition(t, (Ticket.WAITING,), "叫号")
         if t.is_remote_pending:
             raise Conflict(f"远程号 {t.number} 尚未到场签到，不能叫号。", code="not_checked_in")
@@ -573,7 +602,7 @@ def recall(ticket, actor, *, request=None) -> Ticket:
     def attempt():
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.CALLED,), "重呼")
-        staff = _clerk_at(t.window, actor)
+        staff = _window_bound(t, actor, "重呼")
         limit = int(t.outlet.setting("max_recalls", 3))
         if t.recall_count >= limit:
             return _no_show(t, staff, f"重呼{limit}次未到，自动过号", request)
@@ -589,7 +618,7 @@ def start(ticket, actor, *, request=None) -> Ticket:
     def attempt():
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.CALLED,), "开始办理")
-        staff = _clerk_at(t.window, actor)
+        staff = _window_bound(t, actor, "开始办理")
         t.status, t.started_at, t.served_by = Ticket.SERVING, clock.now(), staff
         t.save(update_fields=["status", "started_at", "served_by"])
         _event(t, "start", staff=staff, window=t.window, from_status=Ticket.CALLED)
@@ -603,7 +632,7 @@ def finish(ticket, actor, handled_items=None, *, request=None) -> Ticket:
     def attempt():
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.SERVING,), "办结")
-        staff = _clerk_at(t.window, actor)
+        staff = _window_bound(t, actor, "办结")
         handled = ([(i.pk, i.code) for i in selectors.resolve_items(handled_items)] if handled_items is not None
                    else selectors.ticket_items(t.pk))
         t.status, t.finished_at = Ticket.DONE, clock.now()
@@ -631,7 +660,7 @@ def mark_no_show(ticket, actor, reason="", *, request=None) -> Ticket:
     def attempt():
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.CALLED,), "过号")
-        staff = _clerk_at(t.window, actor)
+        staff = _window_bound(t, actor, "标记过号")
         return _no_show(t, staff, (reason or "叫号未到").strip(), request)
     return _retrying(attempt)
 
@@ -653,44 +682,6 @@ def reactivate(ticket, actor, reason="", *, request=None) -> Ticket:
     return _retrying(attempt)
 
 
-def transfer(ticket, actor, queue=None, window=None, reason="", *, request=None) -> Ticket:
-    """Send a ticket to another queue or to one window, keeping its number and its place (the
-    original queue time); a ticket sent to a window is that window's next call."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("转办须填写原因。", code="reason_required")
-    if (queue is None) == (window is None):
-        raise ValidationFailed("请指定转入的队列或窗口（二选一）。", code="bad_target")
-
-    def attempt():
-        t = _lock_ticket(ticket)
-        staff = authorize(_staff(actor), "queue.transfer", outlet=t.outlet_id)
-        _transition(t, (Ticket.WAITING, Ticket.CALLED, Ticket.SERVING), "转办")
-        target_window = None
-        if window is not None:
-            target_window = selectors.get_window(window, outlet=t.outlet)
-            if not target_window.calls_tickets or not target_window.active:
-                raise ValidationFailed(f"{target_window.number} 号不是叫号窗口。", code="bad_target")
-            new_queue = selectors.window_queue(target_window)
-            if new_queue is None:
-                raise ValidationFailed(f"{target_window.number} 号窗口没有队列。", code="bad_target")
-        else:
-            new_queue = queue if isinstance(queue, Queue) else Queue.objects.filter(
-                outlet=t.outlet, code=str(queue), active=True).first()
-            if new_queue is None or new_queue.outlet_id != t.outlet_id:
-                raise ValidationFailed(f"找不到本网点的队列：{queue}", code="bad_target")
-        before, old_window = t.status, t.window
-        t.status, t.window, t.queue, t.target_window, t.recall_count = (
-            Ticket.WAITING, None, new_queue, target_window, 0)
-        t.save(update_fields=["status", "window", "queue", "target_window", "recall_count"])
-        to = f"{target_window.number}号窗口" if target_window else new_queue.name
-        _event(t, "transfer", staff=staff, window=old_window, from_status=before, reason=f"转至{to}：{reason}")
-        _record(staff, "ticket.transfer", t, before, reason=reason, request=request, queue=new_queue.code,
-                window=target_window.code if target_window else None)
-        return t
-    return _retrying(attempt)
-
-
 def cancel(ticket, actor=None, reason="", *, by_holder=False, request=None) -> Ticket:
     """Cancel a waiting (or called) ticket: by staff, or by its holder from the status page."""
     def attempt():
@@ -699,6 +690,8 @@ def cancel(ticket, actor=None, reason="", *, by_holder=False, request=None) -> T
         if not by_holder:
             staff = authorize(_staff(actor), "queue.cancel", outlet=t.outlet_id)
         _transition(t, (Ticket.WAITING, Ticket.CALLED), "取消")
+        if not by_holder:
+            staff = _window_bound(t, actor, "取消", serving=False) or staff
         before = t.status
         t.status = Ticket.CANCELLED
         t.save(update_fields=["status"])
@@ -825,8 +818,11 @@ def check_in(appointment, actor=None, *, request=None) -> Ticket:
     return ticket
 
 
+from .moves import held_by, return_to_queue, transfer  # noqa: E402  (they use the helpers above)
+
 __all__ = [
     "issue_ticket", "issue_remote_ticket", "check_in_remote", "expire_remote", "call_next", "call_specific",
-    "recall", "start", "finish", "mark_no_show", "reactivate", "transfer", "cancel", "book_appointment",
+    "recall", "start", "finish", "mark_no_show", "reactivate", "transfer", "return_to_queue", "held_by", "cancel",
+    "book_appointment",
     "cancel_appointment", "check_in", "DomainError",
 ]
