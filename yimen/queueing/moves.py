@@ -11,8 +11,8 @@ from yimen.staff.authz import authorize
 
 from . import selectors
 from .models import Queue, Ticket
-from .services import (_actor_label, _event, _lock_ticket, _record, _retrying, _staff, _transition, _window_bound,
-                       _with_config)
+from .services import (_actor_label, _event, _lock_ticket, _lock_window, _record, _retrying, _staff, _transition,
+                       _window_bound, _with_config)
 
 
 def transfer(ticket, actor, queue=None, window=None, reason="", *, request=None) -> Ticket:
@@ -104,9 +104,11 @@ def return_to_queue(window, actor, reason, *, request=None) -> list[Ticket]:
     sign-out with 退回队列, a chief's close_window, the admin taking a clerk off duty): the ticket
     is never left at a closed window. Runs in the caller's transaction when there is one."""
     reason = (reason or "").strip() or "窗口关闭，退回队列"
-    window_id = window.pk if isinstance(window, Window) else int(window)
+    window = window if isinstance(window, Window) else selectors.get_window(window)
+    window_id = window.pk
 
     def attempt():
+        _lock_window(window)  # a call racing the end of the session comes before or after, never between
         held = list(Ticket.objects.select_for_update(of=("self",)).filter(
             window_id=window_id, status__in=Ticket.ACTIVE_STATES).order_by("pk"))
         for t in held:
@@ -120,11 +122,26 @@ def return_to_queue(window, actor, reason, *, request=None) -> list[Ticket]:
             who = _staff(actor) or (actor if hasattr(actor, "username") else _actor_label(actor, t.outlet))
             _record(who, "ticket.requeue", t, before, reason=reason, request=request, window=old_window.code,
                     queue=t.queue.code)
+        # tickets transferred to this window specifically would wait for it alone: back to its line
+        targeted = list(Ticket.objects.select_for_update(of=("self",)).filter(
+            target_window_id=window_id, status=Ticket.WAITING).order_by("pk"))
+        for t in targeted:
+            _with_config(t)
+            t.target_window = None
+            t.save(update_fields=["target_window"])
+            why = f"转入的{window.number}号窗口已关闭，回到队列"
+            _event(t, "requeue", staff=_staff(actor), window=window, from_status=Ticket.WAITING, reason=why)
+            who = _staff(actor) or (actor if hasattr(actor, "username") else _actor_label(actor, t.outlet))
+            _record(who, "ticket.requeue", t, Ticket.WAITING, reason=why, request=request, window=window.code,
+                    queue=t.queue.code)
         return held
     return _retrying(attempt)
 
 
-def held_by(window) -> Ticket | None:
-    """The ticket a window holds now (called or being served), if any."""
-    window_id = window.pk if isinstance(window, Window) else window
-    return Ticket.objects.filter(window_id=window_id, status__in=Ticket.ACTIVE_STATES).order_by().first()
+def held_by(window, *, lock: bool = False) -> Ticket | None:
+    """The ticket a window holds now (called or being served), if any. `lock`: lock the window's
+    row first (in the caller's transaction), so no call can put a ticket there until it ends."""
+    window = window if isinstance(window, Window) else selectors.get_window(window)
+    if lock:
+        _lock_window(window)
+    return Ticket.objects.filter(window_id=window.pk, status__in=Ticket.ACTIVE_STATES).order_by().first()

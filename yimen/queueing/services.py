@@ -32,6 +32,7 @@ from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
 from yimen.staff import authz
 from yimen.staff.authz import authorize, staff_of
+from yimen.staff.models import WindowSession
 
 from . import notify, rules, selectors
 from .models import PRIORITY_VALUES, Appointment, Queue, Ticket, TicketEvent
@@ -514,15 +515,33 @@ def calling(key: tuple):
                 del _calls_under_way[key]
 
 
+def _lock_window(window: Window, staff=None) -> str | None:
+    """Serialise what puts a ticket at one window or ends its session (calls, sign-out, close):
+    lock only its row (Window's default ordering joins the outlet, and a plain FOR UPDATE would
+    then lock the outlet row for every call of the hall). In the same statement: the number of
+    the ticket the window holds (returned, None if none) and, with `staff`, their session there —
+    checked again under the lock, so a call that raced a sign-out or a close never leaves a
+    ticket at a closed window."""
+    active = (Ticket.objects.filter(window=OuterRef("pk"), status__in=Ticket.ACTIVE_STATES).order_by()
+              .values("number")[:1])
+    rows = (Window.objects.select_for_update(of=("self",)).filter(pk=window.pk).order_by()
+            .annotate(active_number=Subquery(active)))
+    if staff is None:
+        return rows.values_list("active_number", flat=True).first()
+    session = (WindowSession.objects.filter(window=OuterRef("pk"), staff_id=staff.pk, ended_at__isnull=True)
+               .order_by().values("state")[:1])
+    row = rows.annotate(session_state=Subquery(session)).values_list("active_number", "session_state").first()
+    busy_with, state = row if row is not None else (None, None)
+    if state is None:
+        raise Forbidden(f"您没有在 {window.number} 号窗口签到，不能在该窗口叫号或办理。", code="not_signed_in")
+    if state != "serving":
+        raise Conflict(f"{window.number} 号窗口已暂停服务，请先恢复服务。", code="window_paused")
+    return busy_with
+
+
 def _call_next_locked(window, staff, profile, policy, lapsing, request):
     def attempt():
-        # serialise calls at one window; only its row (Window's default ordering joins the outlet,
-        # and a plain FOR UPDATE would then lock the outlet row for every call of the hall) — and,
-        # in the same statement, the number of a ticket still active there
-        active = (Ticket.objects.filter(window=OuterRef("pk"), status__in=Ticket.ACTIVE_STATES).order_by()
-                  .values("number")[:1])
-        busy_with = (Window.objects.select_for_update(of=("self",)).filter(pk=window.pk).order_by()
-                     .annotate(active_number=Subquery(active)).values_list("active_number", flat=True).first())
+        busy_with = _lock_window(window, staff)
         if busy_with is not None:
             raise Conflict(f"本窗口的 {busy_with} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
         now = clock.now()
@@ -570,6 +589,7 @@ def call_specific(ticket, window, actor, reason, *, request=None) -> Ticket:
         raise ValidationFailed("跳号呼叫须填写原因。", code="reason_required")
 
     def attempt():
+        busy_with = _lock_window(window, staff)  # the window first, then the ticket: as call_next
         t = _lock_ticket(ticket)
         if t.outlet_id != window.outlet_id:
             raise ValidationFailed("该号不属于本网点。", code="other_outlet")
@@ -578,9 +598,8 @@ def call_specific(ticket, window, actor, reason, *, request=None) -> Ticket:
         _transition(t, (Ticket.WAITING,), "叫号")
         if t.is_remote_pending:
             raise Conflict(f"远程号 {t.number} 尚未到场签到，不能叫号。", code="not_checked_in")
-        active = Ticket.objects.filter(window=window, status__in=Ticket.ACTIVE_STATES).first()
-        if active is not None:
-            raise Conflict(f"本窗口的 {active.number} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
+        if busy_with is not None:
+            raise Conflict(f"本窗口的 {busy_with} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
         profile = selectors.window_profile(window)
         wt = rules.WaitingTicket(id=t.pk, queue=t.queue.code, issued_at=t.queued_at, priority=t.priority,
                                  items=frozenset(t.items.values_list("code", flat=True)),

@@ -283,7 +283,7 @@ def window_view(request):
         "staff": staff, "session": session, "windows": windows,
         "candidates": selectors.hand_over_candidates(staff) if session else [],
         "offer_made": selectors.offer_made(session), "offers": selectors.offers_for(staff),
-        "held": held_by(session.window_id) if session else None,
+        "held": held_by(session.window) if session else None,
         "reasons": services.PAUSE_REASONS,
         "can_close": bool(staff.outlet_id) and _can(staff, "staff.window.close", staff.outlet),
     })

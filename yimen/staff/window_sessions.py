@@ -218,16 +218,14 @@ def sign_out_window(staff: Staff, *, reason: str = "签退", return_ticket: bool
     from yimen.queueing import services as queue_services
 
     session = _my_session(staff)
-    held = queue_services.held_by(session.window_id)
+    held = queue_services.held_by(session.window, lock=True)
     if held is not None and not return_ticket:
         doing = "正在办理" if held.status == "serving" else "已叫号"
         raise Conflict(f"{session.window.number}号窗口的 {held.number} 号{doing}，请先办结或转办；"
                        f"也可选择“退回队列并签退”，该号按原顺序回到队列等候。", code="ticket_in_hand",
                        ticket=held.number)
-    returned = []
-    if held is not None:
-        returned = queue_services.return_to_queue(session.window, staff, f"{staff.name}签退，退回队列",
-                                                  request=request)
+    # the ticket in hand (if the clerk chose so) and tickets transferred to this window go back to their line
+    returned = queue_services.return_to_queue(session.window, staff, f"{staff.name}签退，退回队列", request=request)
     _void_offers(session)
     session.ended_at, session.ended_reason = clock.now(), (reason or "签退")[:100]
     session.save(update_fields=["ended_at", "ended_reason"])

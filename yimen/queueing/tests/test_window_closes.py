@@ -4,7 +4,8 @@ the admin taking a clerk off duty return it automatically. A returned ticket is 
 original place, the board stops showing it at that window, the console shows it as returned."""
 import pytest
 
-from yimen.core.errors import Conflict
+from yimen.core import clock as project_clock
+from yimen.core.errors import Conflict, Forbidden
 from yimen.core.models import AuditEntry
 from yimen.queueing import selectors, services
 from yimen.queueing.models import Ticket, TicketEvent
@@ -136,3 +137,30 @@ def test_console_sign_out_return_and_the_returned_ticket_on_another_console(clie
     assert "A001</strong>" in page and "已退回" in page
     board = client.get("/api/outlets/XN-CX/board").json()
     assert not [c for c in board["calls"] if c["number"] == "A001"]
+
+
+def test_a_ticket_transferred_to_a_window_that_closes_goes_back_to_its_line(at_cx, clerk_at):
+    a, w201 = clerk_at("CX-ZH-201")
+    b, _w202 = clerk_at("CX-ZH-202")
+    ticket = services.issue_ticket(at_cx, ["XN-CG-001"])
+    services.call_next(w201, a)
+    services.transfer(ticket, a, window="CX-ZH-202", reason="需202复核")
+    staff_services.sign_out_window(b)  # 202 closes before calling it
+    back = Ticket.objects.get(pk=ticket.pk)
+    assert back.status == Ticket.WAITING and back.target_window_id is None and back.queued_at == ticket.queued_at
+    assert services.call_next(w201, a).pk == ticket.pk  # any window of its queue takes it now
+
+
+def test_a_call_never_lands_on_a_window_whose_session_ended(in_hand, at_cx):
+    """The session is checked again under the window's row lock (what sign-out and close take)."""
+    clerk, window, first, second = in_hand
+    services.finish(services.start(first, clerk), clerk)
+    from yimen.staff.models import WindowSession
+
+    # the session ends behind the hall cache's back (as another process's commit would, before its
+    # notification arrives): the cached check passes, the check under the lock refuses
+    WindowSession.objects.filter(staff=clerk).update(ended_at=project_clock.now())
+    with pytest.raises(Forbidden) as refused:
+        services.call_next(window, clerk)
+    assert refused.value.code == "not_signed_in"
+    assert Ticket.objects.get(pk=second.pk).status == Ticket.WAITING
