@@ -8,6 +8,7 @@ from yimen.core.errors import Conflict, ValidationFailed
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Window
 from yimen.staff.authz import authorize
+from yimen.staff.models import WindowSession
 
 from . import selectors
 from .models import Queue, Ticket
@@ -29,14 +30,21 @@ def transfer(ticket, actor, queue=None, window=None, reason="", *, request=None)
     if (queue is None) == (window is None):
         raise ValidationFailed("请指定转入的队列或窗口（二选一）。", code="bad_target")
 
+    target_window = None
+    if window is not None:  # window codes are unique per outlet: look it up in the ticket's (which never changes)
+        outlet_id = ticket.outlet_id if isinstance(ticket, Ticket) else selectors.get_ticket(ticket).outlet_id
+        target_window = selectors.get_window(window, outlet=outlet_id)
+
     def attempt():
+        if target_window is not None:
+            # the target window's row first (as calls and the end of a session lock it, then tickets):
+            # it cannot close between the check below and the commit
+            _lock_window(target_window)
         t = _lock_ticket(ticket)
         staff = authorize(_staff(actor), "queue.transfer", outlet=t.outlet_id)
         _transition(t, (Ticket.WAITING, Ticket.CALLED, Ticket.SERVING), "转办")
         staff = _window_bound(t, actor, "转办", serving=False) or staff
-        target_window = None
-        if window is not None:
-            target_window = selectors.get_window(window, outlet=t.outlet)
+        if target_window is not None:
             if not target_window.calls_tickets or not target_window.active:
                 raise ValidationFailed(f"{target_window.number} 号不是叫号窗口。", code="bad_target")
             if target_window.pk == t.window_id:
@@ -74,8 +82,10 @@ def _check_target(t: Ticket, new_queue: Queue, target_window: Window | None) -> 
     sessions = selectors.hall_sessions(t.outlet_id)
     if target_window is not None:
         where = f"{target_window.number} 号窗口"
-        staff_id, state = sessions.get(target_window.pk, (None, "closed"))
-        if staff_id is None:
+        # read under the window's row lock (transfer took it): exact, not the hall cache
+        state = (WindowSession.objects.filter(window=target_window, ended_at__isnull=True)
+                 .values_list("state", flat=True).first())
+        if state is None:
             raise Conflict(f"{where}当前无人签到（已关闭），不能转入，请转至其他窗口或队列。", code="target_closed")
         if state != "serving":
             raise Conflict(f"{where}暂停服务中，不能转入，请转至其他窗口或队列。", code="target_paused")
