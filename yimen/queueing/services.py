@@ -521,11 +521,16 @@ def _lock_window(window: Window, staff=None) -> str | None:
     then lock the outlet row for every call of the hall). In the same statement: the number of
     the ticket the window holds (returned, None if none) and, with `staff`, their session there —
     checked again under the lock, so a call that raced a sign-out or a close never leaves a
-    ticket at a closed window."""
+    ticket at a closed window.
+
+    PostgreSQL: the reads are a statement of their own after the lock. A statement that waited
+    for a row lock re-reads only that row; its subqueries keep the snapshot taken when it began,
+    and would miss the sign-out it waited for. (SQLite: BEGIN IMMEDIATE serialises writers.)"""
+    if _is_pg():
+        list(Window.objects.select_for_update(of=("self",)).filter(pk=window.pk).order_by().values_list("pk"))
     active = (Ticket.objects.filter(window=OuterRef("pk"), status__in=Ticket.ACTIVE_STATES).order_by()
               .values("number")[:1])
-    rows = (Window.objects.select_for_update(of=("self",)).filter(pk=window.pk).order_by()
-            .annotate(active_number=Subquery(active)))
+    rows = Window.objects.filter(pk=window.pk).order_by().annotate(active_number=Subquery(active))
     if staff is None:
         return rows.values_list("active_number", flat=True).first()
     session = (WindowSession.objects.filter(window=OuterRef("pk"), staff_id=staff.pk, ended_at__isnull=True)
