@@ -630,9 +630,11 @@ def _board(outlet: Outlet, calls: int) -> dict:
     rows = list(TicketEvent.objects.filter(outlet=outlet, action__in=CALL_ACTIONS, at__gte=since)
                 .order_by("-pk").annotate(latest=Subquery(latest))
                 .values_list("pk", "action", "at", "ticket__number", "ticket__applicant_name", "window__number",
-                             "ticket__service_date", "latest")[:calls])
+                             "ticket__service_date", "ticket__status", "latest")[:calls])
     last_event_id = rows[0][-1] if rows else latest_event_id(outlet.pk)
-    shown = [_call_payload(*row[:6]) for row in rows if row[6] == day]
+    # a call whose ticket is back in line (returned to its queue when its window closed, or
+    # transferred) no longer stands at that window: the board stops showing it there
+    shown = [_call_payload(*row[:6]) for row in rows if row[6] == day and row[7] != Ticket.WAITING]
     counts = hall_state(outlet.pk, day).queued  # shared with the windows' polls: no query of its own
     queues = [{"code": q.code, "name": q.name, "prefix": q.prefix, "waiting": counts.get(q.code, 0)}
               for q in board_queues(outlet)]

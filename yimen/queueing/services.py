@@ -33,6 +33,7 @@ from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
 from yimen.staff import authz
 from yimen.staff.authz import authorize, staff_of
+from yimen.staff.models import WindowSession
 
 from . import notify, rules, selectors
 from .models import PRIORITY_VALUES, Appointment, Queue, Ticket, TicketEvent
@@ -156,6 +157,33 @@ def _clerk_at(window: Window, actor, session=None):
     if state != "serving":
         raise Conflict(f"{window.number} 号窗口已暂停服务，请先恢复服务。", code="window_paused")
     return staff
+
+
+def _window_bound(t: Ticket, actor, action_label: str, *, serving: bool = True):
+    """The one check of every action on a ticket that a window holds (called or being served):
+    only the clerk signed in at *that* window may act on it — start, finish, recall, 过号,
+    transfer, cancel; nobody at another window may take it (call_specific). `serving=False` lets
+    the clerk act while the window is paused (transfer, cancel: clearing the counter before a
+    break). Returns the Staff, or None for a ticket no window holds (the caller authorises those
+    by outlet, as before)."""
+    if t.status not in Ticket.ACTIVE_STATES:
+        return None
+    window = t.window
+    staff = _staff(actor)
+    if staff is None:
+        raise Unauthorized("请先以工作人员身份登录。")
+    staff_id, state = selectors.hall_sessions(window.outlet_id).get(window.pk, (None, "closed"))
+    if staff_id != staff.pk:
+        raise Forbidden(f"{t.number} 号{_held_at(t)}，只有在该窗口签到的工作人员可以{action_label}。",
+                        code="not_signed_in")
+    authorize(staff, "queue.call", outlet=window.outlet_id)
+    if serving and state != "serving":
+        raise Conflict(f"{window.number} 号窗口已暂停服务，请先恢复服务。", code="window_paused")
+    return staff
+
+
+def _held_at(t: Ticket) -> str:
+    return f"正在 {t.window.number} 号窗口{'办理' if t.status == Ticket.SERVING else '叫号'}"
 
 
 def _priority_for(outlet, priority, id_number, today):
@@ -514,15 +542,38 @@ def calling(key: tuple):
                 del _calls_under_way[key]
 
 
+def _lock_window(window: Window, staff=None) -> str | None:
+    """Serialise what puts a ticket at one window or ends its session (calls, sign-out, close):
+    lock only its row (Window's default ordering joins the outlet, and a plain FOR UPDATE would
+    then lock the outlet row for every call of the hall). In the same statement: the number of
+    the ticket the window holds (returned, None if none) and, with `staff`, their session there —
+    checked again under the lock, so a call that raced a sign-out or a close never leaves a
+    ticket at a closed window.
+
+    PostgreSQL: the reads are a statement of their own after the lock. A statement that waited
+    for a row lock re-reads only that row; its subqueries keep the snapshot taken when it began,
+    and would miss the sign-out it waited for. (SQLite: BEGIN IMMEDIATE serialises writers.)"""
+    if _is_pg():
+        list(Window.objects.select_for_update(of=("self",)).filter(pk=window.pk).order_by().values_list("pk"))
+    active = (Ticket.objects.filter(window=OuterRef("pk"), status__in=Ticket.ACTIVE_STATES).order_by()
+              .values("number")[:1])
+    rows = Window.objects.filter(pk=window.pk).order_by().annotate(active_number=Subquery(active))
+    if staff is None:
+        return rows.values_list("active_number", flat=True).first()
+    session = (WindowSession.objects.filter(window=OuterRef("pk"), staff_id=staff.pk, ended_at__isnull=True)
+               .order_by().values("state")[:1])
+    row = rows.annotate(session_state=Subquery(session)).values_list("active_number", "session_state").first()
+    busy_with, state = row if row is not None else (None, None)
+    if state is None:
+        raise Forbidden(f"您没有在 {window.number} 号窗口签到，不能在该窗口叫号或办理。", code="not_signed_in")
+    if state != "serving":
+        raise Conflict(f"{window.number} 号窗口已暂停服务，请先恢复服务。", code="window_paused")
+    return busy_with
+
+
 def _call_next_locked(window, staff, profile, policy, lapsing, request):
     def attempt():
-        # serialise calls at one window; only its row (Window's default ordering joins the outlet,
-        # and a plain FOR UPDATE would then lock the outlet row for every call of the hall) — and,
-        # in the same statement, the number of a ticket still active there
-        active = (Ticket.objects.filter(window=OuterRef("pk"), status__in=Ticket.ACTIVE_STATES).order_by()
-                  .values("number")[:1])
-        busy_with = (Window.objects.select_for_update(of=("self",)).filter(pk=window.pk).order_by()
-                     .annotate(active_number=Subquery(active)).values_list("active_number", flat=True).first())
+        busy_with = _lock_window(window, staff)
         if busy_with is not None:
             raise Conflict(f"本窗口的 {busy_with} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
         now = clock.now()
@@ -570,15 +621,17 @@ def call_specific(ticket, window, actor, reason, *, request=None) -> Ticket:
         raise ValidationFailed("跳号呼叫须填写原因。", code="reason_required")
 
     def attempt():
+        busy_with = _lock_window(window, staff)  # the window first, then the ticket: as call_next
         t = _lock_ticket(ticket)
         if t.outlet_id != window.outlet_id:
             raise ValidationFailed("该号不属于本网点。", code="other_outlet")
+        if t.status in Ticket.ACTIVE_STATES and t.window_id != window.pk:
+            raise Conflict(f"{t.number} 号{_held_at(t)}，不能被其他窗口叫走。", code="held_by_other_window")
         _transition(t, (Ticket.WAITING,), "叫号")
         if t.is_remote_pending:
             raise Conflict(f"远程号 {t.number} 尚未到场签到，不能叫号。", code="not_checked_in")
-        active = Ticket.objects.filter(window=window, status__in=Ticket.ACTIVE_STATES).first()
-        if active is not None:
-            raise Conflict(f"本窗口的 {active.number} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
+        if busy_with is not None:
+            raise Conflict(f"本窗口的 {busy_with} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
         profile = selectors.window_profile(window)
         wt = rules.WaitingTicket(id=t.pk, queue=t.queue.code, issued_at=t.queued_at, priority=t.priority,
                                  items=frozenset(t.items.values_list("code", flat=True)),
@@ -600,7 +653,7 @@ def recall(ticket, actor, *, request=None) -> Ticket:
     def attempt():
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.CALLED,), "重呼")
-        staff = _clerk_at(t.window, actor)
+        staff = _window_bound(t, actor, "重呼")
         limit = int(t.outlet.setting("max_recalls", 3))
         if t.recall_count >= limit:
             return _no_show(t, staff, f"重呼{limit}次未到，自动过号", request)
@@ -616,7 +669,7 @@ def start(ticket, actor, *, request=None) -> Ticket:
     def attempt():
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.CALLED,), "开始办理")
-        staff = _clerk_at(t.window, actor)
+        staff = _window_bound(t, actor, "开始办理")
         t.status, t.started_at, t.served_by = Ticket.SERVING, clock.now(), staff
         t.save(update_fields=["status", "started_at", "served_by"])
         _event(t, "start", staff=staff, window=t.window, from_status=Ticket.CALLED)
@@ -630,7 +683,7 @@ def finish(ticket, actor, handled_items=None, *, request=None) -> Ticket:
     def attempt():
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.SERVING,), "办结")
-        staff = _clerk_at(t.window, actor)
+        staff = _window_bound(t, actor, "办结")
         handled = ([(i.pk, i.code) for i in selectors.resolve_items(handled_items)] if handled_items is not None
                    else selectors.ticket_items(t.pk))
         t.status, t.finished_at = Ticket.DONE, clock.now()
@@ -658,7 +711,7 @@ def mark_no_show(ticket, actor, reason="", *, request=None) -> Ticket:
     def attempt():
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.CALLED,), "过号")
-        staff = _clerk_at(t.window, actor)
+        staff = _window_bound(t, actor, "标记过号")
         return _no_show(t, staff, (reason or "叫号未到").strip(), request)
     return _retrying(attempt)
 
@@ -680,44 +733,6 @@ def reactivate(ticket, actor, reason="", *, request=None) -> Ticket:
     return _retrying(attempt)
 
 
-def transfer(ticket, actor, queue=None, window=None, reason="", *, request=None) -> Ticket:
-    """Send a ticket to another queue or to one window, keeping its number and its place (the
-    original queue time); a ticket sent to a window is that window's next call."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("转办须填写原因。", code="reason_required")
-    if (queue is None) == (window is None):
-        raise ValidationFailed("请指定转入的队列或窗口（二选一）。", code="bad_target")
-
-    def attempt():
-        t = _lock_ticket(ticket)
-        staff = authorize(_staff(actor), "queue.transfer", outlet=t.outlet_id)
-        _transition(t, (Ticket.WAITING, Ticket.CALLED, Ticket.SERVING), "转办")
-        target_window = None
-        if window is not None:
-            target_window = selectors.get_window(window, outlet=t.outlet)
-            if not target_window.calls_tickets or not target_window.active:
-                raise ValidationFailed(f"{target_window.number} 号不是叫号窗口。", code="bad_target")
-            new_queue = selectors.window_queue(target_window)
-            if new_queue is None:
-                raise ValidationFailed(f"{target_window.number} 号窗口没有队列。", code="bad_target")
-        else:
-            new_queue = queue if isinstance(queue, Queue) else Queue.objects.filter(
-                outlet=t.outlet, code=str(queue), active=True).first()
-            if new_queue is None or new_queue.outlet_id != t.outlet_id:
-                raise ValidationFailed(f"找不到本网点的队列：{queue}", code="bad_target")
-        before, old_window = t.status, t.window
-        t.status, t.window, t.queue, t.target_window, t.recall_count = (
-            Ticket.WAITING, None, new_queue, target_window, 0)
-        t.save(update_fields=["status", "window", "queue", "target_window", "recall_count"])
-        to = f"{target_window.number}号窗口" if target_window else new_queue.name
-        _event(t, "transfer", staff=staff, window=old_window, from_status=before, reason=f"转至{to}：{reason}")
-        _record(staff, "ticket.transfer", t, before, reason=reason, request=request, queue=new_queue.code,
-                window=target_window.code if target_window else None)
-        return t
-    return _retrying(attempt)
-
-
 def cancel(ticket, actor=None, reason="", *, by_holder=False, request=None) -> Ticket:
     """Cancel a waiting (or called) ticket: by staff, or by its holder from the status page."""
     def attempt():
@@ -726,6 +741,8 @@ def cancel(ticket, actor=None, reason="", *, by_holder=False, request=None) -> T
         if not by_holder:
             staff = authorize(_staff(actor), "queue.cancel", outlet=t.outlet_id)
         _transition(t, (Ticket.WAITING, Ticket.CALLED), "取消")
+        if not by_holder:
+            staff = _window_bound(t, actor, "取消", serving=False) or staff
         before = t.status
         t.status = Ticket.CANCELLED
         t.save(update_fields=["status"])
@@ -852,8 +869,11 @@ def check_in(appointment, actor=None, *, request=None) -> Ticket:
     return ticket
 
 
+from .moves import held_by, return_to_queue, transfer  # noqa: E402  (they use the helpers above)
+
 __all__ = [
     "issue_ticket", "issue_remote_ticket", "check_in_remote", "expire_remote", "call_next", "call_specific",
-    "recall", "start", "finish", "mark_no_show", "reactivate", "transfer", "cancel", "book_appointment",
+    "recall", "start", "finish", "mark_no_show", "reactivate", "transfer", "return_to_queue", "held_by", "cancel",
+    "book_appointment",
     "cancel_appointment", "check_in", "DomainError",
 ]

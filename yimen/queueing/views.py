@@ -20,7 +20,7 @@ from yimen.staff import selectors as staff_selectors
 from yimen.staff import services as staff_services
 
 from . import notify, selectors, services
-from .models import PRIORITY_CHOICES, Queue, Ticket
+from .models import PRIORITY_CHOICES, Queue, Ticket, TicketEvent
 
 BOARD_STREAM_SECONDS = 300  # each SSE connection ends after this; the browser reconnects and resumes
 
@@ -124,15 +124,21 @@ def console(request):
     no_shows = Ticket.objects.filter(outlet_id=window.outlet_id, service_date=today, status=Ticket.NO_SHOW,
                                      queue__window_group=window.group_code).order_by("-called_at")[:10]
     done_today = Ticket.objects.filter(window=window, service_date=today, status=Ticket.DONE).count()
+    # tickets that came back to the line when a window closed with them in hand (its reason shown)
+    returned = dict(TicketEvent.objects.filter(ticket_id__in=[t.pk for t, _r in order], action="requeue")
+                    .order_by("pk").values_list("ticket_id", "reason"))
+    sessions = selectors.hall_sessions(window.outlet_id)
+    others = (Window.objects.filter(outlet_id=window.outlet_id, active=True,
+                                    kind__in=["综合窗口", "绿色通道", "专业窗口", "银行网点", "帮办代办", "办不成事窗口"])
+              .exclude(pk=window.pk))
     return render(request, "queueing/console.html", {
         "staff": staff, "session": session, "window": window, "current": current,
         "current_name": mask_name(current.applicant_name) if current else "",
-        "waiting": [{"ticket": t, "reason": r, "name": mask_name(t.applicant_name)} for t, r in order],
+        "waiting": [{"ticket": t, "reason": r, "name": mask_name(t.applicant_name), "returned": returned.get(t.pk)}
+                    for t, r in order],
         "no_shows": no_shows, "done_today": done_today,
         "queues": Queue.objects.filter(outlet_id=window.outlet_id, active=True).exclude(window_group=window.group_code),
-        "windows": Window.objects.filter(outlet_id=window.outlet_id, active=True,
-                                         kind__in=["综合窗口", "绿色通道", "专业窗口", "银行网点", "帮办代办", "办不成事窗口"])
-                                 .exclude(pk=window.pk),
+        "windows": [{"window": w, "state": sessions.get(w.pk, (None, "closed"))[1]} for w in others],
     })
 
 
@@ -147,9 +153,10 @@ def console_action(request):
             staff_services.sign_in_window(staff, window, request=request)
             messages.success(request, f"已签到 {window.number} 号窗口。")
             return redirect("queueing:console")
-        if action == "sign_out":
-            staff_services.sign_out_window(staff, request=request)
-            messages.success(request, "已签退。")
+        if action in ("sign_out", "sign_out_return"):
+            returning = action == "sign_out_return"
+            staff_services.sign_out_window(staff, return_ticket=returning, request=request)
+            messages.success(request, "已将本窗口的号退回队列（按原顺序等候），已签退。" if returning else "已签退。")
             return redirect("queueing:console")
         session = staff_selectors.session_of(staff)
         if session is None:

@@ -1,8 +1,9 @@
 """Staff API: who am I, window states of an outlet (for boards and the queue), my window session
 (sign-in, pause, resume, hand-over, sign-out), rota staffing, and the audited phone reveal."""
-from datetime import date, time
+from datetime import date, datetime, time
 
-from ninja import Router, Schema
+import pydantic
+from ninja import Router, Schema, Status
 
 from yimen.core.errors import NotFound, Unauthorized, ValidationFailed
 from yimen.core.masking import mask_phone
@@ -118,15 +119,99 @@ def api_resume(request):
     return _session_out(services.resume_window(_staff(request), request=request))
 
 
-@router.post("/staff/window/hand-over", response=SessionOut, auth=auth, summary="交接窗口给同事")
+class OfferOut(Schema):
+    id: int
+    window: str
+    window_number: str
+    from_staff: str
+    from_name: str
+    to_staff: str
+    to_name: str
+    reason: str
+    state: str
+    expires_at: datetime
+
+
+def _offer_out(offer) -> OfferOut:
+    return OfferOut(id=offer.pk, window=offer.window.code, window_number=offer.window.number,
+                    from_staff=offer.from_staff.user.username, from_name=offer.from_staff.name,
+                    to_staff=offer.to_staff.user.username, to_name=offer.to_staff.name, reason=offer.reason,
+                    state=offer.state, expires_at=offer.expires_at)
+
+
+class OffersOut(Schema):
+    made: OfferOut | None
+    received: list[OfferOut]
+
+
+class OfferRefIn(Schema):
+    offer: int | None = None
+
+
+class SignOutIn(Schema):
+    return_ticket: bool = False
+
+
+def _optional_body(request, schema):
+    """An optional JSON body (clients may POST none): parsed by hand, 400 when malformed."""
+    raw = (request.body or b"").strip() if request.content_type == "application/json" else b""
+    if not raw:
+        return schema()
+    try:
+        return schema.model_validate_json(raw)
+    except pydantic.ValidationError:
+        raise ValidationFailed("请求数据不合法。", code="invalid")
+
+
+def _optional(**properties) -> dict:
+    """openapi_extra of an endpoint whose JSON body is optional."""
+    return {"requestBody": {"required": False, "content": {"application/json": {"schema": {
+        "type": "object", "properties": properties}}}}}
+
+
+OFFER_BODY = _optional(offer={"type": "integer", "description": "交接编号（缺省：最新一条待确认的交接）"})
+SIGN_OUT_BODY = _optional(return_ticket={"type": "boolean", "description": "将窗口上已叫号或办理中的号退回队列（按原顺序）"})
+
+
+@router.post("/staff/window/hand-over", response={201: OfferOut}, auth=auth,
+             summary="发起窗口交接（同事确认后生效；确认前窗口仍由本人值守）")
 def api_hand_over(request, payload: HandOverIn):
     to = selectors.get_staff(payload.to)
-    return _session_out(services.hand_over(_staff(request), to, reason=payload.reason, request=request))
+    return Status(201, _offer_out(services.hand_over(_staff(request), to, reason=payload.reason, request=request)))
 
 
-@router.post("/staff/window/sign-out", response=SessionOut, auth=auth, summary="签退")
+@router.get("/staff/window/hand-over", response=OffersOut, auth=auth, summary="我发起的和待我确认的窗口交接")
+def api_offers(request):
+    staff = _staff(request)
+    made = selectors.offer_made(selectors.session_of(staff))
+    return OffersOut(made=_offer_out(made) if made else None,
+                     received=[_offer_out(o) for o in selectors.offers_for(staff)])
+
+
+@router.post("/staff/window/hand-over/accept", response=SessionOut, auth=auth, openapi_extra=OFFER_BODY,
+             summary="确认接岗（交接生效：对方签退、本人签到，窗口不中断；offer 缺省为最新一条）")
+def api_accept_hand_over(request):
+    offer = _optional_body(request, OfferRefIn).offer
+    return _session_out(services.accept_hand_over(_staff(request), offer, request=request))
+
+
+@router.post("/staff/window/hand-over/decline", response=OfferOut, auth=auth, openapi_extra=OFFER_BODY,
+             summary="拒绝接岗")
+def api_decline_hand_over(request):
+    offer = _optional_body(request, OfferRefIn).offer
+    return _offer_out(services.decline_hand_over(_staff(request), offer, request=request))
+
+
+@router.post("/staff/window/hand-over/withdraw", response=OfferOut, auth=auth, summary="撤回我发起的交接")
+def api_withdraw_hand_over(request):
+    return _offer_out(services.withdraw_hand_over(_staff(request), request=request))
+
+
+@router.post("/staff/window/sign-out", response=SessionOut, auth=auth, openapi_extra=SIGN_OUT_BODY,
+             summary="签退（窗口有已叫号或办理中的号时须先办结、转办，或 return_ticket=true 退回队列）")
 def api_sign_out(request):
-    return _session_out(services.sign_out_window(_staff(request), request=request))
+    return_ticket = _optional_body(request, SignOutIn).return_ticket
+    return _session_out(services.sign_out_window(_staff(request), return_ticket=return_ticket, request=request))
 
 
 class StaffingOut(Schema):

@@ -80,6 +80,43 @@ class WindowSession(models.Model):
         return f"{self.window} · {self.staff.name}"
 
 
+class HandOverOffer(models.Model):
+    """A clerk offers their window to a colleague (交接). It takes effect only when the colleague
+    confirms; until then the offering clerk keeps the window. One pending offer per session."""
+
+    PENDING, ACCEPTED, DECLINED, WITHDRAWN, EXPIRED, VOID = (
+        "pending", "accepted", "declined", "withdrawn", "expired", "void")
+    STATES = [(PENDING, "待确认"), (ACCEPTED, "已接岗"), (DECLINED, "已拒绝"), (WITHDRAWN, "已撤回"),
+              (EXPIRED, "已过期"), (VOID, "已失效")]
+
+    session = models.ForeignKey(WindowSession, on_delete=models.CASCADE, related_name="offers",
+                                verbose_name="交出的签到")
+    window = models.ForeignKey(Window, on_delete=models.CASCADE, related_name="+", verbose_name="窗口")
+    from_staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="offers_made",
+                                   verbose_name="交岗人")
+    to_staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="offers_received",
+                                 verbose_name="接岗人")
+    reason = models.CharField("原因", max_length=100, blank=True)
+    state = models.CharField("状态", max_length=10, choices=STATES, default=PENDING)
+    created_at = models.DateTimeField("发起时间")
+    expires_at = models.DateTimeField("有效期至")
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "窗口交接"
+        verbose_name_plural = "窗口交接"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session"], condition=models.Q(state="pending"),
+                                    name="one_pending_offer_per_session"),
+            models.CheckConstraint(condition=~models.Q(from_staff=models.F("to_staff")),
+                                   name="offer_two_people"),
+        ]
+
+    def __str__(self):
+        return f"{self.window} · {self.from_staff.name} → {self.to_staff.name}"
+
+
 class ApiToken(models.Model):
     """A revocable API token for a member of staff or a device (kiosk, board, bank terminal).
     Only a SHA-256 of the token is stored; the token itself is shown once when issued."""

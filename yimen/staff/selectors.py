@@ -6,7 +6,7 @@ from yimen.core import clock
 from yimen.core.selectors import work_calendar
 
 from . import rules
-from .models import CLERK, Leave, ShiftSwap, Staff, WindowSession
+from .models import CLERK, HandOverOffer, Leave, ShiftSwap, Staff, WindowSession
 
 
 def current_session(window):
@@ -40,6 +40,22 @@ def hand_over_candidates(staff):
     busy = WindowSession.objects.filter(ended_at__isnull=True).values_list("staff_id", flat=True)
     return (Staff.objects.filter(outlet_id=staff.outlet_id, role=CLERK, active=True, user__is_active=True)
             .exclude(pk=staff.pk).exclude(pk__in=busy).order_by("shift_group", "name"))
+
+
+def offer_made(session):
+    """My pending hand-over offer (None when there is none or it has lapsed)."""
+    if session is None:
+        return None
+    return (HandOverOffer.objects.filter(session=session, state=HandOverOffer.PENDING, expires_at__gt=clock.now())
+            .select_related("to_staff").first())
+
+
+def offers_for(staff):
+    """Hand-over offers waiting for my confirmation (pending, not lapsed, the window still held by
+    the colleague who offered it), newest first."""
+    return list(HandOverOffer.objects.filter(to_staff=staff, state=HandOverOffer.PENDING,
+                                             expires_at__gt=clock.now(), session__ended_at__isnull=True)
+                .select_related("window", "from_staff").order_by("-created_at"))
 
 
 def get_staff(username: str) -> Staff:

@@ -5,145 +5,22 @@ from datetime import timedelta
 
 import pyotp
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from yimen.core import audit, clock
 from yimen.core.masking import redact
-from yimen.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from yimen.core.errors import Conflict, ValidationFailed
 
 from .authz import authorize, staff_of
 from .tokens import revoke_token
-from .models import (APPROVER, CLERK, DIRECTOR, ADMIN, ApiToken, Leave, LoginFailure, LoginLock, ShiftSwap, Staff,
+from .models import (APPROVER, DIRECTOR, ADMIN, ApiToken, Leave, LoginFailure, LoginLock, ShiftSwap, Staff,
                      TotpDevice, WindowSession)
 
-PAUSE_REASONS = ["午餐接力", "临时离岗", "系统故障", "业务培训", "其他"]
+# --- window sessions (yimen/staff/window_sessions.py) -------------------------------------------
 
-
-# --- window sessions ----------------------------------------------------------------------------
-
-def _check_window(window):
-    if not window.active:
-        raise ValidationFailed(f"{window.number}号窗口已停用。")
-    if not window.calls_tickets:
-        raise ValidationFailed(f"{window.label or window.kind}不叫号，无需签到。")
-
-
-@transaction.atomic
-def sign_in_window(staff: Staff, window, *, request=None) -> WindowSession:
-    """A clerk signs in to a window (one clerk per window, one window per clerk)."""
-    authorize(staff, "staff.window.sign_in", outlet=window.outlet_id)
-    if staff.role != CLERK and staff.role != ADMIN:
-        raise Forbidden("只有窗口人员可以签到窗口。")
-    _check_window(window)
-    taken = WindowSession.objects.select_for_update().filter(window=window, ended_at__isnull=True).first()
-    if taken and taken.staff_id != staff.pk:
-        raise Conflict(f"{window.number}号窗口已由{taken.staff.name}签到。", code="window_taken")
-    if taken:
-        return taken
-    mine = WindowSession.objects.filter(staff=staff, ended_at__isnull=True).first()
-    if mine:
-        raise Conflict(f"您已在{mine.window.number}号窗口签到，请先签退。", code="already_signed_in")
-    try:
-        with transaction.atomic():
-            session = WindowSession.objects.create(window=window, staff=staff, started_at=clock.now())
-    except IntegrityError:
-        raise Conflict(f"{window.number}号窗口刚被他人签到。", code="window_taken")
-    audit.record(staff, "window.sign_in", session, after={"window": window.code, "state": "serving"},
-                 request=request)
-    return session
-
-
-def _my_session(staff: Staff) -> WindowSession:
-    session = (WindowSession.objects.select_for_update(of=("self",)).select_related("window", "window__outlet")
-               .filter(staff=staff, ended_at__isnull=True).first())
-    if session is None:
-        raise Conflict("您当前没有签到任何窗口。", code="not_signed_in")
-    authorize(staff, "staff.window.operate", outlet=session.window.outlet_id)
-    return session
-
-
-@transaction.atomic
-def pause_window(staff: Staff, reason: str, *, request=None) -> WindowSession:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("请选择或填写暂停原因（如：午餐接力）。")
-    session = _my_session(staff)
-    if session.state != WindowSession.SERVING:
-        raise InvalidTransition("窗口", session.get_state_display(), "暂停")
-    session.state, session.pause_reason = WindowSession.PAUSED, reason[:100]
-    session.save(update_fields=["state", "pause_reason"])
-    audit.record(staff, "window.pause", session, before={"state": "serving"},
-                 after={"state": "paused", "window": session.window.code}, reason=reason, request=request)
-    return session
-
-
-@transaction.atomic
-def resume_window(staff: Staff, *, request=None) -> WindowSession:
-    session = _my_session(staff)
-    if session.state != WindowSession.PAUSED:
-        raise InvalidTransition("窗口", session.get_state_display(), "恢复服务")
-    session.state, session.pause_reason = WindowSession.SERVING, ""
-    session.save(update_fields=["state", "pause_reason"])
-    audit.record(staff, "window.resume", session, before={"state": "paused"},
-                 after={"state": "serving", "window": session.window.code}, request=request)
-    return session
-
-
-@transaction.atomic
-def hand_over(staff: Staff, to_staff: Staff, *, reason: str = "午餐接力", request=None) -> WindowSession:
-    """Hand my window to a colleague in one transaction: nobody ever sees it closed in between."""
-    session = _my_session(staff)
-    window = session.window
-    if to_staff.pk == staff.pk:
-        raise ValidationFailed("不能交接给自己。")
-    if not to_staff.active or not to_staff.user.is_active:
-        raise ValidationFailed(f"{to_staff.name}的账号已停用，不能接岗。")
-    if to_staff.role != CLERK:
-        raise ValidationFailed(f"{to_staff.name}不是窗口人员，不能接岗。")
-    authorize(to_staff, "staff.window.sign_in", outlet=window.outlet_id)
-    busy = WindowSession.objects.select_for_update().filter(staff=to_staff, ended_at__isnull=True).first()
-    if busy:
-        raise Conflict(f"{to_staff.name}已在{busy.window.number}号窗口签到，请其先签退。", code="already_signed_in")
-    now = clock.now()
-    reason = (reason or "").strip()[:100] or "交接"
-    session.ended_at, session.ended_reason = now, f"交接给{to_staff.name}（{reason}）"[:100]
-    session.save(update_fields=["ended_at", "ended_reason"])
-    new = WindowSession.objects.create(window=window, staff=to_staff, started_at=now)
-    audit.record(staff, "window.hand_over", new, before={"staff": staff.user.username, "state": session.state},
-                 after={"staff": to_staff.user.username, "state": "serving", "window": window.code},
-                 reason=reason, request=request)
-    return new
-
-
-@transaction.atomic
-def sign_out_window(staff: Staff, *, reason: str = "签退", request=None) -> WindowSession:
-    session = _my_session(staff)
-    session.ended_at, session.ended_reason = clock.now(), (reason or "签退")[:100]
-    session.save(update_fields=["ended_at", "ended_reason"])
-    audit.record(staff, "window.sign_out", session, before={"state": session.state},
-                 after={"state": "closed", "window": session.window.code}, reason=reason, request=request)
-    return session
-
-
-@transaction.atomic
-def close_window(actor, window, *, reason: str, request=None) -> WindowSession | None:
-    """A chief or director closes somebody else's session (e.g. a clerk left without signing out)."""
-    staff = authorize(actor, "staff.window.close", outlet=window.outlet_id)
-    if not (reason or "").strip():
-        raise ValidationFailed("请填写关闭原因。")
-    session = WindowSession.objects.select_for_update().filter(window=window, ended_at__isnull=True).first()
-    if session is None:
-        return None
-    return _close_session(session, staff, f"由{staff.name}关闭：{reason}", reason, request)
-
-
-def _close_session(session: WindowSession, actor, ended_reason: str, reason: str, request) -> WindowSession:
-    """End somebody's window session (audited as window.close)."""
-    session.ended_at, session.ended_reason = clock.now(), ended_reason[:100]
-    session.save(update_fields=["ended_at", "ended_reason"])
-    audit.record(actor, "window.close", session, before={"staff": session.staff.user.username},
-                 after={"state": "closed", "window": session.window.code}, reason=reason, request=request)
-    return session
+from .window_sessions import (PAUSE_REASONS, _close_session, accept_hand_over, close_window,  # noqa: E402,F401
+                              decline_hand_over, hand_over, offer_minutes, pause_window, resume_window,
+                              sign_in_window, sign_out_window, withdraw_hand_over)
 
 
 # --- staff accounts (the admin's 工作人员 form) ---------------------------------------------------

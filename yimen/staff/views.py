@@ -239,8 +239,18 @@ def window_view(request):
                 to = Staff.objects.filter(pk=_int(request.POST.get("to"))).select_related("user").first()
                 if to is None:
                     raise ValidationFailed("请选择接岗的同事。")
-                services.hand_over(staff, to, reason=request.POST.get("reason") or "午餐接力", request=request)
-                messages.success(request, f"已将窗口交接给{to.name}。")
+                offer = services.hand_over(staff, to, reason=request.POST.get("reason") or "午餐接力", request=request)
+                messages.success(request, f"已向{to.name}发出交接，待其在本页确认后生效"
+                                          f"（{clock.local(offer.expires_at):%H:%M} 前有效）；确认前窗口仍由您值守。")
+            elif op == "withdraw_hand_over":
+                services.withdraw_hand_over(staff, request=request)
+                messages.success(request, "已撤回交接，窗口仍由您值守。")
+            elif op == "accept_hand_over":
+                session = services.accept_hand_over(staff, _int(request.POST.get("offer")) or None, request=request)
+                messages.success(request, f"已接岗 {session.window.number} 号窗口，开始服务。")
+            elif op == "decline_hand_over":
+                services.decline_hand_over(staff, _int(request.POST.get("offer")) or None, request=request)
+                messages.success(request, "已拒绝接岗。")
             elif op == "close":
                 window = Window.objects.filter(pk=_int(request.POST.get("window"))).select_related("outlet").first()
                 if window is None:
@@ -248,8 +258,10 @@ def window_view(request):
                 services.close_window(staff, window, reason=request.POST.get("reason", ""), request=request)
                 messages.success(request, f"已关闭 {window.number} 号窗口的签到。")
             elif op == "sign_out":
-                services.sign_out_window(staff, request=request)
-                messages.success(request, "已签退，窗口关闭。")
+                returning = request.POST.get("return_ticket") == "1"
+                services.sign_out_window(staff, return_ticket=returning, request=request)
+                messages.success(request, "已将窗口的号退回队列（按原顺序等候），已签退。" if returning
+                                 else "已签退，窗口关闭。")
             else:
                 raise ValidationFailed("未知操作。")
         except DomainError as exc:
@@ -265,9 +277,13 @@ def window_view(request):
                 .order_by("group_code", "number"):
             windows.append({"window": w, "state": states.get(w.pk, "closed"), "holder": holders.get(w.pk),
                             "mine": w.pk == staff.home_window_id})
+    from yimen.queueing.services import held_by
+
     return render(request, "staff/window.html", {
         "staff": staff, "session": session, "windows": windows,
         "candidates": selectors.hand_over_candidates(staff) if session else [],
+        "offer_made": selectors.offer_made(session), "offers": selectors.offers_for(staff),
+        "held": held_by(session.window) if session else None,
         "reasons": services.PAUSE_REASONS,
         "can_close": bool(staff.outlet_id) and _can(staff, "staff.window.close", staff.outlet),
     })

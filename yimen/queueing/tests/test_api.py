@@ -99,7 +99,7 @@ def test_call_next_needs_the_clerk_signed_in_at_that_window(client, device, cler
     assert post(client, "/api/windows/CX-ZH-201/call-next", **device).status_code == 401
 
 
-def test_no_show_and_transfer_actions(client, device, clerk_token):
+def test_no_show_and_transfer_actions(client, device, clerk_token, clerk_at):
     headers, window = clerk_token
     a = post(client, "/api/outlets/XN-CX/tickets", {"item_code": "XN-CG-001"}, **device).json()
     post(client, f"/api/windows/{window.pk}/call-next", **headers)
@@ -108,8 +108,15 @@ def test_no_show_and_transfer_actions(client, device, clerk_token):
     post(client, f"/api/windows/{window.pk}/call-next", **headers)
     missing = post(client, f"/api/tickets/{a['id']}/transfer", {"queue": "CX-ZY-RS"}, **headers)
     assert missing.status_code == 400 and missing.json()["code"] == "reason_required"
-    moved = post(client, f"/api/tickets/{a['id']}/transfer", {"queue": "CX-ZY-RS", "reason": "人社业务"}, **headers)
-    assert moved.status_code == 200 and moved.json()["queue"] == "CX-ZY-RS" and moved.json()["number"] == "A001"
+    closed = post(client, f"/api/tickets/{a['id']}/transfer", {"queue": "CX-ZY-RS", "reason": "人社业务"}, **headers)
+    assert closed.status_code == 409 and closed.json()["code"] == "target_closed"  # nobody signed in there
+    clerk_at("CX-ZY-RS-305")
+    wrong = post(client, f"/api/tickets/{a['id']}/transfer", {"queue": "CX-ZY-RS", "reason": "人社业务"}, **headers)
+    assert wrong.status_code == 400 and wrong.json()["code"] == "target_cannot_serve"
+    assert "建筑垃圾准运证" in wrong.json()["message"]
+    clerk_at("CX-ZH-202")
+    moved = post(client, f"/api/tickets/{a['id']}/transfer", {"window": "CX-ZH-202", "reason": "需202复核"}, **headers)
+    assert moved.status_code == 200 and moved.json()["queue"] == "CX-ZH" and moved.json()["number"] == "A001"
 
 
 def test_board_is_public_and_masked(client, device, clerk_token):

@@ -150,7 +150,7 @@ def test_item_not_handled_at_bank_branch_suggests_alternatives(demo, clock):
 def test_full_lifecycle_recall_no_show_reactivate_transfer(at_cx, clerk_at):
     staff, window = clerk_at("CX-ZH-201")
     t1 = services.issue_ticket(at_cx, ["XN-CG-001"], applicant_name="张三丰")
-    t2 = services.issue_ticket(at_cx, ["XN-WS-001"])
+    t2 = services.issue_ticket(at_cx, [], queue="CX-ZH")  # the kiosk's group button: no items named
     called = services.call_next(window, staff)
     assert called.pk == t1.pk
     with pytest.raises(Conflict):
@@ -166,9 +166,9 @@ def test_full_lifecycle_recall_no_show_reactivate_transfer(at_cx, clerk_at):
     nxt = services.call_next(window, staff)
     assert nxt.pk == t2.pk  # the reactivated ticket re-entered at the back
     services.start(nxt, staff)
+    rs_staff, rs_window = clerk_at("CX-ZY-RS-305")  # a transfer needs somebody signed in there
     moved = services.transfer(nxt, staff, queue="CX-ZY-RS", reason="需人社窗口办理")
     assert moved.status == Ticket.WAITING and moved.number == "A002" and moved.queue.code == "CX-ZY-RS"
-    rs_staff, rs_window = clerk_at("CX-ZY-RS-305")
     assert services.call_next(rs_window, rs_staff).pk == t2.pk
     actions = list(TicketEvent.objects.filter(ticket=t1).values_list("action", flat=True))
     assert actions == ["issue", "call", "recall", "recall", "recall", "no_show", "reactivate"]

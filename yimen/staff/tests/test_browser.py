@@ -1,6 +1,7 @@
 """Real-browser tests (Chromium): staff login, window sign-in, pause (午餐接力) and hand-over, rota."""
 import pytest
 
+from conftest import ARTIFACTS
 from yimen.staff import selectors
 from yimen.staff.models import Staff
 from yimen.staff.testing import make_staff
@@ -35,7 +36,7 @@ def test_staff_login_and_lockout_message(page, live_server, demo, screenshot):
 
 
 @pytest.mark.browser
-def test_window_sign_in_pause_and_hand_over(page, live_server, demo, screenshot):
+def test_window_sign_in_pause_and_hand_over(page, live_server, demo, screenshot, browser, browser_context_args):
     me = make_staff("clerk", outlet="XN-CX", username="relay_a", name="李建国", shift_group="A")
     colleague = make_staff("clerk", outlet="XN-CX", username="relay_b", name="赵海燕", shift_group="B")
     sign_in(page, live_server, "relay_a")
@@ -52,11 +53,32 @@ def test_window_sign_in_pause_and_hand_over(page, live_server, demo, screenshot)
     assert selectors.window_state(window) == "paused"
     page.select_option("#id_to", str(colleague.pk))
     page.click("#handover-form button[type=submit]")
-    assert "已将窗口交接给赵海燕" in page.locator(".messages").inner_text()
-    assert "赵海燕" in page.locator("tr[data-window='CX-ZH-203']").inner_text()
-    screenshot("staff-window-handed-over")
+    assert "已向赵海燕发出交接" in page.locator(".messages").inner_text()
+    assert "等待其确认" in page.locator("#offer-made").inner_text()
+    assert "李建国" in page.locator("tr[data-window='CX-ZH-203']").inner_text()  # still mine until confirmed
+    screenshot("staff-window-offer-made")
+    assert selectors.current_session(window).staff_id == me.pk
+
+    # the colleague, on their own window page (another browser), sees the offer and confirms it
+    other = browser.new_context(**browser_context_args)
+    colleague_page = other.new_page()
+    sign_in(colleague_page, live_server, "relay_b")
+    colleague_page.wait_for_url(f"{live_server.url}/staff/")
+    colleague_page.goto(f"{live_server.url}/staff/window/")
+    card = colleague_page.locator("[data-offer]")
+    assert "李建国请您接岗 203号窗口（午餐接力）" in card.inner_text()
+    colleague_page.screenshot(path=str(ARTIFACTS / "staff-window-offer-received.png"), full_page=True)
+    colleague_page.click("button.accept-offer")
+    assert "已接岗 203 号窗口" in colleague_page.locator(".messages").inner_text()
+    assert "服务中" in colleague_page.locator("#window-state").inner_text()
+    assert "赵海燕" in colleague_page.locator("tr[data-window='CX-ZH-203']").inner_text()
+    colleague_page.screenshot(path=str(ARTIFACTS / "staff-window-handed-over.png"), full_page=True)
+    other.close()
     session = selectors.current_session(window)
     assert session.staff_id == colleague.pk and session.state == "serving"
+    page.reload()
+    assert page.locator("#session-card").count() == 0  # the offering clerk is signed out of it
+    assert "赵海燕" in page.locator("tr[data-window='CX-ZH-203']").inner_text()
 
 
 @pytest.mark.browser

@@ -30,7 +30,9 @@ def test_full_cycle_is_audited_and_visible_to_the_queue(w201, clerks):
     assert selectors.window_state(w201) == "paused"
     assert selectors.current_session(w201).pause_reason == "午餐接力"
     services.resume_window(a)
-    new = services.hand_over(a, b, reason="午餐接力")
+    services.hand_over(a, b, reason="午餐接力")  # an offer: a keeps the window until b confirms
+    assert selectors.current_session(w201).staff == a
+    new = services.accept_hand_over(b)
     assert new.staff == b and selectors.window_state(w201) == "serving"
     assert selectors.session_of(a) is None
     services.sign_out_window(b)
@@ -95,9 +97,10 @@ def test_hand_over_never_shows_the_window_closed(w201, clerks, django_assert_max
     services.sign_in_window(a, w201)
     from unittest import mock
 
-    with mock.patch("yimen.staff.services.audit.record", side_effect=RuntimeError("boom")):
+    services.hand_over(a, b)
+    with mock.patch("yimen.staff.window_sessions.audit.record", side_effect=RuntimeError("boom")):
         with pytest.raises(RuntimeError):
-            services.hand_over(a, b)
+            services.accept_hand_over(b)
     assert selectors.current_session(w201).staff == a
 
 
@@ -122,7 +125,11 @@ def test_window_page_flow(client, w201, clerks):
     client.post("/staff/window/", {"op": "pause", "reason": "午餐接力"})
     assert "暂停 · 午餐接力" in client.get("/staff/window/").content.decode()
     client.post("/staff/window/", {"op": "hand_over", "to": b.pk, "reason": "午餐接力"})
+    assert selectors.current_session(w201).staff == a  # until b confirms
+    client.force_login(b.user)
+    client.post("/staff/window/", {"op": "accept_hand_over"})
     assert selectors.current_session(w201).staff == b
+    client.force_login(a.user)
     # errors are shown, never a 500
     r = client.post("/staff/window/", {"op": "pause", "reason": "午餐接力"}, follow=True)
     assert "您当前没有签到任何窗口" in r.content.decode()
@@ -139,6 +146,10 @@ def test_api_with_bearer_token(client, w201, clerks):
     r = client.post("/api/staff/window/pause", {"reason": ""}, content_type="application/json", **h)
     assert r.status_code == 400 and "暂停原因" in r.json()["message"]
     r = client.post("/api/staff/window/hand-over", {"to": b.user.username}, content_type="application/json", **h)
+    assert r.status_code == 201 and r.json()["to_staff"] == b.user.username and r.json()["state"] == "pending"
+    _, raw_b = issue_token(staff=b)
+    r = client.post("/api/staff/window/hand-over/accept", {}, content_type="application/json",
+                    HTTP_AUTHORIZATION=f"Bearer {raw_b}")
     assert r.status_code == 200 and r.json()["staff"] == b.user.username
     states = client.get("/api/staff/outlets/XN-CX/windows", **h).json()
     assert {"window": "CX-ZH-201", "number": "201", "state": "serving"} in states

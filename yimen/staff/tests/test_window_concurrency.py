@@ -8,7 +8,7 @@ from django.db import connection
 from yimen.core.errors import Conflict
 from yimen.outlets.models import Window
 from yimen.staff import selectors, services
-from yimen.staff.models import WindowSession
+from yimen.staff.models import HandOverOffer, WindowSession
 from yimen.staff.testing import make_staff
 
 
@@ -50,13 +50,22 @@ def test_eight_clerks_race_for_one_window(demo, transactional_db):
 
 @pytest.mark.slow
 def test_double_clicked_hand_over_gives_one_session(demo, transactional_db):
+    """Offers of one window are serialised (one pending offer at a time), and a colleague's
+    double-clicked confirmation takes the window once: one session, never two, never none."""
     window = Window.objects.select_related("outlet").get(code="CX-ZH-205")
     a, b, c = (make_staff("clerk", outlet="XN-CX", password=None) for _ in range(3))
     services.sign_in_window(a, window)
     targets = [b, c, b, c]
-    results = run_threads(4, lambda i: ("ok", services.hand_over(a, targets[i]).staff_id))
+    results = run_threads(4, lambda i: ("ok", services.hand_over(a, targets[i]).to_staff_id))
     assert not [r for r in results if r[0] == "error"], results
-    assert len([r for r in results if r[0] == "ok"]) == 1
+    pending = HandOverOffer.objects.filter(window=window, state=HandOverOffer.PENDING)
+    assert pending.count() == 1
+    taker = b if pending.get().to_staff_id == b.pk else c
+    assert selectors.current_session(window).staff_id == a.pk  # nothing changed before the confirmation
+    results = run_threads(3, lambda i: ("ok", services.accept_hand_over(taker).staff_id))
+    assert not [r for r in results if r[0] == "error"], results
+    assert results.count(("ok", taker.pk)) == 1, results
+    assert len([r for r in results if r[0] == "conflict"]) == 2
     open_sessions = WindowSession.objects.filter(window=window, ended_at__isnull=True)
-    assert open_sessions.count() == 1 and open_sessions.get().staff_id in {b.pk, c.pk}
+    assert open_sessions.count() == 1 and open_sessions.get().staff_id == taker.pk
     assert selectors.session_of(a) is None
