@@ -111,11 +111,12 @@ def _path(prefix: str | None, suffix: str) -> str | None:
 
 def staff_of(actor):
     """Accept a Staff, a User (with .staff), an API principal (with .staff) or None."""
-    if actor is None:
-        return None
-    if hasattr(actor, "role") and hasattr(actor, "user_id"):
+    from .models import Staff
+
+    if actor is None or isinstance(actor, Staff):
         return actor
-    return getattr(actor, "staff", None)
+    staff = getattr(actor, "staff", None)
+    return staff if isinstance(staff, Staff) else None
 
 
 def scope_of(actor, rule: Rule | None = None) -> tuple[str, object]:
