@@ -404,7 +404,7 @@ def approvals(request):
     authz.authorize_role(staff, "case.view")
     if staff.department is None or authz.scope_of(staff)[0] != authz.DEPARTMENT:
         raise Forbidden("只有部门审批人员可以查看审批队列。")
-    cases = selectors.department_queue(staff, staff.department)
+    cases = selectors.department_queue(staff.department, viewer=staff)
     return render(request, "cases/approvals.html", {
         "staff": staff, "cases": cases, "lists": selectors.time_limit_lists(staff, staff.department),
         "time_labels": rules.TIME_STATUS_LABELS,
