@@ -7,6 +7,8 @@ register({
     "feedback.rating.record": Rule({CLERK, GUIDE, CHIEF, DIRECTOR}, scope="outlet", label="代录评价"),
     # rating links (QR): a ticket's only from the window that served it, a case's from its outlet
     "feedback.rating.link_ticket": Rule({CLERK}, scope="outlet", window=True, label="生成排队号评价链接"),
+    # the counter's rating tablet: used in the session of the clerk signed in at that window
+    "feedback.rating.tablet": Rule({CLERK}, scope="outlet", window=True, label="使用窗口评价器"),
     "feedback.rating.link_case": Rule({CLERK, GUIDE, CHIEF, DIRECTOR}, scope="outlet", label="生成办件评价链接"),
     "feedback.rectification.handle": Rule({CHIEF, DIRECTOR}, scope="outlet", label="处理差评整改"),
     "feedback.rectification.appeal": Rule({CHIEF, DIRECTOR}, scope="outlet", label="提出差评申诉"),

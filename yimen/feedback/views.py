@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from yimen.catalog.models import ServiceItem
 from yimen.core import clock
-from yimen.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from yimen.core.errors import DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed
 from yimen.core.masking import mask_name, mask_phone
 from yimen.outlets.models import Outlet, Window
 from yimen.staff import authz
@@ -73,8 +73,13 @@ def _window_by_code(code: str) -> Window:
 
 
 def window_rate(request, window_code):
-    """窗口评价器: the tablet on the counter shows the ticket the window has just finished."""
+    """窗口评价器: the tablet on the counter shows the ticket the window has just finished. It runs
+    in the session of the clerk signed in at that window (authz: window-bound), so nobody else —
+    least of all an anonymous caller elsewhere — can see that ticket or rate it."""
     window = _window_by_code(window_code)
+    if not request.user.is_authenticated:
+        raise Unauthorized("评价器须由本窗口已签到的工作人员登录后使用。")
+    authorize(staff_of(request.user), "feedback.rating.tablet", window, window=window)
     ticket = selectors.just_finished_ticket(window, RECENT_MINUTES)
     if request.method == "POST":
         if ticket is None or str(ticket.pk) != request.POST.get("ticket"):

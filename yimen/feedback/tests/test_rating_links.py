@@ -93,3 +93,22 @@ def test_unknown_subject_is_404(client, served, cx_staff):
     assert r.status_code == 404 and r.json()["message"]
     with pytest.raises(NotFound):
         services.resolve_rating_token("nope")
+
+
+def test_window_tablet_only_in_the_session_of_that_windows_clerk(client, served, cx_staff):
+    """The counter's tablet shows and rates the ticket the window just finished: an anonymous
+    caller elsewhere, or anybody not signed in at that window, can neither see nor rate it."""
+    url = "/feedback/rate/window/CX-ZY-RS-304/"
+    bad = {"ticket": served.pk, "score": "1", "reasons": ["attitude"], "comment": "恶意差评"}
+    r = client.get(url)
+    assert r.status_code == 401 and served.number not in r.content.decode()
+    assert client.post(url, bad).status_code == 401
+    for who in (cx_staff["bbcs_clerk"], cx_staff["chief"], cx_staff["leader"], make_staff("clerk", outlet="XN-CD")):
+        client.force_login(who.user)
+        assert client.get(url).status_code == 403
+        assert client.post(url, bad).status_code == 403
+    assert not Rating.objects.filter(ticket=served).exists()
+    client.force_login(cx_staff["clerk"].user)  # signed in at CX-ZY-RS-304, which served it
+    assert served.number in client.get(url).content.decode()
+    assert client.post(url, {"ticket": served.pk, "score": "5"}).status_code == 302
+    assert Rating.objects.get(ticket=served).channel == "window"

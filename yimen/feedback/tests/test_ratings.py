@@ -144,7 +144,12 @@ def test_rating_token_and_pages(client, db, demo, clock, cx_staff):
 
 
 def test_window_tablet_shows_just_finished_ticket(client, db, demo, clock, cx_staff):
+    from yimen.outlets.models import Window
+    from yimen.staff.services import sign_in_window
+
     clock.freeze(clock.at(2022, 3, 24, 14, 30))
+    sign_in_window(cx_staff["clerk"], Window.objects.get(code="CX-ZY-RS-304"))
+    client.force_login(cx_staff["clerk"].user)  # the tablet runs in the session of the window's clerk
     page = client.get("/feedback/rate/window/CX-ZY-RS-304/")
     assert page.status_code == 200 and "请稍候" in page.content.decode()
     ticket = make_ticket("CX-ZY-RS-304", staff=cx_staff["clerk"])
@@ -229,6 +234,7 @@ def test_rating_link_api_and_tablet_guard(client, db, demo, clock, cx_staff):
     assert client.get(f"/api/feedback/rating-link?ticket={ticket.pk}",
                       HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 404
     # the tablet only rates the ticket it shows, within 30 minutes
+    client.force_login(cx_staff["clerk"].user)
     r = client.post("/feedback/rate/window/CX-ZY-RS-304/", {"ticket": ticket.pk + 999, "score": "5"})
     assert r.status_code == 409
     clock.travel(minutes=31)
