@@ -190,6 +190,8 @@ def workbench(request):
     links = list(ROLE_LINKS.get(staff.role, []))
     if staff.outlet_id and staff.role in {"guide", "clerk", "chief", "director"}:
         links.append((f"/staff/rota/{staff.outlet.code}/", "本周 A/B 排班"))
+    if staff.role in {"chief", "director", "leader", "admin"}:
+        links.append(("/staff/people/", "人员名单"))
     session = selectors.session_of(staff)
     scope = []
     if staff.outlet_id:
