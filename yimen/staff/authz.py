@@ -270,14 +270,13 @@ def authorize(actor, action: str, obj=None, *, outlet=None, department=None, reg
 
 
 def _check_window(staff, window, rule: Rule) -> None:
-    """Window-bound: the clerk must be signed in (open WindowSession) at exactly this window."""
+    """Window-bound: the member of staff must be signed in (open WindowSession) at exactly this
+    window — whatever the role, the admin included."""
     from .models import WindowSession
 
     if window is None:
         raise ScopeMissing("无法确定办理窗口，已拒绝。")
     window_id = getattr(window, "pk", window)
-    if staff.role == ADMIN and not rule.window:
-        return
     if not WindowSession.objects.filter(staff=staff, window_id=window_id, ended_at__isnull=True).exists():
         raise Forbidden("只能在本人已签到的窗口办理此操作。", code="not_your_window")
 
