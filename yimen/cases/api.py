@@ -27,7 +27,7 @@ def _case(request, case_id):
     staff = _actor(request)
     case = selectors.get_case(case_id)
     if not selectors.can_view(staff, case):
-        raise Forbidden("无权查看该办件。")
+        raise NotFound("找不到该办件。")
     return staff, case
 
 
@@ -321,18 +321,20 @@ def deliver(request, case_id: int, payload: DeliverIn):
 def time_limits(request, department: str | None = None):
     staff = _actor(request)
     from yimen.catalog.models import Department
-    from yimen.staff.authz import check
+    from yimen.staff import authz
 
+    authz.authorize_role(staff, "case.view")
     dept = None
     if department:
         dept = Department.objects.filter(code=department).first()
         if dept is None:
             raise NotFound(f"找不到部门：{department}")
-    if not check(staff, "case.view_all"):
-        dept = dept or staff.department
-        if dept is None or not check(staff, "case.view_department", department=dept):
+    kind, own_department = authz.scope_of(staff)
+    if kind == authz.DEPARTMENT:
+        if dept is not None and dept.pk != own_department:
             raise Forbidden("无权查看该部门的时限列表。")
-    lists = selectors.time_limit_lists(dept)
+        dept = staff.department
+    lists = selectors.time_limit_lists(staff, dept)  # only cases within the caller's scope
 
     def row(c):
         return {"id": c.pk, "receipt_number": c.receipt_number, "item": c.item.code,

@@ -11,7 +11,7 @@ from yimen.core import clock
 from yimen.core.errors import DomainError, NotFound
 from yimen.core.selectors import work_calendar
 from yimen.core.masking import mask_id_number, mask_name, mask_phone
-from yimen.staff.authz import check, staff_of
+from yimen.staff import authz
 
 from . import rules
 from .models import Case, Result
@@ -33,34 +33,22 @@ def get_by_receipt(receipt_number: str) -> Case:
 
 
 def can_view(actor, case: Case) -> bool:
-    return (check(actor, "case.view_all")
-            or check(actor, "case.view_outlet", outlet=case.outlet)
-            or check(actor, "case.view_department", department=case.item.department))
+    """The case is among what `actor` may see (the one policy: staff.authz.visible_to)."""
+    return authz.can_see(actor, case)
 
 
 def visible_cases(actor):
-    """Cases this member of staff may see: own outlet (window staff), own department (approvers),
-    everything (director / leader / admin)."""
-    staff = staff_of(actor)
-    qs = Case.objects.select_related("item", "item__department", "outlet")
-    if staff is None:
-        return qs.none()
-    if check(staff, "case.view_all"):
-        return qs
-    q = Q(pk__in=[])
-    if staff.outlet_id and check(staff, "case.view_outlet", outlet=staff.outlet):
-        q |= Q(outlet_id=staff.outlet_id)
-    if staff.department_id and check(staff, "case.view_department", department=staff.department):
-        q |= Q(item__department_id=staff.department_id, status__in=rules.ACCEPTED_STATES)
-    return qs.filter(q)
+    """Cases this member of staff may see: own outlet (window staff, chiefs, directors), own
+    department's accepted cases (approvers), the district (leaders), everything (admins)."""
+    return authz.visible_to(actor, Case.objects.select_related("item", "item__department", "outlet"))
 
 
-def department_queue(department):
+def department_queue(department, viewer=None):
     """The back-office queue of a department: open accepted cases, most urgent first (time-limit
     status evaluated now, so the list is right even between two scheduled refreshes)."""
     order = {rules.OVERDUE: 0, rules.WARNING: 1, rules.NORMAL: 2, "": 3}
-    cases = list(Case.objects.select_related("item", "outlet")
-                 .filter(item__department=department, status__in=(rules.ACCEPTED, rules.PAUSED, rules.DECIDED)))
+    qs = visible_cases(viewer) if viewer is not None else Case.objects.select_related("item", "outlet")
+    cases = list(qs.filter(item__department=department, status__in=(rules.ACCEPTED, rules.PAUSED, rules.DECIDED)))
     today = clock.today()
     for c in cases:
         c.time_status = evaluate_time_status(c, today) if c.status in rules.OPEN_BACK_OFFICE_STATES else ""
@@ -82,19 +70,18 @@ def evaluate_time_status(case: Case, today: date | None = None) -> str:
     return max(status, legal, key=order.index)
 
 
-def time_limit_lists(department=None) -> dict:
-    """Overdue and warning lists (per department when given)."""
-    qs = Case.objects.select_related("item", "item__department", "outlet").filter(
-        status__in=rules.OPEN_BACK_OFFICE_STATES)
+def time_limit_lists(actor, department=None) -> dict:
+    """Overdue and warning lists of what `actor` may see (per department when given)."""
+    qs = visible_cases(actor).filter(status__in=rules.OPEN_BACK_OFFICE_STATES)
     if department is not None:
         qs = qs.filter(item__department=department)
     return {"overdue": list(qs.filter(time_status=rules.OVERDUE).order_by("due_date", "pk")),
             "warning": list(qs.filter(time_status=rules.WARNING).order_by("due_date", "pk"))}
 
 
-def time_limit_summary():
-    """Per department: open, warning, overdue counts."""
-    rows = (Case.objects.filter(status__in=rules.OPEN_BACK_OFFICE_STATES)
+def time_limit_summary(actor):
+    """Per department: open, warning, overdue counts (of what `actor` may see)."""
+    rows = (visible_cases(actor).filter(status__in=rules.OPEN_BACK_OFFICE_STATES)
             .values("item__department__code", "item__department__name")
             .annotate(open=Count("id"), warning=Count("id", filter=Q(time_status=rules.WARNING)),
                       overdue=Count("id", filter=Q(time_status=rules.OVERDUE)))

@@ -16,6 +16,7 @@ from yimen.core import clock, pdf
 from yimen.core.audit import client_ip
 from yimen.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from yimen.core.masking import mask_name
+from yimen.staff import authz
 from yimen.staff.authz import check, staff_of
 
 from . import rules, selectors, services
@@ -33,7 +34,7 @@ def _case_for(request, pk):
     staff = _staff(request)
     case = selectors.get_case(pk)
     if not selectors.can_view(staff, case):
-        raise Forbidden("无权查看该办件。")
+        raise NotFound("找不到该办件。")
     return staff, case
 
 
@@ -54,6 +55,7 @@ def _active_ticket(staff):
 @login_required
 def index(request):
     staff = _staff(request)
+    authz.authorize_role(staff, "case.view")
     qs = selectors.visible_cases(staff)
     status = request.GET.get("status", "")
     if status in rules.STATUS_LABELS:
@@ -186,11 +188,11 @@ def _detail_context(staff, case):
         "pauses": list(case.pauses.all()), "result": getattr(case, "result", None),
         "assessment": services.assessment(case) if case.status == rules.DRAFT else None,
         "allowed": rules.allowed_actions(case.status),
-        "can_intake": check(staff, "case.intake", outlet=case.outlet),
-        "can_reveal": check(staff, "case.reveal", outlet=case.outlet),
-        "can_review": check(staff, "case.review", department=case.item.department),
-        "can_decide": check(staff, "case.decide", department=case.item.department),
-        "can_deliver": check(staff, "case.deliver", outlet=case.outlet) or check(
+        "can_intake": check(staff, "case.intake", case),
+        "can_reveal": check(staff, "case.reveal", case),
+        "can_review": check(staff, "case.review", case),
+        "can_decide": check(staff, "case.decide", case),
+        "can_deliver": check(staff, "case.deliver", case) or check(
             staff, "case.decide", department=case.item.department),
         "time_status": services.evaluate_time_status(case) if case.status in rules.OPEN_BACK_OFFICE_STATES else "",
         "time_labels": rules.TIME_STATUS_LABELS, "via_choices": rules.RECEIVED_VIA_CHOICES,
@@ -400,11 +402,12 @@ def progress(request):
 @login_required
 def approvals(request):
     staff = _staff(request)
-    if staff.department is None or not check(staff, "case.view_department", department=staff.department):
+    authz.authorize_role(staff, "case.view")
+    if staff.department is None or authz.scope_of(staff)[0] != authz.DEPARTMENT:
         raise Forbidden("只有部门审批人员可以查看审批队列。")
-    cases = selectors.department_queue(staff.department)
+    cases = selectors.department_queue(staff.department, viewer=staff)
     return render(request, "cases/approvals.html", {
-        "staff": staff, "cases": cases, "lists": selectors.time_limit_lists(staff.department),
+        "staff": staff, "cases": cases, "lists": selectors.time_limit_lists(staff, staff.department),
         "time_labels": rules.TIME_STATUS_LABELS,
         "today": clock.today()})
 
@@ -412,12 +415,8 @@ def approvals(request):
 @login_required
 def time_limits(request):
     staff = _staff(request)
-    if check(staff, "case.view_all"):
-        department = None
-    elif staff.department and check(staff, "case.view_department", department=staff.department):
-        department = staff.department
-    else:
-        raise Forbidden("无权查看时限预警列表。")
+    authz.authorize_role(staff, "case.view")
+    department = staff.department if authz.scope_of(staff)[0] == authz.DEPARTMENT else None
     return render(request, "cases/time_limits.html", {
-        "staff": staff, "department": department, "lists": selectors.time_limit_lists(department),
-        "summary": selectors.time_limit_summary() if department is None else None})
+        "staff": staff, "department": department, "lists": selectors.time_limit_lists(staff, department),
+        "summary": selectors.time_limit_summary(staff) if department is None else None})

@@ -1,11 +1,13 @@
 """JSON API of 好差评 and 办不成事 (under /api/feedback/…).
 
 - POST /feedback/ratings                  submit a rating with the token of the QR link (public)
-- GET  /feedback/rating-link              the rating URL of a ticket or case (staff / device)
+- GET  /feedback/rating-link              the rating URL of a ticket (the clerk signed in at the
+                                          window that served it; the outlet's devices) or a case (its outlet)
 - POST /feedback/grievances               submit a grievance (public = portal; staff = window)
 - GET  /feedback/grievances/status/{tok}  the person's view of a grievance (public, token)
 - POST /feedback/grievances/status/{tok}/feedback   the person's feedback (satisfied / reopen)
 - GET  /feedback/grievances/{number}      full status for staff
+- GET  /feedback/ratings/{id}             one rating and its rectification (staff, within scope)
 - GET  /feedback/summary                  the dashboard figures (S09)
 """
 from __future__ import annotations
@@ -15,13 +17,12 @@ from datetime import date, datetime
 from ninja import Router, Schema, Status
 from ninja.errors import AuthenticationError
 
-from yimen.core.errors import NotFound, ValidationFailed
+from yimen.core.errors import Forbidden, NotFound, ValidationFailed
 from yimen.core.masking import mask_name, mask_phone
-from yimen.staff.authz import authorize
+from yimen.staff import authz
 from yimen.staff.tokens import BearerAuth
 
 from . import rules, selectors, services
-from .models import Grievance
 
 router = Router()
 
@@ -102,10 +103,7 @@ def rating_link(request, ticket: int | None = None, case: int | None = None):
     obj = (Ticket.objects.filter(pk=ticket).first() if ticket is not None else Case.objects.filter(pk=case).first())
     if obj is None:
         raise NotFound("评价对象不存在。")
-    principal = request.principal
-    outlet_id = principal.device_outlet.pk if principal.is_device else getattr(principal.staff, "outlet_id", None)
-    if principal.is_device and obj.outlet_id != outlet_id:
-        raise NotFound("评价对象不存在。")
+    services.authorize_rating_link(request.principal, obj)
     kwargs = {"ticket": obj} if ticket is not None else {"case": obj}
     return {"url": request.build_absolute_uri(selectors.rating_url(**kwargs)),
             "token": services.rating_token(**kwargs)}
@@ -240,10 +238,7 @@ def person_feedback(request, token: str, payload: PersonFeedbackIn):
 def grievance_detail(request, number: str):
     from yimen.core import clock
 
-    g = Grievance.objects.select_related("outlet", "item", "window").filter(number=number).first()
-    if g is None:
-        raise NotFound("找不到该反映。")
-    authorize(request.principal.staff, "feedback.grievance.view", outlet=g.outlet)
+    g = selectors.get_grievance(request.principal.staff, number=number)
     return {**_public(request, g), "applicant_name": mask_name(g.applicant_name), "phone": mask_phone(g.phone),
             "item": g.item.code if g.item else None, "window": g.window.code if g.window else None,
             "overdue": selectors.grievance_flags(g, clock.today()), "person_satisfied": g.person_satisfied}
@@ -251,15 +246,31 @@ def grievance_detail(request, number: str):
 
 @router.get("/feedback/summary", auth=BearerAuth(), summary="好差评与办不成事汇总（差评数、整改率、中位用时）")
 def summary(request, outlet: str | None = None, start: date | None = None, end: date | None = None):
-    from yimen.outlets.selectors import get_outlet
+    """The figures of what the caller may see: a director's outlet, a leader's district, all for
+    an admin; `outlet` narrows to one outlet within that scope (403 outside it)."""
+    from yimen.outlets.models import Outlet
 
     staff = request.principal.staff
-    target = get_outlet(outlet) if outlet else (staff.outlet if staff is not None and staff.role not in (
-        "leader", "admin") else None)
-    authorize(staff, "feedback.dashboard", outlet=target)
-    region = staff.region_code if staff is not None and staff.role == "leader" and target is None else ""
-    data = selectors.summary(target, start, end, region_code=region)
+    authz.authorize_role(staff, "feedback.dashboard")
+    target = None
+    if outlet:
+        target = authz.visible_to(staff, Outlet.objects.all()).filter(code=outlet).first()
+        if target is None:
+            raise Forbidden("无权查看该网点的汇总。")
+    elif authz.scope_of(staff)[0] == authz.OUTLET:
+        target = staff.outlet
+    data = selectors.summary(staff, target, start, end)
     data["outlet"] = target.code if target else None
     data["grievances_open_by_level"] = {str(k): v for k, v in data["grievances_open_by_level"].items()}
     data["categories"] = dict(rules.CATEGORY_CHOICES)
     return data
+
+
+@router.get("/feedback/ratings/{rating_id}", response=RatingOut, auth=BearerAuth(),
+            summary="评价详情（含差评整改状态；本人范围内）")
+def rating_detail(request, rating_id: int):
+    from .models import Rating
+
+    rating = authz.get_visible(request.principal.staff, Rating.objects.select_related("rectification"),
+                               "找不到该评价。", pk=rating_id)
+    return _rating_out(rating)

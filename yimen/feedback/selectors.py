@@ -10,12 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Q
 from django.urls import reverse
 
 from yimen.core import clock
 from yimen.core.masking import mask_name, mask_phone
 from yimen.core.selectors import work_calendar
+from yimen.staff import authz
 
 from . import conf, rules
 from .models import ConductFinding, Grievance, Rating, Rectification
@@ -55,14 +55,14 @@ class RectificationRow:
     days_left: int
 
 
-def rectification_rows(outlet=None, *, open_only: bool = True, today: date | None = None, region_code: str = ""):
+def rectification_rows(viewer, outlet=None, *, open_only: bool = True, today: date | None = None):
+    """Rectifications `viewer` may see (authz.visible_to; authz.SYSTEM for jobs), of one outlet when given."""
     today = today or clock.today()
     cal = work_calendar()
-    qs = Rectification.objects.select_related("rating", "outlet", "window", "department", "staff")
+    qs = authz.visible_to(viewer, Rectification.objects.select_related("rating", "outlet", "window", "department",
+                                                                       "staff"))
     if outlet is not None:
         qs = qs.filter(outlet=outlet)
-    if region_code:
-        qs = qs.filter(outlet__region_code__startswith=region_code)
     if open_only:
         qs = qs.exclude(state__in=rules.RECTIFICATION_CLOSED)
     rows = []
@@ -92,14 +92,13 @@ def grievance_flags(g: Grievance, today: date) -> list[str]:
     return flags
 
 
-def grievance_rows(outlet=None, *, open_only: bool = True, today: date | None = None, region_code: str = ""):
+def grievance_rows(viewer, outlet=None, *, open_only: bool = True, today: date | None = None):
+    """Grievances `viewer` may see (authz.visible_to; authz.SYSTEM for jobs), of one outlet when given."""
     today = today or clock.today()
     cal = work_calendar()
-    qs = Grievance.objects.select_related("outlet", "item", "window", "staff")
+    qs = authz.visible_to(viewer, Grievance.objects.select_related("outlet", "item", "window", "staff"))
     if outlet is not None:
         qs = qs.filter(outlet=outlet)
-    if region_code:
-        qs = qs.filter(outlet__region_code__startswith=region_code)
     if open_only:
         qs = qs.filter(status__in=rules.GRIEVANCE_OPEN)
     rows = []
@@ -128,13 +127,12 @@ def grievances_by_level(rows):
     return sorted(groups.items(), key=lambda kv: (-max(r.g.level for r in kv[1]), kv[0]))
 
 
-def get_grievance(pk) -> Grievance:
-    from yimen.core.errors import NotFound
-
-    g = Grievance.objects.select_related("outlet", "item", "window", "staff", "ticket", "case").filter(pk=pk).first()
-    if g is None:
-        raise NotFound("找不到该反映。")
-    return g
+def get_grievance(viewer, pk=None, *, number: str | None = None) -> Grievance:
+    """One grievance `viewer` may see, by id or number; NotFound otherwise (also outside the scope)."""
+    lookup = {"pk": pk} if number is None else {"number": number}
+    return authz.get_visible(viewer, Grievance.objects.select_related("outlet", "item", "window", "staff", "ticket",
+                                                                      "case"),
+                             "找不到该反映。", **lookup)
 
 
 def grievance_by_token(token: str) -> Grievance:
@@ -187,19 +185,17 @@ def findings_for(staff):
 
 
 # --- the dashboard summary (S09) -----------------------------------------------------------------
-def summary(outlet=None, start: date | None = None, end: date | None = None, region_code: str = "") -> dict:
+def summary(viewer, outlet=None, start: date | None = None, end: date | None = None) -> dict:
     """差评 count, rectifications open/closed, 整改率, median time to close (working days and hours),
-    callbacks on time; grievances open/closed and their median time to close.
-    `start`/`end` are inclusive local dates of the rating / intake; `region_code` limits to a district."""
+    callbacks on time; grievances open/closed and their median time to close — of what `viewer`
+    may see (authz.visible_to: a leader's district, a director's outlet; authz.SYSTEM for jobs),
+    of one outlet when given. `start`/`end` are inclusive local dates of the rating / intake."""
     cal = work_calendar()
-    ratings = Rating.objects.all()
-    rects = Rectification.objects.select_related("rating")
-    griefs = Grievance.objects.all()
+    ratings = authz.visible_to(viewer, Rating.objects.all())
+    rects = authz.visible_to(viewer, Rectification.objects.select_related("rating"))
+    griefs = authz.visible_to(viewer, Grievance.objects.all(), action="feedback.dashboard")
     if outlet is not None:
         ratings, rects, griefs = ratings.filter(outlet=outlet), rects.filter(outlet=outlet), griefs.filter(outlet=outlet)
-    if region_code:  # a district leader's whole district
-        q = {"outlet__region_code__startswith": region_code}
-        ratings, rects, griefs = ratings.filter(**q), rects.filter(**q), griefs.filter(**q)
     if start is not None:
         s = clock.at(start.year, start.month, start.day)
         ratings, rects = ratings.filter(created_at__gte=s), rects.filter(created_at__gte=s)
@@ -249,14 +245,3 @@ def summary(outlet=None, start: date | None = None, end: date | None = None, reg
         "grievance_median_close_workdays": rules.median_or_none(
             [cal.workdays_between(g.received_date, clock.local(g.closed_at).date()) for g in g_closed]),
     }
-
-
-def visible_outlet_filter(staff):
-    """Leaders see every outlet of their district; others only their own outlet."""
-    if staff is None:
-        return Q(pk__in=[])
-    if staff.role in ("leader", "admin"):
-        if staff.role == "leader" and staff.region_code:
-            return Q(outlet__region_code__startswith=staff.region_code)
-        return Q()
-    return Q(outlet_id=staff.outlet_id)

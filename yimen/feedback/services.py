@@ -10,7 +10,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 
 from yimen.core import audit, clock
-from yimen.core.errors import Conflict, NotFound, ValidationFailed
+from yimen.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yimen.core.jobs import JobRun
 from yimen.core.masking import mask_name, mask_phone
 from yimen.core.selectors import work_calendar
@@ -33,6 +33,29 @@ def rating_token(*, ticket=None, case=None) -> str:
         raise ValueError("rating_token needs exactly one of ticket / case")
     payload = ["t", ticket.pk] if ticket is not None else ["c", case.pk]
     return signing.dumps(payload, salt=TOKEN_SALT, compress=True)
+
+
+def authorize_rating_link(principal, obj) -> None:
+    """Who may have the rating link (QR) of a ticket or a case made: for a ticket, only the clerk
+    signed in at the window that served it (or a device of its outlet: the kiosk printing the
+    holder's slip, the counter's tablet); for a case, staff of the case's own outlet (or its
+    devices). The holder's own slip and the portal (by the slip's code or the receipt number and
+    查询码) make theirs without a principal. Anything else: refused, so no link — and no 差评 —
+    can be made for another outlet's window."""
+    from yimen.queueing.models import Ticket
+
+    device_outlet = getattr(principal, "device_outlet", None)
+    if device_outlet is not None:
+        if obj.outlet_id != device_outlet.pk:
+            raise NotFound("评价对象不存在。")
+        return
+    staff = staff_of(principal)
+    if isinstance(obj, Ticket):
+        if obj.window_id is None:
+            raise Forbidden("该排队号尚未在窗口办理，不能生成评价链接。", code="not_your_window")
+        authorize(staff, "feedback.rating.link_ticket", obj, window=obj.window_id)
+    else:
+        authorize(staff, "feedback.rating.link_case", obj)
 
 
 def resolve_rating_token(token: str):
@@ -115,9 +138,8 @@ def submit_rating(*, ticket=None, case=None, score, reasons=None, comment: str =
     if not state["can_rate"]:
         raise Conflict(state["message"], code="already_rated")
     if actor is not None and channel in ("window", "callback", "api"):
-        outlet = (ticket or case).outlet
         if staff_of(actor) is not None:
-            authorize(actor, "feedback.rating.record", outlet=outlet)
+            authorize(actor, "feedback.rating.record", ticket or case)
     snap = _snapshot_ticket(ticket) if ticket is not None else _snapshot_case(case)
     try:
         with transaction.atomic():
@@ -170,7 +192,7 @@ def act_on_rectification(rect: Rectification, actor, action: str, note: str = ""
     if action not in _RECT_PERMISSION:
         raise ValidationFailed(f"未知的整改操作：{action}")
     rect = Rectification.objects.select_for_update(of=("self",)).select_related("outlet", "rating").get(pk=rect.pk)
-    staff = authorize(actor, _RECT_PERMISSION[action], outlet=rect.outlet)
+    staff = authorize(actor, _RECT_PERMISSION[action], rect)
     note = (note or "").strip()
     callback_note = note if action == "callback" else rect.callback_note
     to = rules.rectification_next(rect.state, action, callback_note=callback_note, note=note)
@@ -285,7 +307,7 @@ def _submit_grievance(*, outlet, category, description, phone, applicant_name, i
                       ticket, case, occurred_at, missing_materials, channel, actor, request):
     intake_staff = None
     if channel == "window" or staff_of(actor) is not None:
-        intake_staff = authorize(actor, "feedback.grievance.intake", outlet=outlet)
+        intake_staff = authorize(actor, "feedback.grievance.intake", outlet)
     if channel not in dict(Grievance._meta.get_field("channel").choices):
         raise ValidationFailed("反映渠道不正确。", code="channel_invalid")
     if category not in rules.CATEGORY_LABELS:
@@ -394,7 +416,7 @@ def decide_level(g: Grievance, actor, *, decision: str, outcome: str, meeting_at
     if g.category != rules.HARD or g.status != rules.G_HANDLING or g.level == 0:
         raise Conflict(f"本反映当前为「{g.get_status_display()}」，没有待研究的协调层级。", code="no_level")
     rung = ladder.rung(g.level)
-    staff = authorize(actor, f"feedback.level.{rung.owner_role}", outlet=g.outlet, region_code=g.outlet.region_code)
+    staff = authorize(actor, f"feedback.level.{rung.owner_role}", g)
     decision = (decision or "").strip()
     if not decision:
         raise ValidationFailed(f"请记录“{rung.name}”的研究意见或决定。", code="decision_required")
@@ -515,7 +537,7 @@ def explain_cannot(g: Grievance, actor, *, reason_code: str, legal_basis: str, e
                    explained_in_person: bool, alternatives: str = "", request=None) -> Grievance:
     """办不了: the face-to-face explanation with its legal basis (S07)."""
     g = _locked(g)
-    staff = authorize(actor, "feedback.grievance.explain", outlet=g.outlet)
+    staff = authorize(actor, "feedback.grievance.explain", g)
     if reason_code not in EXPLAIN_REASON_LABELS:
         raise ValidationFailed("请选择不能办理的原因。", code="reason_required")
     if not (legal_basis or "").strip():
@@ -539,7 +561,7 @@ def explain_cannot(g: Grievance, actor, *, reason_code: str, legal_basis: str, e
 def start_investigation(g: Grievance, actor, note: str = "", request=None) -> Grievance:
     """不给办 / 其他: the supervisor starts checking the original interaction (核查)."""
     g = _locked(g)
-    staff = authorize(actor, "feedback.grievance.investigate", outlet=g.outlet)
+    staff = authorize(actor, "feedback.grievance.investigate", g)
     _transition(g, "investigate", staff, (note or "").strip() or "启动核查", request=request,
                 first_response_at=g.first_response_at or clock.now())
     _notify(g, f"【{g.outlet.name}】您的反映（{g.number}）已进入核查，督查人员：{mask_name(staff.name)}。")
@@ -550,7 +572,7 @@ def start_investigation(g: Grievance, actor, note: str = "", request=None) -> Gr
 def record_finding(g: Grievance, actor, *, upheld: bool, note: str, conduct: str = "", request=None) -> Grievance:
     """The investigation's outcome; an upheld 不给办 may put a finding (不作为 …) on the clerk's record."""
     g = _locked(g)
-    staff = authorize(actor, "feedback.grievance.investigate", outlet=g.outlet)
+    staff = authorize(actor, "feedback.grievance.investigate", g)
     note = (note or "").strip()
     if not note:
         raise ValidationFailed("请填写核查结论（事实与依据）。", code="finding_required")
@@ -575,7 +597,7 @@ def record_finding(g: Grievance, actor, *, upheld: bool, note: str, conduct: str
 def handle_matter(g: Grievance, actor, *, note: str, case=None, request=None) -> Grievance:
     """The matter itself was handled (e.g. the application accepted under 容缺 the same day)."""
     g = _locked(g)
-    staff = authorize(actor, "feedback.grievance.handle", outlet=g.outlet)
+    staff = authorize(actor, "feedback.grievance.handle", g)
     note = (note or "").strip()
     if not note:
         raise ValidationFailed("请填写处理结果（事项如何办理）。", code="handling_required")
@@ -597,7 +619,7 @@ def record_person_feedback(g: Grievance, actor=None, *, satisfied: bool, note: s
     Staff record it (in person / by phone), or the person gives it with the slip's token."""
     g = _locked(g)
     if actor is not None and staff_of(actor) is not None:
-        staff = authorize(actor, "feedback.grievance.close", outlet=g.outlet)
+        staff = authorize(actor, "feedback.grievance.close", g)
     else:
         if not token or not secrets.compare_digest(token, g.public_token):
             raise NotFound("查询码不正确。", code="bad_token")
@@ -623,7 +645,7 @@ def record_person_feedback(g: Grievance, actor=None, *, satisfied: bool, note: s
 @transaction.atomic
 def reopen(g: Grievance, actor, *, reason: str, request=None) -> Grievance:
     g = _locked(g)
-    staff = authorize(actor, "feedback.grievance.reopen", outlet=g.outlet)
+    staff = authorize(actor, "feedback.grievance.reopen", g)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("请填写重新办理的理由。", code="reason_required")

@@ -12,9 +12,10 @@ from django.urls import reverse
 
 from yimen.catalog.models import ServiceItem
 from yimen.core import clock
-from yimen.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from yimen.core.errors import DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed
 from yimen.core.masking import mask_name, mask_phone
 from yimen.outlets.models import Outlet, Window
+from yimen.staff import authz
 from yimen.staff.authz import authorize, check, staff_of
 
 from . import rules, selectors, services
@@ -72,8 +73,13 @@ def _window_by_code(code: str) -> Window:
 
 
 def window_rate(request, window_code):
-    """窗口评价器: the tablet on the counter shows the ticket the window has just finished."""
+    """窗口评价器: the tablet on the counter shows the ticket the window has just finished. It runs
+    in the session of the clerk signed in at that window (authz: window-bound), so nobody else —
+    least of all an anonymous caller elsewhere — can see that ticket or rate it."""
     window = _window_by_code(window_code)
+    if not request.user.is_authenticated:
+        raise Unauthorized("评价器须由本窗口已签到的工作人员登录后使用。")
+    authorize(staff_of(request.user), "feedback.rating.tablet", window, window=window)
     ticket = selectors.just_finished_ticket(window, RECENT_MINUTES)
     if request.method == "POST":
         if ticket is None or str(ticket.pk) != request.POST.get("ticket"):
@@ -106,34 +112,37 @@ def _staff(request):
 
 
 def _outlet_scope(staff, request):
-    """The outlet a page shows: the staff's own; leaders/admins may pick one (default: all)."""
-    code = request.GET.get("outlet")
-    if staff.role in ("leader", "admin"):
-        return Outlet.objects.filter(code=code).first() if code else None
-    return staff.outlet
+    """The outlet a page shows: ?outlet=CODE among the outlets the viewer may see (403 outside
+    them); by default the viewer's own outlet, or all of their scope (leaders, admins)."""
+    code = (request.GET.get("outlet") or "").strip()
+    if code:
+        outlet = authz.visible_to(staff, Outlet.objects.all()).filter(code=code).first()
+        if outlet is None:
+            raise Forbidden("无权查看该网点的台账。")
+        return outlet
+    return staff.outlet if authz.scope_of(staff)[0] == authz.OUTLET else None
 
 
 @login_required
 def dashboard(request):
     staff = _staff(request)
-    outlet = _outlet_scope(staff, request)
-    full = check(staff, "feedback.dashboard", outlet=outlet)
+    full = authz.check_role(staff, "feedback.dashboard")
     if not full:
-        authorize(staff, "feedback.grievance.view", outlet=outlet)
-    region = staff.region_code if staff.role == "leader" and outlet is None else ""
-    rows = selectors.grievance_rows(outlet, region_code=region)
+        authz.authorize_role(staff, "feedback.grievance.view")
+    outlet = _outlet_scope(staff, request)
+    rows = selectors.grievance_rows(staff, outlet)
     ctx = {
         "staff": staff, "outlet": outlet, "full": full,
         "grievance_groups": selectors.grievances_by_level(rows),
         "grievance_count": len(rows),
         "overdue_grievances": [r for r in rows if r.overdue],
-        "can_intake": outlet is not None and check(staff, "feedback.grievance.intake", outlet=outlet),
-        "outlets": Outlet.objects.filter(kind__in=["district_centre", "city_centre"]) if staff.role in (
-            "leader", "admin") else [],
+        "can_intake": outlet is not None and check(staff, "feedback.grievance.intake", outlet),
+        "outlets": (authz.visible_to(staff, Outlet.objects.filter(kind__in=["district_centre", "city_centre"]))
+                    if authz.scope_of(staff)[0] in (authz.ALL, authz.REGION) else []),
     }
     if full:
-        ctx["rectifications"] = selectors.rectification_rows(outlet, region_code=region)
-        ctx["summary"] = selectors.summary(outlet, region_code=region)
+        ctx["rectifications"] = selectors.rectification_rows(staff, outlet)
+        ctx["summary"] = selectors.summary(staff, outlet)
     return render(request, "feedback/dashboard.html", ctx)
 
 
@@ -142,9 +151,8 @@ def rectification_detail(request, pk):
     staff = _staff(request)
     rect = Rectification.objects.select_related("rating__ticket", "rating__item", "outlet", "window",
                                                 "department", "staff").filter(pk=pk).first()
-    if rect is None:
+    if rect is None or not authz.can_see(staff, rect):
         raise Http404
-    authorize(staff, "feedback.dashboard", outlet=rect.outlet)
     error, posted = "", {}
     if request.method == "POST":
         posted = request.POST
@@ -182,7 +190,7 @@ def grievance_new(request):
     if staff.outlet is None:
         raise Forbidden("您没有所属网点，不能在窗口受理反映。")
     outlet = staff.outlet
-    authorize(staff, "feedback.grievance.intake", outlet=outlet)
+    authorize(staff, "feedback.grievance.intake", outlet)
     error, posted = "", {}
     if request.method == "POST":
         posted = request.POST
@@ -236,8 +244,7 @@ def materials(request):
 @login_required
 def grievance_slip(request, pk):
     staff = _staff(request)
-    g = selectors.get_grievance(pk)
-    authorize(staff, "feedback.grievance.view", outlet=g.outlet)
+    g = selectors.get_grievance(staff, pk)
     status_url = selectors.grievance_status_url(g)
     return render(request, "feedback/slip.html", {
         "g": g, "name": mask_name(g.applicant_name) or "（匿名）", "phone": mask_phone(g.phone),
@@ -251,8 +258,7 @@ def _level_rows(g):
 @login_required
 def grievance_detail(request, pk):
     staff = _staff(request)
-    g = selectors.get_grievance(pk)
-    authorize(staff, "feedback.grievance.view", outlet=g.outlet)
+    g = selectors.get_grievance(staff, pk)
     error, posted = "", {}
     if request.method == "POST":
         posted = request.POST
@@ -261,7 +267,7 @@ def grievance_detail(request, pk):
             return redirect("feedback:grievance", pk=g.pk)
         except DomainError as exc:
             error = exc.message
-        g = selectors.get_grievance(pk)
+        g = selectors.get_grievance(staff, pk)
     ladder = None
     current_rung = None
     if g.category == rules.HARD:
@@ -291,7 +297,7 @@ def grievance_detail(request, pk):
 def _allowed_actions(staff, g, rung) -> dict:
     """Which forms to show: the state machine allows the action and this person may do it."""
     def may(action):
-        return check(staff, action, outlet=g.outlet, region_code=g.outlet.region_code)
+        return check(staff, action, g)
 
     supervised = g.category in (rules.REFUSED, rules.OTHER)
     return {

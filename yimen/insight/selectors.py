@@ -28,20 +28,14 @@ def planned_windows_by_group(outlet, d: date) -> dict[str, tuple]:
 # --- access ----------------------------------------------------------------------------------------
 
 def visible_outlets(actor):
-    """Outlets whose dashboards the actor may see: admin all; a leader those of his district;
-    a director / chief his own outlet. Raises Forbidden/Unauthorized for anybody else."""
+    """Outlets whose dashboards the actor may see (staff.authz: admin all, a leader his district,
+    a director / chief his own outlet). Raises Forbidden/Unauthorized for anybody else."""
     from yimen.outlets.models import Outlet
-    from yimen.staff.authz import authorize, staff_of
-    from yimen.staff.models import ADMIN, LEADER
+    from yimen.staff import authz
 
-    staff = authorize(actor, "insight.view")
-    outlets = Outlet.objects.filter(active=True).exclude(kind="online").order_by("code")
-    if staff.role == ADMIN:
-        return list(outlets)
-    if staff.role == LEADER:
-        return [o for o in outlets if staff.region_code and str(o.region_code).startswith(staff.region_code)]
-    staff = staff_of(actor)
-    return [o for o in outlets if o.pk == staff.outlet_id]
+    authz.authorize_role(actor, "insight.view")
+    return list(authz.visible_to(actor, Outlet.objects.filter(active=True).exclude(kind="online"), "insight.view")
+                .order_by("code"))
 
 
 def outlet_for(actor, code: str):
@@ -49,7 +43,7 @@ def outlet_for(actor, code: str):
     from yimen.staff.authz import authorize
 
     outlet = get_outlet(code)
-    authorize(actor, "insight.view", outlet=outlet)
+    authorize(actor, "insight.view", outlet)
     return outlet
 
 

@@ -71,14 +71,18 @@ def _out(ticket) -> dict:
 
 
 def _visible(request, ticket):
+    """A device reads its own outlet's tickets; staff what staff.authz lets them see."""
+    from yimen.staff import authz
+
     p = _principal(request)
     if p is None:
         raise Forbidden("无权查看该排队号。")
-    outlet = p.device_outlet or (p.staff.outlet if p.staff else None)
-    if p.staff is not None and p.staff.role in ("admin", "leader"):
+    if p.device_outlet is not None:
+        if p.device_outlet.pk != ticket.outlet_id:
+            raise Forbidden("只能查看本网点的排队号。")
         return ticket
-    if outlet is None or outlet.pk != ticket.outlet_id:
-        raise Forbidden("只能查看本网点的排队号。")
+    if not authz.can_see(p.staff, ticket):
+        raise Forbidden("只能查看本人范围内的排队号。")
     return ticket
 
 

@@ -99,6 +99,21 @@ def ticket_status(request, public_id):
                                       "items": ticket.items.all()})
 
 
+# --- staff: one ticket (read) ---------------------------------------------------------------
+
+@login_required
+def ticket_detail(request, pk):
+    """A ticket for staff within their scope (staff.authz.visible_to); 404 outside it."""
+    from yimen.staff import authz
+
+    staff = _staff(request)
+    ticket = authz.get_visible(staff, Ticket.objects.select_related("outlet", "queue", "window"),
+                               "找不到该排队号。", pk=pk)
+    return render(request, "queueing/ticket_detail.html", {
+        "ticket": ticket, "name": mask_name(ticket.applicant_name), "items": list(ticket.items.all()),
+        "events": list(ticket.events.select_related("window"))})
+
+
 # --- window console ---------------------------------------------------------------------------
 
 def _staff(request):

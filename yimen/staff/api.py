@@ -67,7 +67,7 @@ def window_states(request, outlet_code: str):
         if principal.device_outlet.pk != outlet.pk:
             raise NotFound("设备令牌只能读取本网点。")
     else:
-        authorize(principal.staff, "staff.rota.view", outlet=outlet)
+        authorize(principal.staff, "staff.rota.view", outlet)
     states = selectors.window_states(outlet)
     return [WindowStateOut(window=w.code, number=w.number, state=states.get(w.pk, "closed"))
             for w in Window.objects.filter(outlet=outlet).order_by("group_code", "number")]
@@ -228,12 +228,45 @@ def staffing(request, outlet_code: str, day: date):
     from yimen.outlets.selectors import get_outlet
 
     outlet = get_outlet(outlet_code)
-    authorize(_staff(request), "staff.rota.view", outlet=outlet)
+    authorize(_staff(request), "staff.rota.view", outlet)
     r = selectors.rota(outlet, day, day)
     from . import rules
 
     return StaffingOut(outlet=outlet.code, date=day, duty_group=selectors.duty_group_on(outlet, day),
                        profile=rules.half_hour_profile(r.assignments, day), gaps=[str(g) for g in r.gaps])
+
+
+class PersonOut(Schema):
+    username: str
+    name: str
+    role: str
+    role_label: str
+    outlet: str | None
+    department: str | None
+    shift_group: str
+    phone: str
+    active: bool
+
+
+def _person(s) -> PersonOut:
+    return PersonOut(username=s.user.username, name=s.name, role=s.role, role_label=s.role_label,
+                     outlet=s.outlet.code if s.outlet_id else None,
+                     department=s.department.code if s.department_id else None,
+                     shift_group=s.shift_group, phone=mask_phone(s.phone), active=s.active)
+
+
+@router.get("/staff/people", response=list[PersonOut], auth=auth,
+            summary="工作人员名单（本人范围内：本网点 / 本部门 / 本辖区；手机号脱敏）")
+def people(request, outlet: str | None = None):
+    qs = selectors.visible_staff(_staff(request))
+    if outlet:
+        qs = qs.filter(outlet__code=outlet)
+    return [_person(s) for s in qs[:500]]
+
+
+@router.get("/staff/people/{username}", response=PersonOut, auth=auth, summary="工作人员信息（本人范围内）")
+def person(request, username: str):
+    return _person(selectors.get_staff(username, viewer=_staff(request)))
 
 
 class RevealIn(Schema):
@@ -242,7 +275,7 @@ class RevealIn(Schema):
 
 @router.post("/staff/{username}/phone/reveal", auth=auth, summary="查看工作人员完整手机号（留痕）")
 def reveal_phone(request, username: str, payload: RevealIn):
-    target = selectors.get_staff(username)
+    target = selectors.get_staff(username, viewer=_staff(request))
     if not target.outlet_id:
         raise ValidationFailed("该人员没有所属网点。")
     value = services.reveal(_staff(request), target, "phone", reason=payload.reason, outlet=target.outlet,

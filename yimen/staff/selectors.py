@@ -58,13 +58,26 @@ def offers_for(staff):
                 .select_related("window", "from_staff").order_by("-created_at"))
 
 
-def get_staff(username: str) -> Staff:
+def get_staff(username: str, *, viewer=None) -> Staff:
+    """A member of staff by username; with `viewer`, only one that viewer may see (authz)."""
     from yimen.core.errors import NotFound
 
-    staff = Staff.objects.select_related("user", "outlet", "department").filter(user__username=username).first()
+    qs = Staff.objects.select_related("user", "outlet", "department")
+    if viewer is not None:
+        qs = visible_staff(viewer)
+    staff = qs.filter(user__username=username).first()
     if staff is None:
         raise NotFound(f"找不到工作人员：{username}")
     return staff
+
+
+def visible_staff(viewer):
+    """Staff `viewer` may see (staff.authz): own outlet, approvers their department, leaders the
+    outlets of their district, admins all."""
+    from .authz import visible_to
+
+    return visible_to(viewer, Staff.objects.select_related("user", "outlet", "department")
+                      .order_by("outlet__code", "role", "name"))
 
 
 # --- A/B rota ---------------------------------------------------------------------------------------

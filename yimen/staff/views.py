@@ -17,7 +17,7 @@ from yimen.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from yimen.core.masking import mask_phone
 
 from . import exports, selectors, services
-from .authz import allowed_actions, authorize
+from .authz import allowed_actions, authorize, authorize_role
 from .models import Leave, ShiftSwap, Staff, TotpDevice, WindowSession
 
 PENDING_KEY = "yimen_pending_2fa"
@@ -190,6 +190,8 @@ def workbench(request):
     links = list(ROLE_LINKS.get(staff.role, []))
     if staff.outlet_id and staff.role in {"guide", "clerk", "chief", "director"}:
         links.append((f"/staff/rota/{staff.outlet.code}/", "本周 A/B 排班"))
+    if staff.role in {"chief", "director", "leader", "admin"}:
+        links.append(("/staff/people/", "人员名单"))
     session = selectors.session_of(staff)
     scope = []
     if staff.outlet_id:
@@ -289,6 +291,26 @@ def window_view(request):
     })
 
 
+# --- staff lists -----------------------------------------------------------------------------------
+
+@login_required
+def people_view(request):
+    """Staff the viewer may see (authz.visible_to): own outlet, department or district."""
+    staff = _staff_or_403(request)
+    authorize_role(staff, "staff.view")
+    people = list(selectors.visible_staff(staff)[:500])
+    for p in people:
+        p.masked_phone = mask_phone(p.phone)
+    return render(request, "staff/people.html", {"people": people})
+
+
+@login_required
+def person_view(request, username):
+    staff = _staff_or_403(request)
+    person = selectors.get_staff(username, viewer=staff)
+    return render(request, "staff/person.html", {"person": person, "phone": mask_phone(person.phone)})
+
+
 # --- A/B rota --------------------------------------------------------------------------------------
 
 def _rota_context(request, outlet_code):
@@ -296,7 +318,7 @@ def _rota_context(request, outlet_code):
 
     staff = _staff_or_403(request)
     outlet = get_outlet(outlet_code)
-    authorize(staff, "staff.rota.view", outlet=outlet)
+    authorize(staff, "staff.rota.view", outlet)
     try:
         monday = selectors.parse_iso_week(request.GET.get("week"))
     except ValueError as exc:
@@ -351,7 +373,7 @@ def rota_view(request, outlet_code):
 def _can(staff, action, outlet):
     from .authz import check
 
-    return check(staff, action, outlet=outlet)
+    return check(staff, action, outlet)
 
 
 @login_required

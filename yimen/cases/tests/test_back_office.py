@@ -11,6 +11,7 @@ from yimen.cases.models import Case
 from yimen.catalog.models import ServiceItem
 from yimen.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from yimen.core.models import AuditEntry
+from yimen.staff import authz
 
 from .conftest import approver, clerk_at, mark_all, person
 
@@ -59,9 +60,9 @@ def test_steps_pauses_and_time_status(demo, clock):
     call_command("cases", "refresh", "--date", "2022-04-11", "--json", stdout=out)
     counts = json.loads(out.getvalue())
     assert counts["overdue"] >= 1
-    lists = selectors.time_limit_lists(case.item.department)
+    lists = selectors.time_limit_lists(authz.SYSTEM, case.item.department)
     assert case in lists["overdue"]
-    assert case not in selectors.time_limit_lists(ServiceItem.objects.get(code="XN-CG-002").department)["overdue"]
+    assert case not in selectors.time_limit_lists(authz.SYSTEM, ServiceItem.objects.get(code="XN-CG-002").department)["overdue"]
     services.review_step(a2, case, opinion="同意")
     with pytest.raises(ValidationFailed):
         services.decide(a3, case, decision=rules.DENY, reason="")

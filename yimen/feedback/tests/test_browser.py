@@ -27,6 +27,7 @@ def test_bad_rating_on_tablet_leads_to_closed_rectification(page, live_server, d
     chief = make_staff("chief", outlet="XN-CX", name="赵科长")
     ticket = make_ticket("CX-ZY-RS-304", staff=clerk, items=("XN-RS-004",), wait_minutes=40)
 
+    login_as(page, live_server, clerk)  # the counter's tablet runs in the session of the window's clerk
     page.goto(live_server.url + "/feedback/rate/window/CX-ZY-RS-304/")
     assert ticket.number in page.text_content("main")
     page.get_by_label("非常不满意").check()

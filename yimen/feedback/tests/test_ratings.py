@@ -7,6 +7,7 @@ from yimen.core.errors import Conflict, Forbidden, InvalidTransition, Validation
 from yimen.core.models import AuditEntry
 from yimen.feedback import rules, selectors, services
 from yimen.feedback.models import Rating, Rectification
+from yimen.staff import authz
 
 from .conftest import make_ticket
 
@@ -52,7 +53,7 @@ def test_s09_bad_rating_must_be_rectified(db, demo, clock, cx_staff):
     assert again.round == 2 and not Rectification.objects.filter(rating=again).exists()
     with pytest.raises(Conflict):
         services.submit_rating(ticket=ticket, score=5, channel="qr")
-    s = selectors.summary(start=date(2022, 3, 1), end=date(2022, 3, 31))
+    s = selectors.summary(authz.SYSTEM, start=date(2022, 3, 1), end=date(2022, 3, 31))
     assert s["bad"] == 1 and s["rectifications_closed"] == 1 and s["rectifications_open"] == 0
     assert s["rectification_rate"] == 1.0
     assert s["median_close_workdays"] == 5  # 03-24 → 03-31
@@ -118,12 +119,12 @@ def test_overdue_rectifications_flagged(db, demo, clock, cx_staff):
     clock.freeze(clock.at(2022, 3, 24, 10, 0))
     ticket = make_ticket(staff=cx_staff["clerk"])
     services.submit_rating(ticket=ticket, score=1, reasons=["slow"], comment="太慢", channel="qr")
-    rows = selectors.rectification_rows(today=date(2022, 3, 28))
+    rows = selectors.rectification_rows(authz.SYSTEM, today=date(2022, 3, 28))
     assert rows[0].flags == ["回访超期"]
-    rows = selectors.rectification_rows(today=date(2022, 4, 18))
+    rows = selectors.rectification_rows(authz.SYSTEM, today=date(2022, 4, 18))
     assert rows[0].flags == ["回访超期", "整改超期"]
     clock.freeze(clock.at(2022, 4, 18, 9, 0))
-    assert selectors.summary()["rectifications_overdue"] == 1
+    assert selectors.summary(authz.SYSTEM)["rectifications_overdue"] == 1
 
 
 def test_rating_token_and_pages(client, db, demo, clock, cx_staff):
@@ -143,7 +144,12 @@ def test_rating_token_and_pages(client, db, demo, clock, cx_staff):
 
 
 def test_window_tablet_shows_just_finished_ticket(client, db, demo, clock, cx_staff):
+    from yimen.outlets.models import Window
+    from yimen.staff.services import sign_in_window
+
     clock.freeze(clock.at(2022, 3, 24, 14, 30))
+    sign_in_window(cx_staff["clerk"], Window.objects.get(code="CX-ZY-RS-304"))
+    client.force_login(cx_staff["clerk"].user)  # the tablet runs in the session of the window's clerk
     page = client.get("/feedback/rate/window/CX-ZY-RS-304/")
     assert page.status_code == 200 and "请稍候" in page.content.decode()
     ticket = make_ticket("CX-ZY-RS-304", staff=cx_staff["clerk"])
@@ -228,6 +234,7 @@ def test_rating_link_api_and_tablet_guard(client, db, demo, clock, cx_staff):
     assert client.get(f"/api/feedback/rating-link?ticket={ticket.pk}",
                       HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 404
     # the tablet only rates the ticket it shows, within 30 minutes
+    client.force_login(cx_staff["clerk"].user)
     r = client.post("/feedback/rate/window/CX-ZY-RS-304/", {"ticket": ticket.pk + 999, "score": "5"})
     assert r.status_code == 409
     clock.travel(minutes=31)
@@ -256,6 +263,6 @@ def test_dashboard_scopes(client, db, demo, clock, cx_staff):
     client.force_login(cx_staff["leader"].user)  # 城西区 leader does not see 城北
     page = client.get("/feedback/").content.decode()
     assert "BB-XN-CB-" not in page and 'id="bad-count">1<' in page
-    assert selectors.summary(region_code="630105")["bad"] == 0
+    assert selectors.summary(make_staff("leader", region_code="630105"))["bad"] == 0
     client.logout()
     assert client.get("/feedback/").status_code == 302

@@ -32,6 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, op, **options):
         from yimen.feedback import selectors, services
+        from yimen.staff import authz
 
         if op == "escalate":
             today = date_arg(options["date"]) if options.get("date") else clock.today()
@@ -40,8 +41,8 @@ class Command(BaseCommand):
                 raise CommandError(check.message)
             run = services.escalate_overdue(today)
             escalated = run.done
-            overdue_rect = [r for r in selectors.rectification_rows(today=today) if r.flags]
-            overdue_griev = [r for r in selectors.grievance_rows(today=today) if r.overdue]
+            overdue_rect = [r for r in selectors.rectification_rows(authz.SYSTEM, today=today) if r.flags]
+            overdue_griev = [r for r in selectors.grievance_rows(authz.SYSTEM, today=today) if r.overdue]
             result = {
                 "date": today.isoformat(),
                 "escalated": escalated,
@@ -70,7 +71,7 @@ class Command(BaseCommand):
             outlet = get_outlet(options["outlet"]) if options.get("outlet") else None
         except NotFound as exc:
             raise CommandError(exc.message)
-        data = selectors.summary(outlet)
+        data = selectors.summary(authz.SYSTEM, outlet)
         if options["json"]:
             self.stdout.write(json.dumps(data, ensure_ascii=False, default=str))
         else:
