@@ -5,6 +5,7 @@ from datetime import date, time
 from ninja import Router, Schema
 
 from yimen.core.errors import NotFound, Unauthorized, ValidationFailed
+from yimen.core.inputs import ScheduleDate, errors
 from yimen.core.masking import mask_phone
 from yimen.staff.tokens import BearerAuth
 
@@ -36,7 +37,7 @@ class MeOut(Schema):
     window_state: str
 
 
-@router.get("/staff/me", response=MeOut, auth=auth, summary="当前工作人员")
+@router.get("/staff/me", response={200: MeOut, **errors(401, 403)}, auth=auth, summary="当前工作人员")
 def me(request):
     staff = _staff(request)
     session = selectors.session_of(staff)
@@ -54,7 +55,7 @@ class WindowStateOut(Schema):
     state: str
 
 
-@router.get("/staff/outlets/{outlet_code}/windows", response=list[WindowStateOut], auth=auth,
+@router.get("/staff/outlets/{outlet_code}/windows", response={200: list[WindowStateOut], **errors(401, 403, 404)}, auth=auth,
             summary="网点各窗口状态（serving / paused / closed）")
 def window_states(request, outlet_code: str):
     from yimen.outlets.models import Window
@@ -88,7 +89,7 @@ class SignInIn(Schema):
     window: str
 
 
-class PauseIn(Schema):
+class WindowPauseIn(Schema):
     reason: str
 
 
@@ -97,7 +98,7 @@ class HandOverIn(Schema):
     reason: str = "午餐接力"
 
 
-@router.post("/staff/window/sign-in", response=SessionOut, auth=auth, summary="签到窗口")
+@router.post("/staff/window/sign-in", response={200: SessionOut, **errors(401, 403, 404, 409, 413)}, auth=auth, summary="签到窗口")
 def api_sign_in(request, payload: SignInIn):
     from yimen.outlets.models import Window
 
@@ -108,23 +109,23 @@ def api_sign_in(request, payload: SignInIn):
     return _session_out(services.sign_in_window(staff, window, request=request))
 
 
-@router.post("/staff/window/pause", response=SessionOut, auth=auth, summary="暂停窗口（如午餐接力）")
-def api_pause(request, payload: PauseIn):
+@router.post("/staff/window/pause", response={200: SessionOut, **errors(401, 403, 404, 409, 413)}, auth=auth, summary="暂停窗口（如午餐接力）")
+def api_pause(request, payload: WindowPauseIn):
     return _session_out(services.pause_window(_staff(request), payload.reason, request=request))
 
 
-@router.post("/staff/window/resume", response=SessionOut, auth=auth, summary="恢复服务")
+@router.post("/staff/window/resume", response={200: SessionOut, **errors(401, 403, 404, 409)}, auth=auth, summary="恢复服务")
 def api_resume(request):
     return _session_out(services.resume_window(_staff(request), request=request))
 
 
-@router.post("/staff/window/hand-over", response=SessionOut, auth=auth, summary="交接窗口给同事")
+@router.post("/staff/window/hand-over", response={200: SessionOut, **errors(401, 403, 404, 409, 413)}, auth=auth, summary="交接窗口给同事")
 def api_hand_over(request, payload: HandOverIn):
     to = selectors.get_staff(payload.to)
     return _session_out(services.hand_over(_staff(request), to, reason=payload.reason, request=request))
 
 
-@router.post("/staff/window/sign-out", response=SessionOut, auth=auth, summary="签退")
+@router.post("/staff/window/sign-out", response={200: SessionOut, **errors(401, 403, 404, 409)}, auth=auth, summary="签退")
 def api_sign_out(request):
     return _session_out(services.sign_out_window(_staff(request), request=request))
 
@@ -137,9 +138,9 @@ class StaffingOut(Schema):
     gaps: list[str]
 
 
-@router.get("/staff/rota/{outlet_code}/staffing", response=StaffingOut, auth=auth,
+@router.get("/staff/rota/{outlet_code}/staffing", response={200: StaffingOut, **errors(401, 403, 404)}, auth=auth,
             summary="某日每半小时在岗窗口数（供人力测算对比）")
-def staffing(request, outlet_code: str, day: date):
+def staffing(request, outlet_code: str, day: ScheduleDate):
     from yimen.outlets.selectors import get_outlet
 
     outlet = get_outlet(outlet_code)
@@ -155,7 +156,12 @@ class RevealIn(Schema):
     reason: str
 
 
-@router.post("/staff/{username}/phone/reveal", auth=auth, summary="查看工作人员完整手机号（留痕）")
+class PhoneOut(Schema):
+    username: str
+    phone: str
+
+
+@router.post("/staff/{username}/phone/reveal", response={200: PhoneOut, **errors(401, 403, 404, 409, 413)}, auth=auth, summary="查看工作人员完整手机号（留痕）")
 def reveal_phone(request, username: str, payload: RevealIn):
     target = selectors.get_staff(username)
     if not target.outlet_id:
