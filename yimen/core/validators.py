@@ -126,7 +126,7 @@ def parse_date_text(text: str, label: str = "日期", kind: str = "schedule") ->
     try:
         value = date.fromisoformat(text)
     except ValueError:
-        return None, f"{label}格式应为 YYYY-MM-DD（如 2026-03-01）。"
+        return None, f"{label}格式不正确，应为 YYYY-MM-DD（如 2026-03-01）。"
     problem = date_window_problem(value, label, kind)
     return (None, problem) if problem else (value, "")
 
