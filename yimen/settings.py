@@ -87,9 +87,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "yimen.core.middleware.ApiJsonErrorsMiddleware",  # every /api/ error is JSON {"code", "message"}
     "yimen.core.security.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "yimen.core.security.ContentSecurityPolicyMiddleware",
+    "yimen.core.middleware.InputGuardMiddleware",  # NUL / lone surrogates → 400, bad multipart, 413
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -195,6 +197,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_YIMEN_FORWARDED_PROTO", "https")  # set only 
 # Content-Security-Policy on every response (yimen/core/security.py): scripts only from this site or
 # inline ones carrying the request's nonce; no plugins, no framing by other sites.
 YIMEN_CSP = os.environ.get("YIMEN_CSP", "1") != "0"
+CSRF_FAILURE_VIEW = "yimen.core.http_errors.csrf_failure"  # Chinese page; JSON under /api/
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -231,6 +234,12 @@ YIMEN = {
     "TIME_LIMIT_WARNING_WORKDAYS": 1,
     "SMS_BACKEND": "yimen.core.notify.LoggingSender",
     "TOTP_ROLES": ["admin", "director"],  # roles that must use TOTP when REQUIRE_TOTP (staff)
+    # Dates accepted from requests (API and forms, core.validators.date_window): from FIRST_DATE to
+    # today + SCHEDULE_YEARS_AHEAD for days to schedule or look at (slots, rota, reports), and to
+    # today + RECORD_YEARS_AHEAD for dates of records (a licence's validity).
+    "FIRST_DATE": os.environ.get("YIMEN_FIRST_DATE", "2000-01-01"),
+    "SCHEDULE_YEARS_AHEAD": int(os.environ.get("YIMEN_SCHEDULE_YEARS_AHEAD", "2")),
+    "RECORD_YEARS_AHEAD": 100,
 }
 
 # Demo loaders run in this order by `yimen demo`; each app adds its own (a callable taking

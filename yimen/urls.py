@@ -19,3 +19,9 @@ urlpatterns = [
     path("portal/", include("yimen.portal.urls")),
     path("insight/", include("yimen.insight.urls")),
 ]
+
+# Chinese error pages; JSON {"code", "message"} under /api/ (core.http_errors)
+handler400 = "yimen.core.http_errors.bad_request"
+handler403 = "yimen.core.http_errors.permission_denied"
+handler404 = "yimen.core.http_errors.page_not_found"
+handler500 = "yimen.core.http_errors.server_error"

@@ -1,18 +1,21 @@
 """Case API (bank-branch terminals and window clients use it). Bearer token of a member of
 staff, or a logged-in staff session. Errors: {"code", "message"} with a 4xx status."""
 from datetime import date
+from typing import Any
 
 from ninja import Router, Schema, Status
 
 from yimen.catalog.models import ServiceItem
 from yimen.core.audit import client_ip
 from yimen.core.errors import Forbidden, NotFound
+from yimen.core.inputs import RecordDate, ScheduleDate, errors
 from yimen.core.masking import mask_name
 from yimen.staff.tokens import BearerAuth
 
 from . import rules, selectors, services
 
 router = Router(auth=BearerAuth())
+CASE_ERRORS = errors(401, 403, 404, 409, 413)
 
 
 def _actor(request):
@@ -42,7 +45,7 @@ def _ticket(ticket_id):
     return ticket
 
 
-class MaterialOut(Schema):
+class CaseMaterialOut(Schema):
     id: int
     name: str
     required: bool
@@ -77,7 +80,7 @@ class CaseOut(Schema):
     licence_number: str | None = None
     verify_url: str | None = None
     trips: int
-    materials: list[MaterialOut]
+    materials: list[CaseMaterialOut]
     notices: list[dict]
     allowed_actions: list[str]
 
@@ -127,7 +130,7 @@ class OpenIn(Schema):
     helper_consent_note: str = ""
 
 
-@router.post("/cases", response={201: CaseOut}, summary="收件（开办件）")
+@router.post("/cases", response={201: CaseOut, **CASE_ERRORS}, summary="收件（开办件）")
 def open_case(request, payload: OpenIn):
     staff = _actor(request)
     item = ServiceItem.objects.filter(code=payload.item).first()
@@ -154,7 +157,7 @@ def open_case(request, payload: OpenIn):
     return Status(201, _out(request, case))
 
 
-@router.get("/cases/{case_id}", response=CaseOut, summary="办件详情（个人信息已脱敏）")
+@router.get("/cases/{case_id}", response={200: CaseOut, **CASE_ERRORS}, summary="办件详情（个人信息已脱敏）")
 def get_case(request, case_id: int):
     _staff, case = _case(request, case_id)
     return _out(request, case)
@@ -170,14 +173,14 @@ class MarksIn(Schema):
     marks: list[MarkIn]
 
 
-@router.post("/cases/{case_id}/materials", response=CaseOut, summary="核验材料（已收取/缺少）")
+@router.post("/cases/{case_id}/materials", response={200: CaseOut, **CASE_ERRORS}, summary="核验材料（已收取/缺少）")
 def check_materials(request, case_id: int, payload: MarksIn):
     staff, case = _case(request, case_id)
     services.check_materials(staff, case, {m.id: (m.state, m.via) for m in payload.marks}, request=request)
     return _out(request, case)
 
 
-@router.post("/cases/{case_id}/one-time-notice", response=CaseOut, summary="一次性告知")
+@router.post("/cases/{case_id}/one-time-notice", response={200: CaseOut, **CASE_ERRORS}, summary="一次性告知")
 def one_time_notice(request, case_id: int):
     staff, case = _case(request, case_id)
     services.notify_missing(staff, case, request=request)
@@ -188,7 +191,7 @@ class ReturnIn(Schema):
     ticket_id: int | None = None
 
 
-@router.post("/cases/{case_id}/return", response=CaseOut, summary="补齐材料再次到场，继续办理")
+@router.post("/cases/{case_id}/return", response={200: CaseOut, **CASE_ERRORS}, summary="补齐材料再次到场，继续办理")
 def return_visit(request, case_id: int, payload: ReturnIn):
     staff, case = _case(request, case_id)
     services.return_visit(staff, case, ticket=_ticket(payload.ticket_id), request=request)
@@ -197,11 +200,11 @@ def return_visit(request, case_id: int, payload: ReturnIn):
 
 class AcceptIn(Schema):
     tolerance: bool = False
-    tolerance_deadline: date | None = None
+    tolerance_deadline: ScheduleDate | None = None
     promise: str = ""
 
 
-@router.post("/cases/{case_id}/accept", response=CaseOut, summary="受理 / 容缺受理（即办件当场办结）")
+@router.post("/cases/{case_id}/accept", response={200: CaseOut, **CASE_ERRORS}, summary="受理 / 容缺受理（即办件当场办结）")
 def accept(request, case_id: int, payload: AcceptIn):
     staff, case = _case(request, case_id)
     services.accept(staff, case, tolerance=payload.tolerance, tolerance_deadline=payload.tolerance_deadline,
@@ -213,21 +216,21 @@ class ReasonIn(Schema):
     reason: str
 
 
-@router.post("/cases/{case_id}/reject", response=CaseOut, summary="不予受理")
+@router.post("/cases/{case_id}/reject", response={200: CaseOut, **CASE_ERRORS}, summary="不予受理")
 def reject(request, case_id: int, payload: ReasonIn):
     staff, case = _case(request, case_id)
     services.reject(staff, case, reason=payload.reason, request=request)
     return _out(request, case)
 
 
-@router.post("/cases/{case_id}/escalate", response=CaseOut, summary="很难办 → 升级（转办不成事反映）")
+@router.post("/cases/{case_id}/escalate", response={200: CaseOut, **CASE_ERRORS}, summary="很难办 → 升级（转办不成事反映）")
 def escalate(request, case_id: int, payload: ReasonIn):
     staff, case = _case(request, case_id)
     services.escalate_hard(staff, case, reason=payload.reason, request=request)
     return _out(request, case)
 
 
-@router.post("/cases/{case_id}/withdraw", response=CaseOut, summary="申请人撤回")
+@router.post("/cases/{case_id}/withdraw", response={200: CaseOut, **CASE_ERRORS}, summary="申请人撤回")
 def withdraw(request, case_id: int, payload: ReasonIn):
     staff, case = _case(request, case_id)
     services.withdraw(staff, case, reason=payload.reason, request=request)
@@ -240,7 +243,7 @@ class SupplyIn(Schema):
     in_person: bool = False
 
 
-@router.post("/cases/{case_id}/supply", response=CaseOut, summary="补交容缺材料")
+@router.post("/cases/{case_id}/supply", response={200: CaseOut, **CASE_ERRORS}, summary="补交容缺材料")
 def supply(request, case_id: int, payload: SupplyIn):
     staff, case = _case(request, case_id)
     services.supply_material(staff, case, payload.material_id, via=payload.via, in_person=payload.in_person,
@@ -252,26 +255,26 @@ class StepIn(Schema):
     opinion: str = ""
 
 
-@router.post("/cases/{case_id}/steps", response=CaseOut, summary="完成审批环节（承办/审核）")
+@router.post("/cases/{case_id}/steps", response={200: CaseOut, **CASE_ERRORS}, summary="完成审批环节（承办/审核）")
 def step(request, case_id: int, payload: StepIn):
     staff, case = _case(request, case_id)
     services.review_step(staff, case, opinion=payload.opinion, request=request)
     return _out(request, case)
 
 
-class PauseIn(Schema):
+class ClockPauseIn(Schema):
     kind: str
     reason: str
 
 
-@router.post("/cases/{case_id}/pause", response=CaseOut, summary="特别程序/补正：暂停计时")
-def pause(request, case_id: int, payload: PauseIn):
+@router.post("/cases/{case_id}/pause", response={200: CaseOut, **CASE_ERRORS}, summary="特别程序/补正：暂停计时")
+def pause(request, case_id: int, payload: ClockPauseIn):
     staff, case = _case(request, case_id)
     services.pause_clock(staff, case, kind=payload.kind, reason=payload.reason, request=request)
     return _out(request, case)
 
 
-@router.post("/cases/{case_id}/resume", response=CaseOut, summary="恢复计时")
+@router.post("/cases/{case_id}/resume", response={200: CaseOut, **CASE_ERRORS}, summary="恢复计时")
 def resume(request, case_id: int, payload: StepIn):
     staff, case = _case(request, case_id)
     services.resume_clock(staff, case, note=payload.opinion, request=request)
@@ -283,7 +286,7 @@ class DecideIn(Schema):
     reason: str = ""
 
 
-@router.post("/cases/{case_id}/decide", response=CaseOut, summary="作出决定（准予/不予许可）")
+@router.post("/cases/{case_id}/decide", response={200: CaseOut, **CASE_ERRORS}, summary="作出决定（准予/不予许可）")
 def decide(request, case_id: int, payload: DecideIn):
     staff, case = _case(request, case_id)
     services.decide(staff, case, decision=payload.decision, reason=payload.reason, request=request)
@@ -292,10 +295,10 @@ def decide(request, case_id: int, payload: DecideIn):
 
 class ResultIn(Schema):
     licence_number: str = ""
-    valid_until: date | None = None
+    valid_until: RecordDate | None = None
 
 
-@router.post("/cases/{case_id}/result", response=CaseOut, summary="出具结果（证照，含核验二维码）")
+@router.post("/cases/{case_id}/result", response={200: CaseOut, **CASE_ERRORS}, summary="出具结果（证照，含核验二维码）")
 def issue_result(request, case_id: int, payload: ResultIn):
     staff, case = _case(request, case_id)
     services.issue_result(staff, case, licence_number=payload.licence_number, valid_until=payload.valid_until,
@@ -309,7 +312,7 @@ class DeliverIn(Schema):
     recipient: str = ""
 
 
-@router.post("/cases/{case_id}/deliver", response=CaseOut, summary="送达（窗口领取/邮寄/电子）")
+@router.post("/cases/{case_id}/deliver", response={200: CaseOut, **CASE_ERRORS}, summary="送达（窗口领取/邮寄/电子）")
 def deliver(request, case_id: int, payload: DeliverIn):
     staff, case = _case(request, case_id)
     services.deliver(staff, case, method=payload.method, tracking_number=payload.tracking_number,
@@ -317,7 +320,7 @@ def deliver(request, case_id: int, payload: DeliverIn):
     return _out(request, case)
 
 
-@router.get("/case-time-limits", summary="时限预警与逾期列表（按部门）")
+@router.get("/case-time-limits", response={200: dict[str, Any], **errors(401, 403, 404)}, summary="时限预警与逾期列表（按部门）")
 def time_limits(request, department: str | None = None):
     staff = _actor(request)
     from yimen.catalog.models import Department
@@ -350,7 +353,7 @@ class ProgressIn(Schema):
     secret: str
 
 
-@router.post("/case-progress", auth=None, summary="群众查询办件进度（办件编号 + 证件后四位或手机号；限频）")
+@router.post("/case-progress", auth=None, response={200: dict[str, Any], **errors(404, 413, 429)}, summary="群众查询办件进度（办件编号 + 证件后四位或手机号；限频）")
 def progress(request, payload: ProgressIn):
     answer = services.lookup_progress(payload.receipt_number, payload.secret, client_ip(request) or "")
     if answer is None:

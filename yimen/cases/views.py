@@ -238,12 +238,9 @@ def detail(request, pk):
 
 
 def _parse_date(value: str, label: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed(f"{label}格式应为 年-月-日，如 2022-03-30。")
+    from yimen.core.inputs import form_date
+
+    return form_date(value, label)  # YYYY-MM-DD inside the sane window, else ValidationFailed
 
 
 def _apply(request, staff, case) -> str:

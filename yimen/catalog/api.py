@@ -5,6 +5,7 @@ from decimal import Decimal
 from ninja import Query, Router, Schema
 
 from yimen.core import clock
+from yimen.core.inputs import errors
 from yimen.outlets.selectors import outlets_for_item
 
 from . import selectors
@@ -36,7 +37,7 @@ class ItemPage(Schema):
     items: list[ItemOut]
 
 
-class MaterialOut(Schema):
+class ItemMaterialOut(Schema):
     position: int
     name: str
     kind: str
@@ -67,7 +68,7 @@ class ItemDetailOut(ItemOut):
     window_kinds: list[str]
     bangban_daiban: bool
     notes: str
-    materials: list[MaterialOut]
+    materials: list[ItemMaterialOut]
     where: list[WhereOut]
 
 
@@ -92,7 +93,7 @@ def item_dict(item) -> dict:
     }
 
 
-@router.get("/items", response=ItemPage, summary="搜索事项", url_name="catalog_items")
+@router.get("/items", response={200: ItemPage, **errors()}, summary="搜索事项", url_name="catalog_items")
 def list_items(request, filters: Query[ItemFilter]):
     """按名称、简称、关键词、编码搜索事项（多个词以空格分隔，须全部包含）；可按部门编码、综合窗口、银行网点过滤。
     `limit` 1–200，`offset` 从 0 开始。"""
@@ -103,7 +104,7 @@ def list_items(request, filters: Query[ItemFilter]):
     return {"count": qs.count(), "items": [item_dict(i) for i in qs[offset:offset + limit]]}
 
 
-@router.get("/items/{code}", response=ItemDetailOut, summary="事项办事指南", url_name="catalog_item")
+@router.get("/items/{code}", response={200: ItemDetailOut, **errors(404)}, summary="事项办事指南", url_name="catalog_item")
 def get_item(request, code: str):
     """事项详情：材料清单、时限、收费，以及可办理的网点（开放中的在前）。未知编码返回 404。"""
     item = selectors.get_item(code)

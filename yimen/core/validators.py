@@ -84,6 +84,55 @@ def check_mobile(value: str) -> bool:
     return bool(_MOBILE.match((value or "").strip()))
 
 
+# --- Dates from requests: a sane window, defined once ------------------------------------------
+# A date far in the past or future is never a real request (year 1 or 9999 only breaks date
+# arithmetic downstream): every API schema, query parameter and form accepts dates only inside
+# the window (settings.YIMEN FIRST_DATE / SCHEDULE_YEARS_AHEAD / RECORD_YEARS_AHEAD).
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def date_window(kind: str = "schedule", today: date | None = None) -> tuple[date, date]:
+    """(first, last) accepted date. kind "schedule": days to book, staff or report on (up to
+    today + SCHEDULE_YEARS_AHEAD); "record": dates written on records, such as a licence's
+    validity (up to today + RECORD_YEARS_AHEAD)."""
+    from django.conf import settings
+
+    from . import clock
+
+    conf = settings.YIMEN
+    today = today or clock.today()
+    first = date.fromisoformat(str(conf.get("FIRST_DATE", "2000-01-01")))
+    years = conf.get("RECORD_YEARS_AHEAD", 100) if kind == "record" else conf.get("SCHEDULE_YEARS_AHEAD", 2)
+    return first, _years_after(today, int(years))
+
+
+def date_window_problem(value: date, label: str = "日期", kind: str = "schedule") -> str:
+    """"" when `value` lies in the window of `kind`, else a Chinese message saying which window."""
+    first, last = date_window(kind)
+    if first <= value <= last:
+        return ""
+    return f"{label}应在 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 之间。"
+
+
+def parse_date_text(text: str, label: str = "日期", kind: str = "schedule") -> tuple[date | None, str]:
+    """Parse a YYYY-MM-DD date typed into a form or a query string: (date, "") or (None, message).
+    Blank → (None, "")."""
+    text = (text or "").strip()
+    if not text:
+        return None, ""
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return None, f"{label}格式不正确，应为 YYYY-MM-DD（如 2026-03-01）。"
+    problem = date_window_problem(value, label, kind)
+    return (None, problem) if problem else (value, "")
+
+
 def make_resident_id(region: str, birth: date, seq: int, sex: str = "男") -> str:
     """Build a valid ID number (for demo data and tests only)."""
     seq3 = seq % 1000

@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from ninja import Router, Schema, Status
 from ninja.errors import AuthenticationError
 
 from yimen.core.errors import Forbidden, NotFound, ValidationFailed
+from yimen.core.inputs import ScheduleDate, errors
 from yimen.core.masking import mask_name, mask_phone
 from yimen.staff import authz
 from yimen.staff.tokens import BearerAuth
@@ -77,7 +79,7 @@ def _rating_out(r) -> dict:
     }
 
 
-@router.post("/feedback/ratings", response={201: RatingOut}, summary="提交评价（扫码链接令牌）")
+@router.post("/feedback/ratings", response={201: RatingOut, **errors(401, 403, 404, 409, 413)}, summary="提交评价（扫码链接令牌）")
 def submit_rating(request, payload: RatingIn):
     if payload.channel not in ("qr", "portal", "window"):
         raise ValidationFailed("评价渠道应为 qr / portal / window。", code="channel_invalid")
@@ -93,7 +95,7 @@ class LinkOut(Schema):
     token: str
 
 
-@router.get("/feedback/rating-link", response=LinkOut, auth=BearerAuth(), summary="排队号/办件的评价链接（二维码）")
+@router.get("/feedback/rating-link", response={200: LinkOut, **errors(401, 403, 404)}, auth=BearerAuth(), summary="排队号/办件的评价链接（二维码）")
 def rating_link(request, ticket: int | None = None, case: int | None = None):
     from yimen.cases.models import Case
     from yimen.queueing.models import Ticket
@@ -179,7 +181,7 @@ def _public(request, g) -> dict:
             "status_url": request.build_absolute_uri(selectors.grievance_status_url(g))}
 
 
-@router.post("/feedback/grievances", response={201: GrievanceCreatedOut}, summary="提交“办不成事”反映")
+@router.post("/feedback/grievances", response={201: GrievanceCreatedOut, **errors(401, 403, 404, 409, 413)}, summary="提交“办不成事”反映")
 def submit_grievance(request, payload: GrievanceIn):
     from yimen.catalog.models import ServiceItem
     from yimen.outlets.models import Window
@@ -214,7 +216,7 @@ def submit_grievance(request, payload: GrievanceIn):
     return Status(201, {**_public(request, g), "token": g.public_token})
 
 
-@router.get("/feedback/grievances/status/{token}", response=GrievancePublicOut, summary="反映办理进度（群众，凭查询码）")
+@router.get("/feedback/grievances/status/{token}", response={200: GrievancePublicOut, **errors(404)}, summary="反映办理进度（群众，凭查询码）")
 def grievance_status(request, token: str):
     return _public(request, selectors.grievance_by_token(token))
 
@@ -224,7 +226,8 @@ class PersonFeedbackIn(Schema):
     note: str = ""
 
 
-@router.post("/feedback/grievances/status/{token}/feedback", response=GrievancePublicOut,
+@router.post("/feedback/grievances/status/{token}/feedback",
+             response={200: GrievancePublicOut, **errors(403, 404, 409, 413)},
              summary="群众对答复的反馈（满意归档 / 不满意重新办理）")
 def person_feedback(request, token: str, payload: PersonFeedbackIn):
     g = selectors.grievance_by_token(token)
@@ -233,7 +236,7 @@ def person_feedback(request, token: str, payload: PersonFeedbackIn):
     return _public(request, g)
 
 
-@router.get("/feedback/grievances/{number}", response=GrievanceStaffOut, auth=BearerAuth(),
+@router.get("/feedback/grievances/{number}", response={200: GrievanceStaffOut, **errors(401, 403, 404)}, auth=BearerAuth(),
             summary="反映详情（工作人员）")
 def grievance_detail(request, number: str):
     from yimen.core import clock
@@ -244,8 +247,9 @@ def grievance_detail(request, number: str):
             "overdue": selectors.grievance_flags(g, clock.today()), "person_satisfied": g.person_satisfied}
 
 
-@router.get("/feedback/summary", auth=BearerAuth(), summary="好差评与办不成事汇总（差评数、整改率、中位用时）")
-def summary(request, outlet: str | None = None, start: date | None = None, end: date | None = None):
+@router.get("/feedback/summary", response={200: dict[str, Any], **errors(401, 403, 404)}, auth=BearerAuth(),
+            summary="好差评与办不成事汇总（差评数、整改率、中位用时）")
+def summary(request, outlet: str | None = None, start: ScheduleDate | None = None, end: ScheduleDate | None = None):
     """The figures of what the caller may see: a director's outlet, a leader's district, all for
     an admin; `outlet` narrows to one outlet within that scope (403 outside it)."""
     from yimen.outlets.models import Outlet
@@ -266,7 +270,7 @@ def summary(request, outlet: str | None = None, start: date | None = None, end: 
     return data
 
 
-@router.get("/feedback/ratings/{rating_id}", response=RatingOut, auth=BearerAuth(),
+@router.get("/feedback/ratings/{rating_id}", response={200: RatingOut, **errors(401, 403, 404)}, auth=BearerAuth(),
             summary="评价详情（含差评整改状态；本人范围内）")
 def rating_detail(request, rating_id: int):
     from .models import Rating

@@ -4,6 +4,7 @@ GET /api/triage?q=<words>&limit=5&outlet=XN-CX → {"query", "results": [{code, 
 intent, green_channel, window_kinds, queue, materials, outlets}]} best first."""
 from ninja import Query, Router, Schema
 
+from yimen.core.inputs import errors
 from yimen.outlets.models import Outlet
 
 from . import selectors
@@ -11,7 +12,7 @@ from . import selectors
 router = Router()
 
 
-class MaterialOut(Schema):
+class TriageMaterialOut(Schema):
     name: str
     kind: str
     copies: int
@@ -26,7 +27,7 @@ class QueueOut(Schema):
     prefix: str
 
 
-class OutletOut(Schema):
+class TriageOutletOut(Schema):
     code: str
     name: str
     open_now: bool
@@ -43,8 +44,8 @@ class ResultOut(Schema):
     window_kinds: list[str]
     queue: QueueOut | None = None
     green_queue: QueueOut | None = None
-    materials: list[MaterialOut]
-    outlets: list[OutletOut]
+    materials: list[TriageMaterialOut]
+    outlets: list[TriageOutletOut]
 
 
 class TriageOut(Schema):
@@ -58,7 +59,7 @@ class TriageIn(Schema):
     outlet: str | None = None
 
 
-@router.get("/triage", response=TriageOut, summary="智能导办：一句大白话 → 事项、窗口、绿色通道、材料与网点")
+@router.get("/triage", response={200: TriageOut, **errors(404)}, summary="智能导办：一句大白话 → 事项、窗口、绿色通道、材料与网点")
 def triage(request, params: Query[TriageIn]):
     from yimen.core.errors import NotFound
 

@@ -5,6 +5,7 @@ from typing import Any
 from ninja import Body, Router
 
 from yimen.core.errors import Unauthorized, ValidationFailed
+from yimen.core.inputs import errors
 from yimen.staff.authz import authorize
 from yimen.staff.tokens import BearerAuth
 
@@ -22,7 +23,8 @@ def _staff(request):
     return principal.staff
 
 
-@router.post("/insight/simulate", auth=auth, summary="数字孪生仿真（场景同 yimen simulate 的 YAML，以 JSON 提交）")
+@router.post("/insight/simulate", response={200: dict[str, Any], **errors(401, 403, 413)}, auth=auth,
+             summary="数字孪生仿真（场景同 yimen simulate 的 YAML，以 JSON 提交）")
 def simulate(request, scenario: dict[str, Any] = Body(...)):
     authorize(_staff(request), "insight.whatif")
     loaded = simulation.load_scenario(scenario)
@@ -32,13 +34,15 @@ def simulate(request, scenario: dict[str, Any] = Body(...)):
     return simulation.simulate(loaded)
 
 
-@router.post("/insight/staffing", auth=auth, summary="排班测算（Erlang C / Allen–Cunneen，配置同 yimen staffing）")
+@router.post("/insight/staffing", response={200: dict[str, Any], **errors(401, 403, 413)}, auth=auth,
+             summary="排班测算（Erlang C / Allen–Cunneen，配置同 yimen staffing）")
 def staffing_check(request, profile: dict[str, Any] = Body(...)):
     authorize(_staff(request), "insight.whatif")
     return staffing.load_profile(profile)
 
 
-@router.get("/insight/hall/{code}", auth=auth, summary="网点大厅实时数据")
+@router.get("/insight/hall/{code}", response={200: dict[str, Any], **errors(401, 403, 404)}, auth=auth,
+            summary="网点大厅实时数据")
 def hall(request, code: str):
     outlet = selectors.outlet_for(_staff(request), code)
     h = selectors.hall(outlet)

@@ -44,10 +44,9 @@ def parse_params(params) -> dict:
     if dimension not in DIMENSIONS:
         raise ValidationFailed(f"统计维度不正确：{dimension}（可选：网点、窗口、工作人员、事项、部门）")
     raw = params.get("date") or ""
-    try:
-        anchor = date.fromisoformat(raw) if raw else clock.today()
-    except ValueError:
-        raise ValidationFailed(f"日期格式不正确：{raw}（应为 YYYY-MM-DD）")
+    from yimen.core.inputs import form_date
+
+    anchor = form_date(raw, "统计日期") or clock.today()  # inside the sane window, else 400
     return {"period": period, "by": dimension, "date": anchor, "outlet": (params.get("outlet") or "").strip()}
 
 

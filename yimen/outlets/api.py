@@ -4,6 +4,7 @@ from datetime import datetime
 from ninja import Router, Schema
 
 from yimen.core import clock
+from yimen.core.inputs import errors
 
 from . import selectors
 
@@ -55,13 +56,13 @@ def outlet_dict(outlet, status) -> dict:
             "address": outlet.address, "region_code": outlet.region_code, **status}
 
 
-@router.get("/outlets", response=list[OutletOut], summary="网点列表（现在是否开放）", url_name="outlets_list")
+@router.get("/outlets", response={200: list[OutletOut], **errors()}, summary="网点列表（现在是否开放）", url_name="outlets_list")
 def list_outlets(request):
     return [outlet_dict(row["outlet"], {k: row[k] for k in ("open_now", "closes_at", "next_opening")})
             for row in selectors.outlets_overview(clock.now())]
 
 
-@router.get("/outlets/{outlet_id}", response=OutletDetailOut, summary="网点详情（本周办公时间、窗口数、事项）",
+@router.get("/outlets/{outlet_id}", response={200: OutletDetailOut, **errors(404)}, summary="网点详情（本周办公时间、窗口数、事项）",
             url_name="outlets_detail")
 def get_outlet(request, outlet_id: str):
     outlet = selectors.get_outlet(outlet_id)
@@ -83,7 +84,7 @@ def get_outlet(request, outlet_id: str):
     return data
 
 
-@router.get("/outlets/{outlet_id}/windows", response=list[WindowOut], summary="网点的窗口",
+@router.get("/outlets/{outlet_id}/windows", response={200: list[WindowOut], **errors(404)}, summary="网点的窗口",
             url_name="outlets_windows")
 def outlet_windows(request, outlet_id: str):
     outlet = selectors.get_outlet(outlet_id)

@@ -52,6 +52,10 @@ def set_exception(outlet: Outlet, day: date, spans, *, note: str = "", actor=Non
             day = date.fromisoformat(str(day))
         except ValueError:
             raise ValidationFailed(f"日期格式不正确：{day}（应为 YYYY-MM-DD）")
+    from yimen.core.validators import date_window_problem
+
+    if problem := date_window_problem(day, "例外日期"):
+        raise ValidationFailed(problem, code="invalid_date")
     try:
         normalised = validate_spans(spans)
     except ValueError as exc:

@@ -1,11 +1,11 @@
 """Outlet pages: the list (open now?) and one outlet (this week's hours with holidays and 调休,
 windows by floor and kind, items)."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.shortcuts import render
 
 from yimen.core import clock
-from yimen.core.errors import ValidationFailed
+from yimen.core.inputs import form_date
 
 from . import selectors
 
@@ -20,13 +20,7 @@ def outlet_detail(request, code):
     now = clock.now()
     today = clock.local(now).date()
     week = request.GET.get("week", "").strip()
-    if week:
-        try:
-            start = date.fromisoformat(week)
-        except ValueError:
-            raise ValidationFailed(f"日期格式不正确：{week}（应为 YYYY-MM-DD）")
-    else:
-        start = today
+    start = form_date(week, "周起始日期") or today  # inside the sane window, else 400
     monday = start - timedelta(days=start.weekday())
     days = selectors.outlet_week(outlet, monday)
     for d in days:

@@ -1,7 +1,6 @@
 """Citizen portal (一网通办): public pages, elderly mode, search, guide, where to go, booking,
 remote tickets, case progress, rating and 办不成事 grievances. Every write goes through the
 owning app's services (queueing, feedback); the portal only composes pages."""
-from datetime import date
 
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from yimen.core import clock
 from yimen.core.errors import DomainError, NotFound, ValidationFailed
+from yimen.core.inputs import form_date
 from yimen.core.masking import mask_name
 from yimen.guide import selectors as guide_selectors
 from yimen.outlets.models import Outlet
@@ -74,8 +74,8 @@ def book(request, code):
     day_labels = [(d, f"{d.month}月{d.day}日 星期{'一二三四五六日'[d.weekday()]}") for d in days]
     day_text = request.POST.get("day") or request.GET.get("day") or ""
     try:
-        day = date.fromisoformat(day_text) if day_text else (days[0] if days else None)
-    except ValueError:
+        day = form_date(day_text, "预约日期") or (days[0] if days else None)
+    except ValidationFailed:  # a malformed or far-off date: offer the first bookable day
         day = days[0] if days else None
     error = None
     if request.method == "POST":

@@ -1,12 +1,14 @@
 """Queue API: issue tickets (kiosks, bank terminals), call and serve (window clerks), boards.
 Thin: everything goes through services/selectors; DomainErrors become JSON 4xx (yimen/api.py)."""
-from datetime import date, datetime
+from datetime import datetime
+from typing import Any
 
 import pydantic
 
 from ninja import Router, Schema, Status
 
 from yimen.core.errors import Forbidden, ValidationFailed
+from yimen.core.inputs import ScheduleDate, errors
 from yimen.staff.tokens import BearerAuth
 
 from . import selectors, services
@@ -38,11 +40,6 @@ class TicketOut(Schema):
     priority: str = ""
     items: list[str] = []
     status_url: str
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class ActionIn(Schema):
@@ -86,8 +83,7 @@ def _visible(request, ticket):
     return ticket
 
 
-@router.post("/outlets/{outlet_id}/tickets", auth=auth,
-             response={201: TicketOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+@router.post("/outlets/{outlet_id}/tickets", auth=auth, response={201: TicketOut, **errors(401, 403, 404, 409, 413, 422)},
              summary="取号（Idempotency-Key 重试不会重复取号；同一 Key 用于不同请求 422）")
 def issue(request, outlet_id: str, payload: TicketIn):
     codes = list(payload.item_codes or [])
@@ -102,8 +98,8 @@ def issue(request, outlet_id: str, payload: TicketIn):
     return Status(201, _out(ticket))
 
 
-@router.post("/windows/{window_id}/call-next", auth=auth, response={200: TicketOut, 204: None, 403: ErrorOut,
-                                                                    409: ErrorOut},
+@router.post("/windows/{window_id}/call-next", auth=auth, response={200: TicketOut, 204: None,
+                                                                    **errors(401, 403, 404, 409)},
              summary="叫下一个号（无人等候时 204）")
 def call_next(request, window_id: str):
     ticket = services.call_next(window_id, _principal(request), request=request)
@@ -112,7 +108,7 @@ def call_next(request, window_id: str):
     return Status(200, _out(ticket))
 
 
-@router.get("/tickets/{ticket_id}", auth=auth, response={200: TicketOut, 403: ErrorOut, 404: ErrorOut},
+@router.get("/tickets/{ticket_id}", auth=auth, response={200: TicketOut, **errors(401, 403, 404)},
             summary="排队号状态")
 def get_ticket(request, ticket_id: str):
     ticket = _visible(request, selectors.get_ticket(ticket_id))
@@ -152,7 +148,7 @@ ACTIONS = {"start", "finish", "recall", "no-show", "transfer", "reactivate", "ca
 
 
 @router.post("/tickets/{ticket_id}/{action}", auth=auth,
-             response={200: TicketOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             response={200: TicketOut, **errors(401, 403, 404, 409, 413)},
              summary="排队号操作：start / finish / recall / no-show / transfer / reactivate / cancel / call / check-in",
              openapi_extra=ACTION_BODY)
 def ticket_action(request, ticket_id: str, action: str):
@@ -187,13 +183,13 @@ def ticket_action(request, ticket_id: str, action: str):
     return Status(200, _out(ticket))
 
 
-@router.get("/outlets/{outlet_id}/board", summary="网点叫号大屏数据（仅含脱敏信息）")
+@router.get("/outlets/{outlet_id}/board", response={200: dict[str, Any], **errors(404)}, summary="网点叫号大屏数据（仅含脱敏信息）")
 def board(request, outlet_id: str):
     data = selectors.board(outlet_id)
     return data
 
 
-@router.get("/outlets/{outlet_id}/appointment-slots", response={200: list[SlotOut], 400: ErrorOut, 404: ErrorOut},
+@router.get("/outlets/{outlet_id}/appointment-slots", response={200: list[SlotOut], **errors(404)},
             summary="可预约时段（工作日，办公时间内）")
-def slots(request, outlet_id: str, item_code: str, day: date):
+def slots(request, outlet_id: str, item_code: str, day: ScheduleDate):
     return Status(200, selectors.available_slots(outlet_id, item_code, day))

@@ -6,6 +6,7 @@ import pydantic
 from ninja import Router, Schema, Status
 
 from yimen.core.errors import NotFound, Unauthorized, ValidationFailed
+from yimen.core.inputs import ScheduleDate, errors
 from yimen.core.masking import mask_phone
 from yimen.staff.tokens import BearerAuth
 
@@ -37,7 +38,7 @@ class MeOut(Schema):
     window_state: str
 
 
-@router.get("/staff/me", response=MeOut, auth=auth, summary="当前工作人员")
+@router.get("/staff/me", response={200: MeOut, **errors(401, 403)}, auth=auth, summary="当前工作人员")
 def me(request):
     staff = _staff(request)
     session = selectors.session_of(staff)
@@ -55,7 +56,7 @@ class WindowStateOut(Schema):
     state: str
 
 
-@router.get("/staff/outlets/{outlet_code}/windows", response=list[WindowStateOut], auth=auth,
+@router.get("/staff/outlets/{outlet_code}/windows", response={200: list[WindowStateOut], **errors(401, 403, 404)}, auth=auth,
             summary="网点各窗口状态（serving / paused / closed）")
 def window_states(request, outlet_code: str):
     from yimen.outlets.models import Window
@@ -89,7 +90,7 @@ class SignInIn(Schema):
     window: str
 
 
-class PauseIn(Schema):
+class WindowPauseIn(Schema):
     reason: str
 
 
@@ -98,7 +99,7 @@ class HandOverIn(Schema):
     reason: str = "午餐接力"
 
 
-@router.post("/staff/window/sign-in", response=SessionOut, auth=auth, summary="签到窗口")
+@router.post("/staff/window/sign-in", response={200: SessionOut, **errors(401, 403, 404, 409, 413)}, auth=auth, summary="签到窗口")
 def api_sign_in(request, payload: SignInIn):
     from yimen.outlets.models import Window
 
@@ -109,12 +110,12 @@ def api_sign_in(request, payload: SignInIn):
     return _session_out(services.sign_in_window(staff, window, request=request))
 
 
-@router.post("/staff/window/pause", response=SessionOut, auth=auth, summary="暂停窗口（如午餐接力）")
-def api_pause(request, payload: PauseIn):
+@router.post("/staff/window/pause", response={200: SessionOut, **errors(401, 403, 404, 409, 413)}, auth=auth, summary="暂停窗口（如午餐接力）")
+def api_pause(request, payload: WindowPauseIn):
     return _session_out(services.pause_window(_staff(request), payload.reason, request=request))
 
 
-@router.post("/staff/window/resume", response=SessionOut, auth=auth, summary="恢复服务")
+@router.post("/staff/window/resume", response={200: SessionOut, **errors(401, 403, 404, 409)}, auth=auth, summary="恢复服务")
 def api_resume(request):
     return _session_out(services.resume_window(_staff(request), request=request))
 
@@ -173,14 +174,14 @@ OFFER_BODY = _optional(offer={"type": "integer", "description": "交接编号（
 SIGN_OUT_BODY = _optional(return_ticket={"type": "boolean", "description": "将窗口上已叫号或办理中的号退回队列（按原顺序）"})
 
 
-@router.post("/staff/window/hand-over", response={201: OfferOut}, auth=auth,
+@router.post("/staff/window/hand-over", response={201: OfferOut, **errors(401, 403, 404, 409, 413)}, auth=auth,
              summary="发起窗口交接（同事确认后生效；确认前窗口仍由本人值守）")
 def api_hand_over(request, payload: HandOverIn):
     to = selectors.get_staff(payload.to)
     return Status(201, _offer_out(services.hand_over(_staff(request), to, reason=payload.reason, request=request)))
 
 
-@router.get("/staff/window/hand-over", response=OffersOut, auth=auth, summary="我发起的和待我确认的窗口交接")
+@router.get("/staff/window/hand-over", response={200: OffersOut, **errors(401, 403)}, auth=auth, summary="我发起的和待我确认的窗口交接")
 def api_offers(request):
     staff = _staff(request)
     made = selectors.offer_made(selectors.session_of(staff))
@@ -188,26 +189,26 @@ def api_offers(request):
                      received=[_offer_out(o) for o in selectors.offers_for(staff)])
 
 
-@router.post("/staff/window/hand-over/accept", response=SessionOut, auth=auth, openapi_extra=OFFER_BODY,
+@router.post("/staff/window/hand-over/accept", response={200: SessionOut, **errors(400, 401, 403, 404, 409)}, auth=auth, openapi_extra=OFFER_BODY,
              summary="确认接岗（交接生效：对方签退、本人签到，窗口不中断；offer 缺省为最新一条）")
 def api_accept_hand_over(request):
     offer = _optional_body(request, OfferRefIn).offer
     return _session_out(services.accept_hand_over(_staff(request), offer, request=request))
 
 
-@router.post("/staff/window/hand-over/decline", response=OfferOut, auth=auth, openapi_extra=OFFER_BODY,
+@router.post("/staff/window/hand-over/decline", response={200: OfferOut, **errors(400, 401, 403, 404, 409)}, auth=auth, openapi_extra=OFFER_BODY,
              summary="拒绝接岗")
 def api_decline_hand_over(request):
     offer = _optional_body(request, OfferRefIn).offer
     return _offer_out(services.decline_hand_over(_staff(request), offer, request=request))
 
 
-@router.post("/staff/window/hand-over/withdraw", response=OfferOut, auth=auth, summary="撤回我发起的交接")
+@router.post("/staff/window/hand-over/withdraw", response={200: OfferOut, **errors(401, 403, 404, 409)}, auth=auth, summary="撤回我发起的交接")
 def api_withdraw_hand_over(request):
     return _offer_out(services.withdraw_hand_over(_staff(request), request=request))
 
 
-@router.post("/staff/window/sign-out", response=SessionOut, auth=auth, openapi_extra=SIGN_OUT_BODY,
+@router.post("/staff/window/sign-out", response={200: SessionOut, **errors(400, 401, 403, 404, 409)}, auth=auth, openapi_extra=SIGN_OUT_BODY,
              summary="签退（窗口有已叫号或办理中的号时须先办结、转办，或 return_ticket=true 退回队列）")
 def api_sign_out(request):
     return_ticket = _optional_body(request, SignOutIn).return_ticket
@@ -222,9 +223,9 @@ class StaffingOut(Schema):
     gaps: list[str]
 
 
-@router.get("/staff/rota/{outlet_code}/staffing", response=StaffingOut, auth=auth,
+@router.get("/staff/rota/{outlet_code}/staffing", response={200: StaffingOut, **errors(401, 403, 404)}, auth=auth,
             summary="某日每半小时在岗窗口数（供人力测算对比）")
-def staffing(request, outlet_code: str, day: date):
+def staffing(request, outlet_code: str, day: ScheduleDate):
     from yimen.outlets.selectors import get_outlet
 
     outlet = get_outlet(outlet_code)
@@ -255,7 +256,7 @@ def _person(s) -> PersonOut:
                      shift_group=s.shift_group, phone=mask_phone(s.phone), active=s.active)
 
 
-@router.get("/staff/people", response=list[PersonOut], auth=auth,
+@router.get("/staff/people", response={200: list[PersonOut], **errors(401, 403, 404)}, auth=auth,
             summary="工作人员名单（本人范围内：本网点 / 本部门 / 本辖区；手机号脱敏）")
 def people(request, outlet: str | None = None):
     qs = selectors.visible_staff(_staff(request))
@@ -264,7 +265,7 @@ def people(request, outlet: str | None = None):
     return [_person(s) for s in qs[:500]]
 
 
-@router.get("/staff/people/{username}", response=PersonOut, auth=auth, summary="工作人员信息（本人范围内）")
+@router.get("/staff/people/{username}", response={200: PersonOut, **errors(401, 403, 404)}, auth=auth, summary="工作人员信息（本人范围内）")
 def person(request, username: str):
     return _person(selectors.get_staff(username, viewer=_staff(request)))
 
@@ -273,7 +274,12 @@ class RevealIn(Schema):
     reason: str
 
 
-@router.post("/staff/{username}/phone/reveal", auth=auth, summary="查看工作人员完整手机号（留痕）")
+class PhoneOut(Schema):
+    username: str
+    phone: str
+
+
+@router.post("/staff/{username}/phone/reveal", response={200: PhoneOut, **errors(401, 403, 404, 409, 413)}, auth=auth, summary="查看工作人员完整手机号（留痕）")
 def reveal_phone(request, username: str, payload: RevealIn):
     target = selectors.get_staff(username, viewer=_staff(request))
     if not target.outlet_id:

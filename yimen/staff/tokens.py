@@ -144,7 +144,10 @@ class BearerAuth(HttpBearer):
         if not has_bearer and user is not None and user.is_authenticated and hasattr(user, "staff"):
             # a browser session: unsafe methods must carry the CSRF token (pages send it via htmx)
             if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
-                return None
+                from yimen.core.errors import Forbidden
+                from yimen.core.http_errors import CSRF_MESSAGE
+
+                raise Forbidden(CSRF_MESSAGE, code="csrf_failed")
             request.principal = Principal(staff=user.staff)
             return request.principal
         return super().__call__(request)

@@ -392,10 +392,9 @@ def rota_export(request, outlet_code):
 
 
 def _parse_date(text, label):
-    try:
-        return datetime.strptime((text or "").strip(), "%Y-%m-%d").date()
-    except ValueError:
-        raise ValidationFailed(f"{label}格式不正确，应为 2026-12-01。")
+    from yimen.core.inputs import form_date
+
+    return form_date(text, label, required=True)  # YYYY-MM-DD inside the sane window
 
 
 @login_required

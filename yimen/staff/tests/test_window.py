@@ -175,7 +175,7 @@ def test_session_api_requires_csrf(w201, clerks):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(a.user)
     r = strict.post("/api/staff/window/sign-in", {"window": "CX-ZH-201"}, content_type="application/json")
-    assert r.status_code == 401
+    assert r.status_code == 403 and r.json()["code"] == "csrf_failed"  # not a misleading 401
     assert selectors.window_state(w201) == "closed"
 
 
