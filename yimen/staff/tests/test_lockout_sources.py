@@ -132,9 +132,16 @@ def test_refused_reveals_are_audited_too(demo, client):
     # through HTTP (a token of another outlet): 403, and audited with the caller's address
     from yimen.staff.tokens import issue_token
 
+    # another outlet's clerk does not even see the person (scope policy: 404, nothing revealed)
     _, raw = issue_token(staff=outsider)
     r = client.post("/api/staff/cx_zh_202/phone/reveal", {"reason": "看看"}, content_type="application/json",
                     HTTP_AUTHORIZATION=f"Bearer {raw}", REMOTE_ADDR=ATTACKER)
-    assert r.status_code == 403 and "13912345678" not in r.content.decode()
+    assert r.status_code == 404 and "13912345678" not in r.content.decode()
+    # a colleague who gives no purpose is refused, and that refusal is audited with the address
+    colleague = Staff.objects.get(user__username="cx_zh_201")
+    _, raw = issue_token(staff=colleague)
+    r = client.post("/api/staff/cx_zh_202/phone/reveal", {"reason": " "}, content_type="application/json",
+                    HTTP_AUTHORIZATION=f"Bearer {raw}", REMOTE_ADDR=ATTACKER)
+    assert r.status_code == 400 and "13912345678" not in r.content.decode()
     last = AuditEntry.objects.filter(action="personal.reveal_refused").latest("id")
-    assert last.actor_label == "outsider_clerk" and last.source_ip == ATTACKER
+    assert last.actor_label == "cx_zh_201" and last.source_ip == ATTACKER
