@@ -4,6 +4,7 @@
   `demo` fixture re-loads it after transactional tests flushed it.
 - Browser tests (pytest-playwright) drive Debian's Chromium; `playwright install` is not needed.
 """
+
 import os
 from pathlib import Path
 
@@ -30,9 +31,18 @@ def pytest_configure(config):
     get_hashers.cache_clear()
     get_hashers_by_algorithm.cache_clear()
 
+
 CHROMIUM = os.environ.get("YIMEN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
 
 
@@ -98,8 +108,12 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
-            "viewport": {"width": 1280, "height": 900}}
+    return {
+        **browser_context_args,
+        "locale": "zh-CN",
+        "timezone_id": "Asia/Shanghai",
+        "viewport": {"width": 1280, "height": 900},
+    }
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ Prints throughput and p50/p99 latency per endpoint for both phases (and --json f
 The load generator (aiohttp) runs on the same machine and prints its own CPU use.
 Server settings come from the environment (YIMEN_MAX_CONCURRENT_REQUESTS, YIMEN_FASTLANE, …).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,18 +90,43 @@ def prepare(url: str, windows: int) -> dict:
             import_string(path)(stdout=None)
     all_day = ["00:00-23:59"]
     with transaction.atomic():
-        outlet, _ = Outlet.objects.update_or_create(code="BENCH", defaults=dict(
-            name="压测网点", kind="district_centre", holiday_rule="open_on_off_days",
-            weekly_hours={k: all_day for k in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}))
+        outlet, _ = Outlet.objects.update_or_create(
+            code="BENCH",
+            defaults=dict(
+                name="压测网点",
+                kind="district_centre",
+                holiday_rule="open_on_off_days",
+                weekly_hours={
+                    k: all_day for k in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                },
+            ),
+        )
         outlet.items.set(ServiceItem.objects.filter(comprehensive=True))
         existing = set(Window.objects.filter(outlet=outlet).values_list("number", flat=True))
-        Window.objects.bulk_create([
-            Window(outlet=outlet, code=f"BENCH-ZH-{n}", group_code="BENCH-ZH", number=str(n), kind="综合窗口",
-                   scope="comprehensive", label="综合窗口") for n in range(1, windows + 1) if str(n) not in existing])
-        Queue.objects.get_or_create(outlet=outlet, code="BENCH-ZH",
-                                    defaults=dict(name="综合", prefix="A", window_group="BENCH-ZH"))
+        Window.objects.bulk_create(
+            [
+                Window(
+                    outlet=outlet,
+                    code=f"BENCH-ZH-{n}",
+                    group_code="BENCH-ZH",
+                    number=str(n),
+                    kind="综合窗口",
+                    scope="comprehensive",
+                    label="综合窗口",
+                )
+                for n in range(1, windows + 1)
+                if str(n) not in existing
+            ]
+        )
+        Queue.objects.get_or_create(
+            outlet=outlet,
+            code="BENCH-ZH",
+            defaults=dict(name="综合", prefix="A", window_group="BENCH-ZH"),
+        )
         # a clean day for the bench: earlier bench tickets are closed
-        Ticket.objects.filter(outlet=outlet, status__in=["waiting", "called", "serving"]).update(status="cancelled")
+        Ticket.objects.filter(outlet=outlet, status__in=["waiting", "called", "serving"]).update(
+            status="cancelled"
+        )
         WindowSession.objects.filter(window__outlet=outlet, ended_at__isnull=True).delete()
         Staff.objects.filter(outlet=outlet).update(active=False)
         users = get_user_model()
@@ -110,7 +136,9 @@ def prepare(url: str, windows: int) -> dict:
 
         for w in Window.objects.filter(outlet=outlet).order_by("pk")[:windows]:
             user = users.objects.create_user(username=f"bench-{stamp}-{w.number}", password=None)
-            staff = Staff.objects.create(user=user, name=f"压测{w.number}", role="clerk", outlet=outlet)
+            staff = Staff.objects.create(
+                user=user, name=f"压测{w.number}", role="clerk", outlet=outlet
+            )
             WindowSession.objects.create(window=w, staff=staff, started_at=clock.now())
             _t, raw = issue_token(staff=staff)
             tokens.append((w.pk, raw))
@@ -130,8 +158,12 @@ class Stats:
         self.latency = defaultdict(list)
         self.status = defaultdict(lambda: defaultdict(int))
         self.began = time.monotonic()
-        self.by_second = defaultdict(list)  # second of the run -> latencies (ms) of requests sent then
-        self.lag = defaultdict(float)  # second of the run -> the load generator's worst event-loop lag (ms)
+        self.by_second = defaultdict(
+            list
+        )  # second of the run -> latencies (ms) of requests sent then
+        self.lag = defaultdict(
+            float
+        )  # second of the run -> the load generator's worst event-loop lag (ms)
         self.slowest = []  # (ms, name, second sent, status)
 
     def add(self, name, seconds, status):
@@ -139,7 +171,9 @@ class Stats:
         self.status[name][status] += 1
         sent = int(time.monotonic() - seconds - self.began)
         self.by_second[sent].append(seconds * 1000)
-        self.slowest = sorted(self.slowest + [(seconds * 1000, name, sent, status)], reverse=True)[:8]
+        self.slowest = sorted(self.slowest + [(seconds * 1000, name, sent, status)], reverse=True)[
+            :8
+        ]
 
     async def watch_lag(self, stop: float, interval: float = 0.01):
         """The load generator measures latency on its own event loop: a stall here (its garbage
@@ -158,9 +192,16 @@ class Stats:
         return " ".join(f"{sec}:{len(v)}/{max(v):.0f}" for sec, v in sorted(self.by_second.items()))
 
     def diagnosis(self) -> dict:
-        return {"slowest": [f"{ms:.0f} ms {name} (second {sec}, {status})" for ms, name, sec, status in self.slowest],
-                "generator_lag_ms": {"max": round(max(self.lag.values(), default=0.0), 1),
-                                     "seconds_over_10ms": sorted(s for s, v in self.lag.items() if v > 10)}}
+        return {
+            "slowest": [
+                f"{ms:.0f} ms {name} (second {sec}, {status})"
+                for ms, name, sec, status in self.slowest
+            ],
+            "generator_lag_ms": {
+                "max": round(max(self.lag.values(), default=0.0), 1),
+                "seconds_over_10ms": sorted(s for s, v in self.lag.items() if v > 10),
+            },
+        }
 
     def report(self, elapsed: float) -> dict:
         out = {}
@@ -202,7 +243,11 @@ async def timed(stats, client, name, method, url, **kw):
     try:
         async with client.request(method, url, **kw) as response:
             body = await response.read()
-        if response.status >= 500 or response.status in (400, 409, 422) and _complaints.pop() if _complaints else 0:
+        if (
+            response.status >= 500 or response.status in (400, 409, 422) and _complaints.pop()
+            if _complaints
+            else 0
+        ):
             print(f"{name}: {response.status} {body[:200]!r}", file=sys.stderr)
         stats.add(name, time.perf_counter() - started, response.status)
         return Reply(response.status, body)
@@ -218,8 +263,11 @@ def session(base):
     limit); latency figures include the wait for a free connection."""
     import aiohttp
 
-    return aiohttp.ClientSession(base_url=base, connector=aiohttp.TCPConnector(limit=MAX_IN_FLIGHT),
-                                 timeout=aiohttp.ClientTimeout(total=30))
+    return aiohttp.ClientSession(
+        base_url=base,
+        connector=aiohttp.TCPConnector(limit=MAX_IN_FLIGHT),
+        timeout=aiohttp.ClientTimeout(total=30),
+    )
 
 
 async def phase_profile(client, env, seconds, tickets_per_s, board_per_s):
@@ -231,30 +279,62 @@ async def phase_profile(client, env, seconds, tickets_per_s, board_per_s):
         n = 0
         while time.monotonic() < stop:
             n += 1
-            asyncio.create_task(timed(stats, client, "POST tickets", "POST", "/api/outlets/BENCH/tickets",
-                                      json={"item_code": ITEM}, headers={**device,
-                                                                          "Idempotency-Key": uuid.uuid4().hex}))
+            asyncio.create_task(
+                timed(
+                    stats,
+                    client,
+                    "POST tickets",
+                    "POST",
+                    "/api/outlets/BENCH/tickets",
+                    json={"item_code": ITEM},
+                    headers={**device, "Idempotency-Key": uuid.uuid4().hex},
+                )
+            )
             await asyncio.sleep(1 / tickets_per_s)
 
     async def boards():
         while time.monotonic() < stop:
-            asyncio.create_task(timed(stats, client, "GET board", "GET", "/api/outlets/BENCH/board"))
+            asyncio.create_task(
+                timed(stats, client, "GET board", "GET", "/api/outlets/BENCH/board")
+            )
             await asyncio.sleep(1 / board_per_s)
 
     async def window(wid, token):
         headers = {"Authorization": f"Bearer {token}"}
         await asyncio.sleep(random.uniform(0, 4))
         while time.monotonic() < stop:
-            r = await timed(stats, client, "POST call-next", "POST", f"/api/windows/{wid}/call-next",
-                            headers=headers)
+            r = await timed(
+                stats,
+                client,
+                "POST call-next",
+                "POST",
+                f"/api/windows/{wid}/call-next",
+                headers=headers,
+            )
             if r is not None and r.status_code == 200:
                 tid = r.json()["id"]
-                await timed(stats, client, "POST start", "POST", f"/api/tickets/{tid}/start", headers=headers)
-                await timed(stats, client, "POST finish", "POST", f"/api/tickets/{tid}/finish", headers=headers)
+                await timed(
+                    stats,
+                    client,
+                    "POST start",
+                    "POST",
+                    f"/api/tickets/{tid}/start",
+                    headers=headers,
+                )
+                await timed(
+                    stats,
+                    client,
+                    "POST finish",
+                    "POST",
+                    f"/api/tickets/{tid}/finish",
+                    headers=headers,
+                )
             await asyncio.sleep(random.uniform(2, 6))
 
     began, cpu = time.monotonic(), time.process_time()
-    await asyncio.gather(issuer(), boards(), stats.watch_lag(stop), *(window(w, t) for w, t in env["windows"]))
+    await asyncio.gather(
+        issuer(), boards(), stats.watch_lag(stop), *(window(w, t) for w, t in env["windows"])
+    )
     await asyncio.sleep(1)
     elapsed = time.monotonic() - began
     report = stats.report(elapsed)
@@ -273,8 +353,16 @@ async def warm_up(client, env, rounds=3, cycles=4, clients=8, board_seconds=2.0)
     stats = Stats()
     for _ in range(rounds):
         for wid, token in env["windows"]:
-            asyncio.create_task(timed(stats, client, "warm-up", "POST", f"/api/windows/{wid}/call-next",
-                                      headers={"Authorization": f"Bearer {token}"}))
+            asyncio.create_task(
+                timed(
+                    stats,
+                    client,
+                    "warm-up",
+                    "POST",
+                    f"/api/windows/{wid}/call-next",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            )
             await asyncio.sleep(0.005)
     await asyncio.sleep(2)
     device = {"Authorization": f"Bearer {env['device']}"}
@@ -282,13 +370,26 @@ async def warm_up(client, env, rounds=3, cycles=4, clients=8, board_seconds=2.0)
     async def cycle(wid, token):
         headers = {"Authorization": f"Bearer {token}"}
         for _ in range(cycles):
-            await timed(stats, client, "warm-up", "POST", "/api/outlets/BENCH/tickets", json={"item_code": ITEM},
-                        headers={**device, "Idempotency-Key": uuid.uuid4().hex})
-            r = await timed(stats, client, "warm-up", "POST", f"/api/windows/{wid}/call-next", headers=headers)
+            await timed(
+                stats,
+                client,
+                "warm-up",
+                "POST",
+                "/api/outlets/BENCH/tickets",
+                json={"item_code": ITEM},
+                headers={**device, "Idempotency-Key": uuid.uuid4().hex},
+            )
+            r = await timed(
+                stats, client, "warm-up", "POST", f"/api/windows/{wid}/call-next", headers=headers
+            )
             if r is not None and r.status_code == 200:
                 tid = r.json()["id"]
-                await timed(stats, client, "warm-up", "POST", f"/api/tickets/{tid}/start", headers=headers)
-                await timed(stats, client, "warm-up", "POST", f"/api/tickets/{tid}/finish", headers=headers)
+                await timed(
+                    stats, client, "warm-up", "POST", f"/api/tickets/{tid}/start", headers=headers
+                )
+                await timed(
+                    stats, client, "warm-up", "POST", f"/api/tickets/{tid}/finish", headers=headers
+                )
 
     await asyncio.gather(*(cycle(w, t) for w, t in env["windows"][:clients]))
     for _ in range(int(board_seconds * 100)):
@@ -317,15 +418,42 @@ async def phase_max(base, env, seconds, clients):
             nonlocal cycles
             headers = {"Authorization": f"Bearer {token}"}
             while time.monotonic() < stop:
-                await timed(stats, client, "POST tickets", "POST", "/api/outlets/BENCH/tickets",
-                            json={"item_code": ITEM}, headers={**device, "Idempotency-Key": uuid.uuid4().hex})
-                r = await timed(stats, client, "POST call-next", "POST", f"/api/windows/{wid}/call-next",
-                                headers=headers)
+                await timed(
+                    stats,
+                    client,
+                    "POST tickets",
+                    "POST",
+                    "/api/outlets/BENCH/tickets",
+                    json={"item_code": ITEM},
+                    headers={**device, "Idempotency-Key": uuid.uuid4().hex},
+                )
+                r = await timed(
+                    stats,
+                    client,
+                    "POST call-next",
+                    "POST",
+                    f"/api/windows/{wid}/call-next",
+                    headers=headers,
+                )
                 if r is None or r.status_code != 200:
                     continue
                 tid = r.json()["id"]
-                await timed(stats, client, "POST start", "POST", f"/api/tickets/{tid}/start", headers=headers)
-                f = await timed(stats, client, "POST finish", "POST", f"/api/tickets/{tid}/finish", headers=headers)
+                await timed(
+                    stats,
+                    client,
+                    "POST start",
+                    "POST",
+                    f"/api/tickets/{tid}/start",
+                    headers=headers,
+                )
+                f = await timed(
+                    stats,
+                    client,
+                    "POST finish",
+                    "POST",
+                    f"/api/tickets/{tid}/finish",
+                    headers=headers,
+                )
                 if f is not None and f.status_code == 200:
                     cycles += 1
 
@@ -344,25 +472,35 @@ def print_report(title, report):
     print(f"{'endpoint':<18}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  status")
     for name, row in report.items():
         if isinstance(row, dict) and "p99_ms" in row:
-            print(f"{name:<18}{row['requests']:>9}{row['per_second']:>9}{row['p50_ms']:>9}{row['p99_ms']:>9}  "
-                  f"{row['status']}")
-    print(f"load generator's own CPU: {report['load_generator_cpu']} cores (shares the machine with the server)")
+            print(
+                f"{name:<18}{row['requests']:>9}{row['per_second']:>9}{row['p50_ms']:>9}{row['p99_ms']:>9}  "
+                f"{row['status']}"
+            )
+    print(
+        f"load generator's own CPU: {report['load_generator_cpu']} cores (shares the machine with the server)"
+    )
     if "timeline" in report:
         print(f"per second sent, requests/slowest ms: {report['timeline']}")
     if "diagnosis" in report:
         lag = report["diagnosis"]["generator_lag_ms"]
-        print(f"load generator's worst event-loop lag: {lag['max']} ms; seconds with a lag over 10 ms: "
-              f"{lag['seconds_over_10ms'] or 'none'}")
+        print(
+            f"load generator's worst event-loop lag: {lag['max']} ms; seconds with a lag over 10 ms: "
+            f"{lag['seconds_over_10ms'] or 'none'}"
+        )
         print("slowest requests: " + "; ".join(report["diagnosis"]["slowest"]))
     if "full_cycles_per_second" in report:
-        print(f"full ticket cycles (issue+call+start+finish): {report['full_cycles']} "
-              f"= {report['full_cycles_per_second']}/s")
+        print(
+            f"full ticket cycles (issue+call+start+finish): {report['full_cycles']} "
+            f"= {report['full_cycles_per_second']}/s"
+        )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=os.environ.get(
-        "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yimen_bench"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yimen_bench"),
+    )
     parser.add_argument("--profile-seconds", type=float, default=30)
     parser.add_argument("--max-seconds", type=float, default=20)
     parser.add_argument("--cycle-clients", type=int, default=32)
@@ -380,17 +518,39 @@ def main(argv=None):
     # would pile up one per thread, and a new connection per request costs a PostgreSQL backend
     # fork. The server therefore runs with Django's psycopg connection pool (bench settings).
     settings_dir = Path(tempfile.mkdtemp(prefix="yimen-bench-"))
-    (settings_dir / "yimen_bench_settings.py").write_text(BENCH_SETTINGS.format(pool=args.pool_size))
-    server_env = {**os.environ, "DATABASE_URL": args.database_url, "YIMEN_DEBUG": "0",
-                  "DJANGO_SETTINGS_MODULE": "yimen_bench_settings",
-                  "PYTHONPATH": os.pathsep.join([str(settings_dir), os.environ.get("PYTHONPATH", "")]),
-                  "YIMEN_SECRET_KEY": os.environ.get("YIMEN_SECRET_KEY") or "bench-only-" + uuid.uuid4().hex,
-                  "YIMEN_DATA_KEY": os.environ.get("YIMEN_DATA_KEY") or "bench-only-" + uuid.uuid4().hex,
-                  "YIMEN_ALLOWED_HOSTS": "127.0.0.1",
-                  "YIMEN_LOG_LEVEL": "ERROR"}
-    server = subprocess.Popen([str(BIN / "uvicorn"), "yimen.asgi:application", "--host", "127.0.0.1",
-                               "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--timeout-keep-alive", "60",
-                               "--no-access-log"], cwd=ROOT, env=server_env)
+    (settings_dir / "yimen_bench_settings.py").write_text(
+        BENCH_SETTINGS.format(pool=args.pool_size)
+    )
+    server_env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "YIMEN_DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "yimen_bench_settings",
+        "PYTHONPATH": os.pathsep.join([str(settings_dir), os.environ.get("PYTHONPATH", "")]),
+        "YIMEN_SECRET_KEY": os.environ.get("YIMEN_SECRET_KEY") or "bench-only-" + uuid.uuid4().hex,
+        "YIMEN_DATA_KEY": os.environ.get("YIMEN_DATA_KEY") or "bench-only-" + uuid.uuid4().hex,
+        "YIMEN_ALLOWED_HOSTS": "127.0.0.1",
+        "YIMEN_LOG_LEVEL": "ERROR",
+    }
+    server = subprocess.Popen(
+        [
+            str(BIN / "uvicorn"),
+            "yimen.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+            "--timeout-keep-alive",
+            "60",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=server_env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         import httpx
@@ -412,15 +572,25 @@ def main(argv=None):
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
-    result = {"profile_10x": profile, "max": fastest, "workers": args.workers, "pool_size": args.pool_size,
-              "cpus": os.cpu_count(),
-              "load_average_after": os.getloadavg()}
+    result = {
+        "profile_10x": profile,
+        "max": fastest,
+        "workers": args.workers,
+        "pool_size": args.pool_size,
+        "cpus": os.cpu_count(),
+        "load_average_after": os.getloadavg(),
+    }
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        print_report(f"10× peak for {args.profile_seconds:.0f}s (5 tickets/s, {WINDOWS} windows, 100 board reads/s)",
-                     profile)
-        print_report(f"as fast as possible for {args.max_seconds:.0f}s ({args.cycle_clients} cycle clients)", fastest)
+        print_report(
+            f"10× peak for {args.profile_seconds:.0f}s (5 tickets/s, {WINDOWS} windows, 100 board reads/s)",
+            profile,
+        )
+        print_report(
+            f"as fast as possible for {args.max_seconds:.0f}s ({args.cycle_clients} cycle clients)",
+            fastest,
+        )
         print(f"\nload average after the run: {os.getloadavg()}")
 
 

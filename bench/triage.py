@@ -19,6 +19,7 @@ On the large catalog an answer counts as correct when it is the expected item; "
 also accepts an imported item whose normalised name equals the expected item's name (the same
 matter from another province's catalog) — both figures are printed.
 """
+
 import json
 import re
 import sys
@@ -39,18 +40,33 @@ OWN = ROOT / "yimen" / "guide" / "tests"
 # own-a, own-b, own-c were used while developing the lexicon and weights; blind-1 and blind-2
 # were each measured once before the changes they inspired; blind-3 was written last and
 # never used for any change.
-SETS = {"dev": DEMO / "triage-dev.tsv", "own-a": OWN / "triage_own.tsv", "own-b": OWN / "triage_own_b.tsv",
-        "own-c": OWN / "triage_own_c.tsv", "blind-1": OWN / "triage_blind.tsv", "blind-2": OWN / "triage_blind2.tsv",
-        "blind-3": OWN / "triage_blind3.tsv"}
+SETS = {
+    "dev": DEMO / "triage-dev.tsv",
+    "own-a": OWN / "triage_own.tsv",
+    "own-b": OWN / "triage_own_b.tsv",
+    "own-c": OWN / "triage_own_c.tsv",
+    "blind-1": OWN / "triage_blind.tsv",
+    "blind-2": OWN / "triage_blind2.tsv",
+    "blind-3": OWN / "triage_blind3.tsv",
+}
 
 
 def demo_records() -> list[ItemRecord]:
     """The demo catalog; every item is handled by an outlet of the network (as in the database
     path, guide.selectors.item_records), imported catalogs are not."""
     data = yaml.safe_load((DEMO / "catalog.yaml").read_text(encoding="utf-8"))
-    return [ItemRecord(code=i["code"], name=i["name"], short_name=i.get("short_name") or "",
-                       parent_name=i.get("parent_name") or "", keywords=tuple(i.get("keywords") or ()),
-                       department=i.get("department") or "", prior=LOCAL_PRIOR) for i in data["items"]]
+    return [
+        ItemRecord(
+            code=i["code"],
+            name=i["name"],
+            short_name=i.get("short_name") or "",
+            parent_name=i.get("parent_name") or "",
+            keywords=tuple(i.get("keywords") or ()),
+            department=i.get("department") or "",
+            prior=LOCAL_PRIOR,
+        )
+        for i in data["items"]
+    ]
 
 
 def _clean(v) -> str:
@@ -71,15 +87,21 @@ def gd_records() -> list[ItemRecord]:
             seen.add(code)
             name = _clean(r.get("TASK_NAME")) or _clean(r.get("matter_name"))
             parent = _clean(r.get("parentCatalogName"))
-            out.append(ItemRecord(code=code, name=name, short_name=_clean(r.get("matter_short")),
-                                  parent_name=parent if parent != name else "",
-                                  department=_clean(r.get("DEPT_NAME"))))
+            out.append(
+                ItemRecord(
+                    code=code,
+                    name=name,
+                    short_name=_clean(r.get("matter_short")),
+                    parent_name=parent if parent != name else "",
+                    department=_clean(r.get("DEPT_NAME")),
+                )
+            )
     return out
 
 
 def sc_records() -> list[ItemRecord]:
     text = (SOURCES / "sc-guangan-bszl.js").read_text(encoding="utf-8")
-    body = text[text.index("["): text.rindex("]") + 1]
+    body = text[text.index("[") : text.rindex("]") + 1]
     data = json.loads(re.sub(r",\s*([\]}])", r"\1", body))
     out = []
     for dept in data:
@@ -88,8 +110,14 @@ def sc_records() -> list[ItemRecord]:
             for sub in group.get("sub_items", []):
                 m = re.search(r"itemCode=([^&]+)", sub.get("link") or "")
                 code = "SC-" + (m.group(1) if m else str(len(out)))
-                out.append(ItemRecord(code=code, name=sub["name"], parent_name="" if main == "未分类" else main,
-                                      department=dept.get("department") or ""))
+                out.append(
+                    ItemRecord(
+                        code=code,
+                        name=sub["name"],
+                        parent_name="" if main == "未分类" else main,
+                        department=dept.get("department") or "",
+                    )
+                )
     uniq = {}
     for r in out:
         uniq.setdefault(r.code, r)
@@ -119,10 +147,18 @@ def evaluate(index, rows, names_by_code) -> dict:
         if not codes or codes[0] != expected:
             misses.append({"query": q, "expected": expected, "got": codes})
     n = len(rows)
-    return {"n": n, "top1": top1 / n, "top3": top3 / n, "top1_equivalent": eq1 / n,
-            "p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "max_ms": max(times),
-            "cpu_p50_ms": percentile(cpu, 50), "cpu_p99_ms": percentile(cpu, 99),
-            "misses": misses}
+    return {
+        "n": n,
+        "top1": top1 / n,
+        "top3": top3 / n,
+        "top1_equivalent": eq1 / n,
+        "p50_ms": percentile(times, 50),
+        "p99_ms": percentile(times, 99),
+        "max_ms": max(times),
+        "cpu_p50_ms": percentile(cpu, 50),
+        "cpu_p99_ms": percentile(cpu, 99),
+        "misses": misses,
+    }
 
 
 def db_index(path: str):
@@ -132,7 +168,9 @@ def db_index(path: str):
 
     os.environ["DATABASE_URL"] = f"sqlite:///{Path(path).resolve()}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yimen.settings")
-    os.environ.setdefault("YIMEN_DEBUG", "1")  # a local bench database: development mode, local keys
+    os.environ.setdefault(
+        "YIMEN_DEBUG", "1"
+    )  # a local bench database: development mode, local keys
     import django
     from django.core.management import call_command
 
@@ -172,12 +210,16 @@ def main(argv):
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return
-    print(f"{'catalog/set':<14} {'items':>6} {'n':>4} {'top-1':>7} {'top-3':>7} {'top-1≈':>7} "
-          f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'cpu p50':>8} {'cpu p99':>8} {'build s':>8}")
+    print(
+        f"{'catalog/set':<14} {'items':>6} {'n':>4} {'top-1':>7} {'top-3':>7} {'top-1≈':>7} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'cpu p50':>8} {'cpu p99':>8} {'build s':>8}"
+    )
     for key, r in report.items():
-        print(f"{key:<14} {r['items']:>6} {r['n']:>4} {r['top1']:>7.1%} {r['top3']:>7.1%} "
-              f"{r['top1_equivalent']:>7.1%} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} "
-              f"{r['cpu_p50_ms']:>8.2f} {r['cpu_p99_ms']:>8.2f} {r['build_s']:>8.2f}")
+        print(
+            f"{key:<14} {r['items']:>6} {r['n']:>4} {r['top1']:>7.1%} {r['top3']:>7.1%} "
+            f"{r['top1_equivalent']:>7.1%} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} "
+            f"{r['cpu_p50_ms']:>8.2f} {r['cpu_p99_ms']:>8.2f} {r['build_s']:>8.2f}"
+        )
     if "-v" in argv:
         for key, r in report.items():
             for m in r["misses"]:

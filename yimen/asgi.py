@@ -10,6 +10,7 @@ so they are not counted. In front of it, the fast lane (queueing/fastlane.py) an
 windows and cached boards without Django at all (YIMEN_FASTLANE=0 turns it off). Before its first
 request each process fills its configuration and token caches (`warm_up`, YIMEN_WARM_UP).
 """
+
 import asyncio
 import gc
 import logging
@@ -49,7 +50,9 @@ django_application = get_asgi_application()
 
 from yimen.queueing.fastlane import FastLane  # noqa: E402  (needs the apps loaded)
 
-application = AdmissionControl(django_application, int(os.environ.get("YIMEN_MAX_CONCURRENT_REQUESTS", "16")))
+application = AdmissionControl(
+    django_application, int(os.environ.get("YIMEN_MAX_CONCURRENT_REQUESTS", "16"))
+)
 
 
 def warm_up() -> None:

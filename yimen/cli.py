@@ -8,16 +8,31 @@ Production mode (YIMEN_DEBUG not 1) without YIMEN_SECRET_KEY and YIMEN_DATA_KEY:
 that could sign, encrypt or read personal data stops here with one line (exit status 2); only the
 ones below, which touch neither, still run.
 """
+
 import os
 import sys
 
-KEYLESS_COMMANDS = {"help", "version", "--help", "-h", "--version", "check", "showmigrations",
-                    "makemigrations", "collectstatic", "migrate", "sqlmigrate", "diffsettings"}
+KEYLESS_COMMANDS = {
+    "help",
+    "version",
+    "--help",
+    "-h",
+    "--version",
+    "check",
+    "showmigrations",
+    "makemigrations",
+    "collectstatic",
+    "migrate",
+    "sqlmigrate",
+    "diffsettings",
+}
 
 
 def missing_keys_message(missing) -> str:
-    return (f"一门未启动：生产模式（YIMEN_DEBUG 未设为 1）必须设置 {' 和 '.join(missing)}"
-            "（见 docs/security.md「密钥管理」；本机演示请用 make run 或设 YIMEN_DEBUG=1）。")
+    return (
+        f"一门未启动：生产模式（YIMEN_DEBUG 未设为 1）必须设置 {' 和 '.join(missing)}"
+        "（见 docs/security.md「密钥管理」；本机演示请用 make run 或设 YIMEN_DEBUG=1）。"
+    )
 
 
 def main(argv=None):

@@ -10,6 +10,7 @@ YIMEN_DATA_KEY (yimen/cli.py), and nothing falls back to a key written in this f
 developer's machine: keys not given in the environment are random ones kept in a local file
 (`.yimen-dev-keys.json` in the working directory, mode 0600), never a public default.
 """
+
 import json
 import os
 import secrets
@@ -60,10 +61,21 @@ if DEBUG:
     YIMEN_DATA_KEYS_READ_ONLY = [LEGACY_DEV_SECRET]
 # Production mode without its keys: yimen/cli.py stops every command that needs them with one line;
 # anything that still reads SECRET_KEY (a server started another way) fails closed (empty key).
-YIMEN_MISSING_KEYS = [] if DEBUG else [name for name, value in (("YIMEN_SECRET_KEY", SECRET_KEY),
-                                                                ("YIMEN_DATA_KEY", YIMEN_DATA_KEY)) if not value]
+YIMEN_MISSING_KEYS = (
+    []
+    if DEBUG
+    else [
+        name
+        for name, value in (("YIMEN_SECRET_KEY", SECRET_KEY), ("YIMEN_DATA_KEY", YIMEN_DATA_KEY))
+        if not value
+    ]
+)
 
-ALLOWED_HOSTS = [h for h in os.environ.get("YIMEN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h
+    for h in os.environ.get("YIMEN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("YIMEN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -166,14 +178,19 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 if TESTING:
     # Tests create many accounts; a fast hasher keeps the suite quick. Never set in production.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-AUTHENTICATION_BACKENDS = ["yimen.staff.backends.LockoutBackend"]  # lockout on every sign-in (staff)
+AUTHENTICATION_BACKENDS = [
+    "yimen.staff.backends.LockoutBackend"
+]  # lockout on every sign-in (staff)
 LOGIN_URL = "/staff/login/"
 LOGIN_REDIRECT_URL = "/staff/"
 SESSION_COOKIE_AGE = int(os.environ.get("YIMEN_SESSION_IDLE_SECONDS", str(30 * 60)))  # idle timeout
@@ -186,13 +203,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # HSTS in production (SecurityMiddleware sends it on HTTPS responses; behind a TLS proxy set
 # YIMEN_TRUSTED_PROXIES so the proxy's X-Forwarded-Proto marks a request as HTTPS).
-SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("YIMEN_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_HSTS_SECONDS = (
+    0 if DEBUG else int(os.environ.get("YIMEN_HSTS_SECONDS", str(365 * 24 * 3600)))
+)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("YIMEN_HSTS_INCLUDE_SUBDOMAINS", "0") == "1"
 SECURE_HSTS_PRELOAD = False
 # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: IPs or CIDRs, comma-separated
 # (e.g. "127.0.0.1,10.0.0.0/24"). Empty: the peer's address is the client, whatever a header says
 # (yimen/core/clientaddr.py). Rate limits, lockouts and the audit's source address use it.
-YIMEN_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("YIMEN_TRUSTED_PROXIES", "").split(",") if p.strip()]
+YIMEN_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("YIMEN_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_YIMEN_FORWARDED_PROTO", "https")  # set only for trusted proxies
 # Content-Security-Policy on every response (yimen/core/security.py): scripts only from this site or
 # inline ones carrying the request's nonce; no plugins, no framing by other sites.
@@ -219,7 +240,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_personal_data": {"()": "yimen.core.masking.RedactingFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_personal_data"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_personal_data"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("YIMEN_LOG_LEVEL", "WARNING")},
 }
 

@@ -3,6 +3,7 @@
 Tests run in development mode with keys of their own, made fresh for each run (never a public
 default; subprocesses started by a test inherit them through the environment). Tests of
 production mode set DEBUG / the keys themselves."""
+
 import os
 import secrets
 

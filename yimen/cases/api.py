@@ -1,5 +1,6 @@
 """Case API (bank-branch terminals and window clients use it). Bearer token of a member of
 staff, or a logged-in staff session. Errors: {"code", "message"} with a 4xx status."""
+
 from datetime import date
 from typing import Any
 
@@ -90,23 +91,54 @@ def _out(request, case) -> dict:
     result = getattr(case, "result", None)
     masked = selectors.masked_applicant(case)
     return {
-        "id": case.pk, "receipt_number": case.receipt_number, "item": case.item.code, "item_name": case.item.name,
-        "outlet": case.outlet.code, "status": case.status, "status_label": case.status_label,
-        "applicant": masked["name"], "applicant_id_number": masked["id_number"], "agent": mask_name(case.agent_name),
+        "id": case.pk,
+        "receipt_number": case.receipt_number,
+        "item": case.item.code,
+        "item_name": case.item.name,
+        "outlet": case.outlet.code,
+        "status": case.status,
+        "status_label": case.status_label,
+        "applicant": masked["name"],
+        "applicant_id_number": masked["id_number"],
+        "agent": mask_name(case.agent_name),
         "ticket": case.ticket.number if case.ticket else None,
         "accepted_at": case.accepted_at.isoformat() if case.accepted_at else None,
-        "due_date": case.due_date, "legal_due_date": case.legal_due_date, "paused_workdays": case.paused_workdays,
-        "time_status": case.time_status, "tolerance": case.tolerance, "tolerance_deadline": case.tolerance_deadline,
-        "steps_done": case.steps_done, "steps_total": case.steps_total, "decision": case.decision,
+        "due_date": case.due_date,
+        "legal_due_date": case.legal_due_date,
+        "paused_workdays": case.paused_workdays,
+        "time_status": case.time_status,
+        "tolerance": case.tolerance,
+        "tolerance_deadline": case.tolerance_deadline,
+        "steps_done": case.steps_done,
+        "steps_total": case.steps_total,
+        "decision": case.decision,
         "licence_number": result.licence_number if result else None,
-        "verify_url": request.build_absolute_uri(f"/cases/verify/{result.verify_token}/") if result else None,
+        "verify_url": request.build_absolute_uri(f"/cases/verify/{result.verify_token}/")
+        if result
+        else None,
         "trips": case.visits.count(),
-        "materials": [{"id": m.pk, "name": m.name, "required": m.required, "tolerance_eligible": m.tolerance_eligible,
-                       "data_sharing": m.data_sharing, "state": m.state, "received_via": m.received_via}
-                      for m in case.materials.all()],
-        "notices": [{"id": n.pk, "kind": n.kind, "label": n.kind_label, "number": n.number,
-                     "pdf": request.build_absolute_uri(f"/cases/{case.pk}/notices/{n.pk}.pdf")}
-                    for n in case.notices.all()],
+        "materials": [
+            {
+                "id": m.pk,
+                "name": m.name,
+                "required": m.required,
+                "tolerance_eligible": m.tolerance_eligible,
+                "data_sharing": m.data_sharing,
+                "state": m.state,
+                "received_via": m.received_via,
+            }
+            for m in case.materials.all()
+        ],
+        "notices": [
+            {
+                "id": n.pk,
+                "kind": n.kind,
+                "label": n.kind_label,
+                "number": n.number,
+                "pdf": request.build_absolute_uri(f"/cases/{case.pk}/notices/{n.pk}.pdf"),
+            }
+            for n in case.notices.all()
+        ],
         "allowed_actions": rules.allowed_actions(case.status),
     }
 
@@ -150,14 +182,24 @@ def open_case(request, payload: OpenIn):
         outlet = outlet or window.outlet
     outlet = outlet or staff.outlet
     data = payload.dict()
-    case = services.open_case(staff, item=item, outlet=outlet, ticket=_ticket(payload.ticket_id), window=window,
-                              applicant=data, helper=staff if payload.helper_is_me else None,
-                              helper_consent=payload.helper_consent,
-                              helper_consent_note=payload.helper_consent_note, request=request)
+    case = services.open_case(
+        staff,
+        item=item,
+        outlet=outlet,
+        ticket=_ticket(payload.ticket_id),
+        window=window,
+        applicant=data,
+        helper=staff if payload.helper_is_me else None,
+        helper_consent=payload.helper_consent,
+        helper_consent_note=payload.helper_consent_note,
+        request=request,
+    )
     return Status(201, _out(request, case))
 
 
-@router.get("/cases/{case_id}", response={200: CaseOut, **CASE_ERRORS}, summary="办件详情（个人信息已脱敏）")
+@router.get(
+    "/cases/{case_id}", response={200: CaseOut, **CASE_ERRORS}, summary="办件详情（个人信息已脱敏）"
+)
 def get_case(request, case_id: int):
     _staff, case = _case(request, case_id)
     return _out(request, case)
@@ -173,14 +215,22 @@ class MarksIn(Schema):
     marks: list[MarkIn]
 
 
-@router.post("/cases/{case_id}/materials", response={200: CaseOut, **CASE_ERRORS}, summary="核验材料（已收取/缺少）")
+@router.post(
+    "/cases/{case_id}/materials",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="核验材料（已收取/缺少）",
+)
 def check_materials(request, case_id: int, payload: MarksIn):
     staff, case = _case(request, case_id)
-    services.check_materials(staff, case, {m.id: (m.state, m.via) for m in payload.marks}, request=request)
+    services.check_materials(
+        staff, case, {m.id: (m.state, m.via) for m in payload.marks}, request=request
+    )
     return _out(request, case)
 
 
-@router.post("/cases/{case_id}/one-time-notice", response={200: CaseOut, **CASE_ERRORS}, summary="一次性告知")
+@router.post(
+    "/cases/{case_id}/one-time-notice", response={200: CaseOut, **CASE_ERRORS}, summary="一次性告知"
+)
 def one_time_notice(request, case_id: int):
     staff, case = _case(request, case_id)
     services.notify_missing(staff, case, request=request)
@@ -191,7 +241,11 @@ class ReturnIn(Schema):
     ticket_id: int | None = None
 
 
-@router.post("/cases/{case_id}/return", response={200: CaseOut, **CASE_ERRORS}, summary="补齐材料再次到场，继续办理")
+@router.post(
+    "/cases/{case_id}/return",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="补齐材料再次到场，继续办理",
+)
 def return_visit(request, case_id: int, payload: ReturnIn):
     staff, case = _case(request, case_id)
     services.return_visit(staff, case, ticket=_ticket(payload.ticket_id), request=request)
@@ -204,11 +258,21 @@ class AcceptIn(Schema):
     promise: str = ""
 
 
-@router.post("/cases/{case_id}/accept", response={200: CaseOut, **CASE_ERRORS}, summary="受理 / 容缺受理（即办件当场办结）")
+@router.post(
+    "/cases/{case_id}/accept",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="受理 / 容缺受理（即办件当场办结）",
+)
 def accept(request, case_id: int, payload: AcceptIn):
     staff, case = _case(request, case_id)
-    services.accept(staff, case, tolerance=payload.tolerance, tolerance_deadline=payload.tolerance_deadline,
-                    promise=payload.promise, request=request)
+    services.accept(
+        staff,
+        case,
+        tolerance=payload.tolerance,
+        tolerance_deadline=payload.tolerance_deadline,
+        promise=payload.promise,
+        request=request,
+    )
     return _out(request, case)
 
 
@@ -223,14 +287,20 @@ def reject(request, case_id: int, payload: ReasonIn):
     return _out(request, case)
 
 
-@router.post("/cases/{case_id}/escalate", response={200: CaseOut, **CASE_ERRORS}, summary="很难办 → 升级（转办不成事反映）")
+@router.post(
+    "/cases/{case_id}/escalate",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="很难办 → 升级（转办不成事反映）",
+)
 def escalate(request, case_id: int, payload: ReasonIn):
     staff, case = _case(request, case_id)
     services.escalate_hard(staff, case, reason=payload.reason, request=request)
     return _out(request, case)
 
 
-@router.post("/cases/{case_id}/withdraw", response={200: CaseOut, **CASE_ERRORS}, summary="申请人撤回")
+@router.post(
+    "/cases/{case_id}/withdraw", response={200: CaseOut, **CASE_ERRORS}, summary="申请人撤回"
+)
 def withdraw(request, case_id: int, payload: ReasonIn):
     staff, case = _case(request, case_id)
     services.withdraw(staff, case, reason=payload.reason, request=request)
@@ -243,11 +313,19 @@ class SupplyIn(Schema):
     in_person: bool = False
 
 
-@router.post("/cases/{case_id}/supply", response={200: CaseOut, **CASE_ERRORS}, summary="补交容缺材料")
+@router.post(
+    "/cases/{case_id}/supply", response={200: CaseOut, **CASE_ERRORS}, summary="补交容缺材料"
+)
 def supply(request, case_id: int, payload: SupplyIn):
     staff, case = _case(request, case_id)
-    services.supply_material(staff, case, payload.material_id, via=payload.via, in_person=payload.in_person,
-                             request=request)
+    services.supply_material(
+        staff,
+        case,
+        payload.material_id,
+        via=payload.via,
+        in_person=payload.in_person,
+        request=request,
+    )
     return _out(request, case)
 
 
@@ -255,7 +333,11 @@ class StepIn(Schema):
     opinion: str = ""
 
 
-@router.post("/cases/{case_id}/steps", response={200: CaseOut, **CASE_ERRORS}, summary="完成审批环节（承办/审核）")
+@router.post(
+    "/cases/{case_id}/steps",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="完成审批环节（承办/审核）",
+)
 def step(request, case_id: int, payload: StepIn):
     staff, case = _case(request, case_id)
     services.review_step(staff, case, opinion=payload.opinion, request=request)
@@ -267,7 +349,11 @@ class ClockPauseIn(Schema):
     reason: str
 
 
-@router.post("/cases/{case_id}/pause", response={200: CaseOut, **CASE_ERRORS}, summary="特别程序/补正：暂停计时")
+@router.post(
+    "/cases/{case_id}/pause",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="特别程序/补正：暂停计时",
+)
 def pause(request, case_id: int, payload: ClockPauseIn):
     staff, case = _case(request, case_id)
     services.pause_clock(staff, case, kind=payload.kind, reason=payload.reason, request=request)
@@ -286,7 +372,11 @@ class DecideIn(Schema):
     reason: str = ""
 
 
-@router.post("/cases/{case_id}/decide", response={200: CaseOut, **CASE_ERRORS}, summary="作出决定（准予/不予许可）")
+@router.post(
+    "/cases/{case_id}/decide",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="作出决定（准予/不予许可）",
+)
 def decide(request, case_id: int, payload: DecideIn):
     staff, case = _case(request, case_id)
     services.decide(staff, case, decision=payload.decision, reason=payload.reason, request=request)
@@ -298,11 +388,20 @@ class ResultIn(Schema):
     valid_until: RecordDate | None = None
 
 
-@router.post("/cases/{case_id}/result", response={200: CaseOut, **CASE_ERRORS}, summary="出具结果（证照，含核验二维码）")
+@router.post(
+    "/cases/{case_id}/result",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="出具结果（证照，含核验二维码）",
+)
 def issue_result(request, case_id: int, payload: ResultIn):
     staff, case = _case(request, case_id)
-    services.issue_result(staff, case, licence_number=payload.licence_number, valid_until=payload.valid_until,
-                          request=request)
+    services.issue_result(
+        staff,
+        case,
+        licence_number=payload.licence_number,
+        valid_until=payload.valid_until,
+        request=request,
+    )
     return _out(request, case)
 
 
@@ -312,15 +411,29 @@ class DeliverIn(Schema):
     recipient: str = ""
 
 
-@router.post("/cases/{case_id}/deliver", response={200: CaseOut, **CASE_ERRORS}, summary="送达（窗口领取/邮寄/电子）")
+@router.post(
+    "/cases/{case_id}/deliver",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="送达（窗口领取/邮寄/电子）",
+)
 def deliver(request, case_id: int, payload: DeliverIn):
     staff, case = _case(request, case_id)
-    services.deliver(staff, case, method=payload.method, tracking_number=payload.tracking_number,
-                     recipient=payload.recipient, request=request)
+    services.deliver(
+        staff,
+        case,
+        method=payload.method,
+        tracking_number=payload.tracking_number,
+        recipient=payload.recipient,
+        request=request,
+    )
     return _out(request, case)
 
 
-@router.get("/case-time-limits", response={200: dict[str, Any], **errors(401, 403, 404)}, summary="时限预警与逾期列表（按部门）")
+@router.get(
+    "/case-time-limits",
+    response={200: dict[str, Any], **errors(401, 403, 404)},
+    summary="时限预警与逾期列表（按部门）",
+)
 def time_limits(request, department: str | None = None):
     staff = _actor(request)
     from yimen.catalog.models import Department
@@ -340,12 +453,21 @@ def time_limits(request, department: str | None = None):
     lists = selectors.time_limit_lists(staff, dept)  # only cases within the caller's scope
 
     def row(c):
-        return {"id": c.pk, "receipt_number": c.receipt_number, "item": c.item.code,
-                "department": c.item.department.code, "due_date": c.due_date, "legal_due_date": c.legal_due_date,
-                "time_status": c.time_status}
+        return {
+            "id": c.pk,
+            "receipt_number": c.receipt_number,
+            "item": c.item.code,
+            "department": c.item.department.code,
+            "due_date": c.due_date,
+            "legal_due_date": c.legal_due_date,
+            "time_status": c.time_status,
+        }
 
-    return {"department": dept.code if dept else None, "overdue": [row(c) for c in lists["overdue"]],
-            "warning": [row(c) for c in lists["warning"]]}
+    return {
+        "department": dept.code if dept else None,
+        "overdue": [row(c) for c in lists["overdue"]],
+        "warning": [row(c) for c in lists["warning"]],
+    }
 
 
 class ProgressIn(Schema):
@@ -353,9 +475,16 @@ class ProgressIn(Schema):
     secret: str
 
 
-@router.post("/case-progress", auth=None, response={200: dict[str, Any], **errors(404, 413, 429)}, summary="群众查询办件进度（办件编号 + 证件后四位或手机号；限频）")
+@router.post(
+    "/case-progress",
+    auth=None,
+    response={200: dict[str, Any], **errors(404, 413, 429)},
+    summary="群众查询办件进度（办件编号 + 证件后四位或手机号；限频）",
+)
 def progress(request, payload: ProgressIn):
-    answer = services.lookup_progress(payload.receipt_number, payload.secret, client_ip(request) or "")
+    answer = services.lookup_progress(
+        payload.receipt_number, payload.secret, client_ip(request) or ""
+    )
     if answer is None:
         raise NotFound("办件编号与证件号码后四位（或手机号码）不匹配。", code="no_match")
     return answer

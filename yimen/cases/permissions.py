@@ -1,4 +1,5 @@
 """Who may do what with cases (registered with staff.authz at start-up)."""
+
 from django.db.models import Q
 
 from yimen.staff.authz import Rule, register, register_scope
@@ -6,19 +7,30 @@ from yimen.staff.models import APPROVER, CHIEF, CLERK, DIRECTOR, LEADER
 
 from . import rules
 
-register({
-    # window (centre or bank counter): intake, one-time notice, acceptance, 不予受理, 很难办
-    "case.intake": Rule({CLERK, CHIEF, DIRECTOR}, scope="outlet", label="办件收件受理"),
-    # hand over results at the window / by mail
-    "case.deliver": Rule({CLERK, CHIEF, DIRECTOR}, scope="outlet", label="结果送达"),
-    # back office of the item's department
-    "case.review": Rule({APPROVER}, scope="department", label="办件审批（承办/审核、暂停计时）"),
-    "case.decide": Rule({APPROVER}, scope="department", label="作出审批决定并出证"),
-    # lists, details, time-limit lists: window staff and directors their outlet, approvers their
-    # department (accepted cases), leaders their district, admins all (authz decides the scope)
-    "case.view": Rule({CLERK, CHIEF, DIRECTOR, APPROVER, LEADER}, scope="outlet", label="查看办件与时限"),
-    "case.reveal": Rule({CHIEF, DIRECTOR}, scope="outlet", label="查看申请人完整证件号码"),
-})
+register(
+    {
+        # window (centre or bank counter): intake, one-time notice, acceptance, 不予受理, 很难办
+        "case.intake": Rule({CLERK, CHIEF, DIRECTOR}, scope="outlet", label="办件收件受理"),
+        # hand over results at the window / by mail
+        "case.deliver": Rule({CLERK, CHIEF, DIRECTOR}, scope="outlet", label="结果送达"),
+        # back office of the item's department
+        "case.review": Rule(
+            {APPROVER}, scope="department", label="办件审批（承办/审核、暂停计时）"
+        ),
+        "case.decide": Rule({APPROVER}, scope="department", label="作出审批决定并出证"),
+        # lists, details, time-limit lists: window staff and directors their outlet, approvers their
+        # department (accepted cases), leaders their district, admins all (authz decides the scope)
+        "case.view": Rule(
+            {CLERK, CHIEF, DIRECTOR, APPROVER, LEADER}, scope="outlet", label="查看办件与时限"
+        ),
+        "case.reveal": Rule({CHIEF, DIRECTOR}, scope="outlet", label="查看申请人完整证件号码"),
+    }
+)
 
-register_scope("cases.Case", outlet="outlet", department="item__department", view="case.view",
-               limit={APPROVER: Q(status__in=rules.ACCEPTED_STATES)})
+register_scope(
+    "cases.Case",
+    outlet="outlet",
+    department="item__department",
+    view="case.view",
+    limit={APPROVER: Q(status__in=rules.ACCEPTED_STATES)},
+)

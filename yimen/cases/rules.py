@@ -2,24 +2,25 @@
 
 No database, no clock: the services, the tests and the insight simulator use the same code.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable
 
 # --- Statuses -------------------------------------------------------------------------------
-DRAFT = "draft"              # 收件中: checklist at the window
-NOTIFIED = "notified"        # 一次性告知，待补齐
-ACCEPTED = "accepted"        # 已受理，审批中
-PAUSED = "paused"            # 特别程序/补正，时限暂停
-DECIDED = "decided"          # 已作出决定
-RESULT_READY = "ready"       # 结果已出，待送达
-CLOSED = "closed"            # 已办结（已送达）
-REJECTED = "rejected"        # 不予受理
-TERMINATED = "terminated"    # 终止（容缺材料逾期未补齐等）
-ESCALATED = "escalated"      # 很难办，转办不成事反映
-WITHDRAWN = "withdrawn"      # 申请人撤回
+DRAFT = "draft"  # 收件中: checklist at the window
+NOTIFIED = "notified"  # 一次性告知，待补齐
+ACCEPTED = "accepted"  # 已受理，审批中
+PAUSED = "paused"  # 特别程序/补正，时限暂停
+DECIDED = "decided"  # 已作出决定
+RESULT_READY = "ready"  # 结果已出，待送达
+CLOSED = "closed"  # 已办结（已送达）
+REJECTED = "rejected"  # 不予受理
+TERMINATED = "terminated"  # 终止（容缺材料逾期未补齐等）
+ESCALATED = "escalated"  # 很难办，转办不成事反映
+WITHDRAWN = "withdrawn"  # 申请人撤回
 
 STATUS_CHOICES = [
     (DRAFT, "收件中"),
@@ -60,10 +61,22 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "deliver": ((RESULT_READY, DECIDED), CLOSED),
 }
 ACTION_LABELS = {
-    "open": "收件", "notify_missing": "一次性告知", "return_visit": "补齐材料再次到场", "accept": "受理", "reject": "不予受理",
-    "escalate_hard": "很难办·升级", "withdraw": "撤回", "supply_material": "补交容缺材料",
-    "remind_tolerance": "容缺补齐提醒", "terminate": "终止", "review_step": "审批环节", "pause": "暂停时限",
-    "resume": "恢复计时", "decide": "作出决定", "issue_result": "出具结果", "deliver": "送达",
+    "open": "收件",
+    "notify_missing": "一次性告知",
+    "return_visit": "补齐材料再次到场",
+    "accept": "受理",
+    "reject": "不予受理",
+    "escalate_hard": "很难办·升级",
+    "withdraw": "撤回",
+    "supply_material": "补交容缺材料",
+    "remind_tolerance": "容缺补齐提醒",
+    "terminate": "终止",
+    "review_step": "审批环节",
+    "pause": "暂停时限",
+    "resume": "恢复计时",
+    "decide": "作出决定",
+    "issue_result": "出具结果",
+    "deliver": "送达",
 }
 
 
@@ -88,8 +101,12 @@ def allowed_actions(current: str) -> list[str]:
 
 # --- Materials ---------------------------------------------------------------------------------
 M_PENDING, M_RECEIVED, M_MISSING, M_TOLERATED = "pending", "received", "missing", "tolerated"
-MATERIAL_STATE_CHOICES = [(M_PENDING, "待核验"), (M_RECEIVED, "已收取"), (M_MISSING, "缺少"),
-                          (M_TOLERATED, "容缺待补")]
+MATERIAL_STATE_CHOICES = [
+    (M_PENDING, "待核验"),
+    (M_RECEIVED, "已收取"),
+    (M_MISSING, "缺少"),
+    (M_TOLERATED, "容缺待补"),
+]
 RECEIVED_VIA_CHOICES = [("paper", "纸质"), ("electronic", "电子"), ("data_sharing", "数据共享调取")]
 RECEIVED_VIA_LABELS = dict(RECEIVED_VIA_CHOICES)
 
@@ -106,10 +123,11 @@ class MaterialLine:
 @dataclass(frozen=True)
 class IntakeAssessment:
     """What the checklist allows: which outcome is possible and which materials block what."""
-    pending: tuple            # not yet checked
-    missing_required: tuple   # required and missing (any)
-    blocking: tuple           # required, missing, NOT tolerance-eligible
-    tolerable: tuple          # required, missing, tolerance-eligible
+
+    pending: tuple  # not yet checked
+    missing_required: tuple  # required and missing (any)
+    blocking: tuple  # required, missing, NOT tolerance-eligible
+    tolerable: tuple  # required, missing, tolerance-eligible
 
     @property
     def complete(self) -> bool:
@@ -137,8 +155,11 @@ def assess(lines: Iterable[MaterialLine]) -> IntakeAssessment:
     return IntakeAssessment(pending, missing, blocking, tolerable)
 
 
-def surprise_materials(listed_before: Iterable[object], now_missing: Iterable[object],
-                       available_before: Iterable[object]) -> list:
+def surprise_materials(
+    listed_before: Iterable[object],
+    now_missing: Iterable[object],
+    available_before: Iterable[object],
+) -> list:
     """一次性告知: a later notice may not name a material that was already on the checklist when
     the first notice was given but was not listed then. Returns the offending keys."""
     listed = set(listed_before)
@@ -180,7 +201,9 @@ TIME_STATUS_CHOICES = [(NORMAL, "正常"), (WARNING, "预警"), (OVERDUE, "逾�
 TIME_STATUS_LABELS = dict(TIME_STATUS_CHOICES)
 
 
-def due_date(calendar, accepted_on: date, limit_workdays: int | None, paused_workdays: int = 0) -> date | None:
+def due_date(
+    calendar, accepted_on: date, limit_workdays: int | None, paused_workdays: int = 0
+) -> date | None:
     """Promised/legal completion date: `limit` working days after acceptance, pushed back by the
     working days the clock was paused."""
     if limit_workdays is None:
@@ -193,8 +216,9 @@ def workdays_left(calendar, today: date, due: date) -> int:
     return calendar.workdays_between(today, due)
 
 
-def time_status(calendar, today: date, due: date | None, warning_workdays: int = 1,
-                paused: bool = False) -> str:
+def time_status(
+    calendar, today: date, due: date | None, warning_workdays: int = 1, paused: bool = False
+) -> str:
     """正常 / 预警 / 逾期. While the clock is paused the status cannot worsen beyond what it was at
     the pause: callers pass the date the pause started as `today` (or paused=True for 正常 unless
     already overdue)."""
@@ -215,7 +239,9 @@ def pause_workdays(calendar, started_on: date, ended_on: date) -> int:
     return max(calendar.workdays_between(started_on, ended_on), 0)
 
 
-def tolerance_deadline_ok(calendar, accepted_on: date, deadline: date, promised_limit: int | None) -> bool:
+def tolerance_deadline_ok(
+    calendar, accepted_on: date, deadline: date, promised_limit: int | None
+) -> bool:
     """容缺 supplement deadline: not before acceptance, not beyond the promised limit."""
     if deadline < accepted_on:
         return False
@@ -231,7 +257,12 @@ def reminder_day(calendar, deadline: date) -> date:
 
 # --- Notices, pauses, visits, delivery ----------------------------------------------------------
 NOTICE_ACCEPT, NOTICE_ONE_TIME, NOTICE_TOLERANCE, NOTICE_REJECT, NOTICE_DELIVERY = (
-    "accept", "one_time", "tolerance", "reject", "delivery")
+    "accept",
+    "one_time",
+    "tolerance",
+    "reject",
+    "delivery",
+)
 NOTICE_CHOICES = [
     (NOTICE_ACCEPT, "受理通知书"),
     (NOTICE_ONE_TIME, "一次性告知书"),
@@ -241,11 +272,21 @@ NOTICE_CHOICES = [
 ]
 NOTICE_LABELS = dict(NOTICE_CHOICES)
 
-PAUSE_CHOICES = [("hearing", "听证"), ("inspection", "现场勘验"), ("expert", "专家评审"), ("correction", "补正")]
+PAUSE_CHOICES = [
+    ("hearing", "听证"),
+    ("inspection", "现场勘验"),
+    ("expert", "专家评审"),
+    ("correction", "补正"),
+]
 PAUSE_LABELS = dict(PAUSE_CHOICES)
 
-VISIT_PURPOSE_CHOICES = [("intake", "首次申请"), ("return", "补齐材料"), ("supplement", "补交容缺材料"),
-                         ("pickup", "领取结果"), ("other", "其他")]
+VISIT_PURPOSE_CHOICES = [
+    ("intake", "首次申请"),
+    ("return", "补齐材料"),
+    ("supplement", "补交容缺材料"),
+    ("pickup", "领取结果"),
+    ("other", "其他"),
+]
 VISIT_PURPOSE_LABELS = dict(VISIT_PURPOSE_CHOICES)
 
 DELIVERY_CHOICES = [("window", "窗口领取"), ("mail", "邮寄送达"), ("electronic", "电子送达")]

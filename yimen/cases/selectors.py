@@ -1,6 +1,6 @@
 """Reads of cases: lists for clerks and approvers, time-limit lists, trips metric, public progress."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from datetime import date
 
@@ -9,8 +9,8 @@ from django.db.models import Count, Q
 
 from yimen.core import clock
 from yimen.core.errors import DomainError, NotFound
-from yimen.core.selectors import work_calendar
 from yimen.core.masking import mask_id_number, mask_name, mask_phone
+from yimen.core.selectors import work_calendar
 from yimen.staff import authz
 
 from . import rules
@@ -18,8 +18,21 @@ from .models import Case, Result
 
 
 def get_case(pk) -> Case:
-    case = (Case.objects.select_related("item", "item__department", "outlet", "window", "ticket", "opened_by",
-                                        "accepted_by", "decided_by", "helper").filter(pk=pk).first())
+    case = (
+        Case.objects.select_related(
+            "item",
+            "item__department",
+            "outlet",
+            "window",
+            "ticket",
+            "opened_by",
+            "accepted_by",
+            "decided_by",
+            "helper",
+        )
+        .filter(pk=pk)
+        .first()
+    )
     if case is None:
         raise NotFound("找不到该办件。")
     return case
@@ -40,18 +53,30 @@ def can_view(actor, case: Case) -> bool:
 def visible_cases(actor):
     """Cases this member of staff may see: own outlet (window staff, chiefs, directors), own
     department's accepted cases (approvers), the district (leaders), everything (admins)."""
-    return authz.visible_to(actor, Case.objects.select_related("item", "item__department", "outlet"))
+    return authz.visible_to(
+        actor, Case.objects.select_related("item", "item__department", "outlet")
+    )
 
 
 def department_queue(department, viewer=None):
     """The back-office queue of a department: open accepted cases, most urgent first (time-limit
     status evaluated now, so the list is right even between two scheduled refreshes)."""
     order = {rules.OVERDUE: 0, rules.WARNING: 1, rules.NORMAL: 2, "": 3}
-    qs = visible_cases(viewer) if viewer is not None else Case.objects.select_related("item", "outlet")
-    cases = list(qs.filter(item__department=department, status__in=(rules.ACCEPTED, rules.PAUSED, rules.DECIDED)))
+    qs = (
+        visible_cases(viewer)
+        if viewer is not None
+        else Case.objects.select_related("item", "outlet")
+    )
+    cases = list(
+        qs.filter(
+            item__department=department, status__in=(rules.ACCEPTED, rules.PAUSED, rules.DECIDED)
+        )
+    )
     today = clock.today()
     for c in cases:
-        c.time_status = evaluate_time_status(c, today) if c.status in rules.OPEN_BACK_OFFICE_STATES else ""
+        c.time_status = (
+            evaluate_time_status(c, today) if c.status in rules.OPEN_BACK_OFFICE_STATES else ""
+        )
     cases.sort(key=lambda c: (order.get(c.time_status, 3), c.due_date or today, c.pk))
     return cases
 
@@ -75,17 +100,25 @@ def time_limit_lists(actor, department=None) -> dict:
     qs = visible_cases(actor).filter(status__in=rules.OPEN_BACK_OFFICE_STATES)
     if department is not None:
         qs = qs.filter(item__department=department)
-    return {"overdue": list(qs.filter(time_status=rules.OVERDUE).order_by("due_date", "pk")),
-            "warning": list(qs.filter(time_status=rules.WARNING).order_by("due_date", "pk"))}
+    return {
+        "overdue": list(qs.filter(time_status=rules.OVERDUE).order_by("due_date", "pk")),
+        "warning": list(qs.filter(time_status=rules.WARNING).order_by("due_date", "pk")),
+    }
 
 
 def time_limit_summary(actor):
     """Per department: open, warning, overdue counts (of what `actor` may see)."""
-    rows = (visible_cases(actor).filter(status__in=rules.OPEN_BACK_OFFICE_STATES)
-            .values("item__department__code", "item__department__name")
-            .annotate(open=Count("id"), warning=Count("id", filter=Q(time_status=rules.WARNING)),
-                      overdue=Count("id", filter=Q(time_status=rules.OVERDUE)))
-            .order_by("item__department__code"))
+    rows = (
+        visible_cases(actor)
+        .filter(status__in=rules.OPEN_BACK_OFFICE_STATES)
+        .values("item__department__code", "item__department__name")
+        .annotate(
+            open=Count("id"),
+            warning=Count("id", filter=Q(time_status=rules.WARNING)),
+            overdue=Count("id", filter=Q(time_status=rules.OVERDUE)),
+        )
+        .order_by("item__department__code")
+    )
     return list(rows)
 
 
@@ -94,29 +127,56 @@ def trips_metric(qs=None) -> dict:
     qs = (qs if qs is not None else Case.objects.all()).annotate(trips=Count("visits"))
     total = qs.count()
     if not total:
-        return {"cases": 0, "trips": 0, "average": 0.0, "one_trip": 0, "one_trip_rate": 0.0, "multi": []}
+        return {
+            "cases": 0,
+            "trips": 0,
+            "average": 0.0,
+            "one_trip": 0,
+            "one_trip_rate": 0.0,
+            "multi": [],
+        }
     trips = [c.trips for c in qs]
     multi = [c for c in qs.filter(trips__gt=1).prefetch_related("visits")]
-    return {"cases": total, "trips": sum(trips), "average": round(sum(trips) / total, 2),
-            "one_trip": sum(1 for t in trips if t <= 1), "one_trip_rate": round(sum(1 for t in trips if t <= 1) / total, 4),
-            "multi": [{"receipt_number": c.receipt_number, "trips": c.trips,
-                       "reasons": [v.reason for v in c.visits.all() if v.reason]} for c in multi]}
+    return {
+        "cases": total,
+        "trips": sum(trips),
+        "average": round(sum(trips) / total, 2),
+        "one_trip": sum(1 for t in trips if t <= 1),
+        "one_trip_rate": round(sum(1 for t in trips if t <= 1) / total, 4),
+        "multi": [
+            {
+                "receipt_number": c.receipt_number,
+                "trips": c.trips,
+                "reasons": [v.reason for v in c.visits.all() if v.reason],
+            }
+            for c in multi
+        ],
+    }
 
 
 def handling_times(qs=None) -> dict:
     """即办件 handling time (S02): from the call of the ticket to the case being finished at the
     window, in seconds — count, median, 90th percentile and the share within 180 s."""
-    qs = (qs if qs is not None else Case.objects.all()).filter(
-        status=rules.CLOSED, ticket__called_at__isnull=False, item__promised_limit=0).select_related("ticket")
-    secs = sorted(max((c.closed_at - c.ticket.called_at).total_seconds(), 0) for c in qs if c.closed_at)
+    qs = (
+        (qs if qs is not None else Case.objects.all())
+        .filter(status=rules.CLOSED, ticket__called_at__isnull=False, item__promised_limit=0)
+        .select_related("ticket")
+    )
+    secs = sorted(
+        max((c.closed_at - c.ticket.called_at).total_seconds(), 0) for c in qs if c.closed_at
+    )
     if not secs:
         return {"count": 0, "median_s": None, "p90_s": None, "within_180s": None}
 
     def pct(p):
         return round(secs[min(len(secs) - 1, int(round(p * (len(secs) - 1))))], 1)
 
-    return {"count": len(secs), "median_s": pct(0.5), "p90_s": pct(0.9),
-            "within_180s": round(sum(1 for x in secs if x <= 180) / len(secs), 4)}
+    return {
+        "count": len(secs),
+        "median_s": pct(0.5),
+        "p90_s": pct(0.9),
+        "within_180s": round(sum(1 for x in secs if x <= 180) / len(secs), 4),
+    }
 
 
 def trips_of(case: Case) -> int:
@@ -124,23 +184,32 @@ def trips_of(case: Case) -> int:
 
 
 def masked_applicant(case: Case) -> dict:
-    return {"name": mask_name(case.applicant_name) if case.applicant_kind == "person" else case.applicant_name,
-            "id_number": mask_id_number(case.applicant_id_number), "phone": mask_phone(case.applicant_phone),
-            "credit_code": case.credit_code,
-            "agent": mask_name(case.agent_name), "agent_id_number": mask_id_number(case.agent_id_number)}
+    return {
+        "name": mask_name(case.applicant_name)
+        if case.applicant_kind == "person"
+        else case.applicant_name,
+        "id_number": mask_id_number(case.applicant_id_number),
+        "phone": mask_phone(case.applicant_phone),
+        "credit_code": case.credit_code,
+        "agent": mask_name(case.agent_name),
+        "agent_id_number": mask_id_number(case.agent_id_number),
+    }
 
 
 def verify_result(token: str) -> Result | None:
-    return Result.objects.select_related("case", "case__item", "case__item__department").filter(
-        verify_token=token).first()
+    return (
+        Result.objects.select_related("case", "case__item", "case__item__department")
+        .filter(verify_token=token)
+        .first()
+    )
 
 
 # --- Public progress ------------------------------------------------------------------------------
 # Limits of services.lookup_progress, the one entry point of every public lookup (keyed by the
 # client address, never by the receipt alone: see there).
-PROGRESS_MAX_PER_IP = 20            # lookups per address per 10 minutes
+PROGRESS_MAX_PER_IP = 20  # lookups per address per 10 minutes
 PROGRESS_MAX_FAILS_PER_RECEIPT = 5  # failed lookups of one receipt number per address per hour
-PROGRESS_MAX_FAILS_PER_IP = 10      # failed lookups per address per hour, across receipt numbers
+PROGRESS_MAX_FAILS_PER_IP = 10  # failed lookups per address per hour, across receipt numbers
 
 
 class RateLimited(DomainError):
@@ -164,8 +233,11 @@ def public_progress(receipt_number: str, secret: str) -> dict | None:
     characters of the ID number (or the full phone number). None when they do not match.
     Personal data is never part of the answer. Not rate-limited: every public page and API goes
     through services.lookup_progress, which limits and then calls this."""
-    case = Case.objects.select_related("item", "outlet").filter(
-        receipt_number=(receipt_number or "").strip().upper()).first()
+    case = (
+        Case.objects.select_related("item", "outlet")
+        .filter(receipt_number=(receipt_number or "").strip().upper())
+        .first()
+    )
     if case is None or not _secret_matches(case, secret):
         return None
     result = Result.objects.filter(case=case).first()
@@ -176,15 +248,25 @@ def public_progress(receipt_number: str, secret: str) -> dict | None:
         "status": case.status,
         "status_label": case.status_label,
         "opened_on": clock.local(case.opened_at).date().isoformat(),
-        "accepted_on": clock.local(case.accepted_at).date().isoformat() if case.accepted_at else None,
+        "accepted_on": clock.local(case.accepted_at).date().isoformat()
+        if case.accepted_at
+        else None,
         "due_date": case.due_date.isoformat() if case.due_date else None,
-        "tolerance_deadline": case.tolerance_deadline.isoformat() if case.tolerance_deadline else None,
+        "tolerance_deadline": case.tolerance_deadline.isoformat()
+        if case.tolerance_deadline
+        else None,
         "decided_on": clock.local(case.decided_at).date().isoformat() if case.decided_at else None,
         "decision": rules.DECISION_LABELS.get(case.decision, "") if case.decision else "",
         "result_ready": bool(result),
-        "delivered_on": clock.local(result.delivered_at).date().isoformat() if result and result.delivered_at else None,
+        "delivered_on": clock.local(result.delivered_at).date().isoformat()
+        if result and result.delivered_at
+        else None,
         "closed_on": clock.local(case.closed_at).date().isoformat() if case.closed_at else None,
-        "missing_materials": [m.name for m in case.materials.all()
-                              if m.required and m.state in (rules.M_MISSING, rules.M_TOLERATED)]
-                             if case.status in (rules.NOTIFIED, rules.ACCEPTED, rules.PAUSED) else [],
+        "missing_materials": [
+            m.name
+            for m in case.materials.all()
+            if m.required and m.state in (rules.M_MISSING, rules.M_TOLERATED)
+        ]
+        if case.status in (rules.NOTIFIED, rules.ACCEPTED, rules.PAUSED)
+        else [],
     }

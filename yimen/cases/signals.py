@@ -5,6 +5,7 @@
   feedback app opens the 办不成事 grievance / escalation from it.
 - `case_ready(sender=Case, case)`: a result is ready for delivery.
 """
+
 from django.dispatch import Signal
 
 hard_case_recorded = Signal()

@@ -1,5 +1,6 @@
 """Pages: intake at the window, case detail (checklist, outcomes, back office, results), approver
 queue, time-limit lists, public progress and result verification. Thin: services do the work."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -47,8 +48,11 @@ def _active_ticket(staff):
         return None, None
     from yimen.queueing.models import Ticket
 
-    ticket = (Ticket.objects.filter(window=session.window, status__in=Ticket.ACTIVE_STATES)
-              .prefetch_related("items").first())
+    ticket = (
+        Ticket.objects.filter(window=session.window, status__in=Ticket.ACTIVE_STATES)
+        .prefetch_related("items")
+        .first()
+    )
     return session.window, ticket
 
 
@@ -65,11 +69,22 @@ def index(request):
         qs = qs.filter(receipt_number__icontains=q)
     cases = list(qs.order_by("-opened_at", "-id")[:100])
     for c in cases:
-        c.masked_name = mask_name(c.applicant_name) if c.applicant_kind == "person" else c.applicant_name
-    return render(request, "cases/index.html", {
-        "staff": staff, "cases": cases, "status": status, "q": q, "statuses": rules.STATUS_CHOICES,
-        "metric": selectors.trips_metric(selectors.visible_cases(staff)),
-        "handling": selectors.handling_times(selectors.visible_cases(staff))})
+        c.masked_name = (
+            mask_name(c.applicant_name) if c.applicant_kind == "person" else c.applicant_name
+        )
+    return render(
+        request,
+        "cases/index.html",
+        {
+            "staff": staff,
+            "cases": cases,
+            "status": status,
+            "q": q,
+            "statuses": rules.STATUS_CHOICES,
+            "metric": selectors.trips_metric(selectors.visible_cases(staff)),
+            "handling": selectors.handling_times(selectors.visible_cases(staff)),
+        },
+    )
 
 
 @login_required
@@ -93,16 +108,38 @@ def intake(request):
             if form.get("helper") == "me":
                 helper = staff
             case = services.open_case(
-                staff, item=item, outlet=outlet, ticket=ticket, window=window, request=request,
-                applicant={k: form.get(k, "") for k in (
-                    "applicant_kind", "applicant_name", "applicant_id_number", "applicant_phone", "credit_code",
-                    "agent_role", "agent_name", "agent_id_number", "agent_phone")},
-                helper=helper, helper_consent=form.get("helper_consent") == "on",
-                helper_consent_note=form.get("helper_consent_note", ""))
+                staff,
+                item=item,
+                outlet=outlet,
+                ticket=ticket,
+                window=window,
+                request=request,
+                applicant={
+                    k: form.get(k, "")
+                    for k in (
+                        "applicant_kind",
+                        "applicant_name",
+                        "applicant_id_number",
+                        "applicant_phone",
+                        "credit_code",
+                        "agent_role",
+                        "agent_name",
+                        "agent_id_number",
+                        "agent_phone",
+                    )
+                },
+                helper=helper,
+                helper_consent=form.get("helper_consent") == "on",
+                helper_consent_note=form.get("helper_consent_note", ""),
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
-            return render(request, "cases/intake.html", _intake_context(staff, window, ticket, outlet, form),
-                          status=exc.status)
+            return render(
+                request,
+                "cases/intake.html",
+                _intake_context(staff, window, ticket, outlet, form),
+                status=exc.status,
+            )
         messages.success(request, f"已收件，办件编号 {case.receipt_number}。请逐项核验材料。")
         return redirect("cases:detail", pk=case.pk)
     return render(request, "cases/intake.html", _intake_context(staff, window, ticket, outlet, {}))
@@ -120,8 +157,15 @@ def _intake_context(staff, window, ticket, outlet, form):
     elif outlet is not None:
         items += [i for i in outlet.items.all() if i not in items]
     ticket_cases = list(ticket.cases.select_related("item").all()) if ticket else []
-    return {"staff": staff, "window": window, "ticket": ticket, "outlet": outlet, "items": items,
-            "form": form, "ticket_cases": ticket_cases}
+    return {
+        "staff": staff,
+        "window": window,
+        "ticket": ticket,
+        "outlet": outlet,
+        "items": items,
+        "form": form,
+        "ticket_cases": ticket_cases,
+    }
 
 
 @login_required
@@ -176,28 +220,48 @@ def _detail_context(staff, case):
     cal_today = clock.today()
     notices = list(case.notices.select_related("issued_by"))
     return {
-        "staff": staff, "case": case, "applicant": selectors.masked_applicant(case),
-        "materials": list(case.materials.all()), "notices": notices,
+        "staff": staff,
+        "case": case,
+        "applicant": selectors.masked_applicant(case),
+        "materials": list(case.materials.all()),
+        "notices": notices,
         "visits": list(case.visits.select_related("outlet", "ticket", "staff")),
-        "events": [{"at": e.at, "staff": e.staff.name if e.staff else "系统", "reason": e.reason,
-                    "action": rules.ACTION_LABELS.get(e.action, e.action),
-                    "change": (f"{rules.STATUS_LABELS.get(e.from_status, '—')} → {rules.STATUS_LABELS[e.to_status]}"
-                               if e.from_status != e.to_status and e.to_status in rules.STATUS_LABELS else "")}
-                   for e in case.events.select_related("staff")],
-        "steps": list(case.steps.select_related("staff")), "step_names": services.steps_for(case),
-        "pauses": list(case.pauses.all()), "result": getattr(case, "result", None),
+        "events": [
+            {
+                "at": e.at,
+                "staff": e.staff.name if e.staff else "系统",
+                "reason": e.reason,
+                "action": rules.ACTION_LABELS.get(e.action, e.action),
+                "change": (
+                    f"{rules.STATUS_LABELS.get(e.from_status, '—')} → {rules.STATUS_LABELS[e.to_status]}"
+                    if e.from_status != e.to_status and e.to_status in rules.STATUS_LABELS
+                    else ""
+                ),
+            }
+            for e in case.events.select_related("staff")
+        ],
+        "steps": list(case.steps.select_related("staff")),
+        "step_names": services.steps_for(case),
+        "pauses": list(case.pauses.all()),
+        "result": getattr(case, "result", None),
         "assessment": services.assessment(case) if case.status == rules.DRAFT else None,
         "allowed": rules.allowed_actions(case.status),
         "can_intake": check(staff, "case.intake", case),
         "can_reveal": check(staff, "case.reveal", case),
         "can_review": check(staff, "case.review", case),
         "can_decide": check(staff, "case.decide", case),
-        "can_deliver": check(staff, "case.deliver", case) or check(
-            staff, "case.decide", department=case.item.department),
-        "time_status": services.evaluate_time_status(case) if case.status in rules.OPEN_BACK_OFFICE_STATES else "",
-        "time_labels": rules.TIME_STATUS_LABELS, "via_choices": rules.RECEIVED_VIA_CHOICES,
-        "pause_choices": rules.PAUSE_CHOICES, "delivery_choices": rules.DELIVERY_CHOICES,
-        "default_deadline": services.default_tolerance_deadline(case, cal_today) if case.status == rules.DRAFT else None,
+        "can_deliver": check(staff, "case.deliver", case)
+        or check(staff, "case.decide", department=case.item.department),
+        "time_status": services.evaluate_time_status(case)
+        if case.status in rules.OPEN_BACK_OFFICE_STATES
+        else "",
+        "time_labels": rules.TIME_STATUS_LABELS,
+        "via_choices": rules.RECEIVED_VIA_CHOICES,
+        "pause_choices": rules.PAUSE_CHOICES,
+        "delivery_choices": rules.DELIVERY_CHOICES,
+        "default_deadline": services.default_tolerance_deadline(case, cal_today)
+        if case.status == rules.DRAFT
+        else None,
         "trips": len(case.visits.all()),
         "held_step": services.step_held_by(case, staff) if case.status == rules.ACCEPTED else None,
         "outstanding": services.outstanding_tolerance(case),
@@ -211,14 +275,23 @@ def detail(request, pk):
     if request.method == "POST" and request.POST.get("action") == "reveal":
         # shown once in this response only (never in a flash message / cookie)
         try:
-            data = services.reveal_personal_data(staff, case, reason=request.POST.get("reason", ""), request=request)
+            data = services.reveal_personal_data(
+                staff, case, reason=request.POST.get("reason", ""), request=request
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("cases:detail", pk=pk)
         ctx = _detail_context(staff, case)
-        ctx["revealed"] = [(label, data[key]) for key, label in [
-            ("applicant_id_number", "申请人证件号码"), ("applicant_phone", "申请人电话"),
-            ("agent_id_number", "代理人证件号码"), ("agent_phone", "代理人电话")] if data[key]]
+        ctx["revealed"] = [
+            (label, data[key])
+            for key, label in [
+                ("applicant_id_number", "申请人证件号码"),
+                ("applicant_phone", "申请人电话"),
+                ("agent_id_number", "代理人证件号码"),
+                ("agent_phone", "代理人电话"),
+            ]
+            if data[key]
+        ]
         response = render(request, "cases/detail.html", ctx)
         response["Cache-Control"] = "no-store"
         return response
@@ -261,10 +334,20 @@ def _apply(request, staff, case) -> str:
         return f"已出具一次性告知书 {notice.number}，请打印交申请人。"
     if action == "accept":
         services.accept(staff, case, request=request)
-        return "已受理，请打印受理通知书。" if not case.item.is_immediate else "即办件已当场办结，结果已出具。"
+        return (
+            "已受理，请打印受理通知书。"
+            if not case.item.is_immediate
+            else "即办件已当场办结，结果已出具。"
+        )
     if action == "accept_tolerance":
-        services.accept(staff, case, tolerance=True, promise=f.get("promise", ""),
-                        tolerance_deadline=_parse_date(f.get("deadline", ""), "补交期限"), request=request)
+        services.accept(
+            staff,
+            case,
+            tolerance=True,
+            promise=f.get("promise", ""),
+            tolerance_deadline=_parse_date(f.get("deadline", ""), "补交期限"),
+            request=request,
+        )
         return "已容缺受理，请申请人在容缺受理通知书上签字。"
     if action == "reject":
         services.reject(staff, case, reason=f.get("reason", ""), request=request)
@@ -276,27 +359,43 @@ def _apply(request, staff, case) -> str:
         services.withdraw(staff, case, reason=f.get("reason", ""), request=request)
         return "已撤回。"
     if action == "supply":
-        services.supply_material(staff, case, int(f.get("material") or 0), via=f.get("via", ""),
-                                 in_person=f.get("in_person") == "on", request=request)
+        services.supply_material(
+            staff,
+            case,
+            int(f.get("material") or 0),
+            via=f.get("via", ""),
+            in_person=f.get("in_person") == "on",
+            request=request,
+        )
         return "容缺材料已补交。"
     if action == "step":
         step = services.review_step(staff, case, opinion=f.get("opinion", ""), request=request)
         return f"「{step.name}」环节已完成。"
     if action == "pause":
-        services.pause_clock(staff, case, kind=f.get("kind", ""), reason=f.get("reason", ""), request=request)
+        services.pause_clock(
+            staff, case, kind=f.get("kind", ""), reason=f.get("reason", ""), request=request
+        )
         return "时限已暂停计时。"
     if action == "resume":
         services.resume_clock(staff, case, note=f.get("note", ""), request=request)
         return "已恢复计时，办结日期已顺延。"
     if action == "decide":
-        services.decide(staff, case, decision=f.get("decision", ""), reason=f.get("reason", ""), request=request)
+        services.decide(
+            staff, case, decision=f.get("decision", ""), reason=f.get("reason", ""), request=request
+        )
         return "已作出决定。"
     if action == "issue":
         result = services.issue_result(staff, case, request=request)
         return f"已出证：{result.licence_number}，并已通知申请人。"
     if action == "deliver":
-        services.deliver(staff, case, method=f.get("method", ""), tracking_number=f.get("tracking_number", ""),
-                         recipient=f.get("recipient", ""), request=request)
+        services.deliver(
+            staff,
+            case,
+            method=f.get("method", ""),
+            tracking_number=f.get("tracking_number", ""),
+            recipient=f.get("recipient", ""),
+            request=request,
+        )
         return "已送达，办件办结。"
     raise ValidationFailed("未知的操作。")
 
@@ -314,13 +413,18 @@ def _notice_context(case, notice):
 
     c = notice.content
     accepted = c.get("accepted_at")
-    return {"case": case, "notice": notice, "applicant": selectors.masked_applicant(case),
-            "issued_local": clock.local(notice.issued_at),
-            "accepted_local": clock.local(datetime.fromisoformat(accepted)) if accepted else None,
-            "due_date": _iso_date(c.get("due_date")), "legal_due_date": _iso_date(c.get("legal_due_date")),
-            "deadline": _iso_date(c.get("deadline")),
-            "delivered_local": clock.local(notice.issued_at),
-            "recipient_masked": mask_name(c.get("recipient", ""))}
+    return {
+        "case": case,
+        "notice": notice,
+        "applicant": selectors.masked_applicant(case),
+        "issued_local": clock.local(notice.issued_at),
+        "accepted_local": clock.local(datetime.fromisoformat(accepted)) if accepted else None,
+        "due_date": _iso_date(c.get("due_date")),
+        "legal_due_date": _iso_date(c.get("legal_due_date")),
+        "deadline": _iso_date(c.get("deadline")),
+        "delivered_local": clock.local(notice.issued_at),
+        "recipient_masked": mask_name(c.get("recipient", "")),
+    }
 
 
 def render_notice_pdf(case, notice, base_url=None) -> bytes:
@@ -344,10 +448,17 @@ def verify_url(request, result) -> str:
 
 def render_result_pdf(case, result, url: str) -> bytes:
     qr = segno.make(url, error="m")
-    return pdf.render_pdf("cases/pdf/result.html", {
-        "case": case, "result": result, "verify_url": url, "qr_data_uri": qr.svg_data_uri(scale=4, border=2),
-        "issued_local": clock.local(result.issued_at),
-        "decision_label": rules.DECISION_LABELS.get(case.decision, "")})
+    return pdf.render_pdf(
+        "cases/pdf/result.html",
+        {
+            "case": case,
+            "result": result,
+            "verify_url": url,
+            "qr_data_uri": qr.svg_data_uri(scale=4, border=2),
+            "issued_local": clock.local(result.issued_at),
+            "decision_label": rules.DECISION_LABELS.get(case.decision, ""),
+        },
+    )
 
 
 @login_required
@@ -356,8 +467,10 @@ def result_pdf(request, pk):
     result = getattr(case, "result", None)
     if result is None:
         raise NotFound("该办件尚未出具结果。")
-    return pdf.pdf_response(render_result_pdf(case, result, verify_url(request, result)),
-                            f"{result.title}-{result.licence_number}.pdf")
+    return pdf.pdf_response(
+        render_result_pdf(case, result, verify_url(request, result)),
+        f"{result.title}-{result.licence_number}.pdf",
+    )
 
 
 def verify(request, token):
@@ -366,7 +479,9 @@ def verify(request, token):
     status = 200 if result else 404
     holder = ""
     if result:
-        holder = result.holder if result.case.applicant_kind == "company" else mask_name(result.holder)
+        holder = (
+            result.holder if result.case.applicant_kind == "company" else mask_name(result.holder)
+        )
     return render(request, "cases/verify.html", {"result": result, "holder": holder}, status=status)
 
 
@@ -403,10 +518,17 @@ def approvals(request):
     if staff.department is None or authz.scope_of(staff)[0] != authz.DEPARTMENT:
         raise Forbidden("只有部门审批人员可以查看审批队列。")
     cases = selectors.department_queue(staff.department, viewer=staff)
-    return render(request, "cases/approvals.html", {
-        "staff": staff, "cases": cases, "lists": selectors.time_limit_lists(staff, staff.department),
-        "time_labels": rules.TIME_STATUS_LABELS,
-        "today": clock.today()})
+    return render(
+        request,
+        "cases/approvals.html",
+        {
+            "staff": staff,
+            "cases": cases,
+            "lists": selectors.time_limit_lists(staff, staff.department),
+            "time_labels": rules.TIME_STATUS_LABELS,
+            "today": clock.today(),
+        },
+    )
 
 
 @login_required
@@ -414,6 +536,13 @@ def time_limits(request):
     staff = _staff(request)
     authz.authorize_role(staff, "case.view")
     department = staff.department if authz.scope_of(staff)[0] == authz.DEPARTMENT else None
-    return render(request, "cases/time_limits.html", {
-        "staff": staff, "department": department, "lists": selectors.time_limit_lists(staff, department),
-        "summary": selectors.time_limit_summary(staff) if department is None else None})
+    return render(
+        request,
+        "cases/time_limits.html",
+        {
+            "staff": staff,
+            "department": department,
+            "lists": selectors.time_limit_lists(staff, department),
+            "summary": selectors.time_limit_summary(staff) if department is None else None,
+        },
+    )

@@ -1,4 +1,5 @@
 """Django admin for the catalog (Chinese), with Excel export/import."""
+
 from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -8,7 +9,12 @@ from django.urls import path, reverse
 from yimen.core import clock
 
 from .models import Department, Material, ServiceItem
-from .services import CatalogImportRejected, export_catalog_excel, import_catalog_excel, set_items_active
+from .services import (
+    CatalogImportRejected,
+    export_catalog_excel,
+    import_catalog_excel,
+    set_items_active,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -17,7 +23,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 def xlsx_response(data: bytes, stem: str) -> HttpResponse:
     response = HttpResponse(data, content_type=XLSX)
     filename = f"{stem}-{clock.local_now():%Y%m%d-%H%M}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename=\"{filename}\""
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -67,21 +73,81 @@ class SourceFilter(admin.SimpleListFilter):
 @admin.register(ServiceItem)
 class ServiceItemAdmin(admin.ModelAdmin):
     change_list_template = "admin/catalog/serviceitem/change_list.html"
-    list_display = ["code", "name", "department", "item_type", "promised_display", "comprehensive", "bank_outlet",
-                    "green_channel_eligible", "active"]
-    list_filter = ["department", "item_type", "comprehensive", "bank_outlet", "green_channel_eligible", ImmediateFilter,
-                   "bangban_daiban", "online", "active", SourceFilter]
-    search_fields = ["code", "name", "short_name", "search_text"]  # search_text holds the keywords too
+    list_display = [
+        "code",
+        "name",
+        "department",
+        "item_type",
+        "promised_display",
+        "comprehensive",
+        "bank_outlet",
+        "green_channel_eligible",
+        "active",
+    ]
+    list_filter = [
+        "department",
+        "item_type",
+        "comprehensive",
+        "bank_outlet",
+        "green_channel_eligible",
+        ImmediateFilter,
+        "bangban_daiban",
+        "online",
+        "active",
+        SourceFilter,
+    ]
+    search_fields = [
+        "code",
+        "name",
+        "short_name",
+        "search_text",
+    ]  # search_text holds the keywords too
     list_select_related = ["department"]
     inlines = [MaterialInline]
     actions = ["export_selected", "deactivate_selected", "activate_selected"]
     list_per_page = 50
     fieldsets = [
-        ("基本信息", {"fields": ["code", "name", "short_name", "parent_name", "department", "item_type", "active"]}),
-        ("时限与收费", {"fields": [("legal_limit", "legal_limit_unit"), ("promised_limit", "promised_limit_unit"),
-                                  "visits_required", ("fee", "fee_note"), "payment_methods"]}),
-        ("受理", {"fields": ["window_kinds", "comprehensive", "bank_outlet", "green_channel_eligible",
-                            "bangban_daiban", "online", "target_groups", "keywords"]}),
+        (
+            "基本信息",
+            {
+                "fields": [
+                    "code",
+                    "name",
+                    "short_name",
+                    "parent_name",
+                    "department",
+                    "item_type",
+                    "active",
+                ]
+            },
+        ),
+        (
+            "时限与收费",
+            {
+                "fields": [
+                    ("legal_limit", "legal_limit_unit"),
+                    ("promised_limit", "promised_limit_unit"),
+                    "visits_required",
+                    ("fee", "fee_note"),
+                    "payment_methods",
+                ]
+            },
+        ),
+        (
+            "受理",
+            {
+                "fields": [
+                    "window_kinds",
+                    "comprehensive",
+                    "bank_outlet",
+                    "green_channel_eligible",
+                    "bangban_daiban",
+                    "online",
+                    "target_groups",
+                    "keywords",
+                ]
+            },
+        ),
         ("其他", {"fields": ["notes", "source", "source_ref"]}),
     ]
 
@@ -110,10 +176,16 @@ class ServiceItemAdmin(admin.ModelAdmin):
     def get_urls(self):
         opts = self.model._meta
         custom = [
-            path("excel/export/", self.admin_site.admin_view(self.export_all_view),
-                 name=f"{opts.app_label}_{opts.model_name}_excel_export"),
-            path("excel/import/", self.admin_site.admin_view(self.import_view),
-                 name=f"{opts.app_label}_{opts.model_name}_excel_import"),
+            path(
+                "excel/export/",
+                self.admin_site.admin_view(self.export_all_view),
+                name=f"{opts.app_label}_{opts.model_name}_excel_export",
+            ),
+            path(
+                "excel/import/",
+                self.admin_site.admin_view(self.import_view),
+                name=f"{opts.app_label}_{opts.model_name}_excel_import",
+            ),
         ]
         return custom + super().get_urls()
 
@@ -125,8 +197,12 @@ class ServiceItemAdmin(admin.ModelAdmin):
     def import_view(self, request):
         if not self.has_change_permission(request) or not self.has_add_permission(request):
             return HttpResponse("无权导入事项库。", status=403)
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
-                   "title": "从 Excel 导入事项库", "errors": None}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "从 Excel 导入事项库",
+            "errors": None,
+        }
         if request.method == "POST":
             upload = request.FILES.get("file")
             if upload is None:
@@ -135,14 +211,23 @@ class ServiceItemAdmin(admin.ModelAdmin):
                 messages.error(request, "文件过大（上限 20 MB）。")
             else:
                 try:
-                    counts = import_catalog_excel(upload.read(), actor=request.user, request=request)
+                    counts = import_catalog_excel(
+                        upload.read(), actor=request.user, request=request
+                    )
                 except CatalogImportRejected as exc:
                     context["errors"] = exc.errors
                     context["error_summary"] = str(exc)
                 else:
-                    messages.success(request, f"导入完成：共 {counts['total']} 项，新建 {counts['created']}，"
-                                              f"更新 {counts['updated']}，未变 {counts['unchanged']}；"
-                                              f"新建部门 {counts['departments_created']} 个。")
+                    messages.success(
+                        request,
+                        f"导入完成：共 {counts['total']} 项，新建 {counts['created']}，"
+                        f"更新 {counts['updated']}，未变 {counts['unchanged']}；"
+                        f"新建部门 {counts['departments_created']} 个。",
+                    )
                     return redirect(reverse("admin:catalog_serviceitem_changelist"))
-        return TemplateResponse(request, "admin/catalog/serviceitem/import.html", context,
-                                status=400 if context["errors"] else 200)
+        return TemplateResponse(
+            request,
+            "admin/catalog/serviceitem/import.html",
+            context,
+            status=400 if context["errors"] else 200,
+        )

@@ -1,4 +1,5 @@
 """Load the Xining demo catalog (yimen/data/xining-demo/catalog.yaml)."""
+
 import yaml
 from django.conf import settings
 

@@ -10,6 +10,7 @@ Workbook layout (Chinese headers, one header row, any column order):
 Values: 是/否 for flags; lists separated by 、; time limit = number + unit (工作日/自然日/月),
 empty = none stated, 0 = 即办件; fee empty = see 收费说明, 0 = 不收费.
 """
+
 from __future__ import annotations
 
 import io
@@ -21,7 +22,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .models import ITEM_TYPES, WINDOW_KINDS
-from .rules import MATERIAL_KIND_VALUES, UNIT_BY_LABEL, UNIT_LABELS, join_list, parse_bool, split_list
+from .rules import (
+    MATERIAL_KIND_VALUES,
+    UNIT_BY_LABEL,
+    UNIT_LABELS,
+    join_list,
+    parse_bool,
+    split_list,
+)
 
 ITEMS_SHEET, MATERIALS_SHEET, HELP_SHEET = "事项", "材料", "填写说明"
 
@@ -67,9 +75,25 @@ MATERIAL_COLUMNS = [
     ("说明", "note", ""),
 ]
 LIST_KEYS = {"payment_methods", "target_groups", "keywords", "window_kinds"}
-BOOL_KEYS = {"comprehensive", "bank_outlet", "green_channel_eligible", "bangban_daiban", "online", "active"}
-MAX_LEN = {"code": 64, "name": 300, "short_name": 100, "parent_name": 300, "department_code": 40,
-           "department_name": 100, "fee_note": 300, "source": 40, "source_ref": 300}
+BOOL_KEYS = {
+    "comprehensive",
+    "bank_outlet",
+    "green_channel_eligible",
+    "bangban_daiban",
+    "online",
+    "active",
+}
+MAX_LEN = {
+    "code": 64,
+    "name": 300,
+    "short_name": 100,
+    "parent_name": 300,
+    "department_code": 40,
+    "department_name": 100,
+    "fee_note": 300,
+    "source": 40,
+    "source_ref": 300,
+}
 MATERIAL_MAX_LEN = {"name": 300, "note": 300}
 
 
@@ -89,10 +113,16 @@ class RowError:
         return f"{where}：{self.message}"
 
     def as_dict(self):
-        return {"sheet": self.sheet, "row": self.row, "column": self.column, "message": self.message}
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+        }
 
 
 # --- export --------------------------------------------------------------------------------
+
 
 def _yes(v: bool) -> str:
     return "是" if v else "否"
@@ -100,23 +130,48 @@ def _yes(v: bool) -> str:
 
 def item_row(item) -> list:
     return [
-        item.code, item.name, item.short_name, item.parent_name, item.department.code, item.department.name,
+        item.code,
+        item.name,
+        item.short_name,
+        item.parent_name,
+        item.department.code,
+        item.department.name,
         item.item_type,
-        item.legal_limit, UNIT_LABELS.get(item.legal_limit_unit, item.legal_limit_unit),
-        item.promised_limit, UNIT_LABELS.get(item.promised_limit_unit, item.promised_limit_unit),
+        item.legal_limit,
+        UNIT_LABELS.get(item.legal_limit_unit, item.legal_limit_unit),
+        item.promised_limit,
+        UNIT_LABELS.get(item.promised_limit_unit, item.promised_limit_unit),
         item.visits_required,
-        None if item.fee is None else float(item.fee), item.fee_note,
-        join_list(item.payment_methods), join_list(item.target_groups), join_list(item.keywords),
+        None if item.fee is None else float(item.fee),
+        item.fee_note,
+        join_list(item.payment_methods),
+        join_list(item.target_groups),
+        join_list(item.keywords),
         join_list(item.window_kinds),
-        _yes(item.comprehensive), _yes(item.bank_outlet), _yes(item.green_channel_eligible),
-        _yes(item.bangban_daiban), _yes(item.online), _yes(item.active),
-        item.notes, item.source, item.source_ref,
+        _yes(item.comprehensive),
+        _yes(item.bank_outlet),
+        _yes(item.green_channel_eligible),
+        _yes(item.bangban_daiban),
+        _yes(item.online),
+        _yes(item.active),
+        item.notes,
+        item.source,
+        item.source_ref,
     ]
 
 
 def material_row(item, m) -> list:
-    return [item.code, m.position, m.name, m.kind, m.copies, _yes(m.required), _yes(m.tolerance),
-            _yes(m.data_sharing), m.note]
+    return [
+        item.code,
+        m.position,
+        m.name,
+        m.kind,
+        m.copies,
+        _yes(m.required),
+        _yes(m.tolerance),
+        _yes(m.data_sharing),
+        m.note,
+    ]
 
 
 def _header(ws, columns):
@@ -140,7 +195,14 @@ def build_workbook(items) -> bytes:
         ws_items.append(item_row(item))
         for m in item.materials.all():
             ws_materials.append(material_row(item, m))
-    widths = {"事项编码": 22, "事项名称": 40, "实施部门": 24, "材料名称": 48, "备注": 40, "来源条目": 30}
+    widths = {
+        "事项编码": 22,
+        "事项名称": 40,
+        "实施部门": 24,
+        "材料名称": 48,
+        "备注": 40,
+        "来源条目": 30,
+    }
     for ws, columns in ((ws_items, ITEM_COLUMNS), (ws_materials, MATERIAL_COLUMNS)):
         for i, (header, _k, _h) in enumerate(columns, start=1):
             ws.column_dimensions[get_column_letter(i)].width = widths.get(header, 12)
@@ -151,8 +213,14 @@ def build_workbook(items) -> bytes:
         for header, _k, help_text in columns:
             ws_help.append([sheet, header, help_text])
     ws_help.append([])
-    ws_help.append(["", "导入规则", "先检查全部行，任何一行有错则整个文件不导入；「事项」表中的事项整体更新（其材料以「材料」表为准），"
-                                   "未出现在文件中的事项保持不变。"])
+    ws_help.append(
+        [
+            "",
+            "导入规则",
+            "先检查全部行，任何一行有错则整个文件不导入；「事项」表中的事项整体更新（其材料以「材料」表为准），"
+            "未出现在文件中的事项保持不变。",
+        ]
+    )
     ws_help.column_dimensions["A"].width = 10
     ws_help.column_dimensions["B"].width = 18
     ws_help.column_dimensions["C"].width = 90
@@ -164,6 +232,7 @@ def build_workbook(items) -> bytes:
 
 
 # --- import --------------------------------------------------------------------------------
+
 
 def _text(value) -> str:
     if value is None:
@@ -221,7 +290,9 @@ def _read_sheet(wb, sheet_name, columns, errors):
         return []
     result = []
     for row_number, values in enumerate(rows, start=2):
-        if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+        if values is None or all(
+            v is None or (isinstance(v, str) and not v.strip()) for v in values
+        ):
             continue
         record = {}
         for header_name, key, _ in columns:
@@ -238,28 +309,46 @@ def parse_workbook(data: bytes, departments: dict[str, str]) -> tuple[list[dict]
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not xlsx
-        return [], [RowError("", 0, "", "文件不是有效的 Excel 工作簿（.xlsx），请使用「导出」得到的模板。")]
+        return [], [
+            RowError("", 0, "", "文件不是有效的 Excel 工作簿（.xlsx），请使用「导出」得到的模板。")
+        ]
     item_rows = _read_sheet(wb, ITEMS_SHEET, ITEM_COLUMNS, errors)
     material_rows = _read_sheet(wb, MATERIALS_SHEET, MATERIAL_COLUMNS, errors)
     wb.close()
     by_name = {name: code for code, name in departments.items()}
-    new_departments: dict[str, str] = {}   # code → name, created by this file
+    new_departments: dict[str, str] = {}  # code → name, created by this file
     items: dict[str, dict] = {}
     S = ITEMS_SHEET
     header_of = {k: h for h, k, _ in ITEM_COLUMNS}
     for row, raw in item_rows:
         item: dict = {"_row": row}
-        for key in ("code", "name", "short_name", "parent_name", "department_code", "department_name",
-                    "fee_note", "notes", "source", "source_ref"):
+        for key in (
+            "code",
+            "name",
+            "short_name",
+            "parent_name",
+            "department_code",
+            "department_name",
+            "fee_note",
+            "notes",
+            "source",
+            "source_ref",
+        ):
             item[key] = _text(raw[key])
             limit = MAX_LEN.get(key)
             if limit and len(item[key]) > limit:
-                errors.append(RowError(S, row, header_of[key], f"不能超过 {limit} 个字（现为 {len(item[key])} 个）"))
+                errors.append(
+                    RowError(
+                        S, row, header_of[key], f"不能超过 {limit} 个字（现为 {len(item[key])} 个）"
+                    )
+                )
         code = item["code"]
         if not code:
             errors.append(RowError(S, row, "事项编码", "不能为空"))
         elif code in items:
-            errors.append(RowError(S, row, "事项编码", f"与第 {items[code]['_row']} 行重复：{code}"))
+            errors.append(
+                RowError(S, row, "事项编码", f"与第 {items[code]['_row']} 行重复：{code}")
+            )
         if not item["name"]:
             errors.append(RowError(S, row, "事项名称", "不能为空"))
         # department: by code, else by name; a new code needs a name
@@ -268,11 +357,25 @@ def parse_workbook(data: bytes, departments: dict[str, str]) -> tuple[list[dict]
             errors.append(RowError(S, row, "部门编码", "部门编码和实施部门至少填一个"))
         elif dcode and dcode in departments:
             if dname and dname != departments[dcode]:
-                errors.append(RowError(S, row, "实施部门", f"部门编码 {dcode} 对应「{departments[dcode]}」，与「{dname}」不一致"))
+                errors.append(
+                    RowError(
+                        S,
+                        row,
+                        "实施部门",
+                        f"部门编码 {dcode} 对应「{departments[dcode]}」，与「{dname}」不一致",
+                    )
+                )
             item["department_name"] = departments[dcode]
         elif dcode and dcode in new_departments:
             if dname and dname != new_departments[dcode]:
-                errors.append(RowError(S, row, "实施部门", f"部门编码 {dcode} 在本文件中对应「{new_departments[dcode]}」，与「{dname}」不一致"))
+                errors.append(
+                    RowError(
+                        S,
+                        row,
+                        "实施部门",
+                        f"部门编码 {dcode} 在本文件中对应「{new_departments[dcode]}」，与「{dname}」不一致",
+                    )
+                )
             item["department_name"] = new_departments[dcode]
         elif not dcode:
             if dname in by_name:
@@ -281,21 +384,42 @@ def parse_workbook(data: bytes, departments: dict[str, str]) -> tuple[list[dict]
                 errors.append(RowError(S, row, "部门编码", f"新部门「{dname}」需要填写部门编码"))
         else:  # new code
             if not dname:
-                errors.append(RowError(S, row, "实施部门", f"部门编码 {dcode} 不存在；新部门需要填写名称"))
+                errors.append(
+                    RowError(S, row, "实施部门", f"部门编码 {dcode} 不存在；新部门需要填写名称")
+                )
             elif dname in by_name and by_name[dname] != dcode:
-                errors.append(RowError(S, row, "部门编码", f"部门「{dname}」已存在，编码为 {by_name[dname]}"))
+                errors.append(
+                    RowError(S, row, "部门编码", f"部门「{dname}」已存在，编码为 {by_name[dname]}")
+                )
             else:
                 new_departments[dcode] = dname
                 by_name.setdefault(dname, dcode)
         item_type = _text(raw["item_type"]) or "公共服务"
         if item_type not in ITEM_TYPES:
-            errors.append(RowError(S, row, "事项类型", f"「{item_type}」不是有效的事项类型（可选：{'、'.join(ITEM_TYPES)}）"))
+            errors.append(
+                RowError(
+                    S,
+                    row,
+                    "事项类型",
+                    f"「{item_type}」不是有效的事项类型（可选：{'、'.join(ITEM_TYPES)}）",
+                )
+            )
         item["type"] = item_type
-        for key, unit_key in (("legal_limit", "legal_limit_unit"), ("promised_limit", "promised_limit_unit")):
+        for key, unit_key in (
+            ("legal_limit", "legal_limit_unit"),
+            ("promised_limit", "promised_limit_unit"),
+        ):
             item[key] = _int(raw[key], errors, S, row, header_of[key], lo=0, hi=3650)
             unit_text = _text(raw[unit_key]) or "工作日"
             if unit_text not in UNIT_BY_LABEL:
-                errors.append(RowError(S, row, header_of[unit_key], f"「{unit_text}」不是有效单位（工作日 / 自然日 / 月）"))
+                errors.append(
+                    RowError(
+                        S,
+                        row,
+                        header_of[unit_key],
+                        f"「{unit_text}」不是有效单位（工作日 / 自然日 / 月）",
+                    )
+                )
             item[unit_key] = UNIT_BY_LABEL.get(unit_text, "workday")
         visits = _int(raw["visits_required"], errors, S, row, "最多跑动次数", lo=0, hi=10)
         item["visits_required"] = 1 if visits is None else visits
@@ -308,18 +432,36 @@ def parse_workbook(data: bytes, departments: dict[str, str]) -> tuple[list[dict]
                     raise InvalidOperation
                 item["fee"] = fee
             except InvalidOperation:
-                errors.append(RowError(S, row, "收费金额（元）", f"应为不小于 0、最多两位小数的金额，实际为「{_text(fee_raw)}」"))
+                errors.append(
+                    RowError(
+                        S,
+                        row,
+                        "收费金额（元）",
+                        f"应为不小于 0、最多两位小数的金额，实际为「{_text(fee_raw)}」",
+                    )
+                )
         for key in LIST_KEYS:
             item[key] = split_list(raw[key])
         bad_kinds = [k for k in item["window_kinds"] if k not in WINDOW_KINDS]
         if bad_kinds:
-            errors.append(RowError(S, row, "受理窗口类型", f"「{'、'.join(bad_kinds)}」不是窗口类型（可选：{'、'.join(WINDOW_KINDS)}）"))
+            errors.append(
+                RowError(
+                    S,
+                    row,
+                    "受理窗口类型",
+                    f"「{'、'.join(bad_kinds)}」不是窗口类型（可选：{'、'.join(WINDOW_KINDS)}）",
+                )
+            )
         for key in BOOL_KEYS:
             value = parse_bool(raw[key])
             if raw[key] is None and key == "active":
                 value = True
             if value is None:
-                errors.append(RowError(S, row, header_of[key], f"应填「是」或「否」，实际为「{_text(raw[key])}」"))
+                errors.append(
+                    RowError(
+                        S, row, header_of[key], f"应填「是」或「否」，实际为「{_text(raw[key])}」"
+                    )
+                )
             item[key] = bool(value)
         item["materials"] = []
         if code and code not in items:
@@ -338,17 +480,32 @@ def parse_workbook(data: bytes, departments: dict[str, str]) -> tuple[list[dict]
             errors.append(RowError(M, row, "材料名称", "不能为空"))
         for key, limit in MATERIAL_MAX_LEN.items():
             if len(m[key]) > limit:
-                errors.append(RowError(M, row, mheader[key], f"不能超过 {limit} 个字（现为 {len(m[key])} 个）"))
+                errors.append(
+                    RowError(
+                        M, row, mheader[key], f"不能超过 {limit} 个字（现为 {len(m[key])} 个）"
+                    )
+                )
         position = _int(raw["position"], errors, M, row, "序号", lo=0, hi=999)
         m["position"] = position
         if position is not None and code:
             key = (code, position)
             if key in seen_positions:
-                errors.append(RowError(M, row, "序号", f"事项 {code} 的序号 {position} 与第 {seen_positions[key]} 行重复"))
+                errors.append(
+                    RowError(
+                        M,
+                        row,
+                        "序号",
+                        f"事项 {code} 的序号 {position} 与第 {seen_positions[key]} 行重复",
+                    )
+                )
             seen_positions[key] = row
         kind = _text(raw["kind"]) or "原件"
         if kind not in MATERIAL_KIND_VALUES:
-            errors.append(RowError(M, row, "形式", f"「{kind}」不是有效形式（{' / '.join(MATERIAL_KIND_VALUES)}）"))
+            errors.append(
+                RowError(
+                    M, row, "形式", f"「{kind}」不是有效形式（{' / '.join(MATERIAL_KIND_VALUES)}）"
+                )
+            )
         m["kind"] = kind
         copies = _int(raw["copies"], errors, M, row, "份数", lo=1, hi=99)
         m["copies"] = 1 if copies is None else copies
@@ -357,10 +514,21 @@ def parse_workbook(data: bytes, departments: dict[str, str]) -> tuple[list[dict]
             if raw[key] is None and key == "required":
                 value = True
             if value is None:
-                errors.append(RowError(M, row, mheader[key], f"应填「是」或「否」，实际为「{_text(raw[key])}」"))
+                errors.append(
+                    RowError(
+                        M, row, mheader[key], f"应填「是」或「否」，实际为「{_text(raw[key])}」"
+                    )
+                )
             m[key] = bool(value)
         if m["tolerance"] and not m["required"]:
-            errors.append(RowError(M, row, "可容缺", "只有必需材料可以容缺（「必需」为「否」时「可容缺」应为「否」）"))
+            errors.append(
+                RowError(
+                    M,
+                    row,
+                    "可容缺",
+                    "只有必需材料可以容缺（「必需」为「否」时「可容缺」应为「否」）",
+                )
+            )
         if code in items:
             items[code]["materials"].append(m)
     result = []

@@ -10,6 +10,7 @@ empty). The codes are stable, so importing the same file twice changes nothing:
   (from the item's link), department `SC-<hash of its name>`; names like 区人社局 become
   广安区人社局 so they cannot clash with another district's 区人社局.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,9 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from .rules import SC_TASK_TYPE_BY_CODE, item_type_from, material_kind_from_name, parse_limit, split_list
+from .rules import (
+    SC_TASK_TYPE_BY_CODE,
+    item_type_from,
+    material_kind_from_name,
+    parse_limit,
+    split_list,
+)
 
-SOURCES = {"gd": "广东省政务服务事项（gd-policy）", "sc": "四川省广安市广安区办事指南（sc-guangan）"}
+SOURCES = {
+    "gd": "广东省政务服务事项（gd-policy）",
+    "sc": "四川省广安市广安区办事指南（sc-guangan）",
+}
 
 
 class SourceFormatError(ValueError):
@@ -85,7 +95,11 @@ def gd_record(raw: dict, line_no: int = 0) -> Record:
     location = _none_if_wu(raw.get("handle_location"))
     if location:
         notes.append(location if location.startswith("办理地点") else f"办理地点：{location}")
-    for key, label in (("consult_phone", "咨询电话"), ("complain_phone", "投诉电话"), ("co_department", "联办部门")):
+    for key, label in (
+        ("consult_phone", "咨询电话"),
+        ("complain_phone", "投诉电话"),
+        ("co_department", "联办部门"),
+    ):
         value = _none_if_wu(raw.get(key))
         if value:
             notes.append(f"{label}：{value}")
@@ -110,10 +124,16 @@ def gd_record(raw: dict, line_no: int = 0) -> Record:
         "notes": "\n".join(notes),
         "source": "gd-policy",
         "source_ref": str(raw.get("URL") or "")[:300],
-        "materials": [{"name": n[:300], "kind": material_kind_from_name(n)} for n in material_names],
+        "materials": [
+            {"name": n[:300], "kind": material_kind_from_name(n)} for n in material_names
+        ],
     }
-    return Record(data, f"GD-{str(raw.get('ORGCODE') or '').strip() or _hash(dept_name)}", dept_name[:100],
-                  warnings)
+    return Record(
+        data,
+        f"GD-{str(raw.get('ORGCODE') or '').strip() or _hash(dept_name)}",
+        dept_name[:100],
+        warnings,
+    )
 
 
 def read_gd(path: Path):
@@ -185,14 +205,17 @@ def read_sc(path: Path):
     if start < 0 or end < start:
         raise SourceFormatError("文件中找不到事项数组（应为 const bszlData = [...]）")
     try:
-        data = json.loads(text[start:end + 1])
+        data = json.loads(text[start : end + 1])
     except json.JSONDecodeError as exc:
         raise SourceFormatError(f"事项数组不是合法的 JSON：第 {exc.lineno} 行 {exc.msg}")
     for dept in data:
         for group in dept.get("items") or []:
             for raw in group.get("sub_items") or []:
-                yield sc_record(str(dept.get("department") or "").strip() or "未注明部门",
-                                str(group.get("main_item") or ""), raw)
+                yield sc_record(
+                    str(dept.get("department") or "").strip() or "未注明部门",
+                    str(group.get("main_item") or ""),
+                    raw,
+                )
 
 
 READERS = {"gd": read_gd, "sc": read_sc}

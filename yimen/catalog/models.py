@@ -2,7 +2,12 @@ from django.db import models
 
 # The constants live in rules.py (pure, importable without Django); re-exported here.
 from .rules import (  # noqa: E402,F401
-    ITEM_TYPE_CHOICES, ITEM_TYPES, LIMIT_UNITS, MATERIAL_KINDS, WINDOW_KIND_CHOICES, WINDOW_KINDS,
+    ITEM_TYPE_CHOICES,
+    ITEM_TYPES,
+    LIMIT_UNITS,
+    MATERIAL_KINDS,
+    WINDOW_KIND_CHOICES,
+    WINDOW_KINDS,
 )
 
 
@@ -25,16 +30,31 @@ class ServiceItem(models.Model):
     name = models.CharField("事项名称", max_length=300)
     short_name = models.CharField("简称", max_length=100, blank=True)
     parent_name = models.CharField("主项名称", max_length=300, blank=True)
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="items", verbose_name="实施部门")
-    item_type = models.CharField("事项类型", max_length=20, choices=ITEM_TYPE_CHOICES, default="公共服务")
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="items", verbose_name="实施部门"
+    )
+    item_type = models.CharField(
+        "事项类型", max_length=20, choices=ITEM_TYPE_CHOICES, default="公共服务"
+    )
     legal_limit = models.PositiveIntegerField("法定办结时限", null=True, blank=True)
-    legal_limit_unit = models.CharField("法定时限单位", max_length=20, choices=LIMIT_UNITS, default="workday")
-    promised_limit = models.PositiveIntegerField("承诺办结时限", null=True, blank=True,
-                                                 help_text="0 = 即办件")
-    promised_limit_unit = models.CharField("承诺时限单位", max_length=20, choices=LIMIT_UNITS, default="workday")
+    legal_limit_unit = models.CharField(
+        "法定时限单位", max_length=20, choices=LIMIT_UNITS, default="workday"
+    )
+    promised_limit = models.PositiveIntegerField(
+        "承诺办结时限", null=True, blank=True, help_text="0 = 即办件"
+    )
+    promised_limit_unit = models.CharField(
+        "承诺时限单位", max_length=20, choices=LIMIT_UNITS, default="workday"
+    )
     visits_required = models.PositiveSmallIntegerField("最多跑动次数", default=1)
-    fee = models.DecimalField("收费金额（元）", max_digits=10, decimal_places=2, null=True, blank=True,
-                              help_text="0 = 不收费；空 = 见收费说明")
+    fee = models.DecimalField(
+        "收费金额（元）",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="0 = 不收费；空 = 见收费说明",
+    )
     fee_note = models.CharField("收费说明", max_length=300, blank=True)
     payment_methods = models.JSONField("缴费方式", default=list, blank=True)
     target_groups = models.JSONField("服务对象", default=list, blank=True)
@@ -59,7 +79,9 @@ class ServiceItem(models.Model):
         verbose_name_plural = "政务服务事项"
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(visits_required__lte=10), name="item_visits_reasonable"),
+            models.CheckConstraint(
+                condition=models.Q(visits_required__lte=10), name="item_visits_reasonable"
+            ),
         ]
 
     def __str__(self):
@@ -101,7 +123,11 @@ class ServiceItem(models.Model):
         if self.fee is None:
             return self.fee_note or "未注明"
         if self.fee == 0:
-            return "不收费" + (f"（{self.fee_note}）" if self.fee_note and self.fee_note not in ("不收费", "免费", "无") else "")
+            return "不收费" + (
+                f"（{self.fee_note}）"
+                if self.fee_note and self.fee_note not in ("不收费", "免费", "无")
+                else ""
+            )
         return f"{self.fee:.2f} 元" + (f"（{self.fee_note}）" if self.fee_note else "")
 
     @property
@@ -111,7 +137,9 @@ class ServiceItem(models.Model):
 
 
 class Material(models.Model):
-    item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="materials", verbose_name="事项")
+    item = models.ForeignKey(
+        ServiceItem, on_delete=models.CASCADE, related_name="materials", verbose_name="事项"
+    )
     position = models.PositiveSmallIntegerField("序号", default=0)
     name = models.CharField("材料名称", max_length=300)
     kind = models.CharField("形式", max_length=10, choices=MATERIAL_KINDS, default="原件")
@@ -127,8 +155,10 @@ class Material(models.Model):
         ordering = ["item", "position", "id"]
         constraints = [
             # 容缺 applies only to required materials.
-            models.CheckConstraint(condition=models.Q(required=True) | models.Q(tolerance=False),
-                                   name="material_tolerance_needs_required"),
+            models.CheckConstraint(
+                condition=models.Q(required=True) | models.Q(tolerance=False),
+                name="material_tolerance_needs_required",
+            ),
         ]
 
     def __str__(self):

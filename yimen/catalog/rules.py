@@ -1,5 +1,6 @@
 """Pure rules of the catalog: parsing the values public catalogs and spreadsheets write for
 time limits, item types, yes/no flags and material kinds. No database, no clock."""
+
 from __future__ import annotations
 
 import re
@@ -7,42 +8,79 @@ from dataclasses import dataclass
 
 # Window kinds (DESIGN.md). Stored as the Chinese label: it is what centres write in their
 # spreadsheets and what the demo data uses.
-WINDOW_KINDS = ["引导台", "综合窗口", "绿色通道", "专业窗口", "银行网点", "帮办代办", "办不成事窗口", "自助"]
+WINDOW_KINDS = [
+    "引导台",
+    "综合窗口",
+    "绿色通道",
+    "专业窗口",
+    "银行网点",
+    "帮办代办",
+    "办不成事窗口",
+    "自助",
+]
 WINDOW_KIND_CHOICES = [(k, k) for k in WINDOW_KINDS]
 
-ITEM_TYPES = ["行政许可", "行政确认", "行政给付", "行政征收", "行政奖励", "行政裁决", "行政检查",
-              "行政处罚", "行政强制", "其他行政权力", "公共服务"]
+ITEM_TYPES = [
+    "行政许可",
+    "行政确认",
+    "行政给付",
+    "行政征收",
+    "行政奖励",
+    "行政裁决",
+    "行政检查",
+    "行政处罚",
+    "行政强制",
+    "其他行政权力",
+    "公共服务",
+]
 ITEM_TYPE_CHOICES = [(t, t) for t in ITEM_TYPES]
 
 LIMIT_UNITS = [("workday", "工作日"), ("calendar_day", "自然日"), ("month", "月")]
 MATERIAL_KINDS = [("原件", "原件"), ("复印件", "复印件"), ("电子", "电子")]
 
-UNIT_LABELS = dict(LIMIT_UNITS)                      # workday → 工作日
+UNIT_LABELS = dict(LIMIT_UNITS)  # workday → 工作日
 UNIT_BY_LABEL = {label: code for code, label in LIMIT_UNITS}
 UNIT_ALIASES = {
-    "工作日": "workday", "个工作日": "workday", "天": "workday", "日": "workday",
-    "自然日": "calendar_day", "个自然日": "calendar_day", "日历日": "calendar_day",
-    "月": "month", "个月": "month",
+    "工作日": "workday",
+    "个工作日": "workday",
+    "天": "workday",
+    "日": "workday",
+    "自然日": "calendar_day",
+    "个自然日": "calendar_day",
+    "日历日": "calendar_day",
+    "月": "month",
+    "个月": "month",
 }
 NONE_WORDS = {"无", "不涉及", "无时限", "没有", "—", "-", "/", "无限制"}
 IMMEDIATE_WORDS = {"即办", "即办件", "当场办结", "立即办结", "即时办结"}
 
 # National standard codes of item types (事项类型代码), as in the Sichuan/Guangdong catalogs.
 TASK_TYPE_BY_CODE = {
-    "1": "行政许可", "2": "行政处罚", "3": "行政强制", "4": "行政征收", "5": "行政给付",
-    "6": "行政检查", "7": "行政确认", "8": "行政奖励", "9": "行政裁决", "10": "其他行政权力",
-    "20": "其他行政权力", "21": "公共服务",
+    "1": "行政许可",
+    "2": "行政处罚",
+    "3": "行政强制",
+    "4": "行政征收",
+    "5": "行政给付",
+    "6": "行政检查",
+    "7": "行政确认",
+    "8": "行政奖励",
+    "9": "行政裁决",
+    "10": "其他行政权力",
+    "20": "其他行政权力",
+    "21": "公共服务",
 }
 # In the Sichuan list the code 20 is 公共服务 (its items are 查询/咨询/服务) — see importers.
 SC_TASK_TYPE_BY_CODE = {**TASK_TYPE_BY_CODE, "20": "公共服务"}
 
 _LIMIT_RE = re.compile(
-    r"^\s*(?P<n>\d+)\s*(?:[（(]\s*(?P<u1>[^()（）]+?)\s*[)）]|(?P<u2>个?工作日|个?自然日|日历日|个?月|天|日))?\s*$")
+    r"^\s*(?P<n>\d+)\s*(?:[（(]\s*(?P<u1>[^()（）]+?)\s*[)）]|(?P<u2>个?工作日|个?自然日|日历日|个?月|天|日))?\s*$"
+)
 
 
 @dataclass(frozen=True)
 class Limit:
     """A parsed time limit. value None = none stated; ok False = the text was not understood."""
+
     value: int | None
     unit: str = "workday"
     ok: bool = True

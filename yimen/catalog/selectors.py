@@ -1,4 +1,5 @@
 """Reads of the catalog: plain search (the smart triage lives in `guide`) and item lookup."""
+
 from django.db.models import Case, IntegerField, Q, Value, When
 
 from yimen.core.errors import NotFound
@@ -8,8 +9,14 @@ from .models import Department, ServiceItem
 MAX_TERMS = 8
 
 
-def search_items(q: str = "", *, department: str = "", comprehensive: bool | None = None,
-                 bank: bool | None = None, include_inactive: bool = False):
+def search_items(
+    q: str = "",
+    *,
+    department: str = "",
+    comprehensive: bool | None = None,
+    bank: bool | None = None,
+    include_inactive: bool = False,
+):
     """Active items whose code, name, short name, main item or keywords contain every word of
     `q` (case-insensitive); best matches first (exact code, then name/short name containing
     the whole query, then the rest). `department` is a department code."""
@@ -28,11 +35,14 @@ def search_items(q: str = "", *, department: str = "", comprehensive: bool | Non
     terms = [t for t in q.lower().split() if t][:MAX_TERMS]
     for term in terms:
         qs = qs.filter(search_text__contains=term)
-    return qs.annotate(rank=Case(
-        When(code__iexact=q, then=Value(0)),
-        When(Q(short_name__icontains=q) | Q(name__icontains=q), then=Value(1)),
-        default=Value(2), output_field=IntegerField(),
-    )).order_by("rank", "code")
+    return qs.annotate(
+        rank=Case(
+            When(code__iexact=q, then=Value(0)),
+            When(Q(short_name__icontains=q) | Q(name__icontains=q), then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+    ).order_by("rank", "code")
 
 
 def get_item(code: str, *, include_inactive: bool = False) -> ServiceItem:

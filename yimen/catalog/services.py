@@ -1,5 +1,6 @@
 """Writes to the catalog. Every importer (demo YAML, Excel, real public catalogs) ends in
 `upsert_item`, so the same rules apply whatever the source."""
+
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -50,7 +51,9 @@ def upsert_item(data: dict, department: Department) -> tuple[ServiceItem, bool]:
         "legal_limit_unit": data.get("legal_limit_unit") or "workday",
         "promised_limit": data.get("promised_limit"),
         "promised_limit_unit": data.get("promised_limit_unit") or "workday",
-        "visits_required": data.get("visits_required") if data.get("visits_required") is not None else 1,
+        "visits_required": data.get("visits_required")
+        if data.get("visits_required") is not None
+        else 1,
         "fee": data.get("fee"),
         "fee_note": data.get("fee_note") or "",
         "payment_methods": list(data.get("payment_methods") or []),
@@ -77,7 +80,9 @@ def upsert_item(data: dict, department: Department) -> tuple[ServiceItem, bool]:
             "copies": int(m.get("copies") or 1),
             "required": bool(m.get("required", True)),
             "tolerance": bool(m.get("tolerance", False)) and bool(m.get("required", True)),
-            "data_sharing": bool(m.get("data_sharing", any(h in m["name"] for h in DATA_SHARING_HINTS))),
+            "data_sharing": bool(
+                m.get("data_sharing", any(h in m["name"] for h in DATA_SHARING_HINTS))
+            ),
             "note": m.get("note") or "",
         }
         for i, m in enumerate(data.get("materials") or [], start=1)
@@ -100,7 +105,19 @@ def upsert_item(data: dict, department: Department) -> tuple[ServiceItem, bool]:
             setattr(item, key, value)
             changed = True
     existing = [
-        {k: getattr(m, k) for k in ("position", "name", "kind", "copies", "required", "tolerance", "data_sharing", "note")}
+        {
+            k: getattr(m, k)
+            for k in (
+                "position",
+                "name",
+                "kind",
+                "copies",
+                "required",
+                "tolerance",
+                "data_sharing",
+                "note",
+            )
+        }
         for m in item.materials.order_by("position", "id")
     ]
     if existing != materials:
@@ -113,6 +130,7 @@ def upsert_item(data: dict, department: Department) -> tuple[ServiceItem, bool]:
 
 
 # --- departments -----------------------------------------------------------------------------
+
 
 def ensure_department(code: str, name: str) -> tuple[Department, bool]:
     """The department with this code (created, or renamed to `name`). Returns (dept, changed)."""
@@ -130,6 +148,7 @@ def ensure_department(code: str, name: str) -> tuple[Department, bool]:
 
 
 # --- permission ------------------------------------------------------------------------------
+
 
 def _check_catalog_admin(actor):
     """Catalog maintenance: Django superusers / users with the catalog change permission, or
@@ -151,15 +170,16 @@ def _check_catalog_admin(actor):
 
 # --- real public catalogs --------------------------------------------------------------------
 
+
 def import_public_catalog(source: str, path, actor=None) -> dict:
     """Import a real public catalog (`gd` / `sc`, see importers.py) in one transaction.
     Every record imports; idempotent. Returns counts: total, created, updated, unchanged,
     warnings (values present but not understood, kept empty), departments_created,
     and up to 20 warning texts as examples."""
     from yimen.core import audit
+    from yimen.core.errors import ValidationFailed
 
     from .importers import READERS, SourceFormatError
-    from yimen.core.errors import ValidationFailed
 
     _check_catalog_admin(actor)
     if source not in READERS:
@@ -170,8 +190,16 @@ def import_public_catalog(source: str, path, actor=None) -> dict:
         raise ValidationFailed(f"文件格式不正确：{exc}")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationFailed(f"无法读取文件 {path}：{exc}")
-    counts = {"source": source, "total": len(records), "created": 0, "updated": 0, "unchanged": 0,
-              "warnings": 0, "departments_created": 0, "warning_examples": []}
+    counts = {
+        "source": source,
+        "total": len(records),
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "warnings": 0,
+        "departments_created": 0,
+        "warning_examples": [],
+    }
     seen = set()
     with transaction.atomic():
         existing = set(ServiceItem.objects.values_list("code", flat=True))  # no huge IN (...) lists
@@ -183,7 +211,9 @@ def import_public_catalog(source: str, path, actor=None) -> dict:
             seen.add(code)
             dept = departments.get(record.department_code)
             if dept is None:
-                dept, dept_changed = ensure_department(record.department_code, record.department_name)
+                dept, dept_changed = ensure_department(
+                    record.department_code, record.department_name
+                )
                 departments[record.department_code] = dept
                 counts["departments_created"] += int(dept_changed)
             _item, changed = upsert_item(record.data, dept)
@@ -198,13 +228,19 @@ def import_public_catalog(source: str, path, actor=None) -> dict:
                 if len(counts["warning_examples"]) < 20:
                     counts["warning_examples"].append(f"{code}：{w}")
         if counts["created"] or counts["updated"]:
-            audit.record(actor, "catalog.import", object_type="catalog.serviceitem", object_id=source,
-                         after={k: v for k, v in counts.items() if k != "warning_examples"},
-                         reason=f"导入 {path}")
+            audit.record(
+                actor,
+                "catalog.import",
+                object_type="catalog.serviceitem",
+                object_id=source,
+                after={k: v for k, v in counts.items() if k != "warning_examples"},
+                reason=f"导入 {path}",
+            )
     return counts
 
 
 # --- Excel -----------------------------------------------------------------------------------
+
 
 def export_catalog_excel(items=None) -> bytes:
     """The catalog (or the given items queryset) as an xlsx workbook (see excel.py)."""
@@ -212,7 +248,9 @@ def export_catalog_excel(items=None) -> bytes:
 
     qs = items if items is not None else ServiceItem.objects.all()
     qs = qs.select_related("department").prefetch_related("materials").order_by("code")
-    return build_workbook(qs.iterator(chunk_size=1000))  # prefetches per chunk: bounded IN (...) lists
+    return build_workbook(
+        qs.iterator(chunk_size=1000)
+    )  # prefetches per chunk: bounded IN (...) lists
 
 
 class CatalogImportRejected(Exception):
@@ -235,7 +273,13 @@ def import_catalog_excel(data: bytes, actor=None, request=None) -> dict:
     items, errors = parse_workbook(data, departments)
     if errors:
         raise CatalogImportRejected(errors)
-    counts = {"total": len(items), "created": 0, "updated": 0, "unchanged": 0, "departments_created": 0}
+    counts = {
+        "total": len(items),
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "departments_created": 0,
+    }
     with transaction.atomic():
         existing = set(ServiceItem.objects.values_list("code", flat=True))  # no huge IN (...) lists
         dept_cache = {}
@@ -256,8 +300,14 @@ def import_catalog_excel(data: bytes, actor=None, request=None) -> dict:
             else:
                 counts["unchanged"] += 1
         if counts["created"] or counts["updated"]:
-            audit.record(actor, "catalog.excel_import", object_type="catalog.serviceitem", object_id="excel",
-                         after=counts, request=request)
+            audit.record(
+                actor,
+                "catalog.excel_import",
+                object_type="catalog.serviceitem",
+                object_id="excel",
+                after=counts,
+                request=request,
+            )
     return counts
 
 
@@ -272,7 +322,12 @@ def set_items_active(items, active: bool, actor=None, request=None) -> int:
         to_change.update(active=active)
         if codes:
             changes.bump("config")  # QuerySet.update sends no signal; the queue caches item lists
-            audit.record(actor, "catalog.activate" if active else "catalog.deactivate",
-                         object_type="catalog.serviceitem", object_id=f"{len(codes)} items",
-                         after={"active": active, "codes": codes[:200], "count": len(codes)}, request=request)
+            audit.record(
+                actor,
+                "catalog.activate" if active else "catalog.deactivate",
+                object_type="catalog.serviceitem",
+                object_id=f"{len(codes)} items",
+                after={"active": active, "codes": codes[:200], "count": len(codes)},
+                request=request,
+            )
     return len(codes)

@@ -1,5 +1,6 @@
 """Public item guide (办事指南): search, item detail with materials and where to do it, and a
 printable materials checklist."""
+
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
@@ -25,11 +26,20 @@ def item_list(request):
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    return render(request, "catalog/item_list.html", {
-        "q": q, "department": department, "comprehensive": bool(comprehensive), "bank": bool(bank),
-        "page": page, "total": paginator.count, "departments": selectors.departments_with_items(),
-        "query_string": params.urlencode(),
-    })
+    return render(
+        request,
+        "catalog/item_list.html",
+        {
+            "q": q,
+            "department": department,
+            "comprehensive": bool(comprehensive),
+            "bank": bool(bank),
+            "page": page,
+            "total": paginator.count,
+            "departments": selectors.departments_with_items(),
+            "query_string": params.urlencode(),
+        },
+    )
 
 
 def _where(item):
@@ -45,16 +55,30 @@ def item_detail(request, code):
     item = selectors.get_item(code)
     rows, now = _where(item)
     materials = list(item.materials.all())
-    return render(request, "catalog/item_detail.html", {
-        "item": item, "materials": materials, "outlets": rows, "now": now,
-        "tolerance_count": sum(1 for m in materials if m.tolerance),
-        "sharing_count": sum(1 for m in materials if m.data_sharing),
-    })
+    return render(
+        request,
+        "catalog/item_detail.html",
+        {
+            "item": item,
+            "materials": materials,
+            "outlets": rows,
+            "now": now,
+            "tolerance_count": sum(1 for m in materials if m.tolerance),
+            "sharing_count": sum(1 for m in materials if m.data_sharing),
+        },
+    )
 
 
 def item_print(request, code):
     item = selectors.get_item(code)
     rows, now = _where(item)
-    return render(request, "catalog/item_print.html", {
-        "item": item, "materials": list(item.materials.all()), "outlets": rows, "now": now,
-    })
+    return render(
+        request,
+        "catalog/item_print.html",
+        {
+            "item": item,
+            "materials": list(item.materials.all()),
+            "outlets": rows,
+            "now": now,
+        },
+    )

@@ -4,6 +4,7 @@ finds a changed, inserted or deleted row.
 
 Never put a full ID number or phone into a summary: pass values through core.masking first.
 """
+
 import threading
 import uuid
 from contextlib import contextmanager
@@ -32,8 +33,19 @@ def client_ip(request):
     return clientaddr.client_ip(request)
 
 
-def record(actor, action: str, obj=None, *, before=None, after=None, reason: str = "",
-           request=None, ip=None, object_type: str = "", object_id: str = "") -> AuditEntry:
+def record(
+    actor,
+    action: str,
+    obj=None,
+    *,
+    before=None,
+    after=None,
+    reason: str = "",
+    request=None,
+    ip=None,
+    object_type: str = "",
+    object_id: str = "",
+) -> AuditEntry:
     """Append one audit entry. Runs inside the caller's transaction (or its own); inside a
     `deferred()` block the entry joins the chain when the block ends (same transaction)."""
     actor_id, actor_label = _actor_fields(actor)
@@ -46,9 +58,17 @@ def record(actor, action: str, obj=None, *, before=None, after=None, reason: str
     if after is not None:
         summary["after"] = redact_data(after)
     reason = redact_data(reason or "")
-    entry = AuditEntry(at=clock.now(), actor_id=actor_id, actor_label=actor_label, action=action,
-                       object_type=object_type, object_id=str(object_id), summary=summary, reason=reason[:500],
-                       source_ip=ip or client_ip(request))
+    entry = AuditEntry(
+        at=clock.now(),
+        actor_id=actor_id,
+        actor_label=actor_label,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        summary=summary,
+        reason=reason[:500],
+        source_ip=ip or client_ip(request),
+    )
     buffer = getattr(_local, "buffer", None)
     if buffer is not None:
         buffer.append(entry)
@@ -104,8 +124,11 @@ def _append(entries: list[AuditEntry]) -> None:
                 cursor.execute("SELECT last_hash FROM core_auditseal WHERE id = 1 FOR UPDATE")
                 row = cursor.fetchone()
             # ids from the sequence, so each hash (which covers the id) is known before the insert
-            cursor.execute("SELECT nextval(pg_get_serial_sequence('core_auditentry', 'id')) "
-                           "FROM generate_series(1, %s)", [len(entries)])
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('core_auditentry', 'id')) "
+                "FROM generate_series(1, %s)",
+                [len(entries)],
+            )
             ids = [r[0] for r in cursor.fetchall()]
         last = row[0] if row else _last_hash()
         for entry, pk in zip(entries, ids):
@@ -115,14 +138,21 @@ def _append(entries: list[AuditEntry]) -> None:
     else:  # SQLite: writers are already serialised (BEGIN IMMEDIATE); ids come with the insert
         last = _last_hash()
         for entry in entries:
-            entry.prev_hash, entry.hash = last or "", uuid.uuid4().hex  # placeholder until the id is known
+            entry.prev_hash, entry.hash = (
+                last or "",
+                uuid.uuid4().hex,
+            )  # placeholder until the id is known
             entry.save()
             entry.hash = last = entry.compute_hash()
             AuditEntry.objects.filter(pk=entry.pk).update(hash=entry.hash)
     tail = entries[-1]
-    moved = AuditSeal.objects.filter(pk=1).update(last_id=tail.pk, last_hash=tail.hash, count=F("count") + len(entries))
+    moved = AuditSeal.objects.filter(pk=1).update(
+        last_id=tail.pk, last_hash=tail.hash, count=F("count") + len(entries)
+    )
     if not moved:  # first entry since the seal was introduced: it counts what is already there
-        AuditSeal.objects.create(pk=1, last_id=tail.pk, last_hash=tail.hash, count=AuditEntry.objects.count())
+        AuditSeal.objects.create(
+            pk=1, last_id=tail.pk, last_hash=tail.hash, count=AuditEntry.objects.count()
+        )
 
 
 def _append_pg(entries: list[AuditEntry]) -> bool:
@@ -136,7 +166,9 @@ def _append_pg(entries: list[AuditEntry]) -> bool:
         cursor.execute(
             "WITH seal AS MATERIALIZED (SELECT last_hash FROM core_auditseal WHERE id = 1 FOR UPDATE) "
             "SELECT seal.last_hash, nextval(pg_get_serial_sequence('core_auditentry', 'id')) "
-            "FROM seal CROSS JOIN generate_series(1, %s) ORDER BY 2", [len(entries)])
+            "FROM seal CROSS JOIN generate_series(1, %s) ORDER BY 2",
+            [len(entries)],
+        )
         rows = cursor.fetchall()
         if not rows:
             return False
@@ -147,7 +179,11 @@ def _append_pg(entries: list[AuditEntry]) -> bool:
         fields = AuditEntry._meta.concrete_fields
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for entry in entries for f in fields]
+        values = [
+            f.get_db_prep_save(getattr(entry, f.attname), connection)
+            for entry in entries
+            for f in fields
+        ]
         tail = entries[-1]
         # and the transaction's change notifications (core.changes.notify_at_end), if any
         topics = changes.take_pending()
@@ -156,8 +192,10 @@ def _append_pg(entries: list[AuditEntry]) -> bool:
             f"WITH added AS (INSERT INTO {AuditEntry._meta.db_table} ({columns}) "
             f"VALUES {', '.join([row_sql] * len(entries))}) "
             "UPDATE core_auditseal SET last_id = %s, last_hash = %s, count = count + %s "
-            + (f"FROM (SELECT {notify}) AS notified " if topics else "") + "WHERE id = 1",
-            values + [tail.pk, tail.hash, len(entries)] + notify_params)
+            + (f"FROM (SELECT {notify}) AS notified " if topics else "")
+            + "WHERE id = 1",
+            values + [tail.pk, tail.hash, len(entries)] + notify_params,
+        )
     return True
 
 
@@ -185,7 +223,9 @@ def verify() -> list[str]:
         if previous_id is None:
             problems.append(f"审计日志为空，但链头记录了 {seal.count} 条：记录被全部删除。")
         elif seal.last_id != previous_id or seal.last_hash != previous_hash:
-            problems.append(f"链尾记录缺失或被改动：链头指向第 {seal.last_id} 条，实际最后一条为第 {previous_id} 条。")
+            problems.append(
+                f"链尾记录缺失或被改动：链头指向第 {seal.last_id} 条，实际最后一条为第 {previous_id} 条。"
+            )
     return problems
 
 
@@ -198,9 +238,15 @@ def verify_report() -> dict:
     problems = verify()
     head = AuditEntry.objects.order_by("-id").values("id", "hash", "at").first()
     count = AuditEntry.objects.count()
-    return {"ok": not problems, "count": count, "entries": count,
-            "head_id": head["id"] if head else None, "head_hash": head["hash"] if head else "",
-            "head_at": head["at"].isoformat() if head else None, "problems": problems}
+    return {
+        "ok": not problems,
+        "count": count,
+        "entries": count,
+        "head_id": head["id"] if head else None,
+        "head_hash": head["hash"] if head else "",
+        "head_at": head["at"].isoformat() if head else None,
+        "problems": problems,
+    }
 
 
 def anchored(head_id: int, head_hash: str) -> bool:

@@ -8,15 +8,16 @@ say so instead of pretending (the Monday–Friday fallback).
 Counting convention (as in 受理 practice): `add_workdays(d, n)` is the n-th working day *after*
 d, so a case accepted on Thu 2022-03-31 with 3 working days is due Wed 2022-04-06.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-WORKDAY = "workday"        # ordinary Monday–Friday
-WEEKEND = "weekend"        # Saturday/Sunday, not listed
-HOLIDAY = "holiday"        # listed off day (statutory holiday or its bridged days)
-MAKEUP = "makeup"          # listed working day on a weekend (调休上班)
+WORKDAY = "workday"  # ordinary Monday–Friday
+WEEKEND = "weekend"  # Saturday/Sunday, not listed
+HOLIDAY = "holiday"  # listed off day (statutory holiday or its bridged days)
+MAKEUP = "makeup"  # listed working day on a weekend (调休上班)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ Correctness, in order:
   connected, short otherwise (SQLite with several processes, listener down), which bounds the
   staleness another process can cause.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,15 +41,20 @@ RESET = "*"  # a payload meaning "everything may have changed" (demo reset, bulk
 # only a safety net; entries the fast lane needs between changes (a window's token, its setup,
 # who is signed in) must not all expire together every few seconds: each expiry sends a request
 # through Django. The hall and the board are kept current by core.refresher anyway.
-MAX_AGE = {"config": (300.0, 10.0), "hall": (30.0, 1.0), "sessions": (300.0, 1.0), "board": (30.0, 1.0),
-           "auth": (300.0, 1.0),
-           "estimates": (60.0, 60.0),          # estimates (average service time): a minute old is fine
-           "ticket_items": (3600.0, 3600.0)}   # never change once issued
+MAX_AGE = {
+    "config": (300.0, 10.0),
+    "hall": (30.0, 1.0),
+    "sessions": (300.0, 1.0),
+    "board": (30.0, 1.0),
+    "auth": (300.0, 1.0),
+    "estimates": (60.0, 60.0),  # estimates (average service time): a minute old is fine
+    "ticket_items": (3600.0, 3600.0),
+}  # never change once issued
 
 _lock = threading.Lock()
 _versions: dict[str, int] = {}
 _epoch = 0  # bumped by RESET: every topic changes at once
-_caches: "weakref.WeakSet[VersionedCache]" = weakref.WeakSet()
+_caches: weakref.WeakSet[VersionedCache] = weakref.WeakSet()
 _on_bump: list = []  # callables run after every local bump (core.refresher wakes up)
 
 
@@ -116,7 +122,9 @@ def _send(topics) -> None:
 
 def notify_sql(topics) -> tuple[str, list]:
     """A SELECT list (and its parameters) that sends NOTIFY for each of `topics`."""
-    return ", ".join(["pg_notify(%s, %s)"] * len(topics)), [value for topic in topics for value in (CHANNEL, topic)]
+    return ", ".join(["pg_notify(%s, %s)"] * len(topics)), [
+        value for topic in topics for value in (CHANNEL, topic)
+    ]
 
 
 _pending = threading.local()
@@ -201,8 +209,15 @@ class VersionedCache:
         _caches.add(self)
 
     def _usable(self, key, entry, topic, seen, tick, serve_stale=False, max_stale=0.0) -> bool:
-        return (entry is not None and tick - entry[1] < max_age(topic)
-                and (entry[0] == seen or (serve_stale and key in self._computing) or tick - entry[1] < max_stale))
+        return (
+            entry is not None
+            and tick - entry[1] < max_age(topic)
+            and (
+                entry[0] == seen
+                or (serve_stale and key in self._computing)
+                or tick - entry[1] < max_stale
+            )
+        )
 
     def get(self, topic: str, key, compute, *, serve_stale: bool = False):
         seen = version(topic)  # read before computing: a change during compute makes it stale
@@ -226,8 +241,14 @@ class VersionedCache:
         computed less than that many seconds ago is usable even if a change has come since (its
         answer is then one the reader could have got that much earlier)."""
         entry = self._data.get(key)
-        if self._usable(key, entry, topic, version(topic, start_listener=False), time.monotonic(),
-                        max_stale=max_stale):
+        if self._usable(
+            key,
+            entry,
+            topic,
+            version(topic, start_listener=False),
+            time.monotonic(),
+            max_stale=max_stale,
+        ):
             return entry[2]
         return default
 
@@ -251,8 +272,9 @@ class _Listener:
         self._start_lock = threading.Lock()
 
     def enabled(self) -> bool:
-        return (getattr(settings, "YIMEN_CHANGE_LISTENER", True)
-                and settings.DATABASES["default"]["ENGINE"].endswith("postgresql"))
+        return getattr(settings, "YIMEN_CHANGE_LISTENER", True) and settings.DATABASES["default"][
+            "ENGINE"
+        ].endswith("postgresql")
 
     def ensure_started(self) -> None:
         if self._thread is not None or not self.enabled():
@@ -261,8 +283,9 @@ class _Listener:
             if self._thread is None:
                 self._stop.clear()
                 params = connection.get_connection_params()
-                self._thread = threading.Thread(target=self._run, args=(params,), name="yimen-changes",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, args=(params,), name="yimen-changes", daemon=True
+                )
                 self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -295,7 +318,9 @@ class _Listener:
                         for note in conn.notifies(timeout=1.0):
                             _local_bump(note.payload)
             except Exception as exc:  # noqa: BLE001 — keep listening; caches fall back to short TTLs
-                logger.warning("change listener disconnected (%r); retrying in %.1f s", exc, backoff)
+                logger.warning(
+                    "change listener disconnected (%r); retrying in %.1f s", exc, backoff
+                )
             finally:
                 self.connected = False
             self._stop.wait(backoff)

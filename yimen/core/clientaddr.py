@@ -10,6 +10,7 @@ proxies (the default) the header is ignored and the peer's address is the client
 address (one household or host usually holds a whole /64, so counting single IPv6 addresses
 would let one client spread over millions of them).
 """
+
 import ipaddress
 from functools import lru_cache
 
@@ -38,7 +39,9 @@ def is_trusted_proxy(address) -> bool:
     ip = address if not isinstance(address, str) else _parse(address)
     if ip is None:
         return False
-    return any(ip in net for net in _networks(tuple(getattr(settings, "YIMEN_TRUSTED_PROXIES", []) or [])))
+    return any(
+        ip in net for net in _networks(tuple(getattr(settings, "YIMEN_TRUSTED_PROXIES", []) or []))
+    )
 
 
 def client_ip(request) -> str | None:
@@ -77,5 +80,8 @@ def limit_key(ip) -> str:
 def is_secure_via_proxy(request) -> bool:
     """X-Forwarded-Proto: https from a trusted proxy (settings.SECURE_PROXY_SSL_HEADER is not
     used: it would believe the header from anyone)."""
-    return (is_trusted_proxy(request.META.get("REMOTE_ADDR") or "")
-            and (request.META.get("HTTP_X_FORWARDED_PROTO") or "").split(",")[0].strip().lower() == "https")
+    return (
+        is_trusted_proxy(request.META.get("REMOTE_ADDR") or "")
+        and (request.META.get("HTTP_X_FORWARDED_PROTO") or "").split(",")[0].strip().lower()
+        == "https"
+    )

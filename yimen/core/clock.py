@@ -1,11 +1,12 @@
 """The one clock. Everything that needs "now" asks here, so tests and the simulator can move time.
 
-    from yimen.core import clock
-    clock.now()        # aware datetime (UTC internally, shown in Asia/Shanghai)
-    clock.today()      # local date in Asia/Shanghai
-    with clock.frozen(datetime(2022, 3, 15, 10, 0, tzinfo=SHANGHAI)): ...
-    clock.travel(minutes=5)  # move a frozen clock forward
+from yimen.core import clock
+clock.now()        # aware datetime (UTC internally, shown in Asia/Shanghai)
+clock.today()      # local date in Asia/Shanghai
+with clock.frozen(datetime(2022, 3, 15, 10, 0, tzinfo=SHANGHAI)): ...
+clock.travel(minutes=5)  # move a frozen clock forward
 """
+
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta

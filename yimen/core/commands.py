@@ -1,4 +1,5 @@
 """Small helpers shared by the `yimen` management commands."""
+
 from datetime import date
 
 from django.core.management.base import CommandError

@@ -49,8 +49,11 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
     def __init__(self, obj_label: str, from_state: str, action: str, message: str | None = None):
-        super().__init__(message or f"{obj_label}当前状态为「{from_state}」，不能执行「{action}」。",
-                         from_state=from_state, action=action)
+        super().__init__(
+            message or f"{obj_label}当前状态为「{from_state}」，不能执行「{action}」。",
+            from_state=from_state,
+            action=action,
+        )
 
 
 class OutsideOpeningHours(DomainError):

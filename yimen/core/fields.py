@@ -29,6 +29,7 @@ exact lookup add a keyed-hash column next to it:
 "630104…X" hash alike. The lookup-hash key is separate from the encryption key; the hash is
 HMAC-SHA256, so a database dump alone does not let anyone enumerate ID numbers.
 """
+
 import base64
 import hashlib
 import hmac
@@ -58,7 +59,9 @@ def _master_keys() -> list[bytes]:
     mode only, the public key of old demo databases: settings.YIMEN_DATA_KEYS_READ_ONLY)."""
     current = os.environ.get("YIMEN_DATA_KEY") or getattr(settings, "YIMEN_DATA_KEY", "")
     if not current:
-        raise ProtectedDataError("未配置个人数据密钥 YIMEN_DATA_KEY：请设置后再启动（见 docs/security.md）。")
+        raise ProtectedDataError(
+            "未配置个人数据密钥 YIMEN_DATA_KEY：请设置后再启动（见 docs/security.md）。"
+        )
     old = os.environ.get("YIMEN_DATA_KEYS_OLD") or getattr(settings, "YIMEN_DATA_KEYS_OLD", "")
     keys = [current] + [k.strip() for k in str(old).split(",") if k.strip()]
     keys += [k for k in getattr(settings, "YIMEN_DATA_KEYS_READ_ONLY", []) if k and k not in keys]
@@ -67,8 +70,9 @@ def _master_keys() -> list[bytes]:
 
 @lru_cache(maxsize=16)
 def _derive(master: bytes, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"yimen-protected-data",
-                info=purpose).derive(master)
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"yimen-protected-data", info=purpose
+    ).derive(master)
 
 
 def _key_id(master: bytes) -> str:
@@ -95,21 +99,22 @@ def is_encrypted(stored) -> bool:
 
 
 def stored_key_id(stored: str) -> str:
-    return stored[len(PREFIX):].split(":", 1)[0] if is_encrypted(stored) else ""
+    return stored[len(PREFIX) :].split(":", 1)[0] if is_encrypted(stored) else ""
 
 
 def decrypt(stored: str) -> str:
     if not is_encrypted(stored):
         return stored  # legacy plain value (written before the field was protected)
     try:
-        kid, body = stored[len(PREFIX):].split(":", 1)
+        kid, body = stored[len(PREFIX) :].split(":", 1)
         raw = base64.urlsafe_b64decode(body.encode("ascii"))
     except (ValueError, UnicodeError) as exc:
         raise ProtectedDataError("受保护数据格式损坏，无法解密。") from exc
     key = _keyring().get(kid)
     if key is None:
         raise ProtectedDataError(
-            f"找不到密钥 {kid} 来解密受保护数据：请检查 YIMEN_DATA_KEY / YIMEN_DATA_KEYS_OLD 配置。")
+            f"找不到密钥 {kid} 来解密受保护数据：请检查 YIMEN_DATA_KEY / YIMEN_DATA_KEYS_OLD 配置。"
+        )
     try:
         return AESGCM(key).decrypt(raw[:12], raw[12:], None).decode("utf-8")
     except InvalidTag as exc:
@@ -132,7 +137,9 @@ def protected_lookup_hash(value) -> str:
 class _ProtectedExact(Exact):
     def get_prep_lookup(self):
         if self.rhs not in ("", None):
-            raise FieldError("受保护字段不能按明文精确查询：请改用对应的 *_hash 字段与 protected_lookup_hash()。")
+            raise FieldError(
+                "受保护字段不能按明文精确查询：请改用对应的 *_hash 字段与 protected_lookup_hash()。"
+            )
         return super().get_prep_lookup()
 
 
@@ -175,6 +182,10 @@ class ProtectedCharField(models.TextField):
         return None  # Django raises FieldError "Unsupported lookup"
 
     def formfield(self, **kwargs):
-        defaults = {"form_class": forms.CharField, "max_length": self.max_length, "widget": forms.TextInput}
+        defaults = {
+            "form_class": forms.CharField,
+            "max_length": self.max_length,
+            "widget": forms.TextInput,
+        }
         defaults.update(kwargs)
         return models.Field.formfield(self, **defaults)

@@ -9,9 +9,9 @@
 (core.middleware) turns whatever else answers an /api/ request with a non-JSON error (Django's
 technical pages in DEBUG, ninja's 405) into the same JSON.
 """
-from django.http import JsonResponse
+
+from django.http import HttpResponse, JsonResponse
 from django.template import loader
-from django.http import HttpResponse
 
 API_PREFIX = "/api/"
 
@@ -35,7 +35,9 @@ CSRF_MESSAGE = "安全校验（CSRF）未通过：请刷新页面后重试；接
 
 
 def is_api(request) -> bool:
-    return (getattr(request, "path_info", None) or getattr(request, "path", "") or "").startswith(API_PREFIX)
+    return (getattr(request, "path_info", None) or getattr(request, "path", "") or "").startswith(
+        API_PREFIX
+    )
 
 
 def default_error(status: int) -> tuple[str, str]:
@@ -44,19 +46,32 @@ def default_error(status: int) -> tuple[str, str]:
     return STATUS_ERRORS[500] if status >= 500 else STATUS_ERRORS[400]
 
 
-def json_error(status: int, code: str | None = None, message: str | None = None, **extra) -> JsonResponse:
+def json_error(
+    status: int, code: str | None = None, message: str | None = None, **extra
+) -> JsonResponse:
     default_code, default_message = default_error(status)
     body = {"code": code or default_code, "message": message or default_message, **extra}
-    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False},
-                        content_type="application/json; charset=utf-8")
+    return JsonResponse(
+        body,
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+        content_type="application/json; charset=utf-8",
+    )
 
 
-def page_error(request, status: int, code: str | None = None, message: str | None = None) -> HttpResponse:
+def page_error(
+    request, status: int, code: str | None = None, message: str | None = None
+) -> HttpResponse:
     """The Chinese error page. Rendered without a database query (a 500 may be the database's)."""
     default_code, default_message = default_error(status)
-    template = {400: "400.html", 403: "403.html", 404: "404.html"}.get(status, "500.html" if status >= 500
-                                                                         else "400.html")
-    context = {"code": code or default_code, "message": message or default_message, "status": status}
+    template = {400: "400.html", 403: "403.html", 404: "404.html"}.get(
+        status, "500.html" if status >= 500 else "400.html"
+    )
+    context = {
+        "code": code or default_code,
+        "message": message or default_message,
+        "status": status,
+    }
     try:
         body = loader.render_to_string(template, context, request=request)
     except Exception:  # noqa: BLE001 — the error page itself must never fail
@@ -71,6 +86,7 @@ def error_response(request, status: int, code: str | None = None, message: str |
 
 
 # --- Django's handlers (yimen/urls.py) ------------------------------------------------------
+
 
 def bad_request(request, exception=None):
     return error_response(request, 400, *_known(exception))
@@ -88,8 +104,9 @@ def server_error(request):
     if is_api(request):
         return json_error(500)
     # no RequestContext: context processors may need the database that just failed
-    body = loader.render_to_string("500.html", {"code": "server_error", "message": STATUS_ERRORS[500][1],
-                                                "status": 500})
+    body = loader.render_to_string(
+        "500.html", {"code": "server_error", "message": STATUS_ERRORS[500][1], "status": 500}
+    )
     return HttpResponse(body, status=500, content_type="text/html; charset=utf-8")
 
 

@@ -13,6 +13,7 @@ phone numbers, and a plain hash of such a short value could be reversed by tryin
     fp = idempotency.request_fingerprint(request)        # or call_fingerprint("op", **params)
     idempotency.check(stored_fingerprint, fp)            # raises IdempotencyKeyReused
 """
+
 from __future__ import annotations
 
 import json
@@ -37,13 +38,19 @@ def _digest(text: str) -> str:
 def _canonical_body(request) -> str:
     content_type = (request.META.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        items = sorted((k, v) for k in request.POST for v in request.POST.getlist(k)
-                       if k not in _IGNORED_FORM_FIELDS)
+        items = sorted(
+            (k, v)
+            for k in request.POST
+            for v in request.POST.getlist(k)
+            if k not in _IGNORED_FORM_FIELDS
+        )
         return json.dumps(items, ensure_ascii=False)
     body = request.body or b""
     if content_type.endswith("json"):
         try:  # key order and white space are not a different request
-            return json.dumps(json.loads(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            return json.dumps(
+                json.loads(body), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            )
         except ValueError:
             pass
     return body.decode("utf-8", "replace")
@@ -57,7 +64,9 @@ def request_fingerprint(request) -> str:
 
 def call_fingerprint(operation: str, **params) -> str:
     """Fingerprint of a direct service call (no HTTP request): the operation and its parameters."""
-    return _digest(f"CALL\n{operation}\n" + json.dumps(params, ensure_ascii=False, sort_keys=True, default=str))
+    return _digest(
+        f"CALL\n{operation}\n" + json.dumps(params, ensure_ascii=False, sort_keys=True, default=str)
+    )
 
 
 def check(stored: str | None, fingerprint: str | None) -> None:
@@ -66,4 +75,5 @@ def check(stored: str | None, fingerprint: str | None) -> None:
     if stored and fingerprint and stored != fingerprint:
         raise IdempotencyKeyReused(
             "该 Idempotency-Key 已用于另一笔内容不同的请求：同一个 Key 只能用于重试完全相同的请求。"
-            "如需办理新的请求，请使用新的 Key（网页请刷新后重新提交）。")
+            "如需办理新的请求，请使用新的 Key（网页请刷新后重新提交）。"
+        )

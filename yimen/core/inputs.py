@@ -7,6 +7,7 @@
 - `form_date`: the same for a date typed into a form or a query string of a page (ValidationFailed
   → the page's 400 with the message).
 """
+
 from datetime import date
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from .validators import date_window_problem, parse_date_text
 
 class Error(Schema):
     """Every error of the API: a stable code and a Chinese message (details may follow)."""
+
     code: str
     message: str
 
@@ -35,6 +37,7 @@ def _window(kind: str):
         if problem:
             raise ValueError(problem)
         return value
+
     return check
 
 
@@ -43,7 +46,9 @@ ScheduleDate = Annotated[date, AfterValidator(_window("schedule")), WithJsonSche
 RecordDate = Annotated[date, AfterValidator(_window("record")), WithJsonSchema(_DATE_SCHEMA)]
 
 
-def form_date(text: str | None, label: str = "日期", *, kind: str = "schedule", required: bool = False) -> date | None:
+def form_date(
+    text: str | None, label: str = "日期", *, kind: str = "schedule", required: bool = False
+) -> date | None:
     value, problem = parse_date_text(text or "", label, kind)
     if problem:
         raise ValidationFailed(problem, code="invalid_date")

@@ -11,11 +11,12 @@ Side effects (SMS …) are queued with `run.later(fn)` inside the object's work 
 transaction, never inside it. The commands print a warning line and report `failed` in --json;
 their exit status stays 0 (the run did what it could; the log names what it could not).
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from django.db import transaction
 
@@ -25,15 +26,17 @@ log = logging.getLogger("yimen.jobs")
 @dataclass
 class JobRun:
     job: str
-    done: list = field(default_factory=list)     # what the job changed (numbers, labels)
-    failed: list = field(default_factory=list)   # labels of the objects that failed (logged)
+    done: list = field(default_factory=list)  # what the job changed (numbers, labels)
+    failed: list = field(default_factory=list)  # labels of the objects that failed (logged)
     _later: list = field(default_factory=list, repr=False)
 
     def later(self, fn: Callable[[], object]) -> None:
         """Run `fn` after the current object's transaction (side effects: SMS, notifications)."""
         self._later.append(fn)
 
-    def each(self, keys: Iterable, fn: Callable, *, label: Callable = str, atomic: bool = True) -> list:
+    def each(
+        self, keys: Iterable, fn: Callable, *, label: Callable = str, atomic: bool = True
+    ) -> list:
         """Call fn(key) for every key, each in its own transaction (atomic=False when fn manages
         its own). Returns the results that are not None, in order; failures go to `failed`."""
         results = []
@@ -67,7 +70,9 @@ class JobRun:
         """The one line a command prints when something was skipped ('' when nothing was)."""
         if not self.failed:
             return ""
-        shown = "、".join(str(f) for f in self.failed[:10]) + ("等" if len(self.failed) > 10 else "")
+        shown = "、".join(str(f) for f in self.failed[:10]) + (
+            "等" if len(self.failed) > 10 else ""
+        )
         return f"警告：{len(self.failed)} 个对象处理失败，已跳过（{shown}），其余已正常处理；详见日志 yimen.jobs。"
 
 

@@ -37,7 +37,8 @@ _PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 # number, a 查询码, a URL-encoded value): `?id_number=6301…` → `?id_number=***`
 _SENSITIVE_PARAM_RE = re.compile(
     r"(?i)((?:^|[?&;\s])[\w.\-]*(?:id_number|idnumber|id_no|idcard|phone|mobile|secret|password|passwd|totp)"
-    r"[\w.\-]*=)([^&;#\s\"']+)")
+    r"[\w.\-]*=)([^&;#\s\"']+)"
+)
 
 
 def redact(text: str) -> str:
@@ -72,7 +73,9 @@ class RedactingFilter:
         if isinstance(record.args, tuple):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         elif isinstance(record.args, dict):
-            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+            record.args = {
+                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
         if record.name == "uvicorn.access":
             return True  # its formatter unpacks the (already redacted) arguments
         try:

@@ -11,9 +11,15 @@
 - DomainErrorMiddleware: a DomainError raised in a page view becomes a friendly page with the
   right 4xx status (JSON under /api/).
 """
+
 import json
 
-from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
@@ -42,8 +48,12 @@ def _where_label(kind: str, name: str = "") -> str:
 
 
 def _invalid_text(request, where: str):
-    return error_response(request, 400, INVALID_TEXT,
-                          f"{where}含有不允许的字符（空字符 NUL 或不成对的代理字符），请删除后重试。")
+    return error_response(
+        request,
+        400,
+        INVALID_TEXT,
+        f"{where}含有不允许的字符（空字符 NUL 或不成对的代理字符），请删除后重试。",
+    )
 
 
 def _first_bad_in_json(data) -> str | None:
@@ -82,19 +92,25 @@ class InputGuardMiddleware:
                 return _invalid_text(request, _where_label("查询参数", key))
         for key, value in request.META.items():
             if key.startswith("HTTP_") and isinstance(value, str) and bad_text(value):
-                return _invalid_text(request, _where_label("请求头", key[5:].replace("_", "-").title()))
+                return _invalid_text(
+                    request, _where_label("请求头", key[5:].replace("_", "-").title())
+                )
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return None
         try:
             return self._check_body(request)
         except RequestDataTooBig:
             request._mark_post_parse_error()
-            return error_response(request, 413, "too_large", "请求内容过大（超过服务器允许的大小）。")
+            return error_response(
+                request, 413, "too_large", "请求内容过大（超过服务器允许的大小）。"
+            )
         except (TooManyFieldsSent, TooManyFilesSent):
             request._mark_post_parse_error()
             return error_response(request, 400, "too_many_fields", "提交的字段或文件过多。")
         except MultiPartParserError:
-            return error_response(request, 400, "invalid_multipart", "表单数据（multipart）格式不正确，无法解析。")
+            return error_response(
+                request, 400, "invalid_multipart", "表单数据（multipart）格式不正确，无法解析。"
+            )
         except BadRequest:
             request._mark_post_parse_error()
             return error_response(request, 400, "bad_request", "表单数据的编码应为 UTF-8。")
@@ -135,7 +151,11 @@ class ApiJsonErrorsMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code < 400 or not is_api(request) or getattr(response, "streaming", False):
+        if (
+            response.status_code < 400
+            or not is_api(request)
+            or getattr(response, "streaming", False)
+        ):
             return response
         if (response.get("Content-Type") or "").startswith("application/json"):
             return response
@@ -161,7 +181,10 @@ class DomainErrorMiddleware:
             if is_api(request):
                 from django.http import JsonResponse
 
-                return JsonResponse(exception.as_dict(), status=exception.status,
-                                    json_dumps_params={"ensure_ascii": False})
+                return JsonResponse(
+                    exception.as_dict(),
+                    status=exception.status,
+                    json_dumps_params={"ensure_ascii": False},
+                )
             return render(request, "core/error.html", {"error": exception}, status=exception.status)
         return None

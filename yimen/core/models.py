@@ -1,6 +1,6 @@
 import hashlib
 import json
-from datetime import timezone
+from datetime import UTC
 
 from django.conf import settings
 from django.db import models
@@ -43,8 +43,13 @@ class AuditEntry(models.Model):
     """Append-only audit log with a hash chain (see core.audit)."""
 
     at = models.DateTimeField("时间", db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              verbose_name="操作人")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name="操作人",
+    )
     actor_label = models.CharField("操作人标识", max_length=150, blank=True)
     action = models.CharField("动作", max_length=80, db_index=True)
     object_type = models.CharField("对象类型", max_length=80, blank=True, db_index=True)
@@ -66,7 +71,7 @@ class AuditEntry(models.Model):
                 "id": self.pk,
                 # in UTC, as the database returns it: an entry made at a time given in another
                 # zone (a frozen test clock in Asia/Shanghai) must verify after the round trip
-                "at": self.at.astimezone(timezone.utc).isoformat(),
+                "at": self.at.astimezone(UTC).isoformat(),
                 "actor": self.actor_id,
                 "actor_label": self.actor_label,
                 "action": self.action,

@@ -10,6 +10,7 @@ implements `Sender.send(phone, text, *, template="", ref="") -> SendReceipt`.
 Phone numbers are masked in logs; a failure of the gateway never breaks the caller's
 transaction: `send` returns a receipt with ok=False and the error.
 """
+
 from __future__ import annotations
 
 import logging
@@ -68,7 +69,9 @@ class LoggingSender(Sender):
         with LoggingSender._lock:
             LoggingSender._counter += 1
             message_id = f"log-{LoggingSender._counter}"
-            LoggingSender.outbox.append(OutboxMessage(phone=phone, text=text, template=template, ref=ref, at=now))
+            LoggingSender.outbox.append(
+                OutboxMessage(phone=phone, text=text, template=template, ref=ref, at=now)
+            )
             del LoggingSender.outbox[:-500]  # keep the last 500
         log.info("SMS to %s [%s %s]: %s", mask_phone(phone), template, ref, text)
         return SendReceipt(True, self.name, mask_phone(phone), now, message_id)
@@ -93,5 +96,12 @@ def send(phone: str, text: str, *, template: str = "", ref: str = "") -> SendRec
     try:
         return sender.send(phone, text, template=template, ref=ref)
     except Exception as exc:  # a gateway outage must not lose the caller's work
-        log.warning("SMS backend %s failed for %s: %s", getattr(sender, "name", sender), mask_phone(phone), exc)
-        return SendReceipt(False, getattr(sender, "name", "unknown"), mask_phone(phone), now, error=str(exc))
+        log.warning(
+            "SMS backend %s failed for %s: %s",
+            getattr(sender, "name", sender),
+            mask_phone(phone),
+            exc,
+        )
+        return SendReceipt(
+            False, getattr(sender, "name", "unknown"), mask_phone(phone), now, error=str(exc)
+        )

@@ -8,6 +8,7 @@ Fonts: Noto Sans/Serif CJK (Debian fonts-noto-cjk). The @font-face rules point a
 so WeasyPrint embeds (subsets) them regardless of fontconfig; `YIMEN_CJK_FONT_DIR` overrides the
 directory. Templates use `font-family: "YimenSerif"` / `"YimenSans"` (both set up here).
 """
+
 from __future__ import annotations
 
 import os
@@ -45,7 +46,9 @@ def font_css() -> str:
         path = _find(filename)
         local = "Noto Serif CJK SC" if "Serif" in filename else "Noto Sans CJK SC"
         src = f'url("{path.as_uri()}")' if path else f'local("{local}")'
-        rules.append(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; src: {src}; }}')
+        rules.append(
+            f'@font-face {{ font-family: "{family}"; font-weight: {weight}; src: {src}; }}'
+        )
     return "\n".join(rules)
 
 
@@ -66,7 +69,9 @@ th { font-family: "YimenSans"; font-weight: bold; background: #f1f1f1; }
 
 
 def render_html(template: str, context: dict) -> str:
-    return render_to_string(template, {**context, "pdf_font_css": font_css(), "pdf_base_css": BASE_CSS})
+    return render_to_string(
+        template, {**context, "pdf_font_css": font_css(), "pdf_base_css": BASE_CSS}
+    )
 
 
 def render_pdf(template: str, context: dict, *, base_url: str | None = None) -> bytes:

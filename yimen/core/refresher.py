@@ -20,6 +20,7 @@ once per change, whatever the backlog, and the fast lane waits a few millisecond
 Enabled by YIMEN_BACKGROUND_REFRESH (on by default; off in tests, which drive it explicitly).
 The thread keeps one database connection of its own and never holds a transaction open.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,7 +35,7 @@ from . import changes
 
 logger = logging.getLogger(__name__)
 IDLE_SECONDS = 10.0  # a poller asks every few seconds; a forgotten key stops costing after this
-WAKE_SECONDS = 1.0   # rounds also run this often (safety lifetimes, the minute on the board)
+WAKE_SECONDS = 1.0  # rounds also run this often (safety lifetimes, the minute on the board)
 # Rounds start at most this often: changes arriving meanwhile share one recompute. A hall with
 # 5 tickets a second sees ~20 changes a second (issue, call, start, finish); recomputing after
 # each cost a fifth of a worker's CPU in the benchmark.
@@ -97,7 +98,9 @@ class Refresher:
             if self._thread is None:
                 self._stop.clear()
                 changes.on_bump(self._wake.set)
-                self._thread = threading.Thread(target=self._run, name="yimen-refresher", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="yimen-refresher", daemon=True
+                )
                 self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -130,7 +133,9 @@ class Refresher:
         with self._lock:
             waiters, self._waiters = self._waiters, []
             chores, self._chores = self._chores, []
-            for key in [k for k, (_fn, wanted) in self._jobs.items() if now - wanted > IDLE_SECONDS]:
+            for key in [
+                k for k, (_fn, wanted) in self._jobs.items() if now - wanted > IDLE_SECONDS
+            ]:
                 del self._jobs[key]
             jobs = [fn for fn, _wanted in self._jobs.values()]
         for fn in chores + jobs:

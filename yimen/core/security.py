@@ -9,13 +9,16 @@
   `data-print`, `data-autosubmit`, `data-back`, handled by static/core/ui.js). Styles may be
   inline (style attributes are everywhere in the templates and cannot carry a nonce).
 """
+
 import secrets
 
 from django.conf import settings
 
 from .clientaddr import is_secure_via_proxy
 
-PROTO_META = "HTTP_X_YIMEN_FORWARDED_PROTO"  # set here only; settings.SECURE_PROXY_SSL_HEADER reads it
+PROTO_META = (
+    "HTTP_X_YIMEN_FORWARDED_PROTO"  # set here only; settings.SECURE_PROXY_SSL_HEADER reads it
+)
 
 
 class TrustedProxyMiddleware:
@@ -30,19 +33,21 @@ class TrustedProxyMiddleware:
 
 
 def policy(nonce: str) -> str:
-    return "; ".join([
-        "default-src 'self'",
-        f"script-src 'self' 'nonce-{nonce}'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "media-src 'self' data: blob:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'self'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "media-src 'self' data: blob:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'self'",
+        ]
+    )
 
 
 class ContentSecurityPolicyMiddleware:

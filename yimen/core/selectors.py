@@ -1,4 +1,5 @@
 """Reads of the core tables. `work_calendar()` is what every app uses for working days."""
+
 import threading
 
 from .calendar import WorkCalendar

@@ -1,4 +1,5 @@
 """Writes of the core tables."""
+
 import json
 from pathlib import Path
 
@@ -15,7 +16,9 @@ def import_holiday_cn(document: dict, source: str = "holiday-cn", actor=None) ->
     """Load one holiday-cn JSON year into our own table (replacing that year). Idempotent."""
     year, rows = parse_holiday_cn(document)
     published = bool(rows)
-    CalendarYear.objects.update_or_create(year=year, defaults={"published": published, "source": source})
+    CalendarYear.objects.update_or_create(
+        year=year, defaults={"published": published, "source": source}
+    )
     existing = {d.date: d for d in HolidayDay.objects.filter(date__year=year)}
     wanted = {d for d, _, _ in rows}
     removed = [d for d in existing if d not in wanted]
@@ -31,16 +34,31 @@ def import_holiday_cn(document: dict, source: str = "holiday-cn", actor=None) ->
             current.save()
             changed += 1
     if created or changed or removed:
-        audit.record(actor, "calendar.import", object_type="core.calendaryear", object_id=str(year),
-                     after={"created": created, "changed": changed, "removed": len(removed)})
+        audit.record(
+            actor,
+            "calendar.import",
+            object_type="core.calendaryear",
+            object_id=str(year),
+            after={"created": created, "changed": changed, "removed": len(removed)},
+        )
     transaction.on_commit(invalidate_calendar_cache)
     invalidate_calendar_cache()
-    return {"year": year, "days": len(rows), "created": created, "changed": changed,
-            "removed": len(removed), "published": published}
+    return {
+        "year": year,
+        "days": len(rows),
+        "created": created,
+        "changed": changed,
+        "removed": len(removed),
+        "published": published,
+    }
 
 
 def import_holiday_dir(path: Path, actor=None) -> list[dict]:
     results = []
     for file in sorted(Path(path).glob("*.json")):
-        results.append(import_holiday_cn(json.loads(file.read_text(encoding="utf-8")), source=file.name, actor=actor))
+        results.append(
+            import_holiday_cn(
+                json.loads(file.read_text(encoding="utf-8")), source=file.name, actor=actor
+            )
+        )
     return results

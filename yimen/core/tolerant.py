@@ -8,6 +8,7 @@ summary and the scheduled job with it. This field selects such values as NULL (s
 "unknown"), so one bad row cannot break a page or a job; the stored value stays untouched for an
 operator to correct. Filters and ordering use the real column.
 """
+
 from django.db import models
 
 # Python's datetime covers years 1–9999; keep a day's margin for time-zone conversion.
@@ -25,5 +26,7 @@ class TolerantDateTimeField(models.DateTimeField):
         if bounds is None:
             return sql, params
         params = tuple(params)
-        return (f"CASE WHEN {sql} >= %s AND {sql} < %s THEN {sql} END",
-                (*params, bounds[0], *params, bounds[1], *params))
+        return (
+            f"CASE WHEN {sql} >= %s AND {sql} < %s THEN {sql} END",
+            (*params, bounds[0], *params, bounds[1], *params),
+        )

@@ -7,6 +7,7 @@
 - Dates and times people type: within a sane window (`check_date_window`: not before 2000, not
   after the caller's `latest`), reused by services, forms and API schemas.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -66,15 +67,17 @@ def uscc_check_digit(first17: str) -> str:
 
 @dataclass(frozen=True)
 class UsccCheck:
-    ok: bool           # format is acceptable (the code can be stored)
-    verified: bool     # the check digit matches
+    ok: bool  # format is acceptable (the code can be stored)
+    verified: bool  # the check digit matches
     message: str = ""
 
 
 def check_credit_code(value: str) -> UsccCheck:
     v = (value or "").strip().upper()
     if len(v) != 18 or any(c not in _USCC_CHARS for c in v):
-        return UsccCheck(False, False, "统一社会信用代码应为18位数字或大写字母（不含I、O、Z、S、V）。")
+        return UsccCheck(
+            False, False, "统一社会信用代码应为18位数字或大写字母（不含I、O、Z、S、V）。"
+        )
     if uscc_check_digit(v[:17]) != v[17]:
         return UsccCheck(True, False, "统一社会信用代码校验位不符，请核对（已保存，仅作提示）。")
     return UsccCheck(True, True, "")
@@ -88,6 +91,7 @@ def check_mobile(value: str) -> bool:
 # A date far in the past or future is never a real request (year 1 or 9999 only breaks date
 # arithmetic downstream): every API schema, query parameter and form accepts dates only inside
 # the window (settings.YIMEN FIRST_DATE / SCHEDULE_YEARS_AHEAD / RECORD_YEARS_AHEAD).
+
 
 def _years_after(day: date, years: int) -> date:
     try:
@@ -107,19 +111,25 @@ def date_window(kind: str = "schedule", today: date | None = None) -> tuple[date
     conf = settings.YIMEN
     today = today or clock.today()
     first = date.fromisoformat(str(conf.get("FIRST_DATE", "2000-01-01")))
-    years = conf.get("RECORD_YEARS_AHEAD", 100) if kind == "record" else conf.get("SCHEDULE_YEARS_AHEAD", 2)
+    years = (
+        conf.get("RECORD_YEARS_AHEAD", 100)
+        if kind == "record"
+        else conf.get("SCHEDULE_YEARS_AHEAD", 2)
+    )
     return first, _years_after(today, int(years))
 
 
 def date_window_problem(value: date, label: str = "日期", kind: str = "schedule") -> str:
-    """"" when `value` lies in the window of `kind`, else a Chinese message saying which window."""
+    """ "" when `value` lies in the window of `kind`, else a Chinese message saying which window."""
     first, last = date_window(kind)
     if first <= value <= last:
         return ""
     return f"{label}应在 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 之间。"
 
 
-def parse_date_text(text: str, label: str = "日期", kind: str = "schedule") -> tuple[date | None, str]:
+def parse_date_text(
+    text: str, label: str = "日期", kind: str = "schedule"
+) -> tuple[date | None, str]:
     """Parse a YYYY-MM-DD date typed into a form or a query string: (date, "") or (None, message).
     Blank → (None, "")."""
     text = (text or "").strip()
@@ -170,7 +180,9 @@ def _day_of(value) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def check_date_window(value, *, latest=None, earliest: date = EARLIEST_DATE, label: str = "日期") -> DateCheck:
+def check_date_window(
+    value, *, latest=None, earliest: date = EARLIEST_DATE, label: str = "日期"
+) -> DateCheck:
     """Is `value` (a date or datetime) within [earliest, latest]? `latest` may be a date or a
     datetime (then, for an aware value, compared to the instant; for a naive value, by date).
     Pure: the caller passes its clock's now/today. None is accepted (optional fields)."""
@@ -180,10 +192,17 @@ def check_date_window(value, *, latest=None, earliest: date = EARLIEST_DATE, lab
         return DateCheck(False, f"{label}格式不正确。")
     day = _day_of(value)
     if day < earliest:
-        return DateCheck(False, f"{label}不能早于{earliest.year}年{earliest.month}月{earliest.day}日。")
+        return DateCheck(
+            False, f"{label}不能早于{earliest.year}年{earliest.month}月{earliest.day}日。"
+        )
     if latest is None:
         return DateCheck(True)
-    if isinstance(latest, datetime) and isinstance(value, datetime) and value.tzinfo and latest.tzinfo:
+    if (
+        isinstance(latest, datetime)
+        and isinstance(value, datetime)
+        and value.tzinfo
+        and latest.tzinfo
+    ):
         too_late = value > latest
     else:
         too_late = day > _day_of(latest)

@@ -1,5 +1,6 @@
 """Read-only admin views of ratings, rectifications and grievances. Every change goes through the
 services (state machines, permissions, audit), so the admin may look but not edit."""
+
 from django.contrib import admin
 
 from yimen.core.admin import ReadOnlyAdmin
@@ -17,14 +18,31 @@ class RatingAdmin(ReadOnlyAdmin):
 
 @admin.register(Rectification)
 class RectificationAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "outlet", "window", "department", "state", "callback_due", "rectify_due", "closed_at"]
+    list_display = [
+        "pk",
+        "outlet",
+        "window",
+        "department",
+        "state",
+        "callback_due",
+        "rectify_due",
+        "closed_at",
+    ]
     list_filter = ["state", "outlet"]
 
 
 @admin.register(Grievance)
 class GrievanceAdmin(ReadOnlyAdmin):
-    list_display = ["number", "category", "status", "level", "level_due", "masked_name", "masked_phone",
-                    "received_at"]
+    list_display = [
+        "number",
+        "category",
+        "status",
+        "level",
+        "level_due",
+        "masked_name",
+        "masked_phone",
+        "received_at",
+    ]
     list_filter = ["category", "status", "outlet"]
     search_fields = ["number"]
     exclude = ["applicant_name", "id_number", "phone", "id_number_hash", "public_token"]

@@ -4,6 +4,7 @@ the demo defaults (rules.DEFAULT_*). Confirm the figures with the centre before 
     outlet.settings = {"feedback_rectify_workdays": 15, "escalation_workdays": {"1": 3, "2": 5, "3": 10}}
     settings.YIMEN = {"FEEDBACK_RECTIFY_WORKDAYS": 15, "FEEDBACK_ESCALATION_WORKDAYS": {1: 3, 2: 5, 3: 10}}
 """
+
 from django.conf import settings
 
 from . import rules

@@ -2,6 +2,7 @@
 
 State machines and deadline rules live in rules.py; every write goes through services.py.
 """
+
 from django.db import models
 from django.db.models import Q
 
@@ -32,24 +33,64 @@ class Rating(models.Model):
     SUBJECTS = [(TICKET, "现场办事（排队号）"), (CASE, "办件")]
 
     subject = models.CharField("评价对象", max_length=10, choices=SUBJECTS)
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="ratings",
-                               verbose_name="排队号")
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="ratings",
-                             verbose_name="办件")
-    round = models.PositiveSmallIntegerField("评价轮次", default=1, help_text="1 = 首次评价；2 = 整改后复评")
+    ticket = models.ForeignKey(
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ratings",
+        verbose_name="排队号",
+    )
+    case = models.ForeignKey(
+        Case,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ratings",
+        verbose_name="办件",
+    )
+    round = models.PositiveSmallIntegerField(
+        "评价轮次", default=1, help_text="1 = 首次评价；2 = 整改后复评"
+    )
     score = models.PositiveSmallIntegerField("评价等级", choices=rules.SCORE_CHOICES)
     reasons = models.JSONField("原因", default=list, blank=True)
     comment = models.TextField("评价内容", blank=True)
     channel = models.CharField("评价渠道", max_length=10, choices=RATING_CHANNELS)
-    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="ratings", verbose_name="网点")
-    window = models.ForeignKey(Window, null=True, blank=True, on_delete=models.SET_NULL, related_name="ratings",
-                               verbose_name="窗口")
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="ratings", verbose_name="责任部门")
-    staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="ratings",
-                              verbose_name="办理人")
-    item = models.ForeignKey(ServiceItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="ratings",
-                             verbose_name="事项")
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.PROTECT, related_name="ratings", verbose_name="网点"
+    )
+    window = models.ForeignKey(
+        Window,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ratings",
+        verbose_name="窗口",
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ratings",
+        verbose_name="责任部门",
+    )
+    staff = models.ForeignKey(
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ratings",
+        verbose_name="办理人",
+    )
+    item = models.ForeignKey(
+        ServiceItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ratings",
+        verbose_name="事项",
+    )
     created_at = models.DateTimeField("评价时间", db_index=True)
 
     class Meta:
@@ -57,16 +98,27 @@ class Rating(models.Model):
         verbose_name_plural = "好差评"
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"),
-            models.CheckConstraint(condition=Q(round__in=[1, 2]), name="rating_round_1_or_2"),
-            models.UniqueConstraint(fields=["ticket", "round"], condition=Q(ticket__isnull=False),
-                                    name="one_rating_per_ticket_round"),
-            models.UniqueConstraint(fields=["case", "round"], condition=Q(case__isnull=False),
-                                    name="one_rating_per_case_round"),
             models.CheckConstraint(
-                condition=(Q(subject="ticket", ticket__isnull=False, case__isnull=True)
-                           | Q(subject="case", case__isnull=False, ticket__isnull=True)),
-                name="rating_subject_matches"),
+                condition=Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"
+            ),
+            models.CheckConstraint(condition=Q(round__in=[1, 2]), name="rating_round_1_or_2"),
+            models.UniqueConstraint(
+                fields=["ticket", "round"],
+                condition=Q(ticket__isnull=False),
+                name="one_rating_per_ticket_round",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "round"],
+                condition=Q(case__isnull=False),
+                name="one_rating_per_case_round",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(subject="ticket", ticket__isnull=False, case__isnull=True)
+                    | Q(subject="case", case__isnull=False, ticket__isnull=True)
+                ),
+                name="rating_subject_matches",
+            ),
         ]
 
     def __str__(self):
@@ -84,34 +136,78 @@ class Rating(models.Model):
 class Rectification(models.Model):
     """The task a 差评 opens: 回访 within 1 working day, 整改 within N working days."""
 
-    rating = models.OneToOneField(Rating, on_delete=models.PROTECT, related_name="rectification",
-                                  verbose_name="差评")
-    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="rectifications", verbose_name="网点")
-    window = models.ForeignKey(Window, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="rectifications", verbose_name="责任窗口")
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="rectifications", verbose_name="责任部门")
-    staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="rectifications", verbose_name="被评价人员")
-    state = models.CharField("状态", max_length=12, choices=rules.RECTIFICATION_STATES, default=rules.R_VERIFY,
-                             db_index=True)
+    rating = models.OneToOneField(
+        Rating, on_delete=models.PROTECT, related_name="rectification", verbose_name="差评"
+    )
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.PROTECT, related_name="rectifications", verbose_name="网点"
+    )
+    window = models.ForeignKey(
+        Window,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rectifications",
+        verbose_name="责任窗口",
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rectifications",
+        verbose_name="责任部门",
+    )
+    staff = models.ForeignKey(
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rectifications",
+        verbose_name="被评价人员",
+    )
+    state = models.CharField(
+        "状态",
+        max_length=12,
+        choices=rules.RECTIFICATION_STATES,
+        default=rules.R_VERIFY,
+        db_index=True,
+    )
     callback_due = models.DateField("回访期限")
     rectify_due = models.DateField("整改期限")
     callback_note = models.TextField("回访记录", blank=True)
     callback_at = models.DateTimeField("回访时间", null=True, blank=True)
-    callback_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name="回访人")
+    callback_by = models.ForeignKey(
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="回访人",
+    )
     rectification_note = models.TextField("整改情况", blank=True)
     reported_back = models.BooleanField("整改结果已反馈群众", default=False)
     appeal_reason = models.TextField("申诉理由", blank=True)
     appeal_decision = models.TextField("申诉审批意见", blank=True)
-    appeal_decided_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                          verbose_name="申诉审批人")
+    appeal_decided_by = models.ForeignKey(
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="申诉审批人",
+    )
     unfixable_reason = models.TextField("无法整改说明", blank=True)
     created_at = models.DateTimeField("创建时间")
     closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
-    closed_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                  verbose_name="关闭人")
+    closed_by = models.ForeignKey(
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="关闭人",
+    )
 
     class Meta:
         verbose_name = "差评整改"
@@ -121,10 +217,12 @@ class Rectification(models.Model):
             # S09: never closed without a callback note, and 已整改 needs the rectification note.
             models.CheckConstraint(
                 condition=~Q(state__in=sorted(rules.RECTIFICATION_CLOSED)) | ~Q(callback_note=""),
-                name="rectification_closed_needs_callback"),
+                name="rectification_closed_needs_callback",
+            ),
             models.CheckConstraint(
                 condition=~Q(state=rules.R_RECTIFIED) | ~Q(rectification_note=""),
-                name="rectification_done_needs_note"),
+                name="rectification_done_needs_note",
+            ),
         ]
 
     def __str__(self):
@@ -151,7 +249,9 @@ class RectificationStep(models.Model):
 
     @property
     def action_label(self):
-        return {"open": "生成整改任务", **rules.RECTIFICATION_ACTION_LABELS}.get(self.action, self.action)
+        return {"open": "生成整改任务", **rules.RECTIFICATION_ACTION_LABELS}.get(
+            self.action, self.action
+        )
 
 
 GRIEVANCE_CHANNELS = [("window", "办不成事窗口"), ("portal", "一网通办"), ("phone", "电话")]
@@ -164,21 +264,60 @@ class Grievance(models.Model):
     seq = models.PositiveIntegerField("当日序号")
     received_date = models.DateField("受理日期")
     public_token = models.CharField(max_length=40, unique=True, editable=False)
-    channel = models.CharField("反映渠道", max_length=10, choices=GRIEVANCE_CHANNELS, default="window")
+    channel = models.CharField(
+        "反映渠道", max_length=10, choices=GRIEVANCE_CHANNELS, default="window"
+    )
     category = models.CharField("类别", max_length=10, choices=rules.CATEGORY_CHOICES)
-    status = models.CharField("状态", max_length=14, choices=rules.GRIEVANCE_STATES, default=rules.G_RECEIVED,
-                              db_index=True)
-    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="grievances", verbose_name="网点")
-    item = models.ForeignKey(ServiceItem, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="grievances", verbose_name="所涉事项")
-    window = models.ForeignKey(Window, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="grievances", verbose_name="所涉窗口")
-    staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="grievances_about", verbose_name="所涉工作人员")
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="grievances", verbose_name="原办事排队号")
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="grievances", verbose_name="原办件")
+    status = models.CharField(
+        "状态",
+        max_length=14,
+        choices=rules.GRIEVANCE_STATES,
+        default=rules.G_RECEIVED,
+        db_index=True,
+    )
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.PROTECT, related_name="grievances", verbose_name="网点"
+    )
+    item = models.ForeignKey(
+        ServiceItem,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="grievances",
+        verbose_name="所涉事项",
+    )
+    window = models.ForeignKey(
+        Window,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grievances",
+        verbose_name="所涉窗口",
+    )
+    staff = models.ForeignKey(
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grievances_about",
+        verbose_name="所涉工作人员",
+    )
+    ticket = models.ForeignKey(
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grievances",
+        verbose_name="原办事排队号",
+    )
+    case = models.ForeignKey(
+        Case,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grievances",
+        verbose_name="原办件",
+    )
     # typed by people: a bad value stored before intake checked it reads as None (core.tolerant)
     occurred_at = TolerantDateTimeField("原办事时间", null=True, blank=True)
     applicant_name = ProtectedCharField("反映人", max_length=50, blank=True)
@@ -188,8 +327,14 @@ class Grievance(models.Model):
     description = models.TextField("反映内容")
     missing_materials = models.JSONField("所缺材料", default=list, blank=True)
     received_at = models.DateTimeField("受理时间")
-    received_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name="受理人")
+    received_by = models.ForeignKey(
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="受理人",
+    )
     first_response_due = models.DateField("首次答复期限")
     first_response_at = models.DateTimeField("首次答复时间", null=True, blank=True)
     # 办不了: face-to-face explanation
@@ -218,17 +363,24 @@ class Grievance(models.Model):
         verbose_name_plural = "办不成事反映"
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["outlet", "received_date", "seq"], name="grievance_seq_unique_per_day"),
-            models.CheckConstraint(condition=Q(level__gte=0, level__lte=9), name="grievance_level_range"),
+            models.UniqueConstraint(
+                fields=["outlet", "received_date", "seq"], name="grievance_seq_unique_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__gte=0, level__lte=9), name="grievance_level_range"
+            ),
             # S07: every 办不了 that has been answered carries reason + basis + "explained in person".
             models.CheckConstraint(
-                condition=~Q(category=rules.CANNOT) | Q(status__in=[rules.G_RECEIVED, rules.G_INVESTIGATING,
-                                                                    rules.G_HANDLING])
+                condition=~Q(category=rules.CANNOT)
+                | Q(status__in=[rules.G_RECEIVED, rules.G_INVESTIGATING, rules.G_HANDLING])
                 | (Q(explained_in_person=True) & ~Q(reason_code="") & ~Q(legal_basis="")),
-                name="cannot_needs_explanation"),
+                name="cannot_needs_explanation",
+            ),
             # Closure requires the person's feedback.
-            models.CheckConstraint(condition=~Q(status=rules.G_ARCHIVED) | Q(person_satisfied__isnull=False),
-                                   name="archived_needs_person_feedback"),
+            models.CheckConstraint(
+                condition=~Q(status=rules.G_ARCHIVED) | Q(person_satisfied__isnull=False),
+                name="archived_needs_person_feedback",
+            ),
         ]
         indexes = [models.Index(fields=["outlet", "status", "level"])]
 
@@ -248,7 +400,11 @@ class EscalationLevel(models.Model):
     """One rung of the ladder a 很难办 grievance climbed: owner, time box, meeting, decision."""
 
     RESOLVED, ESCALATED, AUTO_ESCALATED = "resolved", "escalated", "auto_escalated"
-    OUTCOMES = [(RESOLVED, "本级解决/答复"), (ESCALATED, "研究后升级"), (AUTO_ESCALATED, "超期自动升级")]
+    OUTCOMES = [
+        (RESOLVED, "本级解决/答复"),
+        (ESCALATED, "研究后升级"),
+        (AUTO_ESCALATED, "超期自动升级"),
+    ]
 
     grievance = models.ForeignKey(Grievance, on_delete=models.CASCADE, related_name="levels")
     round = models.PositiveSmallIntegerField("轮次", default=0, help_text="重新办理后重新计轮")
@@ -260,8 +416,14 @@ class EscalationLevel(models.Model):
     meeting_at = TolerantDateTimeField("会议/研究时间", null=True, blank=True)
     decision = models.TextField("研究意见/决定", blank=True)
     outcome = models.CharField("结果", max_length=20, choices=OUTCOMES, blank=True)
-    decided_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name="决定人")
+    decided_by = models.ForeignKey(
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="决定人",
+    )
     decided_at = models.DateTimeField("决定时间", null=True, blank=True)
     skip_reason = models.TextField("越级理由", blank=True)
     ended_at = models.DateTimeField("结束时间", null=True, blank=True)
@@ -273,7 +435,9 @@ class EscalationLevel(models.Model):
         constraints = [
             # A rung is entered once per round; `round` counts reopenings so a reopened grievance
             # may climb again, while concurrent jobs can never open the same rung twice.
-            models.UniqueConstraint(fields=["grievance", "round", "level"], name="one_record_per_level"),
+            models.UniqueConstraint(
+                fields=["grievance", "round", "level"], name="one_record_per_level"
+            ),
         ]
 
     def __str__(self):
@@ -304,8 +468,12 @@ class GrievanceEvent(models.Model):
 
     @property
     def action_label(self):
-        return {"intake": "受理登记", "feedback": "群众反馈", "notify": "告知群众",
-                **rules.GRIEVANCE_ACTION_LABELS}.get(self.action, self.action)
+        return {
+            "intake": "受理登记",
+            "feedback": "群众反馈",
+            "notify": "告知群众",
+            **rules.GRIEVANCE_ACTION_LABELS,
+        }.get(self.action, self.action)
 
 
 class GrievanceNotice(models.Model):
@@ -313,7 +481,9 @@ class GrievanceNotice(models.Model):
 
     grievance = models.ForeignKey(Grievance, on_delete=models.CASCADE, related_name="notices")
     at = models.DateTimeField("时间")
-    channel = models.CharField("方式", max_length=10, choices=[("sms", "短信"), ("slip", "回执"), ("in_person", "当面")])
+    channel = models.CharField(
+        "方式", max_length=10, choices=[("sms", "短信"), ("slip", "回执"), ("in_person", "当面")]
+    )
     text = models.TextField("内容")
     delivered = models.BooleanField("已发送", default=False)
     reference = models.CharField("发送回执", max_length=100, blank=True)
@@ -330,18 +500,27 @@ FINDING_KINDS = [("inaction", "不作为"), ("slow", "慢作为"), ("misconduct"
 class ConductFinding(models.Model):
     """A finding on a member of staff's record from a 不给办 investigation (performance review)."""
 
-    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="conduct_findings",
-                              verbose_name="工作人员")
+    staff = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, related_name="conduct_findings", verbose_name="工作人员"
+    )
     grievance = models.ForeignKey(Grievance, on_delete=models.PROTECT, related_name="findings")
     kind = models.CharField("认定", max_length=12, choices=FINDING_KINDS)
     note = models.TextField("事实与依据")
-    item = models.ForeignKey(ServiceItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    item = models.ForeignKey(
+        ServiceItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     occurred_at = TolerantDateTimeField("发生时间", null=True, blank=True)
-    recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+", verbose_name="认定人")
+    recorded_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, related_name="+", verbose_name="认定人"
+    )
     recorded_at = models.DateTimeField("认定时间")
 
     class Meta:
         ordering = ["-recorded_at"]
         verbose_name = "履职问题认定"
         verbose_name_plural = "履职问题认定"
-        constraints = [models.UniqueConstraint(fields=["grievance", "staff"], name="one_finding_per_grievance_staff")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grievance", "staff"], name="one_finding_per_grievance_staff"
+            )
+        ]

@@ -4,6 +4,7 @@
   not be accepted under 容缺 is missing). We open the 办不成事 grievance, which enters level 1 of the
   outlet's escalation ladder at once, and tell the case which grievance took it over.
 """
+
 import logging
 
 from django.dispatch import receiver
@@ -20,8 +21,16 @@ def open_grievance_for_hard_case(sender, case, actor=None, reason="", missing=()
     from . import rules, services
 
     g = services.submit_grievance(
-        outlet=case.outlet, category=rules.HARD, case=case, description=reason or case.hard_case_reason,
-        phone=case.applicant_phone, applicant_name=case.applicant_name, id_number=case.applicant_id_number,
-        missing_materials=list(missing), channel="window", actor=actor)
+        outlet=case.outlet,
+        category=rules.HARD,
+        case=case,
+        description=reason or case.hard_case_reason,
+        phone=case.applicant_phone,
+        applicant_name=case.applicant_name,
+        id_number=case.applicant_id_number,
+        missing_materials=list(missing),
+        channel="window",
+        actor=actor,
+    )
     case_services.link_grievance(case, g.number, actor=actor)
     return g.number

@@ -3,6 +3,7 @@
 No database, no clock: callers pass `today`, the working calendar and the configuration. The
 live services, the scheduled `yimen feedback escalate` job and the tests all use these.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -51,15 +52,25 @@ def check_rating(score, reasons, comment: str) -> tuple[int, list[str], str]:
         raise ValidationFailed("评价内容不能超过 500 字。", code="comment_too_long")
     if is_bad(score):
         if not reasons:
-            raise ValidationFailed("「不满意」及以下的评价请至少选择一项原因。", code="reason_required")
+            raise ValidationFailed(
+                "「不满意」及以下的评价请至少选择一项原因。", code="reason_required"
+            )
         if not comment:
-            raise ValidationFailed("「不满意」及以下的评价请简要说明情况，便于我们整改。", code="comment_required")
+            raise ValidationFailed(
+                "「不满意」及以下的评价请简要说明情况，便于我们整改。", code="comment_required"
+            )
     return score, sorted(set(reasons), key=list(REASON_LABELS).index), comment
 
 
 # --- Rectification (差评整改) -----------------------------------------------------------------
 R_VERIFY, R_RECTIFYING, R_RECTIFIED, R_APPEALED, R_INVALID, R_UNFIXABLE = (
-    "verify", "rectifying", "rectified", "appealed", "invalid", "unfixable")
+    "verify",
+    "rectifying",
+    "rectified",
+    "appealed",
+    "invalid",
+    "unfixable",
+)
 RECTIFICATION_STATES = [
     (R_VERIFY, "待核实"),
     (R_RECTIFYING, "整改中"),
@@ -73,16 +84,20 @@ RECTIFICATION_CLOSED = {R_RECTIFIED, R_INVALID, R_UNFIXABLE}
 
 # action -> {from_state: to_state}
 RECTIFICATION_TRANSITIONS = {
-    "callback": {R_VERIFY: R_RECTIFYING},          # 回访核实
-    "appeal": {R_RECTIFYING: R_APPEALED},          # 申诉（认为差评不实）
-    "approve_appeal": {R_APPEALED: R_INVALID},     # 科长批准申诉
-    "reject_appeal": {R_APPEALED: R_RECTIFYING},   # 科长驳回申诉，继续整改
-    "complete": {R_RECTIFYING: R_RECTIFIED},       # 整改完成并反馈群众
-    "unfixable": {R_RECTIFYING: R_UNFIXABLE},      # 无法整改（说明理由）
+    "callback": {R_VERIFY: R_RECTIFYING},  # 回访核实
+    "appeal": {R_RECTIFYING: R_APPEALED},  # 申诉（认为差评不实）
+    "approve_appeal": {R_APPEALED: R_INVALID},  # 科长批准申诉
+    "reject_appeal": {R_APPEALED: R_RECTIFYING},  # 科长驳回申诉，继续整改
+    "complete": {R_RECTIFYING: R_RECTIFIED},  # 整改完成并反馈群众
+    "unfixable": {R_RECTIFYING: R_UNFIXABLE},  # 无法整改（说明理由）
 }
 RECTIFICATION_ACTION_LABELS = {
-    "callback": "回访核实", "appeal": "提出申诉", "approve_appeal": "批准申诉", "reject_appeal": "驳回申诉",
-    "complete": "整改完成", "unfixable": "无法整改",
+    "callback": "回访核实",
+    "appeal": "提出申诉",
+    "approve_appeal": "批准申诉",
+    "reject_appeal": "驳回申诉",
+    "complete": "整改完成",
+    "unfixable": "无法整改",
 }
 
 
@@ -94,20 +109,34 @@ def rectification_next(state: str, action: str, *, callback_note: str = "", note
     if targets is None:
         raise ValidationFailed(f"未知的整改操作：{action}")
     if state not in targets:
-        raise InvalidTransition("整改任务", RECTIFICATION_LABELS.get(state, state),
-                                RECTIFICATION_ACTION_LABELS[action])
+        raise InvalidTransition(
+            "整改任务", RECTIFICATION_LABELS.get(state, state), RECTIFICATION_ACTION_LABELS[action]
+        )
     to = targets[state]
     if action == "callback" and not (note or "").strip():
-        raise ValidationFailed("请填写回访记录（与群众核实的情况）。", code="callback_note_required")
-    if action in ("appeal", "approve_appeal", "reject_appeal", "unfixable") and not (note or "").strip():
-        messages = {"appeal": "请填写申诉理由。", "approve_appeal": "请填写审批意见。",
-                    "reject_appeal": "请填写驳回理由。", "unfixable": "请说明无法整改的原因。"}
+        raise ValidationFailed(
+            "请填写回访记录（与群众核实的情况）。", code="callback_note_required"
+        )
+    if (
+        action in ("appeal", "approve_appeal", "reject_appeal", "unfixable")
+        and not (note or "").strip()
+    ):
+        messages = {
+            "appeal": "请填写申诉理由。",
+            "approve_appeal": "请填写审批意见。",
+            "reject_appeal": "请填写驳回理由。",
+            "unfixable": "请说明无法整改的原因。",
+        }
         raise ValidationFailed(messages[action], code="note_required")
     if to in RECTIFICATION_CLOSED:
         if not (callback_note or "").strip():
-            raise ValidationFailed("没有回访记录，整改任务不能关闭。", code="callback_note_required")
+            raise ValidationFailed(
+                "没有回访记录，整改任务不能关闭。", code="callback_note_required"
+            )
         if action == "complete" and not (note or "").strip():
-            raise ValidationFailed("没有整改情况说明，整改任务不能关闭。", code="rectification_note_required")
+            raise ValidationFailed(
+                "没有整改情况说明，整改任务不能关闭。", code="rectification_note_required"
+            )
     return to
 
 
@@ -117,14 +146,18 @@ class RectificationDeadlines:
     rectify_due: date
 
 
-def rectification_deadlines(created: date, calendar, rectify_workdays: int = 15,
-                            callback_workdays: int = 1) -> RectificationDeadlines:
-    return RectificationDeadlines(calendar.add_workdays(created, callback_workdays).date,
-                                  calendar.add_workdays(created, rectify_workdays).date)
+def rectification_deadlines(
+    created: date, calendar, rectify_workdays: int = 15, callback_workdays: int = 1
+) -> RectificationDeadlines:
+    return RectificationDeadlines(
+        calendar.add_workdays(created, callback_workdays).date,
+        calendar.add_workdays(created, rectify_workdays).date,
+    )
 
 
-def rectification_flags(state: str, today: date, callback_due: date, rectify_due: date,
-                        callback_done: bool) -> list[str]:
+def rectification_flags(
+    state: str, today: date, callback_due: date, rectify_due: date, callback_done: bool
+) -> list[str]:
     """Overdue flags (Chinese labels) of an open rectification; closed ones have none."""
     if state in RECTIFICATION_CLOSED:
         return []
@@ -142,7 +175,12 @@ CATEGORY_CHOICES = [(CANNOT, "办不了"), (HARD, "很难办"), (REFUSED, "不�
 CATEGORY_LABELS = dict(CATEGORY_CHOICES)
 
 G_RECEIVED, G_INVESTIGATING, G_HANDLING, G_FEEDBACK, G_ARCHIVED = (
-    "received", "investigating", "handling", "feedback", "archived")
+    "received",
+    "investigating",
+    "handling",
+    "feedback",
+    "archived",
+)
 GRIEVANCE_STATES = [
     (G_RECEIVED, "受理"),
     (G_INVESTIGATING, "核查"),
@@ -155,19 +193,29 @@ GRIEVANCE_OPEN = {G_RECEIVED, G_INVESTIGATING, G_HANDLING, G_FEEDBACK}
 
 # action -> ({from_states}, to_state, categories allowed (None = all))
 GRIEVANCE_TRANSITIONS = {
-    "explain": ({G_RECEIVED, G_INVESTIGATING, G_HANDLING}, G_FEEDBACK, {CANNOT}),   # 当面说明（办不了）
-    "start_ladder": ({G_RECEIVED, G_INVESTIGATING}, G_HANDLING, {HARD}),            # 启动逐级协调
-    "escalate": ({G_HANDLING}, G_HANDLING, {HARD}),                                  # 升级到下一层级
-    "resolve_level": ({G_HANDLING}, G_FEEDBACK, {HARD}),                              # 本层级作出答复
-    "investigate": ({G_RECEIVED}, G_INVESTIGATING, {REFUSED, OTHER}),                # 启动核查（督查）
-    "finding": ({G_INVESTIGATING}, G_HANDLING, {REFUSED, OTHER}),                    # 核查结论
-    "handle": ({G_HANDLING}, G_FEEDBACK, {REFUSED, OTHER}),                          # 事项已处理
-    "close": ({G_FEEDBACK}, G_ARCHIVED, None),                                       # 群众反馈后归档
-    "reopen": ({G_ARCHIVED, G_FEEDBACK}, G_HANDLING, None),                          # 重新办理
+    "explain": (
+        {G_RECEIVED, G_INVESTIGATING, G_HANDLING},
+        G_FEEDBACK,
+        {CANNOT},
+    ),  # 当面说明（办不了）
+    "start_ladder": ({G_RECEIVED, G_INVESTIGATING}, G_HANDLING, {HARD}),  # 启动逐级协调
+    "escalate": ({G_HANDLING}, G_HANDLING, {HARD}),  # 升级到下一层级
+    "resolve_level": ({G_HANDLING}, G_FEEDBACK, {HARD}),  # 本层级作出答复
+    "investigate": ({G_RECEIVED}, G_INVESTIGATING, {REFUSED, OTHER}),  # 启动核查（督查）
+    "finding": ({G_INVESTIGATING}, G_HANDLING, {REFUSED, OTHER}),  # 核查结论
+    "handle": ({G_HANDLING}, G_FEEDBACK, {REFUSED, OTHER}),  # 事项已处理
+    "close": ({G_FEEDBACK}, G_ARCHIVED, None),  # 群众反馈后归档
+    "reopen": ({G_ARCHIVED, G_FEEDBACK}, G_HANDLING, None),  # 重新办理
 }
 GRIEVANCE_ACTION_LABELS = {
-    "explain": "当面说明", "start_ladder": "启动逐级协调", "escalate": "升级督办", "resolve_level": "作出答复",
-    "investigate": "启动核查", "finding": "核查结论", "handle": "处理完毕", "close": "归档",
+    "explain": "当面说明",
+    "start_ladder": "启动逐级协调",
+    "escalate": "升级督办",
+    "resolve_level": "作出答复",
+    "investigate": "启动核查",
+    "finding": "核查结论",
+    "handle": "处理完毕",
+    "close": "归档",
     "reopen": "重新办理",
 }
 
@@ -180,8 +228,12 @@ def grievance_next(state: str, category: str, action: str) -> str:
     label = GRIEVANCE_ACTION_LABELS[action]
     if categories is not None and category not in categories:
         names = "、".join(CATEGORY_LABELS[c] for c in categories)
-        raise InvalidTransition("反映事项", GRIEVANCE_LABELS.get(state, state), label,
-                                message=f"「{label}」只适用于{names}类反映，本件为「{CATEGORY_LABELS.get(category, category)}」。")
+        raise InvalidTransition(
+            "反映事项",
+            GRIEVANCE_LABELS.get(state, state),
+            label,
+            message=f"「{label}」只适用于{names}类反映，本件为「{CATEGORY_LABELS.get(category, category)}」。",
+        )
     if state not in sources:
         raise InvalidTransition("反映事项", GRIEVANCE_LABELS.get(state, state), label)
     return to
@@ -193,7 +245,7 @@ OWNER_ROLE_BY_RUNG = {
     "窗口工作人员": "clerk",
     "中心各科室科长局务会": "chief",
     "区级主要领导": "leader",
-    "省市相关部门协调": "director",   # the centre director tracks the provincial/city coordination
+    "省市相关部门协调": "director",  # the centre director tracks the provincial/city coordination
 }
 DEFAULT_CHAIN = ["窗口工作人员", "中心各科室科长局务会", "区级主要领导", "省市相关部门协调"]
 DEFAULT_LEVEL_WORKDAYS = {1: 3, 2: 5, 3: 10}
@@ -233,7 +285,14 @@ def ladder_from_chain(chain: list[str] | None, workdays: dict | None = None) -> 
     for level, name in enumerate(chain):
         if level == 0:
             continue
-        rungs.append(Rung(level, name, OWNER_ROLE_BY_RUNG.get(name, "director"), days.get(level, days[max(days)])))
+        rungs.append(
+            Rung(
+                level,
+                name,
+                OWNER_ROLE_BY_RUNG.get(name, "director"),
+                days.get(level, days[max(days)]),
+            )
+        )
     return Ladder(tuple(rungs))
 
 
@@ -241,15 +300,21 @@ def level_due(started: date, rung: Rung, calendar) -> date:
     return calendar.add_workdays(started, rung.workdays).date
 
 
-def check_escalation(current_level: int, target_level: int, ladder: Ladder, skip_reason: str = "") -> None:
+def check_escalation(
+    current_level: int, target_level: int, ladder: Ladder, skip_reason: str = ""
+) -> None:
     """A grievance climbs one rung at a time unless the current level records why it skips."""
     if target_level <= current_level:
         raise ValidationFailed("只能升级到更高的层级。", code="not_higher")
     if target_level > ladder.top:
-        raise ValidationFailed(f"已是最高层级（{ladder.rung(ladder.top).name}），不能再升级。", code="top_level")
+        raise ValidationFailed(
+            f"已是最高层级（{ladder.rung(ladder.top).name}），不能再升级。", code="top_level"
+        )
     if target_level > current_level + 1 and not (skip_reason or "").strip():
         skipped = "、".join(ladder.rung(lv).name for lv in range(current_level + 1, target_level))
-        raise ValidationFailed(f"越级升级须由本级说明理由（将跳过：{skipped}）。", code="skip_reason_required")
+        raise ValidationFailed(
+            f"越级升级须由本级说明理由（将跳过：{skipped}）。", code="skip_reason_required"
+        )
 
 
 def needs_auto_escalation(level: int, due: date, today: date, ladder: Ladder) -> bool:

@@ -4,6 +4,7 @@
 - `summary(outlet=…, start=…, end=…)`: the figures for the insight dashboard (S09);
 - `tolerance_check(grievance)`: the catalog check shown to the supervisor (S08).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -37,13 +38,21 @@ def just_finished_ticket(window, within_minutes: int = 30):
     from yimen.queueing.models import Ticket
 
     since = clock.now() - timedelta(minutes=within_minutes)
-    return (Ticket.objects.filter(window=window, status=Ticket.DONE, finished_at__gte=since)
-            .select_related("outlet", "served_by").prefetch_related("items", "handled_items")
-            .order_by("-finished_at", "-id").first())
+    return (
+        Ticket.objects.filter(window=window, status=Ticket.DONE, finished_at__gte=since)
+        .select_related("outlet", "served_by")
+        .prefetch_related("items", "handled_items")
+        .order_by("-finished_at", "-id")
+        .first()
+    )
 
 
 def ratings_of(*, ticket=None, case=None):
-    qs = Rating.objects.filter(ticket=ticket) if ticket is not None else Rating.objects.filter(case=case)
+    qs = (
+        Rating.objects.filter(ticket=ticket)
+        if ticket is not None
+        else Rating.objects.filter(case=case)
+    )
     return list(qs.order_by("round"))
 
 
@@ -59,15 +68,19 @@ def rectification_rows(viewer, outlet=None, *, open_only: bool = True, today: da
     """Rectifications `viewer` may see (authz.visible_to; authz.SYSTEM for jobs), of one outlet when given."""
     today = today or clock.today()
     cal = work_calendar()
-    qs = authz.visible_to(viewer, Rectification.objects.select_related("rating", "outlet", "window", "department",
-                                                                       "staff"))
+    qs = authz.visible_to(
+        viewer,
+        Rectification.objects.select_related("rating", "outlet", "window", "department", "staff"),
+    )
     if outlet is not None:
         qs = qs.filter(outlet=outlet)
     if open_only:
         qs = qs.exclude(state__in=rules.RECTIFICATION_CLOSED)
     rows = []
     for r in qs.order_by("rectify_due", "id"):
-        flags = rules.rectification_flags(r.state, today, r.callback_due, r.rectify_due, bool(r.callback_note))
+        flags = rules.rectification_flags(
+            r.state, today, r.callback_due, r.rectify_due, bool(r.callback_note)
+        )
         rows.append(RectificationRow(r, flags, cal.workdays_between(today, r.rectify_due)))
     return rows
 
@@ -87,7 +100,12 @@ def grievance_flags(g: Grievance, today: date) -> list[str]:
     flags = []
     if g.first_response_at is None and today > g.first_response_due:
         flags.append("首次答复超期")
-    if g.status == rules.G_HANDLING and g.level_due and today > g.level_due and g.category == rules.HARD:
+    if (
+        g.status == rules.G_HANDLING
+        and g.level_due
+        and today > g.level_due
+        and g.category == rules.HARD
+    ):
         flags.append("本级超期")
     return flags
 
@@ -96,7 +114,9 @@ def grievance_rows(viewer, outlet=None, *, open_only: bool = True, today: date |
     """Grievances `viewer` may see (authz.visible_to; authz.SYSTEM for jobs), of one outlet when given."""
     today = today or clock.today()
     cal = work_calendar()
-    qs = authz.visible_to(viewer, Grievance.objects.select_related("outlet", "item", "window", "staff"))
+    qs = authz.visible_to(
+        viewer, Grievance.objects.select_related("outlet", "item", "window", "staff")
+    )
     if outlet is not None:
         qs = qs.filter(outlet=outlet)
     if open_only:
@@ -112,9 +132,16 @@ def grievance_rows(viewer, outlet=None, *, open_only: bool = True, today: date |
                 level_name = ladders[g.outlet_id].rung(g.level).name
             except Exception:  # a chain shortened after the grievance climbed it
                 level_name = f"第{g.level}级"
-        rows.append(GrievanceRow(g, mask_name(g.applicant_name) or "（匿名）", mask_phone(g.phone),
-                                 cal.workdays_between(g.received_date, today), grievance_flags(g, today),
-                                 level_name))
+        rows.append(
+            GrievanceRow(
+                g,
+                mask_name(g.applicant_name) or "（匿名）",
+                mask_phone(g.phone),
+                cal.workdays_between(g.received_date, today),
+                grievance_flags(g, today),
+                level_name,
+            )
+        )
     return rows
 
 
@@ -130,15 +157,22 @@ def grievances_by_level(rows):
 def get_grievance(viewer, pk=None, *, number: str | None = None) -> Grievance:
     """One grievance `viewer` may see, by id or number; NotFound otherwise (also outside the scope)."""
     lookup = {"pk": pk} if number is None else {"number": number}
-    return authz.get_visible(viewer, Grievance.objects.select_related("outlet", "item", "window", "staff", "ticket",
-                                                                      "case"),
-                             "找不到该反映。", **lookup)
+    return authz.get_visible(
+        viewer,
+        Grievance.objects.select_related("outlet", "item", "window", "staff", "ticket", "case"),
+        "找不到该反映。",
+        **lookup,
+    )
 
 
 def grievance_by_token(token: str) -> Grievance:
     from yimen.core.errors import NotFound
 
-    g = Grievance.objects.select_related("outlet", "item").filter(public_token=token).first() if token else None
+    g = (
+        Grievance.objects.select_related("outlet", "item").filter(public_token=token).first()
+        if token
+        else None
+    )
     if g is None:
         raise NotFound("查询码不正确或反映不存在。", code="bad_token")
     return g
@@ -165,9 +199,17 @@ class MaterialCheck:
 def tolerance_check(g: Grievance) -> dict:
     """S08: what the catalog says about the materials the person was refused for."""
     if g.item is None:
-        return {"item": None, "lines": [], "should_accept": False, "summary": "未关联事项，无法自动核对材料目录。"}
+        return {
+            "item": None,
+            "lines": [],
+            "should_accept": False,
+            "summary": "未关联事项，无法自动核对材料目录。",
+        }
     missing = set(g.missing_materials or [])
-    lines = [MaterialCheck(m.name, m.required, m.tolerance, m.name in missing) for m in g.item.materials.all()]
+    lines = [
+        MaterialCheck(m.name, m.required, m.tolerance, m.name in missing)
+        for m in g.item.materials.all()
+    ]
     missing_lines = [line for line in lines if line.missing]
     blocking = [line for line in missing_lines if line.required and not line.tolerance]
     should_accept = bool(missing_lines) and not blocking
@@ -195,7 +237,11 @@ def summary(viewer, outlet=None, start: date | None = None, end: date | None = N
     rects = authz.visible_to(viewer, Rectification.objects.select_related("rating"))
     griefs = authz.visible_to(viewer, Grievance.objects.all(), action="feedback.dashboard")
     if outlet is not None:
-        ratings, rects, griefs = ratings.filter(outlet=outlet), rects.filter(outlet=outlet), griefs.filter(outlet=outlet)
+        ratings, rects, griefs = (
+            ratings.filter(outlet=outlet),
+            rects.filter(outlet=outlet),
+            griefs.filter(outlet=outlet),
+        )
     if start is not None:
         s = clock.at(start.year, start.month, start.day)
         ratings, rects = ratings.filter(created_at__gte=s), rects.filter(created_at__gte=s)
@@ -209,17 +255,27 @@ def summary(viewer, outlet=None, start: date | None = None, end: date | None = N
     good = ratings.filter(score__gte=4).count()
     rect_list = list(rects)
     closed = [r for r in rect_list if not r.is_open]
-    close_workdays = [cal.workdays_between(clock.local(r.created_at).date(), clock.local(r.closed_at).date())
-                      for r in closed]
+    close_workdays = [
+        cal.workdays_between(clock.local(r.created_at).date(), clock.local(r.closed_at).date())
+        for r in closed
+    ]
     close_hours = [round((r.closed_at - r.created_at).total_seconds() / 3600, 1) for r in closed]
     callbacks = [r for r in rect_list if r.callback_at is not None]
     callback_on_time = [r for r in callbacks if clock.local(r.callback_at).date() <= r.callback_due]
     today = clock.today()
-    overdue = [r for r in rect_list if rules.rectification_flags(r.state, today, r.callback_due, r.rectify_due,
-                                                                 bool(r.callback_note))]
+    overdue = [
+        r
+        for r in rect_list
+        if rules.rectification_flags(
+            r.state, today, r.callback_due, r.rectify_due, bool(r.callback_note)
+        )
+    ]
     g_list = list(griefs)
     g_closed = [g for g in g_list if g.status == rules.G_ARCHIVED and g.closed_at]
-    by_category = {label: sum(1 for g in g_list if g.category == code) for code, label in rules.CATEGORY_CHOICES}
+    by_category = {
+        label: sum(1 for g in g_list if g.category == code)
+        for code, label in rules.CATEGORY_CHOICES
+    }
     by_level = defaultdict(int)
     for g in g_list:
         if g.is_open and g.category == rules.HARD:
@@ -236,12 +292,18 @@ def summary(viewer, outlet=None, start: date | None = None, end: date | None = N
         "rectifications_overdue": len(overdue),
         "median_close_workdays": rules.median_or_none(close_workdays),
         "median_close_hours": rules.median_or_none(close_hours),
-        "callbacks_on_time_rate": round(len(callback_on_time) / len(callbacks), 4) if callbacks else None,
+        "callbacks_on_time_rate": round(len(callback_on_time) / len(callbacks), 4)
+        if callbacks
+        else None,
         "grievances": len(g_list),
         "grievances_open": sum(1 for g in g_list if g.is_open),
         "grievances_closed": len(g_closed),
         "grievances_by_category": by_category,
         "grievances_open_by_level": dict(sorted(by_level.items())),
         "grievance_median_close_workdays": rules.median_or_none(
-            [cal.workdays_between(g.received_date, clock.local(g.closed_at).date()) for g in g_closed]),
+            [
+                cal.workdays_between(g.received_date, clock.local(g.closed_at).date())
+                for g in g_closed
+            ]
+        ),
     }

@@ -1,5 +1,6 @@
 """Writes of 好差评 and 办不成事. Each public function is one transaction, checks permissions,
 records an explicit transition (who / when / why) and an audit entry."""
+
 from __future__ import annotations
 
 import logging
@@ -14,12 +15,25 @@ from yimen.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yimen.core.jobs import JobRun
 from yimen.core.masking import mask_name, mask_phone
 from yimen.core.selectors import work_calendar
-from yimen.core.validators import check_date_window, check_mobile, check_resident_id, normalize_id_number
+from yimen.core.validators import (
+    check_date_window,
+    check_mobile,
+    check_resident_id,
+    normalize_id_number,
+)
 from yimen.staff.authz import authorize, staff_of
 
 from . import conf, rules
-from .models import (ConductFinding, EscalationLevel, Grievance, GrievanceEvent, GrievanceNotice, Rating,
-                     Rectification, RectificationStep)
+from .models import (
+    ConductFinding,
+    EscalationLevel,
+    Grievance,
+    GrievanceEvent,
+    GrievanceNotice,
+    Rating,
+    Rectification,
+    RectificationStep,
+)
 
 log = logging.getLogger("yimen.feedback")
 
@@ -80,46 +94,100 @@ def resolve_rating_token(token: str):
 
 # --- ratings -------------------------------------------------------------------------------------
 def _snapshot_ticket(ticket):
-    item = ticket.handled_items.select_related("department").first() or ticket.items.select_related(
-        "department").first()
-    department = item.department if item else (ticket.window.department if ticket.window_id else None)
-    return {"outlet": ticket.outlet, "window": ticket.window, "staff": ticket.served_by, "item": item,
-            "department": department}
+    item = (
+        ticket.handled_items.select_related("department").first()
+        or ticket.items.select_related("department").first()
+    )
+    department = (
+        item.department if item else (ticket.window.department if ticket.window_id else None)
+    )
+    return {
+        "outlet": ticket.outlet,
+        "window": ticket.window,
+        "staff": ticket.served_by,
+        "item": item,
+        "department": department,
+    }
 
 
 def _snapshot_case(case):
     staff = getattr(case, "accepted_by", None) or getattr(case, "opened_by", None)
-    return {"outlet": case.outlet, "window": case.window, "staff": staff, "item": case.item,
-            "department": case.item.department}
+    return {
+        "outlet": case.outlet,
+        "window": case.window,
+        "staff": staff,
+        "item": case.item,
+        "department": case.item.department,
+    }
 
 
 def rating_state(*, ticket=None, case=None) -> dict:
     """Whether the person may rate now, and which round: {"can_rate", "round", "message", "ratings"}."""
-    ratings = list(Rating.objects.filter(ticket=ticket) if ticket is not None else Rating.objects.filter(case=case))
+    ratings = list(
+        Rating.objects.filter(ticket=ticket)
+        if ticket is not None
+        else Rating.objects.filter(case=case)
+    )
     ratings.sort(key=lambda r: r.round)
     if ticket is not None and ticket.status != "done":
-        return {"can_rate": False, "round": 1, "ratings": ratings,
-                "message": "本次服务尚未办结，办结后即可评价。"}
+        return {
+            "can_rate": False,
+            "round": 1,
+            "ratings": ratings,
+            "message": "本次服务尚未办结，办结后即可评价。",
+        }
     if case is not None and case.status == "draft":
-        return {"can_rate": False, "round": 1, "ratings": ratings, "message": "办件尚未受理，暂不能评价。"}
+        return {
+            "can_rate": False,
+            "round": 1,
+            "ratings": ratings,
+            "message": "办件尚未受理，暂不能评价。",
+        }
     if not ratings:
         return {"can_rate": True, "round": 1, "ratings": ratings, "message": ""}
     first = ratings[0]
     if len(ratings) >= 2:
-        return {"can_rate": False, "round": 2, "ratings": ratings, "message": "您已评价过两次（含整改后复评），感谢您的监督。"}
+        return {
+            "can_rate": False,
+            "round": 2,
+            "ratings": ratings,
+            "message": "您已评价过两次（含整改后复评），感谢您的监督。",
+        }
     rect = Rectification.objects.filter(rating=first).first()
     if rect is not None and not rect.is_open:
-        return {"can_rate": True, "round": 2, "ratings": ratings,
-                "message": "您的差评已整改完毕，欢迎对整改结果再评价一次。"}
+        return {
+            "can_rate": True,
+            "round": 2,
+            "ratings": ratings,
+            "message": "您的差评已整改完毕，欢迎对整改结果再评价一次。",
+        }
     if rect is not None:
-        return {"can_rate": False, "round": 1, "ratings": ratings,
-                "message": "您的差评正在整改中，整改完成后可再评价一次。"}
-    return {"can_rate": False, "round": 1, "ratings": ratings, "message": "本次服务已评价，一事一评，感谢您的评价。"}
+        return {
+            "can_rate": False,
+            "round": 1,
+            "ratings": ratings,
+            "message": "您的差评正在整改中，整改完成后可再评价一次。",
+        }
+    return {
+        "can_rate": False,
+        "round": 1,
+        "ratings": ratings,
+        "message": "本次服务已评价，一事一评，感谢您的评价。",
+    }
 
 
 @transaction.atomic
-def submit_rating(*, ticket=None, case=None, score, reasons=None, comment: str = "", channel: str = "qr",
-                  actor=None, request=None) -> Rating:
+def submit_rating(
+    *,
+    ticket=None,
+    case=None,
+    score,
+    reasons=None,
+    comment: str = "",
+    channel: str = "qr",
+    actor=None,
+    request=None,
+) -> Rating:
     """Rate a visit (ticket) or a case. A 差评 opens a Rectification at once."""
     from yimen.cases.models import Case
     from yimen.queueing.models import Ticket
@@ -130,9 +198,17 @@ def submit_rating(*, ticket=None, case=None, score, reasons=None, comment: str =
         raise ValidationFailed("评价渠道不正确。", code="channel_invalid")
     # Lock the subject row: concurrent submissions for one service event queue up here.
     if ticket is not None:
-        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("outlet", "window", "served_by").get(pk=ticket.pk)
+        ticket = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("outlet", "window", "served_by")
+            .get(pk=ticket.pk)
+        )
     else:
-        case = Case.objects.select_for_update(of=("self",)).select_related("outlet", "window", "item__department").get(pk=case.pk)
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("outlet", "window", "item__department")
+            .get(pk=case.pk)
+        )
     score, reasons, comment = rules.check_rating(score, reasons, comment)
     state = rating_state(ticket=ticket, case=case)
     if not state["can_rate"]:
@@ -144,14 +220,31 @@ def submit_rating(*, ticket=None, case=None, score, reasons=None, comment: str =
     try:
         with transaction.atomic():
             rating = Rating.objects.create(
-                subject=Rating.TICKET if ticket is not None else Rating.CASE, ticket=ticket, case=case,
-                round=state["round"], score=score, reasons=reasons, comment=comment, channel=channel,
-                created_at=clock.now(), **snap)
+                subject=Rating.TICKET if ticket is not None else Rating.CASE,
+                ticket=ticket,
+                case=case,
+                round=state["round"],
+                score=score,
+                reasons=reasons,
+                comment=comment,
+                channel=channel,
+                created_at=clock.now(),
+                **snap,
+            )
     except IntegrityError:
         raise Conflict("本次服务已评价，一事一评。", code="already_rated")
-    audit.record(staff_of(actor) or "citizen", "rating.submit", rating, request=request,
-                 after={"score": score, "round": rating.round, "channel": channel,
-                        "subject": f"{rating.subject}:{(ticket or case).pk}"})
+    audit.record(
+        staff_of(actor) or "citizen",
+        "rating.submit",
+        rating,
+        request=request,
+        after={
+            "score": score,
+            "round": rating.round,
+            "channel": channel,
+            "subject": f"{rating.subject}:{(ticket or case).pk}",
+        },
+    )
     if rating.is_bad:
         _open_rectification(rating, request=request)
     return rating
@@ -160,17 +253,41 @@ def submit_rating(*, ticket=None, case=None, score, reasons=None, comment: str =
 def _open_rectification(rating: Rating, request=None) -> Rectification:
     cal = work_calendar()
     opened = clock.now()
-    deadlines = rules.rectification_deadlines(clock.local(opened).date(), cal, conf.rectify_workdays(rating.outlet),
-                                              conf.callback_workdays(rating.outlet))
+    deadlines = rules.rectification_deadlines(
+        clock.local(opened).date(),
+        cal,
+        conf.rectify_workdays(rating.outlet),
+        conf.callback_workdays(rating.outlet),
+    )
     rect = Rectification.objects.create(
-        rating=rating, outlet=rating.outlet, window=rating.window, department=rating.department,
-        staff=rating.staff, state=rules.R_VERIFY, callback_due=deadlines.callback_due,
-        rectify_due=deadlines.rectify_due, created_at=opened)
-    RectificationStep.objects.create(rectification=rect, action="open", to_state=rules.R_VERIFY,
-                                     note=f"差评自动生成整改任务：{rating.get_score_display()}", at=opened)
-    audit.record("system", "rectification.open", rect, request=request,
-                 after={"state": rect.state, "callback_due": str(rect.callback_due),
-                        "rectify_due": str(rect.rectify_due)})
+        rating=rating,
+        outlet=rating.outlet,
+        window=rating.window,
+        department=rating.department,
+        staff=rating.staff,
+        state=rules.R_VERIFY,
+        callback_due=deadlines.callback_due,
+        rectify_due=deadlines.rectify_due,
+        created_at=opened,
+    )
+    RectificationStep.objects.create(
+        rectification=rect,
+        action="open",
+        to_state=rules.R_VERIFY,
+        note=f"差评自动生成整改任务：{rating.get_score_display()}",
+        at=opened,
+    )
+    audit.record(
+        "system",
+        "rectification.open",
+        rect,
+        request=request,
+        after={
+            "state": rect.state,
+            "callback_due": str(rect.callback_due),
+            "rectify_due": str(rect.rectify_due),
+        },
+    )
     return rect
 
 
@@ -186,18 +303,31 @@ _RECT_PERMISSION = {
 
 
 @transaction.atomic
-def act_on_rectification(rect: Rectification, actor, action: str, note: str = "", *, reported_back: bool = False,
-                         request=None) -> Rectification:
+def act_on_rectification(
+    rect: Rectification,
+    actor,
+    action: str,
+    note: str = "",
+    *,
+    reported_back: bool = False,
+    request=None,
+) -> Rectification:
     """One transition of a rectification (see rules.RECTIFICATION_TRANSITIONS)."""
     if action not in _RECT_PERMISSION:
         raise ValidationFailed(f"未知的整改操作：{action}")
-    rect = Rectification.objects.select_for_update(of=("self",)).select_related("outlet", "rating").get(pk=rect.pk)
+    rect = (
+        Rectification.objects.select_for_update(of=("self",))
+        .select_related("outlet", "rating")
+        .get(pk=rect.pk)
+    )
     staff = authorize(actor, _RECT_PERMISSION[action], rect)
     note = (note or "").strip()
     callback_note = note if action == "callback" else rect.callback_note
     to = rules.rectification_next(rect.state, action, callback_note=callback_note, note=note)
     if action == "complete" and not reported_back:
-        raise ValidationFailed("请先将整改结果反馈给群众，再关闭整改任务。", code="report_back_required")
+        raise ValidationFailed(
+            "请先将整改结果反馈给群众，再关闭整改任务。", code="report_back_required"
+        )
     now = clock.now()
     before = rect.state
     if action == "callback":
@@ -214,10 +344,24 @@ def act_on_rectification(rect: Rectification, actor, action: str, note: str = ""
     if to in rules.RECTIFICATION_CLOSED:
         rect.closed_at, rect.closed_by = now, staff
     rect.save()
-    RectificationStep.objects.create(rectification=rect, action=action, from_state=before, to_state=to, note=note,
-                                     by=staff, at=now)
-    audit.record(staff, f"rectification.{action}", rect, before={"state": before}, after={"state": to},
-                 reason=note, request=request)
+    RectificationStep.objects.create(
+        rectification=rect,
+        action=action,
+        from_state=before,
+        to_state=to,
+        note=note,
+        by=staff,
+        at=now,
+    )
+    audit.record(
+        staff,
+        f"rectification.{action}",
+        rect,
+        before={"state": before},
+        after={"state": to},
+        reason=note,
+        request=request,
+    )
     if to in rules.RECTIFICATION_CLOSED:
         _invite_rerating(rect)
     return rect
@@ -233,8 +377,10 @@ def _invite_rerating(rect: Rectification) -> None:
     from .selectors import rating_url
 
     url = rating_url(ticket=rating.ticket) if rating.ticket_id else rating_url(case=rating.case)
-    text = (f"【{rect.outlet.name}】您反映的问题已处理：{rules.RECTIFICATION_LABELS[rect.state]}。"
-            f"欢迎对整改结果再评价一次：{url}")
+    text = (
+        f"【{rect.outlet.name}】您反映的问题已处理：{rules.RECTIFICATION_LABELS[rect.state]}。"
+        f"欢迎对整改结果再评价一次：{url}"
+    )
     _send_sms(phone, text, template="feedback.rectified", ref=f"R{rect.pk}")
 
 
@@ -251,40 +397,92 @@ def _actor_label(staff, fallback="system"):
     return staff.name if staff is not None else fallback
 
 
-def _event(g: Grievance, action: str, from_status: str, staff=None, note: str = "", label: str = ""):
-    return GrievanceEvent.objects.create(grievance=g, action=action, from_status=from_status, to_status=g.status,
-                                         level=g.level, note=note, by=staff, at=clock.now(),
-                                         actor_label=label or _actor_label(staff))
+def _event(
+    g: Grievance, action: str, from_status: str, staff=None, note: str = "", label: str = ""
+):
+    return GrievanceEvent.objects.create(
+        grievance=g,
+        action=action,
+        from_status=from_status,
+        to_status=g.status,
+        level=g.level,
+        note=note,
+        by=staff,
+        at=clock.now(),
+        actor_label=label or _actor_label(staff),
+    )
 
 
 def _notify(g: Grievance, text: str, channel: str = "sms") -> GrievanceNotice:
-    receipt = _send_sms(g.phone, text, template=f"grievance.{g.status}", ref=g.number) if channel == "sms" else None
+    receipt = (
+        _send_sms(g.phone, text, template=f"grievance.{g.status}", ref=g.number)
+        if channel == "sms"
+        else None
+    )
     return GrievanceNotice.objects.create(
-        grievance=g, at=clock.now(), channel=channel, text=text,
+        grievance=g,
+        at=clock.now(),
+        channel=channel,
+        text=text,
         delivered=bool(receipt and receipt.ok) or channel != "sms",
-        reference=(getattr(receipt, "message_id", "") or getattr(receipt, "error", ""))[:100] if receipt else "")
+        reference=(getattr(receipt, "message_id", "") or getattr(receipt, "error", ""))[:100]
+        if receipt
+        else "",
+    )
 
 
 def _next_number(outlet, day: date) -> tuple[int, str]:
-    last = (Grievance.objects.filter(outlet=outlet, received_date=day).order_by("-seq")
-            .values_list("seq", flat=True).first()) or 0
+    last = (
+        Grievance.objects.filter(outlet=outlet, received_date=day)
+        .order_by("-seq")
+        .values_list("seq", flat=True)
+        .first()
+    ) or 0
     seq = last + 1
     return seq, f"BB-{outlet.code}-{day:%Y%m%d}-{seq:03d}"
 
 
-def submit_grievance(*, outlet, category: str, description: str, phone: str = "", applicant_name: str = "",
-                     id_number: str = "", item=None, window=None, staff=None, ticket=None, case=None,
-                     occurred_at: datetime | None = None, missing_materials=None, channel: str = "window",
-                     actor=None, request=None) -> Grievance:
+def submit_grievance(
+    *,
+    outlet,
+    category: str,
+    description: str,
+    phone: str = "",
+    applicant_name: str = "",
+    id_number: str = "",
+    item=None,
+    window=None,
+    staff=None,
+    ticket=None,
+    case=None,
+    occurred_at: datetime | None = None,
+    missing_materials=None,
+    channel: str = "window",
+    actor=None,
+    request=None,
+) -> Grievance:
     """Intake of a 办不成事 reflection (window 102 or the portal). Returns the grievance, whose
     number and public token go on the acknowledgement slip."""
     for attempt in range(5):
         try:
             return _submit_grievance(
-                outlet=outlet, category=category, description=description, phone=phone,
-                applicant_name=applicant_name, id_number=id_number, item=item, window=window, staff=staff,
-                ticket=ticket, case=case, occurred_at=occurred_at, missing_materials=missing_materials,
-                channel=channel, actor=actor, request=request)
+                outlet=outlet,
+                category=category,
+                description=description,
+                phone=phone,
+                applicant_name=applicant_name,
+                id_number=id_number,
+                item=item,
+                window=window,
+                staff=staff,
+                ticket=ticket,
+                case=case,
+                occurred_at=occurred_at,
+                missing_materials=missing_materials,
+                channel=channel,
+                actor=actor,
+                request=request,
+            )
         except IntegrityError:
             if attempt == 4:
                 raise Conflict("受理编号冲突，请重试。", code="number_conflict")
@@ -303,23 +501,46 @@ def _typed_time(value, label: str, code: str, *, slack: timedelta = timedelta(0)
 
 
 @transaction.atomic
-def _submit_grievance(*, outlet, category, description, phone, applicant_name, id_number, item, window, staff,
-                      ticket, case, occurred_at, missing_materials, channel, actor, request):
+def _submit_grievance(
+    *,
+    outlet,
+    category,
+    description,
+    phone,
+    applicant_name,
+    id_number,
+    item,
+    window,
+    staff,
+    ticket,
+    case,
+    occurred_at,
+    missing_materials,
+    channel,
+    actor,
+    request,
+):
     intake_staff = None
     if channel == "window" or staff_of(actor) is not None:
         intake_staff = authorize(actor, "feedback.grievance.intake", outlet)
     if channel not in dict(Grievance._meta.get_field("channel").choices):
         raise ValidationFailed("反映渠道不正确。", code="channel_invalid")
     if category not in rules.CATEGORY_LABELS:
-        raise ValidationFailed("请选择反映类别：办不了 / 很难办 / 不给办 / 其他。", code="category_required")
+        raise ValidationFailed(
+            "请选择反映类别：办不了 / 很难办 / 不给办 / 其他。", code="category_required"
+        )
     description = (description or "").strip()
     if not description:
         raise ValidationFailed("请填写反映内容（发生了什么）。", code="description_required")
     if len(description) > 2000:
         raise ValidationFailed("反映内容不能超过 2000 字。", code="description_too_long")
     phone = (phone or "").strip()
-    if not phone and case is None:  # a case handed over from intake carries its own contact (if any)
-        raise ValidationFailed("请留下联系电话，便于告知处理进展（可不留姓名）。", code="phone_required")
+    if (
+        not phone and case is None
+    ):  # a case handed over from intake carries its own contact (if any)
+        raise ValidationFailed(
+            "请留下联系电话，便于告知处理进展（可不留姓名）。", code="phone_required"
+        )
     if phone and not check_mobile(phone):
         raise ValidationFailed("联系电话应为 11 位手机号码。", code="phone_invalid")
     applicant_name = (applicant_name or "").strip()[:50]
@@ -348,27 +569,71 @@ def _submit_grievance(*, outlet, category, description, phone, applicant_name, i
         known = set(item.materials.values_list("name", flat=True))
         unknown = [m for m in materials if m not in known]
         if unknown:
-            raise ValidationFailed(f"「{item.name}」的材料目录中没有：{'、'.join(unknown)}。", code="material_unknown")
+            raise ValidationFailed(
+                f"「{item.name}」的材料目录中没有：{'、'.join(unknown)}。", code="material_unknown"
+            )
     now = clock.now()
     today = clock.local(now).date()
     cal = work_calendar()
     seq, number = _next_number(outlet, today)
     g = Grievance.objects.create(
-        number=number, seq=seq, received_date=today, public_token=secrets.token_urlsafe(16), channel=channel,
-        category=category, status=rules.G_RECEIVED, outlet=outlet, item=item, window=window, staff=staff,
-        ticket=ticket, case=case, occurred_at=occurred_at, applicant_name=applicant_name, id_number=id_number,
-        phone=phone, description=description, missing_materials=materials, received_at=now,
+        number=number,
+        seq=seq,
+        received_date=today,
+        public_token=secrets.token_urlsafe(16),
+        channel=channel,
+        category=category,
+        status=rules.G_RECEIVED,
+        outlet=outlet,
+        item=item,
+        window=window,
+        staff=staff,
+        ticket=ticket,
+        case=case,
+        occurred_at=occurred_at,
+        applicant_name=applicant_name,
+        id_number=id_number,
+        phone=phone,
+        description=description,
+        missing_materials=materials,
+        received_at=now,
         received_by=intake_staff,
-        first_response_due=rules.first_response_due(today, cal, conf.first_response_workdays(outlet)))
-    _event(g, "intake", "", intake_staff, note=rules.CATEGORY_LABELS[category],
-           label="" if intake_staff else "群众（一网通办）")
-    audit.record(intake_staff or "citizen", "grievance.intake", g, request=request,
-                 after={"number": g.number, "category": category, "channel": channel,
-                        "name": mask_name(applicant_name), "phone": mask_phone(phone)})
-    _notify(g, f"【{outlet.name}】您的“办不成事”反映已受理，编号 {g.number}，"
-               f"我们将于 {g.first_response_due:%m月%d日} 前答复。", channel="slip")
-    _notify(g, f"【{outlet.name}】您的“办不成事”反映已受理，编号 {g.number}，"
-               f"我们将于 {g.first_response_due:%m月%d日} 前答复。")
+        first_response_due=rules.first_response_due(
+            today, cal, conf.first_response_workdays(outlet)
+        ),
+    )
+    _event(
+        g,
+        "intake",
+        "",
+        intake_staff,
+        note=rules.CATEGORY_LABELS[category],
+        label="" if intake_staff else "群众（一网通办）",
+    )
+    audit.record(
+        intake_staff or "citizen",
+        "grievance.intake",
+        g,
+        request=request,
+        after={
+            "number": g.number,
+            "category": category,
+            "channel": channel,
+            "name": mask_name(applicant_name),
+            "phone": mask_phone(phone),
+        },
+    )
+    _notify(
+        g,
+        f"【{outlet.name}】您的“办不成事”反映已受理，编号 {g.number}，"
+        f"我们将于 {g.first_response_due:%m月%d日} 前答复。",
+        channel="slip",
+    )
+    _notify(
+        g,
+        f"【{outlet.name}】您的“办不成事”反映已受理，编号 {g.number}，"
+        f"我们将于 {g.first_response_due:%m月%d日} 前答复。",
+    )
     if category == rules.HARD:
         _enter_level(g, 1, intake_staff, reason="很难办：启动逐级协调", first=True)
         g.first_response_at = now
@@ -377,7 +642,9 @@ def _submit_grievance(*, outlet, category, description, phone, applicant_name, i
 
 
 # --- grievances: the ladder ---------------------------------------------------------------------
-def _enter_level(g: Grievance, level: int, staff, *, reason: str, auto: bool = False, first: bool = False):
+def _enter_level(
+    g: Grievance, level: int, staff, *, reason: str, auto: bool = False, first: bool = False
+):
     ladder = conf.ladder_for(g.outlet)
     rung = ladder.rung(level)
     now = clock.now()
@@ -387,41 +654,79 @@ def _enter_level(g: Grievance, level: int, staff, *, reason: str, auto: bool = F
         g.status = rules.grievance_next(g.status, g.category, "start_ladder")
     g.level, g.level_due = level, due
     g.save(update_fields=["status", "level", "level_due"])
-    EscalationLevel.objects.create(grievance=g, round=g.reopen_count, level=level, name=rung.name,
-                                   owner_role=rung.owner_role, started_at=now, due=due)
-    _event(g, "start_ladder" if first else "escalate", before, staff, note=reason,
-           label="升级督办定时任务" if auto else "")
-    audit.record(staff or "system", "grievance.escalate", g, before={"level": level - 1 if not first else 0},
-                 after={"level": level, "due": str(due), "auto": auto}, reason=reason)
-    _notify(g, f"【{g.outlet.name}】您的反映（{g.number}）已提交“{rung.name}”研究协调，"
-               f"将于 {due:%m月%d日} 前作出答复或继续协调。")
+    EscalationLevel.objects.create(
+        grievance=g,
+        round=g.reopen_count,
+        level=level,
+        name=rung.name,
+        owner_role=rung.owner_role,
+        started_at=now,
+        due=due,
+    )
+    _event(
+        g,
+        "start_ladder" if first else "escalate",
+        before,
+        staff,
+        note=reason,
+        label="升级督办定时任务" if auto else "",
+    )
+    audit.record(
+        staff or "system",
+        "grievance.escalate",
+        g,
+        before={"level": level - 1 if not first else 0},
+        after={"level": level, "due": str(due), "auto": auto},
+        reason=reason,
+    )
+    _notify(
+        g,
+        f"【{g.outlet.name}】您的反映（{g.number}）已提交“{rung.name}”研究协调，"
+        f"将于 {due:%m月%d日} 前作出答复或继续协调。",
+    )
 
 
 def _current_level(g: Grievance) -> EscalationLevel:
-    rec = (EscalationLevel.objects.filter(grievance=g, round=g.reopen_count, level=g.level)
-           .order_by("-id").first())
+    rec = (
+        EscalationLevel.objects.filter(grievance=g, round=g.reopen_count, level=g.level)
+        .order_by("-id")
+        .first()
+    )
     if rec is None:
         raise Conflict("本反映当前没有协调层级。", code="no_level")
     return rec
 
 
 @transaction.atomic
-def decide_level(g: Grievance, actor, *, decision: str, outcome: str, meeting_at: datetime | None = None,
-                 answer: str = "", target_level: int | None = None, skip_reason: str = "",
-                 request=None) -> Grievance:
+def decide_level(
+    g: Grievance,
+    actor,
+    *,
+    decision: str,
+    outcome: str,
+    meeting_at: datetime | None = None,
+    answer: str = "",
+    target_level: int | None = None,
+    skip_reason: str = "",
+    request=None,
+) -> Grievance:
     """The owner of the current rung records its meeting/decision: resolve (with a written answer
     to the person) or escalate (one rung up; more only with the reason recorded at this level)."""
     g = Grievance.objects.select_for_update(of=("self",)).select_related("outlet").get(pk=g.pk)
     ladder = conf.ladder_for(g.outlet)
     if g.category != rules.HARD or g.status != rules.G_HANDLING or g.level == 0:
-        raise Conflict(f"本反映当前为「{g.get_status_display()}」，没有待研究的协调层级。", code="no_level")
+        raise Conflict(
+            f"本反映当前为「{g.get_status_display()}」，没有待研究的协调层级。", code="no_level"
+        )
     rung = ladder.rung(g.level)
     staff = authorize(actor, f"feedback.level.{rung.owner_role}", g)
     decision = (decision or "").strip()
     if not decision:
         raise ValidationFailed(f"请记录“{rung.name}”的研究意见或决定。", code="decision_required")
     # a decision may be entered ahead of a meeting held later the same day: a day's slack
-    meeting_at = _typed_time(meeting_at, "会议/研究时间", "meeting_at_invalid", slack=timedelta(days=1))
+    meeting_at = _typed_time(
+        meeting_at, "会议/研究时间", "meeting_at_invalid", slack=timedelta(days=1)
+    )
     rec = _current_level(g)
     now = clock.now()
     rec.meeting_at = meeting_at or now
@@ -429,7 +734,9 @@ def decide_level(g: Grievance, actor, *, decision: str, outcome: str, meeting_at
     if outcome == "resolve":
         answer = (answer or "").strip()
         if not answer:
-            raise ValidationFailed("请填写给群众的书面答复（解决办法，或不能办理的理由）。", code="answer_required")
+            raise ValidationFailed(
+                "请填写给群众的书面答复（解决办法，或不能办理的理由）。", code="answer_required"
+            )
         rec.outcome = EscalationLevel.RESOLVED
         rec.save()
         before = g.status
@@ -438,9 +745,18 @@ def decide_level(g: Grievance, actor, *, decision: str, outcome: str, meeting_at
         g.first_response_at = g.first_response_at or now
         g.save(update_fields=["status", "answer", "first_response_at"])
         _event(g, "resolve_level", before, staff, note=decision)
-        audit.record(staff, "grievance.resolve_level", g, before={"status": before}, after={"status": g.status,
-                     "level": g.level}, reason=decision, request=request)
-        _notify(g, f"【{g.outlet.name}】您的反映（{g.number}）经“{rung.name}”研究，答复如下：{answer}")
+        audit.record(
+            staff,
+            "grievance.resolve_level",
+            g,
+            before={"status": before},
+            after={"status": g.status, "level": g.level},
+            reason=decision,
+            request=request,
+        )
+        _notify(
+            g, f"【{g.outlet.name}】您的反映（{g.number}）经“{rung.name}”研究，答复如下：{answer}"
+        )
         return g
     if outcome != "escalate":
         raise ValidationFailed("请选择本级结果：作出答复 或 升级。", code="outcome_required")
@@ -451,11 +767,21 @@ def decide_level(g: Grievance, actor, *, decision: str, outcome: str, meeting_at
     rec.save()
     g.first_response_at = g.first_response_at or now
     g.save(update_fields=["first_response_at"])
-    audit.record(staff, "grievance.decide_level", g, after={"level": g.level, "outcome": "escalate",
-                                                             "target": int(target)}, reason=decision,
-                 request=request)
-    _enter_level(g, int(target), staff, reason=f"{rung.name}研究后升级：{decision}"
-                 + (f"（越级理由：{skip_reason}）" if int(target) > rec.level + 1 else ""))
+    audit.record(
+        staff,
+        "grievance.decide_level",
+        g,
+        after={"level": g.level, "outcome": "escalate", "target": int(target)},
+        reason=decision,
+        request=request,
+    )
+    _enter_level(
+        g,
+        int(target),
+        staff,
+        reason=f"{rung.name}研究后升级：{decision}"
+        + (f"（越级理由：{skip_reason}）" if int(target) > rec.level + 1 else ""),
+    )
     return g
 
 
@@ -468,9 +794,13 @@ def escalate_overdue(today: date | None = None, run: JobRun | None = None) -> Jo
     logged and skipped (`run.failed`), the others climb. `run.done`: the numbers escalated."""
     today = today or clock.today()
     run = run or JobRun("feedback.escalate")
-    candidates = list(Grievance.objects.filter(category=rules.HARD, status=rules.G_HANDLING, level__gte=1,
-                                               level_due__lt=today)
-                      .order_by("pk").values_list("pk", "number", "level", "level_due", "outlet_id"))
+    candidates = list(
+        Grievance.objects.filter(
+            category=rules.HARD, status=rules.G_HANDLING, level__gte=1, level_due__lt=today
+        )
+        .order_by("pk")
+        .values_list("pk", "number", "level", "level_due", "outlet_id")
+    )
     ladders = {}
     from yimen.outlets.models import Outlet
 
@@ -483,8 +813,9 @@ def escalate_overdue(today: date | None = None, run: JobRun | None = None) -> Jo
             return None
         try:
             with transaction.atomic():
-                claimed = Grievance.objects.filter(pk=pk, status=rules.G_HANDLING, level=level,
-                                                   level_due=due).update(level=level + 1)
+                claimed = Grievance.objects.filter(
+                    pk=pk, status=rules.G_HANDLING, level=level, level_due=due
+                ).update(level=level + 1)
                 if claimed != 1:
                     return None  # another run (or a person) moved it first
                 g = Grievance.objects.select_related("outlet").get(pk=pk)
@@ -492,10 +823,17 @@ def escalate_overdue(today: date | None = None, run: JobRun | None = None) -> Jo
                 rec = _current_level(g)
                 now = clock.now()
                 rec.outcome, rec.ended_at = EscalationLevel.AUTO_ESCALATED, now
-                rec.decision = rec.decision or f"超过本级期限（{due:%Y-%m-%d}）未作出决定，自动升级。"
+                rec.decision = (
+                    rec.decision or f"超过本级期限（{due:%Y-%m-%d}）未作出决定，自动升级。"
+                )
                 rec.save()
-                _enter_level(g, level + 1, None, auto=True,
-                             reason=f"{ladder.rung(level).name}超期未决（期限 {due:%Y-%m-%d}），自动升级")
+                _enter_level(
+                    g,
+                    level + 1,
+                    None,
+                    auto=True,
+                    reason=f"{ladder.rung(level).name}超期未决（期限 {due:%Y-%m-%d}），自动升级",
+                )
                 return g.number
         except IntegrityError:
             log.info("grievance %s already escalated by a concurrent run", pk)
@@ -513,13 +851,24 @@ def _transition(g: Grievance, action: str, staff, note: str, request=None, **cha
         setattr(g, k, v)
     g.save()
     _event(g, action, before, staff, note=note)
-    audit.record(staff, f"grievance.{action}", g, before={"status": before}, after={"status": g.status},
-                 reason=note[:500], request=request)
+    audit.record(
+        staff,
+        f"grievance.{action}",
+        g,
+        before={"status": before},
+        after={"status": g.status},
+        reason=note[:500],
+        request=request,
+    )
     return g
 
 
 def _locked(g: Grievance) -> Grievance:
-    return Grievance.objects.select_for_update(of=("self",)).select_related("outlet", "item", "staff", "ticket").get(pk=g.pk)
+    return (
+        Grievance.objects.select_for_update(of=("self",))
+        .select_related("outlet", "item", "staff", "ticket")
+        .get(pk=g.pk)
+    )
 
 
 EXPLAIN_REASONS = [
@@ -533,27 +882,52 @@ EXPLAIN_REASON_LABELS = dict(EXPLAIN_REASONS)
 
 
 @transaction.atomic
-def explain_cannot(g: Grievance, actor, *, reason_code: str, legal_basis: str, explanation: str,
-                   explained_in_person: bool, alternatives: str = "", request=None) -> Grievance:
+def explain_cannot(
+    g: Grievance,
+    actor,
+    *,
+    reason_code: str,
+    legal_basis: str,
+    explanation: str,
+    explained_in_person: bool,
+    alternatives: str = "",
+    request=None,
+) -> Grievance:
     """办不了: the face-to-face explanation with its legal basis (S07)."""
     g = _locked(g)
     staff = authorize(actor, "feedback.grievance.explain", g)
     if reason_code not in EXPLAIN_REASON_LABELS:
         raise ValidationFailed("请选择不能办理的原因。", code="reason_required")
     if not (legal_basis or "").strip():
-        raise ValidationFailed("请填写政策依据（法规、文件名称及条款）。", code="legal_basis_required")
+        raise ValidationFailed(
+            "请填写政策依据（法规、文件名称及条款）。", code="legal_basis_required"
+        )
     if not (explanation or "").strip():
         raise ValidationFailed("请填写向群众说明的内容。", code="explanation_required")
     if not explained_in_person:
-        raise ValidationFailed("办不了的事项必须当面向群众说明清楚，请当面说明后勾选确认。",
-                               code="in_person_required")
+        raise ValidationFailed(
+            "办不了的事项必须当面向群众说明清楚，请当面说明后勾选确认。", code="in_person_required"
+        )
     now = clock.now()
-    _transition(g, "explain", staff, explanation.strip(), request=request, reason_code=reason_code,
-                legal_basis=legal_basis.strip(), explanation=explanation.strip(),
-                alternatives=(alternatives or "").strip(), explained_in_person=True,
-                answer=explanation.strip(), first_response_at=g.first_response_at or now)
-    _notify(g, f"【{g.outlet.name}】已当面向您说明：{EXPLAIN_REASON_LABELS[reason_code]}。依据：{legal_basis.strip()}",
-            channel="in_person")
+    _transition(
+        g,
+        "explain",
+        staff,
+        explanation.strip(),
+        request=request,
+        reason_code=reason_code,
+        legal_basis=legal_basis.strip(),
+        explanation=explanation.strip(),
+        alternatives=(alternatives or "").strip(),
+        explained_in_person=True,
+        answer=explanation.strip(),
+        first_response_at=g.first_response_at or now,
+    )
+    _notify(
+        g,
+        f"【{g.outlet.name}】已当面向您说明：{EXPLAIN_REASON_LABELS[reason_code]}。依据：{legal_basis.strip()}",
+        channel="in_person",
+    )
     return g
 
 
@@ -562,14 +936,25 @@ def start_investigation(g: Grievance, actor, note: str = "", request=None) -> Gr
     """不给办 / 其他: the supervisor starts checking the original interaction (核查)."""
     g = _locked(g)
     staff = authorize(actor, "feedback.grievance.investigate", g)
-    _transition(g, "investigate", staff, (note or "").strip() or "启动核查", request=request,
-                first_response_at=g.first_response_at or clock.now())
-    _notify(g, f"【{g.outlet.name}】您的反映（{g.number}）已进入核查，督查人员：{mask_name(staff.name)}。")
+    _transition(
+        g,
+        "investigate",
+        staff,
+        (note or "").strip() or "启动核查",
+        request=request,
+        first_response_at=g.first_response_at or clock.now(),
+    )
+    _notify(
+        g,
+        f"【{g.outlet.name}】您的反映（{g.number}）已进入核查，督查人员：{mask_name(staff.name)}。",
+    )
     return g
 
 
 @transaction.atomic
-def record_finding(g: Grievance, actor, *, upheld: bool, note: str, conduct: str = "", request=None) -> Grievance:
+def record_finding(
+    g: Grievance, actor, *, upheld: bool, note: str, conduct: str = "", request=None
+) -> Grievance:
     """The investigation's outcome; an upheld 不给办 may put a finding (不作为 …) on the clerk's record."""
     g = _locked(g)
     staff = authorize(actor, "feedback.grievance.investigate", g)
@@ -580,16 +965,35 @@ def record_finding(g: Grievance, actor, *, upheld: bool, note: str, conduct: str
         if conduct not in dict(ConductFinding._meta.get_field("kind").choices):
             raise ValidationFailed("履职问题认定类别不正确。", code="conduct_invalid")
         if not upheld:
-            raise ValidationFailed("反映不属实时不能认定工作人员履职问题。", code="conduct_needs_upheld")
+            raise ValidationFailed(
+                "反映不属实时不能认定工作人员履职问题。", code="conduct_needs_upheld"
+            )
         if g.staff_id is None:
-            raise ValidationFailed("本反映未关联具体工作人员，无法记录履职问题。", code="staff_unknown")
-    _transition(g, "finding", staff, note, request=request, finding_upheld=bool(upheld), finding_note=note)
+            raise ValidationFailed(
+                "本反映未关联具体工作人员，无法记录履职问题。", code="staff_unknown"
+            )
+    _transition(
+        g, "finding", staff, note, request=request, finding_upheld=bool(upheld), finding_note=note
+    )
     if conduct:
-        finding = ConductFinding.objects.create(staff=g.staff, grievance=g, kind=conduct, note=note, item=g.item,
-                                                occurred_at=g.occurred_at, recorded_by=staff,
-                                                recorded_at=clock.now())
-        audit.record(staff, "staff.conduct_finding", finding, after={"staff": g.staff_id, "kind": conduct},
-                     reason=note[:500], request=request)
+        finding = ConductFinding.objects.create(
+            staff=g.staff,
+            grievance=g,
+            kind=conduct,
+            note=note,
+            item=g.item,
+            occurred_at=g.occurred_at,
+            recorded_by=staff,
+            recorded_at=clock.now(),
+        )
+        audit.record(
+            staff,
+            "staff.conduct_finding",
+            finding,
+            after={"staff": g.staff_id, "kind": conduct},
+            reason=note[:500],
+            request=request,
+        )
     return g
 
 
@@ -613,8 +1017,16 @@ def handle_matter(g: Grievance, actor, *, note: str, case=None, request=None) ->
 
 # --- closing with the person's feedback, reopening -----------------------------------------------
 @transaction.atomic
-def record_person_feedback(g: Grievance, actor=None, *, satisfied: bool, note: str = "", channel: str = "in_person",
-                           token: str = "", request=None) -> Grievance:
+def record_person_feedback(
+    g: Grievance,
+    actor=None,
+    *,
+    satisfied: bool,
+    note: str = "",
+    channel: str = "in_person",
+    token: str = "",
+    request=None,
+) -> Grievance:
     """The person's feedback on the answer: satisfied → 归档; not satisfied → 重新办理.
     Staff record it (in person / by phone), or the person gives it with the slip's token."""
     g = _locked(g)
@@ -626,18 +1038,36 @@ def record_person_feedback(g: Grievance, actor=None, *, satisfied: bool, note: s
         staff = None
     note = (note or "").strip()
     if not satisfied and not note:
-        raise ValidationFailed("请说明不满意的原因，我们将重新办理。", code="feedback_note_required")
+        raise ValidationFailed(
+            "请说明不满意的原因，我们将重新办理。", code="feedback_note_required"
+        )
     if g.status != rules.G_FEEDBACK:
-        raise Conflict(f"本反映当前为「{g.get_status_display()}」，尚未答复，暂不能反馈。", code="not_answered")
+        raise Conflict(
+            f"本反映当前为「{g.get_status_display()}」，尚未答复，暂不能反馈。", code="not_answered"
+        )
     now = clock.now()
     g.person_satisfied, g.person_feedback, g.person_feedback_at = bool(satisfied), note, now
     channel_label = {"in_person": "当面", "phone": "电话", "portal": "网上"}.get(channel, channel)
     if satisfied:
-        _transition(g, "close", staff, f"群众{channel_label}反馈：满意。{note}".strip(), request=request, closed_at=now)
+        _transition(
+            g,
+            "close",
+            staff,
+            f"群众{channel_label}反馈：满意。{note}".strip(),
+            request=request,
+            closed_at=now,
+        )
         _notify(g, f"【{g.outlet.name}】您的反映（{g.number}）已办结归档，感谢您的监督。")
     else:
-        _transition(g, "reopen", staff, f"群众{channel_label}反馈：不满意。{note}", request=request,
-                    reopen_count=g.reopen_count + 1, closed_at=None)
+        _transition(
+            g,
+            "reopen",
+            staff,
+            f"群众{channel_label}反馈：不满意。{note}",
+            request=request,
+            reopen_count=g.reopen_count + 1,
+            closed_at=None,
+        )
         _restart_after_reopen(g, staff)
     return g
 
@@ -649,7 +1079,9 @@ def reopen(g: Grievance, actor, *, reason: str, request=None) -> Grievance:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("请填写重新办理的理由。", code="reason_required")
-    _transition(g, "reopen", staff, reason, request=request, reopen_count=g.reopen_count + 1, closed_at=None)
+    _transition(
+        g, "reopen", staff, reason, request=request, reopen_count=g.reopen_count + 1, closed_at=None
+    )
     _restart_after_reopen(g, staff)
     return g
 
@@ -664,6 +1096,13 @@ def _restart_after_reopen(g: Grievance, staff):
         due = rules.level_due(clock.local(now).date(), rung, work_calendar())
         g.level, g.level_due = level, due
         g.save(update_fields=["level", "level_due"])
-        EscalationLevel.objects.create(grievance=g, round=g.reopen_count, level=level, name=rung.name,
-                                       owner_role=rung.owner_role, started_at=now, due=due)
+        EscalationLevel.objects.create(
+            grievance=g,
+            round=g.reopen_count,
+            level=level,
+            name=rung.name,
+            owner_role=rung.owner_role,
+            started_at=now,
+            due=due,
+        )
     _notify(g, f"【{g.outlet.name}】您的反映（{g.number}）已重新办理，我们会尽快再次答复。")

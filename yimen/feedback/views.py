@@ -1,5 +1,6 @@
 """Pages of 好差评 and 办不成事. Thin: parse the form, call a service, render. Permission checks
 are in the services; a DomainError re-renders the form with the message and the typed values."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,21 +26,34 @@ RECENT_MINUTES = 30
 
 
 def _qr_svg(url: str, request) -> str:
-    return segno.make(request.build_absolute_uri(url), error="m").svg_inline(scale=3, dark="#1d1d1f")
+    return segno.make(request.build_absolute_uri(url), error="m").svg_inline(
+        scale=3, dark="#1d1d1f"
+    )
 
 
 # --- rating pages (public) ----------------------------------------------------------------------
 def _rating_form_values(request):
-    return {"score": request.POST.get("score", ""), "reasons": request.POST.getlist("reasons"),
-            "comment": request.POST.get("comment", "")}
+    return {
+        "score": request.POST.get("score", ""),
+        "reasons": request.POST.getlist("reasons"),
+        "comment": request.POST.get("comment", ""),
+    }
 
 
 def _rating_context(subject_obj, subject, state, **extra):
-    ctx = {"subject": subject, "obj": subject_obj, "state": state, "scores": rules.SCORE_CHOICES,
-           "reasons": rules.REASON_CHOICES, "bad_max": rules.BAD_SCORE_MAX}
+    ctx = {
+        "subject": subject,
+        "obj": subject_obj,
+        "state": state,
+        "scores": rules.SCORE_CHOICES,
+        "reasons": rules.REASON_CHOICES,
+        "bad_max": rules.BAD_SCORE_MAX,
+    }
     if subject == "ticket":
         ctx["items"] = list(subject_obj.handled_items.all()) or list(subject_obj.items.all())
-        ctx["staff_name"] = mask_name(subject_obj.served_by.name) if subject_obj.served_by_id else ""
+        ctx["staff_name"] = (
+            mask_name(subject_obj.served_by.name) if subject_obj.served_by_id else ""
+        )
     else:
         ctx["items"] = [subject_obj.item]
     ctx.update(extra)
@@ -52,16 +66,31 @@ def rate(request, token):
     kwargs = {"ticket": obj} if subject == "ticket" else {"case": obj}
     if request.method == "POST":
         try:
-            services.submit_rating(**kwargs, score=request.POST.get("score"),
-                                   reasons=request.POST.getlist("reasons"), comment=request.POST.get("comment", ""),
-                                   channel="qr", request=request)
+            services.submit_rating(
+                **kwargs,
+                score=request.POST.get("score"),
+                reasons=request.POST.getlist("reasons"),
+                comment=request.POST.get("comment", ""),
+                channel="qr",
+                request=request,
+            )
         except DomainError as exc:
-            ctx = _rating_context(obj, subject, services.rating_state(**kwargs), error=exc.message,
-                                  posted=_rating_form_values(request))
+            ctx = _rating_context(
+                obj,
+                subject,
+                services.rating_state(**kwargs),
+                error=exc.message,
+                posted=_rating_form_values(request),
+            )
             return render(request, "feedback/rate.html", ctx, status=exc.status)
         return redirect(reverse("feedback:rate", args=[token]) + "?done=1")
-    ctx = _rating_context(obj, subject, services.rating_state(**kwargs), done=request.GET.get("done") == "1",
-                          posted={"reasons": []})
+    ctx = _rating_context(
+        obj,
+        subject,
+        services.rating_state(**kwargs),
+        done=request.GET.get("done") == "1",
+        posted={"reasons": []},
+    )
     return render(request, "feedback/rate.html", ctx)
 
 
@@ -83,23 +112,56 @@ def window_rate(request, window_code):
     ticket = selectors.just_finished_ticket(window, RECENT_MINUTES)
     if request.method == "POST":
         if ticket is None or str(ticket.pk) != request.POST.get("ticket"):
-            return render(request, "feedback/window_rate.html",
-                          {"window": window, "ticket": None, "error": "该号已超过评价时间或不是本窗口刚办结的号，请扫码评价。"},
-                          status=409)
+            return render(
+                request,
+                "feedback/window_rate.html",
+                {
+                    "window": window,
+                    "ticket": None,
+                    "error": "该号已超过评价时间或不是本窗口刚办结的号，请扫码评价。",
+                },
+                status=409,
+            )
         try:
-            services.submit_rating(ticket=ticket, score=request.POST.get("score"),
-                                   reasons=request.POST.getlist("reasons"), comment=request.POST.get("comment", ""),
-                                   channel="window", request=request)
+            services.submit_rating(
+                ticket=ticket,
+                score=request.POST.get("score"),
+                reasons=request.POST.getlist("reasons"),
+                comment=request.POST.get("comment", ""),
+                channel="window",
+                request=request,
+            )
         except DomainError as exc:
-            ctx = _rating_context(ticket, "ticket", services.rating_state(ticket=ticket), window=window,
-                                  ticket=ticket, error=exc.message, posted=_rating_form_values(request))
+            ctx = _rating_context(
+                ticket,
+                "ticket",
+                services.rating_state(ticket=ticket),
+                window=window,
+                ticket=ticket,
+                error=exc.message,
+                posted=_rating_form_values(request),
+            )
             return render(request, "feedback/window_rate.html", ctx, status=exc.status)
         return redirect(reverse("feedback:window_rate", args=[window.code]) + "?done=1")
-    ctx = {"window": window, "ticket": ticket, "done": request.GET.get("done") == "1", "posted": {"reasons": []},
-           "refresh_seconds": 15}
+    ctx = {
+        "window": window,
+        "ticket": ticket,
+        "done": request.GET.get("done") == "1",
+        "posted": {"reasons": []},
+        "refresh_seconds": 15,
+    }
     if ticket is not None:
-        ctx.update(_rating_context(ticket, "ticket", services.rating_state(ticket=ticket), window=window,
-                                   ticket=ticket, done=ctx["done"], posted={"reasons": []}))
+        ctx.update(
+            _rating_context(
+                ticket,
+                "ticket",
+                services.rating_state(ticket=ticket),
+                window=window,
+                ticket=ticket,
+                done=ctx["done"],
+                posted={"reasons": []},
+            )
+        )
     return render(request, "feedback/window_rate.html", ctx)
 
 
@@ -132,13 +194,20 @@ def dashboard(request):
     outlet = _outlet_scope(staff, request)
     rows = selectors.grievance_rows(staff, outlet)
     ctx = {
-        "staff": staff, "outlet": outlet, "full": full,
+        "staff": staff,
+        "outlet": outlet,
+        "full": full,
         "grievance_groups": selectors.grievances_by_level(rows),
         "grievance_count": len(rows),
         "overdue_grievances": [r for r in rows if r.overdue],
         "can_intake": outlet is not None and check(staff, "feedback.grievance.intake", outlet),
-        "outlets": (authz.visible_to(staff, Outlet.objects.filter(kind__in=["district_centre", "city_centre"]))
-                    if authz.scope_of(staff)[0] in (authz.ALL, authz.REGION) else []),
+        "outlets": (
+            authz.visible_to(
+                staff, Outlet.objects.filter(kind__in=["district_centre", "city_centre"])
+            )
+            if authz.scope_of(staff)[0] in (authz.ALL, authz.REGION)
+            else []
+        ),
     }
     if full:
         ctx["rectifications"] = selectors.rectification_rows(staff, outlet)
@@ -149,26 +218,45 @@ def dashboard(request):
 @login_required
 def rectification_detail(request, pk):
     staff = _staff(request)
-    rect = Rectification.objects.select_related("rating__ticket", "rating__item", "outlet", "window",
-                                                "department", "staff").filter(pk=pk).first()
+    rect = (
+        Rectification.objects.select_related(
+            "rating__ticket", "rating__item", "outlet", "window", "department", "staff"
+        )
+        .filter(pk=pk)
+        .first()
+    )
     if rect is None or not authz.can_see(staff, rect):
         raise Http404
     error, posted = "", {}
     if request.method == "POST":
         posted = request.POST
         try:
-            services.act_on_rectification(rect, staff, request.POST.get("action", ""), request.POST.get("note", ""),
-                                          reported_back=request.POST.get("reported_back") == "on", request=request)
+            services.act_on_rectification(
+                rect,
+                staff,
+                request.POST.get("action", ""),
+                request.POST.get("note", ""),
+                reported_back=request.POST.get("reported_back") == "on",
+                request=request,
+            )
             return redirect("feedback:rectification", pk=rect.pk)
         except DomainError as exc:
             error = exc.message
             rect.refresh_from_db()
     today = clock.today()
     actions = [a for a, targets in rules.RECTIFICATION_TRANSITIONS.items() if rect.state in targets]
-    ctx = {"rect": rect, "rating": rect.rating, "steps": rect.steps.select_related("by"), "actions": actions,
-           "action_labels": rules.RECTIFICATION_ACTION_LABELS, "error": error, "posted": posted,
-           "flags": rules.rectification_flags(rect.state, today, rect.callback_due, rect.rectify_due,
-                                              bool(rect.callback_note))}
+    ctx = {
+        "rect": rect,
+        "rating": rect.rating,
+        "steps": rect.steps.select_related("by"),
+        "actions": actions,
+        "action_labels": rules.RECTIFICATION_ACTION_LABELS,
+        "error": error,
+        "posted": posted,
+        "flags": rules.rectification_flags(
+            rect.state, today, rect.callback_due, rect.rectify_due, bool(rect.callback_note)
+        ),
+    }
     return render(request, "feedback/rectification.html", ctx, status=400 if error else 200)
 
 
@@ -179,7 +267,9 @@ def _parse_dt(value: str):
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValidationFailed("时间格式不正确。", code="datetime_invalid")
-    if not 2000 <= parsed.year < 9999:  # converting it could overflow; the service refuses it, saying why
+    if (
+        not 2000 <= parsed.year < 9999
+    ):  # converting it could overflow; the service refuses it, saying why
         return parsed
     return clock.local(parsed)
 
@@ -195,40 +285,82 @@ def grievance_new(request):
     if request.method == "POST":
         posted = request.POST
         try:
-            item = ServiceItem.objects.filter(code=request.POST.get("item", "").strip()).first() \
-                if request.POST.get("item") else None
+            item = (
+                ServiceItem.objects.filter(code=request.POST.get("item", "").strip()).first()
+                if request.POST.get("item")
+                else None
+            )
             if request.POST.get("item") and item is None:
-                raise ValidationFailed(f"找不到事项：{request.POST.get('item')}", code="item_unknown")
-            window = Window.objects.filter(outlet=outlet, number=request.POST.get("window", "").strip()).first() \
-                if request.POST.get("window") else None
+                raise ValidationFailed(
+                    f"找不到事项：{request.POST.get('item')}", code="item_unknown"
+                )
+            window = (
+                Window.objects.filter(
+                    outlet=outlet, number=request.POST.get("window", "").strip()
+                ).first()
+                if request.POST.get("window")
+                else None
+            )
             if request.POST.get("window") and window is None:
-                raise ValidationFailed(f"本中心没有 {request.POST.get('window')} 号窗口。", code="window_unknown")
+                raise ValidationFailed(
+                    f"本中心没有 {request.POST.get('window')} 号窗口。", code="window_unknown"
+                )
             ticket = None
             if request.POST.get("ticket"):
                 from yimen.queueing.models import Ticket
 
-                ticket = Ticket.objects.filter(outlet=outlet, number=request.POST["ticket"].strip().upper(),
-                                               service_date__lte=clock.today()).order_by("-service_date").first()
+                ticket = (
+                    Ticket.objects.filter(
+                        outlet=outlet,
+                        number=request.POST["ticket"].strip().upper(),
+                        service_date__lte=clock.today(),
+                    )
+                    .order_by("-service_date")
+                    .first()
+                )
                 if ticket is None:
-                    raise ValidationFailed(f"找不到排队号：{request.POST['ticket']}", code="ticket_unknown")
+                    raise ValidationFailed(
+                        f"找不到排队号：{request.POST['ticket']}", code="ticket_unknown"
+                    )
             g = services.submit_grievance(
-                outlet=outlet, category=request.POST.get("category", ""),
-                description=request.POST.get("description", ""), phone=request.POST.get("phone", ""),
-                applicant_name=request.POST.get("applicant_name", ""), id_number=request.POST.get("id_number", ""),
-                item=item, window=window, ticket=ticket, occurred_at=_parse_dt(request.POST.get("occurred_at", "")),
-                missing_materials=request.POST.getlist("missing_materials"), channel="window", actor=staff,
-                request=request)
+                outlet=outlet,
+                category=request.POST.get("category", ""),
+                description=request.POST.get("description", ""),
+                phone=request.POST.get("phone", ""),
+                applicant_name=request.POST.get("applicant_name", ""),
+                id_number=request.POST.get("id_number", ""),
+                item=item,
+                window=window,
+                ticket=ticket,
+                occurred_at=_parse_dt(request.POST.get("occurred_at", "")),
+                missing_materials=request.POST.getlist("missing_materials"),
+                channel="window",
+                actor=staff,
+                request=request,
+            )
             return redirect("feedback:slip", pk=g.pk)
         except DomainError as exc:
             error = exc.message
     items = ServiceItem.objects.filter(active=True).order_by("code")
     chosen = items.filter(code=posted.get("item", "")).first() if posted else None
-    return render(request, "feedback/grievance_new.html", {
-        "item": chosen, "materials": list(chosen.materials.all()) if chosen else [],
-        "selected": posted.getlist("missing_materials") if posted else [],
-        "outlet": outlet, "categories": rules.CATEGORY_CHOICES, "items": items, "error": error, "posted": posted,
-        "windows": Window.objects.filter(outlet=outlet, kind__in=["综合窗口", "专业窗口", "绿色通道", "帮办代办"]),
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "feedback/grievance_new.html",
+        {
+            "item": chosen,
+            "materials": list(chosen.materials.all()) if chosen else [],
+            "selected": posted.getlist("missing_materials") if posted else [],
+            "outlet": outlet,
+            "categories": rules.CATEGORY_CHOICES,
+            "items": items,
+            "error": error,
+            "posted": posted,
+            "windows": Window.objects.filter(
+                outlet=outlet, kind__in=["综合窗口", "专业窗口", "绿色通道", "帮办代办"]
+            ),
+        },
+        status=400 if error else 200,
+    )
 
 
 @login_required
@@ -236,9 +368,15 @@ def materials(request):
     """htmx partial: the materials of the chosen item, to tick the missing ones."""
     _staff(request)
     item = ServiceItem.objects.filter(code=request.GET.get("item", "")).first()
-    return render(request, "feedback/_materials.html", {
-        "item": item, "materials": list(item.materials.all()) if item else [],
-        "selected": request.GET.getlist("missing_materials")})
+    return render(
+        request,
+        "feedback/_materials.html",
+        {
+            "item": item,
+            "materials": list(item.materials.all()) if item else [],
+            "selected": request.GET.getlist("missing_materials"),
+        },
+    )
 
 
 @login_required
@@ -246,9 +384,17 @@ def grievance_slip(request, pk):
     staff = _staff(request)
     g = selectors.get_grievance(staff, pk)
     status_url = selectors.grievance_status_url(g)
-    return render(request, "feedback/slip.html", {
-        "g": g, "name": mask_name(g.applicant_name) or "（匿名）", "phone": mask_phone(g.phone),
-        "status_url": request.build_absolute_uri(status_url), "qr": _qr_svg(status_url, request)})
+    return render(
+        request,
+        "feedback/slip.html",
+        {
+            "g": g,
+            "name": mask_name(g.applicant_name) or "（匿名）",
+            "phone": mask_phone(g.phone),
+            "status_url": request.build_absolute_uri(status_url),
+            "qr": _qr_svg(status_url, request),
+        },
+    )
 
 
 def _level_rows(g):
@@ -278,16 +424,30 @@ def grievance_detail(request, pk):
             current_rung = ladder.rung(g.level)
     today = clock.today()
     ctx = {
-        "g": g, "error": error, "posted": posted, "name": mask_name(g.applicant_name) or "（匿名）",
-        "phone": mask_phone(g.phone), "events": g.events.select_related("by"), "notices": g.notices.all(),
-        "levels": _level_rows(g), "ladder": ladder, "current_rung": current_rung,
+        "g": g,
+        "error": error,
+        "posted": posted,
+        "name": mask_name(g.applicant_name) or "（匿名）",
+        "phone": mask_phone(g.phone),
+        "events": g.events.select_related("by"),
+        "notices": g.notices.all(),
+        "levels": _level_rows(g),
+        "ladder": ladder,
+        "current_rung": current_rung,
         "flags": selectors.grievance_flags(g, today),
-        "explain_reasons": services.EXPLAIN_REASONS, "finding_kinds": FINDING_KINDS,
-        "check": selectors.tolerance_check(g) if g.category in (rules.REFUSED, rules.HARD, rules.OTHER) else None,
+        "explain_reasons": services.EXPLAIN_REASONS,
+        "finding_kinds": FINDING_KINDS,
+        "check": selectors.tolerance_check(g)
+        if g.category in (rules.REFUSED, rules.HARD, rules.OTHER)
+        else None,
         "findings": list(g.findings.select_related("staff", "recorded_by")),
         "can": _allowed_actions(staff, g, current_rung),
     }
-    if g.ticket_id and g.category == rules.CANNOT and g.status in (rules.G_FEEDBACK, rules.G_ARCHIVED):
+    if (
+        g.ticket_id
+        and g.category == rules.CANNOT
+        and g.status in (rules.G_FEEDBACK, rules.G_ARCHIVED)
+    ):
         url = selectors.rating_url(ticket=g.ticket)
         ctx["rating_url"], ctx["rating_qr"] = url, _qr_svg(url, request)
         ctx["rating_state"] = services.rating_state(ticket=g.ticket)
@@ -296,18 +456,28 @@ def grievance_detail(request, pk):
 
 def _allowed_actions(staff, g, rung) -> dict:
     """Which forms to show: the state machine allows the action and this person may do it."""
+
     def may(action):
         return check(staff, action, g)
 
     supervised = g.category in (rules.REFUSED, rules.OTHER)
     return {
-        "explain": g.category == rules.CANNOT and g.status in (rules.G_RECEIVED, rules.G_INVESTIGATING,
-                                                              rules.G_HANDLING) and may("feedback.grievance.explain"),
-        "investigate": supervised and g.status == rules.G_RECEIVED and may("feedback.grievance.investigate"),
-        "finding": supervised and g.status == rules.G_INVESTIGATING and may("feedback.grievance.investigate"),
+        "explain": g.category == rules.CANNOT
+        and g.status in (rules.G_RECEIVED, rules.G_INVESTIGATING, rules.G_HANDLING)
+        and may("feedback.grievance.explain"),
+        "investigate": supervised
+        and g.status == rules.G_RECEIVED
+        and may("feedback.grievance.investigate"),
+        "finding": supervised
+        and g.status == rules.G_INVESTIGATING
+        and may("feedback.grievance.investigate"),
         "handle": supervised and g.status == rules.G_HANDLING and may("feedback.grievance.handle"),
-        "decide": (g.category == rules.HARD and g.status == rules.G_HANDLING and rung is not None
-                   and may(f"feedback.level.{rung.owner_role}")),
+        "decide": (
+            g.category == rules.HARD
+            and g.status == rules.G_HANDLING
+            and rung is not None
+            and may(f"feedback.level.{rung.owner_role}")
+        ),
         "feedback": g.status == rules.G_FEEDBACK and may("feedback.grievance.close"),
         "reopen": g.status == rules.G_ARCHIVED and may("feedback.grievance.reopen"),
     }
@@ -317,16 +487,29 @@ def _grievance_action(request, staff, g):
     p = request.POST
     action = p.get("action", "")
     if action == "explain":
-        services.explain_cannot(g, staff, reason_code=p.get("reason_code", ""), legal_basis=p.get("legal_basis", ""),
-                                explanation=p.get("explanation", ""), alternatives=p.get("alternatives", ""),
-                                explained_in_person=p.get("explained_in_person") == "on", request=request)
+        services.explain_cannot(
+            g,
+            staff,
+            reason_code=p.get("reason_code", ""),
+            legal_basis=p.get("legal_basis", ""),
+            explanation=p.get("explanation", ""),
+            alternatives=p.get("alternatives", ""),
+            explained_in_person=p.get("explained_in_person") == "on",
+            request=request,
+        )
     elif action == "investigate":
         services.start_investigation(g, staff, p.get("note", ""), request=request)
     elif action == "finding":
         if p.get("upheld") not in ("yes", "no"):
             raise ValidationFailed("请选择反映是否属实。", code="upheld_required")
-        services.record_finding(g, staff, upheld=p.get("upheld") == "yes", note=p.get("note", ""),
-                                conduct=p.get("conduct", ""), request=request)
+        services.record_finding(
+            g,
+            staff,
+            upheld=p.get("upheld") == "yes",
+            note=p.get("note", ""),
+            conduct=p.get("conduct", ""),
+            request=request,
+        )
     elif action == "handle":
         case = None
         if p.get("receipt_number"):
@@ -338,15 +521,28 @@ def _grievance_action(request, staff, g):
         services.handle_matter(g, staff, note=p.get("note", ""), case=case, request=request)
     elif action == "decide":
         target = p.get("target_level") or None
-        services.decide_level(g, staff, decision=p.get("decision", ""), outcome=p.get("outcome", ""),
-                              meeting_at=_parse_dt(p.get("meeting_at", "")), answer=p.get("answer", ""),
-                              target_level=int(target) if target and target.isdigit() else None,
-                              skip_reason=p.get("skip_reason", ""), request=request)
+        services.decide_level(
+            g,
+            staff,
+            decision=p.get("decision", ""),
+            outcome=p.get("outcome", ""),
+            meeting_at=_parse_dt(p.get("meeting_at", "")),
+            answer=p.get("answer", ""),
+            target_level=int(target) if target and target.isdigit() else None,
+            skip_reason=p.get("skip_reason", ""),
+            request=request,
+        )
     elif action == "feedback":
         if p.get("satisfied") not in ("yes", "no"):
             raise ValidationFailed("请选择群众是否满意。", code="satisfied_required")
-        services.record_person_feedback(g, staff, satisfied=p.get("satisfied") == "yes", note=p.get("note", ""),
-                                        channel=p.get("channel", "in_person"), request=request)
+        services.record_person_feedback(
+            g,
+            staff,
+            satisfied=p.get("satisfied") == "yes",
+            note=p.get("note", ""),
+            channel=p.get("channel", "in_person"),
+            request=request,
+        )
     elif action == "reopen":
         services.reopen(g, staff, reason=p.get("reason", ""), request=request)
     else:
@@ -362,14 +558,30 @@ def public_status(request, token):
         try:
             if request.POST.get("satisfied") not in ("yes", "no"):
                 raise ValidationFailed("请选择您是否满意。", code="satisfied_required")
-            services.record_person_feedback(g, None, satisfied=request.POST.get("satisfied") == "yes",
-                                            note=request.POST.get("note", ""), channel="portal", token=token,
-                                            request=request)
+            services.record_person_feedback(
+                g,
+                None,
+                satisfied=request.POST.get("satisfied") == "yes",
+                note=request.POST.get("note", ""),
+                channel="portal",
+                token=token,
+                request=request,
+            )
             return redirect("feedback:public_status", token=token)
         except DomainError as exc:
             error = exc.message
             g = selectors.grievance_by_token(token)
     steps = [(code, label, code == g.status) for code, label in rules.GRIEVANCE_STATES]
-    return render(request, "feedback/public_status.html", {
-        "g": g, "steps": steps, "notices": [n for n in g.notices.all() if n.channel != "slip"],
-        "levels": _level_rows(g), "error": error, "posted": posted}, status=400 if error else 200)
+    return render(
+        request,
+        "feedback/public_status.html",
+        {
+            "g": g,
+            "steps": steps,
+            "notices": [n for n in g.notices.all() if n.channel != "slip"],
+            "levels": _level_rows(g),
+            "error": error,
+            "posted": posted,
+        },
+        status=400 if error else 200,
+    )

@@ -2,6 +2,7 @@
 
 GET /api/triage?q=<words>&limit=5&outlet=XN-CX → {"query", "results": [{code, name, score, why,
 intent, green_channel, window_kinds, queue, materials, outlets}]} best first."""
+
 from ninja import Query, Router, Schema
 
 from yimen.core.inputs import errors
@@ -59,7 +60,11 @@ class TriageIn(Schema):
     outlet: str | None = None
 
 
-@router.get("/triage", response={200: TriageOut, **errors(404)}, summary="智能导办：一句大白话 → 事项、窗口、绿色通道、材料与网点")
+@router.get(
+    "/triage",
+    response={200: TriageOut, **errors(404)},
+    summary="智能导办：一句大白话 → 事项、窗口、绿色通道、材料与网点",
+)
 def triage(request, params: Query[TriageIn]):
     from yimen.core.errors import NotFound
 

@@ -5,6 +5,7 @@ audit). The desk adds who may do it (引导员 of this outlet), the green channe
 disabled or military person: a priority ticket, routed to 绿色通道 when every item allows it)
 and its channel label (引导台).
 """
+
 from __future__ import annotations
 
 from yimen.core.errors import Unauthorized, ValidationFailed
@@ -26,14 +27,26 @@ def open_desk(actor, outlet_code: str | None = None) -> tuple:
         if outlet is None:
             raise ValidationFailed(f"找不到网点：{outlet_code}", code="unknown_outlet")
     if outlet is None:
-        raise ValidationFailed("您的账号没有所属网点，请在地址后加 ?outlet=网点编码。", code="no_outlet")
+        raise ValidationFailed(
+            "您的账号没有所属网点，请在地址后加 ?outlet=网点编码。", code="no_outlet"
+        )
     authorize(staff, "guide.desk", outlet=outlet.pk)
     return staff, outlet
 
 
-def issue_ticket(actor, outlet: Outlet, codes: list[str], *, priority: str = "", elderly: bool = False,
-                 id_number: str = "", applicant_name: str = "", phone: str = "", idempotency_key: str | None = None,
-                 request=None):
+def issue_ticket(
+    actor,
+    outlet: Outlet,
+    codes: list[str],
+    *,
+    priority: str = "",
+    elderly: bool = False,
+    id_number: str = "",
+    applicant_name: str = "",
+    phone: str = "",
+    idempotency_key: str | None = None,
+    request=None,
+):
     """Issue a ticket at the guide desk for the chosen items.
 
     `elderly` (the 老年人 tick box) or an explicit `priority` makes it a priority ticket; an ID
@@ -48,9 +61,18 @@ def issue_ticket(actor, outlet: Outlet, codes: list[str], *, priority: str = "",
         raise ValidationFailed(f"优先类别不正确：{priority}。", code="bad_priority")
     if elderly and not priority:
         priority = "老年人"
-    return queue_services.issue_ticket(outlet, codes, priority=priority, channel="guide", actor=staff,
-                                       applicant_name=applicant_name, id_number=id_number, phone=phone,
-                                       idempotency_key=idempotency_key, request=request)
+    return queue_services.issue_ticket(
+        outlet,
+        codes,
+        priority=priority,
+        channel="guide",
+        actor=staff,
+        applicant_name=applicant_name,
+        id_number=id_number,
+        phone=phone,
+        idempotency_key=idempotency_key,
+        request=request,
+    )
 
 
 def check_in_arrival(actor, outlet: Outlet, code: str, *, request=None):
@@ -75,4 +97,6 @@ def check_in_arrival(actor, outlet: Outlet, code: str, *, request=None):
         raise NotFound("找不到该预约或远程号，请核对编号。", code="not_found")
     if ticket.outlet_id != outlet.pk:
         raise ValidationFailed(f"该号属于{ticket.outlet.name}，不在本网点。", code="other_outlet")
-    return queue_selectors.get_ticket(queue_services.check_in_remote(ticket, actor=staff, request=request))
+    return queue_selectors.get_ticket(
+        queue_services.check_in_remote(ticket, actor=staff, request=request)
+    )

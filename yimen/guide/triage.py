@@ -18,6 +18,7 @@ How a query is understood (each step leaves a human-readable "why"):
    context) and every clause whose best item is backed by a whole catalog phrase contributes
    that item as an intent.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,6 +52,7 @@ LOCAL_PRIOR = 1.2  # items handled by an outlet of this network rank a little hi
 @dataclass(frozen=True)
 class ItemRecord:
     """What the triage needs to know about one item (plain data, no ORM)."""
+
     code: str
     name: str
     short_name: str = ""
@@ -69,7 +71,7 @@ class Lexicon:
     done_markers: tuple[str, ...] = ()
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Lexicon":
+    def from_dict(cls, data: dict) -> Lexicon:
         synonyms: dict[str, list[str]] = {}
         for canonical, variants in (data.get("synonyms") or {}).items():
             words = str(canonical).split()
@@ -80,13 +82,15 @@ class Lexicon:
         return cls(
             synonyms={k: tuple(v) for k, v in synonyms.items()},
             stopwords=frozenset(str(w) for w in data.get("stopwords") or []),
-            conjunctions=tuple(sorted((str(w) for w in data.get("conjunctions") or []), key=len, reverse=True)),
+            conjunctions=tuple(
+                sorted((str(w) for w in data.get("conjunctions") or []), key=len, reverse=True)
+            ),
             actions=tuple(str(w) for w in data.get("actions") or []),
             done_markers=tuple(str(w) for w in data.get("done_markers") or []),
         )
 
     @classmethod
-    def load(cls, path: Path = LEXICON_PATH) -> "Lexicon":
+    def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
         with open(path, encoding="utf-8") as fh:
             return cls.from_dict(yaml.safe_load(fh) or {})
 
@@ -103,11 +107,14 @@ class Match:
 @dataclass
 class Understanding:
     """The query after pinyin, typo and lexicon steps."""
+
     text: str
     extra: list[str]  # words added (pinyin readings, corrections, canonical words)
     notes: list[str]  # human-readable reasons
     added: list[tuple[str, ...]] = field(default_factory=list)  # words each note added
-    n_read: int = 0  # extra[:n_read] are readings of the person's words (pinyin, typos); the rest inferred
+    n_read: int = (
+        0  # extra[:n_read] are readings of the person's words (pinyin, typos); the rest inferred
+    )
 
     @property
     def full(self) -> str:
@@ -123,7 +130,7 @@ def bigrams(text: str) -> list[str]:
     for run in CJK_RUN.findall(text):
         if len(run) == 1:
             out.append(run)
-        out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
     return out
 
 
@@ -131,13 +138,13 @@ class TriageIndex:
     """Immutable search index over a list of item records."""
 
     FIELD_WEIGHTS = {"name": 1, "short_name": 2, "parent_name": 1, "keywords": 2}
-    PHRASE_BONUS = 1.2      # per character of a whole catalog phrase found in the query
-    FUZZ_WEIGHT = 0.04      # per rapidfuzz point (0–100) for the best candidates
-    INFERRED_WEIGHT = 0.6   # weight of words added by the lexicon (vs the person's own words)
-    PINYIN_READINGS = 3     # homophone readings kept for one pinyin word
-    CANDIDATES = 300        # best BM25 items considered further
-    RERANK = 25             # candidates re-ranked with rapidfuzz
-    ACTION_GAIN = 0.3       # per action of the request found in the item's name (注销, 补领 …)
+    PHRASE_BONUS = 1.2  # per character of a whole catalog phrase found in the query
+    FUZZ_WEIGHT = 0.04  # per rapidfuzz point (0–100) for the best candidates
+    INFERRED_WEIGHT = 0.6  # weight of words added by the lexicon (vs the person's own words)
+    PINYIN_READINGS = 3  # homophone readings kept for one pinyin word
+    CANDIDATES = 300  # best BM25 items considered further
+    RERANK = 25  # candidates re-ranked with rapidfuzz
+    ACTION_GAIN = 0.3  # per action of the request found in the item's name (注销, 补领 …)
 
     def __init__(self, records: list[ItemRecord], lexicon: Lexicon | None = None):
         self.records = list(records)
@@ -191,9 +198,13 @@ class TriageIndex:
         for i, doc in enumerate(bm.doc_freqs):
             norm = bm.k1 * (1 - bm.b + bm.b * bm.doc_len[i] / bm.avgdl)
             for t, tf in doc.items():
-                postings.setdefault(t, []).append((i, bm.idf.get(t, 0.0) * tf * (bm.k1 + 1) / (tf + norm)))
-        self.postings = {t: (np.array([i for i, _ in v], dtype=np.int32), np.array([w for _, w in v]))
-                         for t, v in postings.items()}
+                postings.setdefault(t, []).append(
+                    (i, bm.idf.get(t, 0.0) * tf * (bm.k1 + 1) / (tf + norm))
+                )
+        self.postings = {
+            t: (np.array([i for i, _ in v], dtype=np.int32), np.array([w for _, w in v]))
+            for t, v in postings.items()
+        }
         # pinyin of the vocabulary, for pinyin input and homophone typos
         self.by_pinyin: dict[tuple[str, ...], set[str]] = {}  # per-character readings (homophones)
         self.by_pinyin_str: dict[str, set[str]] = {}
@@ -208,10 +219,14 @@ class TriageIndex:
             for w in words:
                 self._word_tokens(w)
         self.max_pinyin = max((len(k) for k in self.by_pinyin_str), default=0)
-        self._item_text = [normalise(" ".join((r.name, r.short_name, r.parent_name, *r.keywords)))
-                           for r in self.records]
+        self._item_text = [
+            normalise(" ".join((r.name, r.short_name, r.parent_name, *r.keywords)))
+            for r in self.records
+        ]
         self._item_actions = [
-            {a for a in self.lexicon.actions if a in normalise(r.name + r.short_name)} for r in self.records]
+            {a for a in self.lexicon.actions if a in normalise(r.name + r.short_name)}
+            for r in self.records
+        ]
         self._action_items = {}
         for i, acts in enumerate(self._item_actions):
             for a in acts:
@@ -227,8 +242,11 @@ class TriageIndex:
 
     def _words(self, text: str) -> list[str]:
         stop = self.lexicon.stopwords
-        return [w for w in self.tokenizer.cut_for_search(text) if w.strip() and w not in stop
-                and not re.fullmatch(r"[\W_]+", w)]
+        return [
+            w
+            for w in self.tokenizer.cut_for_search(text)
+            if w.strip() and w not in stop and not re.fullmatch(r"[\W_]+", w)
+        ]
 
     # ---------------------------------------------------------------- understanding
     def understand(self, query: str) -> Understanding:
@@ -261,7 +279,7 @@ class TriageIndex:
         for key in self.synonym_keys:
             start = surface.find(key)
             while start >= 0:
-                if not any(taken[start:start + len(key)]):
+                if not any(taken[start : start + len(key)]):
                     for k in range(start, start + len(key)):
                         taken[k] = True
                     canon = [c for c in self.lexicon.synonyms[key] if c not in seen]
@@ -291,10 +309,13 @@ class TriageIndex:
                 if cands and (j in bounds or self._pinyin_continues(s, j)):
                     # toneless pinyin is ambiguous (renzheng = 认证 / 人证): keep the few most
                     # common readings and let the other words of the request decide
-                    hit = (j, sorted(cands, key=lambda c: (-self._df(c), c))[: self.PINYIN_READINGS])
+                    hit = (
+                        j,
+                        sorted(cands, key=lambda c: (-self._df(c), c))[: self.PINYIN_READINGS],
+                    )
                     break
             if hit:
-                out.extend((s[i:hit[0]], w) for w in hit[1])
+                out.extend((s[i : hit[0]], w) for w in hit[1])
                 i = hit[0]
             else:
                 nxt = [b for b in bounds if b > i]
@@ -302,7 +323,9 @@ class TriageIndex:
         return out
 
     def _pinyin_continues(self, s: str, j: int) -> bool:
-        return any(s[j:k] in self.by_pinyin_str for k in range(j + 2, min(len(s), j + self.max_pinyin) + 1))
+        return any(
+            s[j:k] in self.by_pinyin_str for k in range(j + 2, min(len(s), j + self.max_pinyin) + 1)
+        )
 
     _CHAR_PINYIN: dict[str, str] = {}
 
@@ -327,10 +350,10 @@ class TriageIndex:
             while i < n - 1:
                 hit = None
                 for L in range(min(8, n - i), 1, -1):
-                    cands = self.by_pinyin.get(tuple(py[i:i + L]))
+                    cands = self.by_pinyin.get(tuple(py[i : i + L]))
                     if not cands:
                         continue
-                    piece = run[i:i + L]
+                    piece = run[i : i + L]
                     if piece in cands:
                         hit = None
                         break  # spelled right
@@ -444,7 +467,7 @@ class TriageIndex:
             for k in range(parts_before, len(parts) - 1):
                 nxt = parts[k + 1]
                 if len(parts[k].strip()) <= 4 and "的" in nxt and "的" not in parts[k]:
-                    parts[k] = parts[k].strip() + nxt[nxt.index("的"):]
+                    parts[k] = parts[k].strip() + nxt[nxt.index("的") :]
         out = []
         for p in parts:
             p = p.strip()
@@ -472,7 +495,9 @@ class TriageIndex:
                 if not cs:
                     continue
                 # the clause decides; the whole sentence only breaks ties
-                best = max(cs, key=lambda i: (round(cs[i], 6), scores.get(i, 0.0), self.records[i].code))
+                best = max(
+                    cs, key=lambda i: (round(cs[i], 6), scores.get(i, 0.0), self.records[i].code)
+                )
                 # a clause counts as a request of its own only when a whole catalog phrase
                 # (keyword / short name) of its best item is in the clause
                 if chits.get(best) and best not in intents:
@@ -482,9 +507,11 @@ class TriageIndex:
         top_score = scores[order[0]] or 1.0
         rest = [i for i in order if i not in intents]
         ranked = intents[:1] + sorted(intents[1:], key=lambda i: -scores.get(i, 0.0)) + rest
-        query_words = [w for w in dict.fromkeys(self._words(u.text)) if len(w) >= 2 and CJK.search(w)]
+        query_words = [
+            w for w in dict.fromkeys(self._words(u.text)) if len(w) >= 2 and CJK.search(w)
+        ]
         out = []
-        for rank, i in enumerate(ranked[: max(limit, len(intents))]):
+        for i in ranked[: max(limit, len(intents))]:
             r = self.records[i]
             why = []
             if hits.get(i):
@@ -498,8 +525,15 @@ class TriageIndex:
             if not why:
                 shared = [w for w in query_words if w in own][:3]
                 why.append("相同词语「" + "」「".join(shared) + "」" if shared else "字面相近")
-            out.append(Match(code=r.code, name=r.name, score=round(scores.get(i, 0.0) / top_score, 3),
-                             why=why, intent=i in intents))
+            out.append(
+                Match(
+                    code=r.code,
+                    name=r.name,
+                    score=round(scores.get(i, 0.0) / top_score, 3),
+                    why=why,
+                    intent=i in intents,
+                )
+            )
         return out
 
 

@@ -1,4 +1,5 @@
 """Guide desk (引导台) pages: type or pick → triage → ticket in two clicks → print the list."""
+
 import uuid
 
 from django.contrib.auth.decorators import login_required
@@ -13,31 +14,52 @@ from . import selectors, services
 
 
 def _all_items():
-    return ServiceItem.objects.filter(active=True).only("code", "name", "short_name").order_by("code")
+    return (
+        ServiceItem.objects.filter(active=True).only("code", "name", "short_name").order_by("code")
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def desk(request):
-    staff, outlet = services.open_desk(request.user, request.GET.get("outlet") or request.POST.get("outlet"))
+    staff, outlet = services.open_desk(
+        request.user, request.GET.get("outlet") or request.POST.get("outlet")
+    )
     q = (request.GET.get("q") or request.POST.get("q") or "").strip()
-    ctx = {"outlet": outlet, "staff": staff, "q": q, "results": [], "error": None, "ticket": None, "checked_in": None,
-           "priorities": services.PRIORITIES, "form_key": uuid.uuid4().hex}
+    ctx = {
+        "outlet": outlet,
+        "staff": staff,
+        "q": q,
+        "results": [],
+        "error": None,
+        "ticket": None,
+        "checked_in": None,
+        "priorities": services.PRIORITIES,
+        "form_key": uuid.uuid4().hex,
+    }
     picked = [c for c in request.GET.getlist("pick") if c]
     if request.method == "POST" and request.POST.get("action") == "check_in":
         try:
-            ctx["checked_in"] = services.check_in_arrival(request.user, outlet, request.POST.get("arrival", ""),
-                                                          request=request)
+            ctx["checked_in"] = services.check_in_arrival(
+                request.user, outlet, request.POST.get("arrival", ""), request=request
+            )
         except DomainError as exc:
             ctx["error"] = exc
     elif request.method == "POST":
         codes = request.POST.getlist("codes")
         try:
             ctx["ticket"] = services.issue_ticket(
-                request.user, outlet, codes, priority=request.POST.get("priority", ""),
-                elderly=request.POST.get("elderly") == "1", id_number=request.POST.get("id_number", ""),
-                applicant_name=request.POST.get("applicant_name", ""), phone=request.POST.get("phone", ""),
-                idempotency_key=request.POST.get("form_key") or None, request=request)
+                request.user,
+                outlet,
+                codes,
+                priority=request.POST.get("priority", ""),
+                elderly=request.POST.get("elderly") == "1",
+                id_number=request.POST.get("id_number", ""),
+                applicant_name=request.POST.get("applicant_name", ""),
+                phone=request.POST.get("phone", ""),
+                idempotency_key=request.POST.get("form_key") or None,
+                request=request,
+            )
             ctx["ticket_items"] = list(ctx["ticket"].items.all())
             ctx["codes"] = codes
         except DomainError as exc:
@@ -59,7 +81,11 @@ def desk(request):
                     continue
                 ctx["results"].append({**row, "score": None, "why": ["引导员选择"], "intent": True})
     ctx["all_items"] = _all_items()
-    template = "guide/_results.html" if request.headers.get("HX-Request") and request.method == "GET" else "guide/desk.html"
+    template = (
+        "guide/_results.html"
+        if request.headers.get("HX-Request") and request.method == "GET"
+        else "guide/desk.html"
+    )
     status = ctx["error"].status if ctx["error"] is not None else 200
     return render(request, template, ctx, status=status)
 
@@ -70,5 +96,14 @@ def print_list(request):
     staff, outlet = services.open_desk(request.user, request.GET.get("outlet"))
     codes = [c for c in request.GET.getlist("codes") if c][:10]
     items = [selectors.describe(selectors.get_item(c), outlet=outlet) for c in codes]
-    return render(request, "guide/print.html", {"outlet": outlet, "items": items, "staff": staff,
-                                                "ticket": request.GET.get("ticket", ""), "now": clock.now()})
+    return render(
+        request,
+        "guide/print.html",
+        {
+            "outlet": outlet,
+            "items": items,
+            "staff": staff,
+            "ticket": request.GET.get("ticket", ""),
+            "now": clock.now(),
+        },
+    )

@@ -16,6 +16,7 @@ Erlang C probability of waiting and stretch the conditional wait by the same fac
     P(W > t) ≈ C(c, a) * exp(-(c - a) * t / (mean_service * (ca² + cs²) / 2))
 which reduces to the exact M/M/c formula when ca = cs = 1.
 """
+
 from __future__ import annotations
 
 import math
@@ -56,20 +57,24 @@ def erlang_c(c: int, a: float) -> float:
 @dataclass(frozen=True)
 class QueueFigures:
     servers: int
-    offered_load: float       # a = λ·E[S]  (Erlang)
-    utilisation: float        # ρ = a / c
-    p_wait: float             # P(W > 0)
-    mean_wait: float          # E[Wq]  (same unit as mean_service)
-    service_level: float      # P(W <= target_wait)
+    offered_load: float  # a = λ·E[S]  (Erlang)
+    utilisation: float  # ρ = a / c
+    p_wait: float  # P(W > 0)
+    mean_wait: float  # E[Wq]  (same unit as mean_service)
+    service_level: float  # P(W <= target_wait)
     target_wait: float
-    factor: float             # Allen–Cunneen factor (ca² + cs²) / 2; 1 for M/M/c
+    factor: float  # Allen–Cunneen factor (ca² + cs²) / 2; 1 for M/M/c
 
     def as_dict(self):
         return {
-            "servers": self.servers, "offered_load": round(self.offered_load, 4),
-            "utilisation": round(self.utilisation, 4), "p_wait": round(self.p_wait, 4),
-            "mean_wait": round(self.mean_wait, 3), "service_level": round(self.service_level, 4),
-            "target_wait": self.target_wait, "factor": round(self.factor, 4),
+            "servers": self.servers,
+            "offered_load": round(self.offered_load, 4),
+            "utilisation": round(self.utilisation, 4),
+            "p_wait": round(self.p_wait, 4),
+            "mean_wait": round(self.mean_wait, 3),
+            "service_level": round(self.service_level, 4),
+            "target_wait": self.target_wait,
+            "factor": round(self.factor, 4),
         }
 
 
@@ -79,7 +84,9 @@ def allen_cunneen_factor(ca: float = 1.0, cs: float = 1.0) -> float:
     return (ca * ca + cs * cs) / 2.0
 
 
-def mean_wait(lam: float, mean_service: float, c: int, *, ca: float = 1.0, cs: float = 1.0) -> float:
+def mean_wait(
+    lam: float, mean_service: float, c: int, *, ca: float = 1.0, cs: float = 1.0
+) -> float:
     """Mean wait in queue; Erlang C for M/M/c, Allen–Cunneen for other cv's. Raises UnstableQueue."""
     _check(lam, mean_service, c)
     a = lam * mean_service
@@ -88,8 +95,9 @@ def mean_wait(lam: float, mean_service: float, c: int, *, ca: float = 1.0, cs: f
     return erlang_c(c, a) * mean_service / (c - a) * allen_cunneen_factor(ca, cs)
 
 
-def service_level(lam: float, mean_service: float, c: int, t: float, *, ca: float = 1.0,
-                  cs: float = 1.0) -> float:
+def service_level(
+    lam: float, mean_service: float, c: int, t: float, *, ca: float = 1.0, cs: float = 1.0
+) -> float:
     """P(wait <= t). 0 for an unstable queue."""
     _check(lam, mean_service, c)
     a = lam * mean_service
@@ -103,20 +111,37 @@ def service_level(lam: float, mean_service: float, c: int, t: float, *, ca: floa
     return 1.0 - erlang_c(c, a) * math.exp(-(c - a) * t / (mean_service * factor))
 
 
-def figures(lam: float, mean_service: float, c: int, target_wait: float, *, ca: float = 1.0,
-            cs: float = 1.0) -> QueueFigures:
+def figures(
+    lam: float, mean_service: float, c: int, target_wait: float, *, ca: float = 1.0, cs: float = 1.0
+) -> QueueFigures:
     _check(lam, mean_service, c)
     a = lam * mean_service
     factor = allen_cunneen_factor(ca, cs)
     if a >= c:
         return QueueFigures(c, a, a / c, 1.0, math.inf, 0.0, target_wait, factor)
-    return QueueFigures(c, a, a / c, erlang_c(c, a), mean_wait(lam, mean_service, c, ca=ca, cs=cs),
-                        service_level(lam, mean_service, c, target_wait, ca=ca, cs=cs), target_wait, factor)
+    return QueueFigures(
+        c,
+        a,
+        a / c,
+        erlang_c(c, a),
+        mean_wait(lam, mean_service, c, ca=ca, cs=cs),
+        service_level(lam, mean_service, c, target_wait, ca=ca, cs=cs),
+        target_wait,
+        factor,
+    )
 
 
-def servers_needed(lam: float, mean_service: float, target_wait: float, target_level: float, *,
-                   ca: float = 1.0, cs: float = 1.0, max_utilisation: float = 1.0,
-                   max_servers: int = 1000) -> int:
+def servers_needed(
+    lam: float,
+    mean_service: float,
+    target_wait: float,
+    target_level: float,
+    *,
+    ca: float = 1.0,
+    cs: float = 1.0,
+    max_utilisation: float = 1.0,
+    max_servers: int = 1000,
+) -> int:
     """The smallest c with P(W <= target_wait) >= target_level (and ρ ≤ max_utilisation).
     0 when nobody arrives."""
     if not 0 < target_level < 1:
@@ -130,7 +155,10 @@ def servers_needed(lam: float, mean_service: float, target_wait: float, target_l
     a = lam * mean_service
     c = max(1, math.floor(a) + 1)
     while c <= max_servers:
-        if a / c <= max_utilisation and service_level(lam, mean_service, c, target_wait, ca=ca, cs=cs) >= target_level:
+        if (
+            a / c <= max_utilisation
+            and service_level(lam, mean_service, c, target_wait, ca=ca, cs=cs) >= target_level
+        ):
             return c
         c += 1
     raise ValueError(f"超过 {max_servers} 个窗口仍达不到目标服务水平")

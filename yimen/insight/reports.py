@@ -1,6 +1,7 @@
 """Reports by day / week / month and by outlet, window, staff, item or department: volumes,
 waits, service times, no-shows, trips per case, on-time rate, satisfaction, grievances — plus the
 Excel export. Read-only: the other apps' tables are only queried."""
+
 from __future__ import annotations
 
 import calendar as pycal
@@ -15,7 +16,13 @@ from yimen.core.errors import ValidationFailed
 from . import selectors
 
 PERIODS = {"day": "日", "week": "周", "month": "月"}
-DIMENSIONS = {"outlet": "网点", "window": "窗口", "staff": "工作人员", "item": "事项", "department": "部门"}
+DIMENSIONS = {
+    "outlet": "网点",
+    "window": "窗口",
+    "staff": "工作人员",
+    "item": "事项",
+    "department": "部门",
+}
 WAIT_BINS = [0, 5, 10, 15, 20, 30, 45, 60]
 SERVICE_BINS = [0, 3, 5, 10, 15, 20, 30, 45]
 SLA = selectors.SLA_MINUTES
@@ -28,7 +35,11 @@ def period_range(period: str, anchor: date) -> tuple[date, date, str]:
     if period == "week":
         start = anchor - timedelta(days=anchor.weekday())
         iso = start.isocalendar()
-        return start, start + timedelta(days=7), f"{iso.year}年第{iso.week}周（{start:%m-%d}–{start + timedelta(days=6):%m-%d}）"
+        return (
+            start,
+            start + timedelta(days=7),
+            f"{iso.year}年第{iso.week}周（{start:%m-%d}–{start + timedelta(days=6):%m-%d}）",
+        )
     if period == "month":
         start = anchor.replace(day=1)
         days = pycal.monthrange(start.year, start.month)[1]
@@ -42,12 +53,19 @@ def parse_params(params) -> dict:
         raise ValidationFailed(f"统计周期不正确：{period}（可选：日、周、月）")
     dimension = params.get("by") or "outlet"
     if dimension not in DIMENSIONS:
-        raise ValidationFailed(f"统计维度不正确：{dimension}（可选：网点、窗口、工作人员、事项、部门）")
+        raise ValidationFailed(
+            f"统计维度不正确：{dimension}（可选：网点、窗口、工作人员、事项、部门）"
+        )
     raw = params.get("date") or ""
     from yimen.core.inputs import form_date
 
     anchor = form_date(raw, "统计日期") or clock.today()  # inside the sane window, else 400
-    return {"period": period, "by": dimension, "date": anchor, "outlet": (params.get("outlet") or "").strip()}
+    return {
+        "period": period,
+        "by": dimension,
+        "date": anchor,
+        "outlet": (params.get("outlet") or "").strip(),
+    }
 
 
 def _aware(d: date) -> datetime:
@@ -80,41 +98,81 @@ def report(actor, params) -> dict:
     from yimen.queueing.models import Ticket
 
     p = parse_params(params)
-    outlets = [selectors.outlet_for(actor, p["outlet"])] if p["outlet"] else selectors.visible_outlets(actor)
+    outlets = (
+        [selectors.outlet_for(actor, p["outlet"])]
+        if p["outlet"]
+        else selectors.visible_outlets(actor)
+    )
     start, end, label = period_range(p["period"], p["date"])
     t0, t1 = _aware(start), _aware(end)
     outlet_ids = [o.pk for o in outlets]
     dim = p["by"]
 
-    tickets = list(Ticket.objects.filter(outlet_id__in=outlet_ids, service_date__gte=start, service_date__lt=end)
-                   .values("pk", "outlet_id", "window_id", "served_by_id", "status", "service_date", "issued_at",
-                           "checked_in_at", "called_at", "started_at", "finished_at"))
+    tickets = list(
+        Ticket.objects.filter(
+            outlet_id__in=outlet_ids, service_date__gte=start, service_date__lt=end
+        ).values(
+            "pk",
+            "outlet_id",
+            "window_id",
+            "served_by_id",
+            "status",
+            "service_date",
+            "issued_at",
+            "checked_in_at",
+            "called_at",
+            "started_at",
+            "finished_at",
+        )
+    )
     ticket_ids = [t["pk"] for t in tickets]
     firsts = selectors.first_calls(ticket_ids)
     items_of: dict[int, list[int]] = defaultdict(list)
     handled: dict[int, list[int]] = defaultdict(list)
     for chunk in _chunks(ticket_ids):
-        for tid, iid in Ticket.items.through.objects.filter(ticket_id__in=chunk).values_list("ticket_id", "serviceitem_id"):
+        for tid, iid in Ticket.items.through.objects.filter(ticket_id__in=chunk).values_list(
+            "ticket_id", "serviceitem_id"
+        ):
             items_of[tid].append(iid)
-        for tid, iid in Ticket.handled_items.through.objects.filter(ticket_id__in=chunk).values_list("ticket_id", "serviceitem_id"):
+        for tid, iid in Ticket.handled_items.through.objects.filter(
+            ticket_id__in=chunk
+        ).values_list("ticket_id", "serviceitem_id"):
             handled[tid].append(iid)
     dept_of_item = dict(ServiceItem.objects.values_list("pk", "department_id"))
 
-    cases = list(Case.objects.filter(outlet_id__in=outlet_ids, opened_at__gte=t0, opened_at__lt=t1)
-                 .values("pk", "outlet_id", "window_id", "accepted_by_id", "opened_by_id", "item_id", "status"))
+    cases = list(
+        Case.objects.filter(outlet_id__in=outlet_ids, opened_at__gte=t0, opened_at__lt=t1).values(
+            "pk", "outlet_id", "window_id", "accepted_by_id", "opened_by_id", "item_id", "status"
+        )
+    )
     visits: dict[int, int] = defaultdict(int)
     for chunk in _chunks([c["pk"] for c in cases]):
         for cid in Visit.objects.filter(case_id__in=chunk).values_list("case_id", flat=True):
             visits[cid] += 1
-    closed = list(Case.objects.filter(outlet_id__in=outlet_ids, closed_at__gte=t0, closed_at__lt=t1,
-                                      due_date__isnull=False)
-                  .values("pk", "outlet_id", "window_id", "accepted_by_id", "opened_by_id", "item_id", "due_date",
-                          "closed_at"))
-    ratings = list(Rating.objects.filter(outlet_id__in=outlet_ids, created_at__gte=t0, created_at__lt=t1)
-                   .values("outlet_id", "window_id", "staff_id", "item_id", "department_id", "score"))
-    grievances = list(Grievance.objects.filter(outlet_id__in=outlet_ids, received_date__gte=start,
-                                               received_date__lt=end)
-                      .values("outlet_id", "window_id", "staff_id", "item_id", "category"))
+    closed = list(
+        Case.objects.filter(
+            outlet_id__in=outlet_ids, closed_at__gte=t0, closed_at__lt=t1, due_date__isnull=False
+        ).values(
+            "pk",
+            "outlet_id",
+            "window_id",
+            "accepted_by_id",
+            "opened_by_id",
+            "item_id",
+            "due_date",
+            "closed_at",
+        )
+    )
+    ratings = list(
+        Rating.objects.filter(
+            outlet_id__in=outlet_ids, created_at__gte=t0, created_at__lt=t1
+        ).values("outlet_id", "window_id", "staff_id", "item_id", "department_id", "score")
+    )
+    grievances = list(
+        Grievance.objects.filter(
+            outlet_id__in=outlet_ids, received_date__gte=start, received_date__lt=end
+        ).values("outlet_id", "window_id", "staff_id", "item_id", "category")
+    )
 
     def keys_ticket(t):
         if dim == "outlet":
@@ -153,8 +211,11 @@ def report(actor, params) -> dict:
     acc: dict = defaultdict(lambda: defaultdict(list))
     for t in tickets:
         wait = selectors.wait_of(t, firsts.get(t["pk"]))
-        service = _minutes(t["started_at"] or t["called_at"], t["finished_at"]) \
-            if t["finished_at"] and (t["started_at"] or t["called_at"]) else None
+        service = (
+            _minutes(t["started_at"] or t["called_at"], t["finished_at"])
+            if t["finished_at"] and (t["started_at"] or t["called_at"])
+            else None
+        )
         for k in keys_ticket(t):
             a = acc[k]
             a["issued"].append(1)
@@ -183,15 +244,20 @@ def report(actor, params) -> dict:
             acc[k]["grievances"].append(1)
 
     names = _names(dim, [k for k in acc if k is not None], outlets)
-    rows = [dict(key=k, name=names.get(k, "（未记录）" if k is None else str(k)), **_metrics(a))
-            for k, a in acc.items()]
+    rows = [
+        dict(key=k, name=names.get(k, "（未记录）" if k is None else str(k)), **_metrics(a))
+        for k, a in acc.items()
+    ]
     rows.sort(key=lambda r: (-r["issued"], -r["cases"], r["name"]))
     total = defaultdict(list)
     # totals count every ticket/case once (a ticket with two items is one visit)
     for t in tickets:
         wait = selectors.wait_of(t, firsts.get(t["pk"]))
-        service = _minutes(t["started_at"] or t["called_at"], t["finished_at"]) \
-            if t["finished_at"] and (t["started_at"] or t["called_at"]) else None
+        service = (
+            _minutes(t["started_at"] or t["called_at"], t["finished_at"])
+            if t["finished_at"] and (t["started_at"] or t["called_at"])
+            else None
+        )
         total["issued"].append(1)
         if t["status"] == Ticket.DONE:
             total["served"].append(1)
@@ -213,7 +279,11 @@ def report(actor, params) -> dict:
     # daily (or hourly for one day) series
     series = defaultdict(lambda: defaultdict(list))
     for t in tickets:
-        key = f"{clock.local(t['issued_at']).hour:02d}:00" if p["period"] == "day" else t["service_date"].isoformat()
+        key = (
+            f"{clock.local(t['issued_at']).hour:02d}:00"
+            if p["period"] == "day"
+            else t["service_date"].isoformat()
+        )
         series[key]["issued"].append(1)
         if t["status"] == Ticket.DONE:
             series[key]["served"].append(1)
@@ -228,9 +298,15 @@ def report(actor, params) -> dict:
     for k in keys:
         s = series.get(k, {})
         waits = s.get("wait", [])
-        series_rows.append({"key": k, "issued": len(s.get("issued", [])), "served": len(s.get("served", [])),
-                            "mean_wait": round(sum(waits) / len(waits), 1) if waits else None,
-                            "sla": round(sum(1 for w in waits if w <= SLA) / len(waits), 4) if waits else None})
+        series_rows.append(
+            {
+                "key": k,
+                "issued": len(s.get("issued", [])),
+                "served": len(s.get("served", [])),
+                "mean_wait": round(sum(waits) / len(waits), 1) if waits else None,
+                "sla": round(sum(1 for w in waits if w <= SLA) / len(waits), 4) if waits else None,
+            }
+        )
     categories = defaultdict(int)
     for g in grievances:
         categories[g["category"]] += 1
@@ -238,17 +314,26 @@ def report(actor, params) -> dict:
     for r in ratings:
         scores[r["score"]] += 1
     return {
-        "params": p, "period_label": label, "start": start, "end": end - timedelta(days=1),
-        "outlets": outlets, "dimension_label": DIMENSIONS[dim], "period_name": PERIODS[p["period"]],
-        "rows": rows, "total": _metrics(total), "series": series_rows,
-        "wait_hist": _hist(total["wait"], WAIT_BINS), "service_hist": _hist(total["service"], SERVICE_BINS),
-        "grievance_categories": dict(categories), "score_counts": {s: scores.get(s, 0) for s in range(1, 6)},
+        "params": p,
+        "period_label": label,
+        "start": start,
+        "end": end - timedelta(days=1),
+        "outlets": outlets,
+        "dimension_label": DIMENSIONS[dim],
+        "period_name": PERIODS[p["period"]],
+        "rows": rows,
+        "total": _metrics(total),
+        "series": series_rows,
+        "wait_hist": _hist(total["wait"], WAIT_BINS),
+        "service_hist": _hist(total["service"], SERVICE_BINS),
+        "grievance_categories": dict(categories),
+        "score_counts": {s: scores.get(s, 0) for s in range(1, 6)},
     }
 
 
 def _chunks(ids, size=500):
     for i in range(0, len(ids), size):
-        yield ids[i:i + size]
+        yield ids[i : i + size]
 
 
 def _minutes(a, b) -> float:
@@ -257,10 +342,16 @@ def _minutes(a, b) -> float:
 
 def _metrics(a) -> dict:
     waits, service = a.get("wait", []), a.get("service", [])
-    issued, served, no_show = len(a.get("issued", [])), len(a.get("served", [])), len(a.get("no_show", []))
+    issued, served, no_show = (
+        len(a.get("issued", [])),
+        len(a.get("served", [])),
+        len(a.get("no_show", [])),
+    )
     trips, on_time, score = a.get("trips", []), a.get("on_time", []), a.get("score", [])
     return {
-        "issued": issued, "served": served, "no_show": no_show,
+        "issued": issued,
+        "served": served,
+        "no_show": no_show,
         "no_show_rate": round(no_show / issued, 4) if issued else None,
         "mean_wait": round(sum(waits) / len(waits), 1) if waits else None,
         "p90_wait": round(_pct(waits, 0.9), 1) if waits else None,
@@ -286,23 +377,41 @@ def _names(dim, keys, outlets) -> dict:
     if dim == "outlet":
         return {o.pk: o.name for o in Outlet.objects.filter(pk__in=keys)}
     if dim == "window":
-        return {w.pk: f"{w.outlet.name} {w.number} {w.label or w.kind}"
-                for w in Window.objects.filter(pk__in=keys).select_related("outlet")}
+        return {
+            w.pk: f"{w.outlet.name} {w.number} {w.label or w.kind}"
+            for w in Window.objects.filter(pk__in=keys).select_related("outlet")
+        }
     if dim == "staff":
         return {s.pk: f"{s.name}（{s.role_label}）" for s in Staff.objects.filter(pk__in=keys)}
     if dim == "item":
-        return {i.pk: f"{i.code} {i.short_name or i.name}" for i in ServiceItem.objects.filter(pk__in=keys)}
+        return {
+            i.pk: f"{i.code} {i.short_name or i.name}"
+            for i in ServiceItem.objects.filter(pk__in=keys)
+        }
     return {d.pk: d.name for d in Department.objects.filter(pk__in=keys)}
 
 
 # --- Excel -----------------------------------------------------------------------------------------
 
 COLUMNS = [
-    ("name", "名称"), ("issued", "取号"), ("served", "办结"), ("no_show", "过号"), ("no_show_rate", "过号率"),
-    ("mean_wait", "平均等候(分)"), ("p90_wait", "90%等候(分)"), ("sla_15min", "15分钟内叫号率"),
-    ("mean_service", "平均办理(分)"), ("cases", "办件"), ("trips_per_case", "每件跑动次数"),
-    ("one_trip_share", "最多跑一次率"), ("closed_with_limit", "有时限办结数"), ("on_time_rate", "按时办结率"),
-    ("ratings", "评价数"), ("mean_score", "平均评分"), ("bad_ratings", "差评"), ("grievances", "办不成事反映"),
+    ("name", "名称"),
+    ("issued", "取号"),
+    ("served", "办结"),
+    ("no_show", "过号"),
+    ("no_show_rate", "过号率"),
+    ("mean_wait", "平均等候(分)"),
+    ("p90_wait", "90%等候(分)"),
+    ("sla_15min", "15分钟内叫号率"),
+    ("mean_service", "平均办理(分)"),
+    ("cases", "办件"),
+    ("trips_per_case", "每件跑动次数"),
+    ("one_trip_share", "最多跑一次率"),
+    ("closed_with_limit", "有时限办结数"),
+    ("on_time_rate", "按时办结率"),
+    ("ratings", "评价数"),
+    ("mean_score", "平均评分"),
+    ("bad_ratings", "差评"),
+    ("grievances", "办不成事反映"),
 ]
 RATE_KEYS = {"no_show_rate", "sla_15min", "one_trip_share", "on_time_rate"}
 

@@ -36,6 +36,7 @@ queue with reneging (M/M/c+M, "Erlang A", when everything is exponential).
 The engine itself (`simulate`) needs no database; `load_scenario` resolves catalog codes and
 opening hours through the other apps' models/selectors.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -48,7 +49,14 @@ from datetime import date, timedelta
 import simpy
 
 from yimen.core.errors import ValidationFailed
-from yimen.queueing.rules import GREEN_CHANNEL, DispatchPolicy, WaitingTicket, WindowHistory, WindowProfile, choose_next
+from yimen.queueing.rules import (
+    GREEN_CHANNEL,
+    DispatchPolicy,
+    WaitingTicket,
+    WindowHistory,
+    WindowProfile,
+    choose_next,
+)
 
 from . import erlang
 
@@ -65,6 +73,7 @@ class ScenarioError(ValidationFailed):
 
 
 # --- normalised scenario -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ServiceDist:
@@ -98,14 +107,14 @@ class WindowSpec:
     group: str
     kind: str
     count: int
-    items: frozenset | None = None          # None = any item
-    department: str | None = None           # dedicated: this department's queue
+    items: frozenset | None = None  # None = any item
+    department: str | None = None  # dedicated: this department's queue
 
 
 @dataclass(frozen=True)
 class Stream:
     item: str
-    rates: tuple                             # ((from_minute_of_day, rate_per_hour), …) sorted
+    rates: tuple  # ((from_minute_of_day, rate_per_hour), …) sorted
     priority_share: float = 0.0
 
     def rate_at(self, minute_of_day: float) -> float:
@@ -116,21 +125,23 @@ class Stream:
 
 @dataclass(frozen=True)
 class Arrival:
-    at: float                                # absolute simulated minute (day * 1440 + minute of day)
+    at: float  # absolute simulated minute (day * 1440 + minute of day)
     item: str
     priority: str
     service: float
-    patience: float = math.inf               # minutes this visitor waits before leaving (abandonment)
+    patience: float = math.inf  # minutes this visitor waits before leaving (abandonment)
 
 
 @dataclass
 class Scenario:
     items: dict[str, ItemSpec]
     windows: list[WindowSpec]
-    days: list[list[tuple[float, float]]]    # per simulated day: open spans in minutes of day
+    days: list[list[tuple[float, float]]]  # per simulated day: open spans in minutes of day
     day_labels: list[str] = field(default_factory=list)
     streams: list[Stream] = field(default_factory=list)
-    replay: list[tuple[int, float, str, str, float | None]] | None = None  # (day, minute, item, priority, service)
+    replay: list[tuple[int, float, str, str, float | None]] | None = (
+        None  # (day, minute, item, priority, service)
+    )
     service: dict[str, ServiceDist] = field(default_factory=dict)
     default_service: ServiceDist | None = None
     policy: str = "one-window"
@@ -141,17 +152,20 @@ class Scenario:
     warmup_minutes: float = 0.0
     sla_minutes: float = SLA_MINUTES
     name: str = ""
-    patience: ServiceDist | None = None      # abandonment: None = everybody waits to be called
+    patience: ServiceDist | None = None  # abandonment: None = everybody waits to be called
     no_show_minutes: float = 0.0
 
     def service_for(self, item: str) -> ServiceDist:
         dist = self.service.get(item) or self.default_service
         if dist is None:
-            raise ScenarioError(f"事项 {item} 没有服务时长（service_minutes 中缺少该事项或 default）")
+            raise ScenarioError(
+                f"事项 {item} 没有服务时长（service_minutes 中缺少该事项或 default）"
+            )
         return dist
 
 
 # --- parsing helpers (pure) ---------------------------------------------------------------------
+
 
 def parse_clock(value, what="时间") -> float:
     """'09:30' → 570.0; a number is taken as minutes."""
@@ -193,13 +207,20 @@ def parse_dist(raw, what) -> ServiceDist:
     if dist not in DISTS:
         raise ScenarioError(f"{what}的分布 {dist} 不支持（可用：exponential、lognormal、fixed）")
     mean = _number(raw.get("mean"), f"{what}的平均值 mean", minimum=0.01)
-    cv = 1.0 if dist == "exponential" else (0.0 if dist == "fixed" else _number(raw.get("cv", 0.5), f"{what}的变异系数 cv"))
+    cv = (
+        1.0
+        if dist == "exponential"
+        else (0.0 if dist == "fixed" else _number(raw.get("cv", 0.5), f"{what}的变异系数 cv"))
+    )
     return ServiceDist(dist, mean, cv)
 
 
 def parse_rates(raw, what) -> tuple:
     if isinstance(raw, dict):
-        rates = sorted((parse_clock(k, f"{what}的时间点"), _number(v, f"{what}的到达率")) for k, v in raw.items())
+        rates = sorted(
+            (parse_clock(k, f"{what}的时间点"), _number(v, f"{what}的到达率"))
+            for k, v in raw.items()
+        )
         if not rates:
             raise ScenarioError(f"{what}的到达率为空")
         return tuple(rates)
@@ -217,14 +238,21 @@ def parse_span(text: str) -> tuple[float, float]:
     return start, end
 
 
-def build_scenario(data: dict, *, items: dict[str, ItemSpec], days: list[list[tuple[float, float]]],
-                   day_labels: list[str] | None = None) -> Scenario:
+def build_scenario(
+    data: dict,
+    *,
+    items: dict[str, ItemSpec],
+    days: list[list[tuple[float, float]]],
+    day_labels: list[str] | None = None,
+) -> Scenario:
     """A Scenario from a parsed YAML dict whose items and opening days are already resolved."""
     if not isinstance(data, dict):
         raise ScenarioError("场景文件应为一个 YAML 映射（键: 值）")
     policy = str(data.get("policy", "one-window"))
     if policy not in POLICIES:
-        raise ScenarioError(f"不支持的策略 {policy}（可用：one-window 一窗通办、dedicated 分部门专窗）")
+        raise ScenarioError(
+            f"不支持的策略 {policy}（可用：one-window 一窗通办、dedicated 分部门专窗）"
+        )
 
     windows = []
     for i, raw in enumerate(data.get("windows") or []):
@@ -240,9 +268,15 @@ def build_scenario(data: dict, *, items: dict[str, ItemSpec], days: list[list[tu
             item_set = frozenset(str(c) for c in item_codes)
         else:
             raise ScenarioError(f"第 {i + 1} 组窗口的 items 应为事项编码列表、comprehensive 或 all")
-        windows.append(WindowSpec(group=str(raw.get("group") or f"{raw['kind']}{i + 1}"), kind=str(raw["kind"]),
-                                  count=count, items=item_set,
-                                  department=str(raw["department"]) if raw.get("department") else None))
+        windows.append(
+            WindowSpec(
+                group=str(raw.get("group") or f"{raw['kind']}{i + 1}"),
+                kind=str(raw["kind"]),
+                count=count,
+                items=item_set,
+                department=str(raw["department"]) if raw.get("department") else None,
+            )
+        )
     if not any(w.count for w in windows):
         raise ScenarioError("至少需要 1 个窗口（windows）")
     if len({w.group for w in windows}) != len(windows):
@@ -263,27 +297,42 @@ def build_scenario(data: dict, *, items: dict[str, ItemSpec], days: list[list[tu
         share = _number(raw.get("priority_share", 0), "优先对象比例 priority_share")
         if share > 1:
             raise ScenarioError("优先对象比例 priority_share 应在 0 到 1 之间")
-        streams.append(Stream(str(raw["item"]), parse_rates(raw["rate_per_hour"], f"事项 {raw['item']}"), share))
+        streams.append(
+            Stream(
+                str(raw["item"]), parse_rates(raw["rate_per_hour"], f"事项 {raw['item']}"), share
+            )
+        )
 
     replay = None
     if data.get("replay") is not None:
         replay = []
         for i, raw in enumerate(data["replay"]):
             if not isinstance(raw, dict) or "at" not in raw or "item" not in raw:
-                raise ScenarioError(f"回放记录第 {i + 1} 条应写成 {{at, item, priority?, service_minutes?}}")
+                raise ScenarioError(
+                    f"回放记录第 {i + 1} 条应写成 {{at, item, priority?, service_minutes?}}"
+                )
             svc = raw.get("service_minutes")
-            replay.append((_number(raw.get("day", 0), "回放记录的 day", integer=True),
-                           parse_clock(raw["at"], "回放记录的时间"), str(raw["item"]), str(raw.get("priority") or ""),
-                           None if svc is None else _number(svc, "回放记录的服务时长", minimum=0.01)))
+            replay.append(
+                (
+                    _number(raw.get("day", 0), "回放记录的 day", integer=True),
+                    parse_clock(raw["at"], "回放记录的时间"),
+                    str(raw["item"]),
+                    str(raw.get("priority") or ""),
+                    None if svc is None else _number(svc, "回放记录的服务时长", minimum=0.01),
+                )
+            )
     if not streams and replay is None:
         raise ScenarioError("场景需要到达流 arrivals 或回放记录 replay")
 
     rota = []
     for raw in data.get("rota") or []:
         if not isinstance(raw, dict) or "span" not in raw or not isinstance(raw.get("open"), dict):
-            raise ScenarioError("排班 rota 每条应写成 {span: \"09:00-12:00\", open: {窗口组: 数量}}")
+            raise ScenarioError('排班 rota 每条应写成 {span: "09:00-12:00", open: {窗口组: 数量}}')
         start, end = parse_span(raw["span"])
-        open_ = {str(g): _number(n, f"排班 {raw['span']} 中 {g} 的窗口数", integer=True) for g, n in raw["open"].items()}
+        open_ = {
+            str(g): _number(n, f"排班 {raw['span']} 中 {g} 的窗口数", integer=True)
+            for g, n in raw["open"].items()
+        }
         unknown = set(open_) - {w.group for w in windows}
         if unknown:
             raise ScenarioError(f"排班中有未定义的窗口组：{'、'.join(sorted(unknown))}")
@@ -293,27 +342,44 @@ def build_scenario(data: dict, *, items: dict[str, ItemSpec], days: list[list[tu
     try:
         dispatch = DispatchPolicy(**dispatch_raw)
     except TypeError:
-        raise ScenarioError("dispatch 参数不正确（priority_mode、ordinary_per_priority、max_ordinary_wait_minutes）")
+        raise ScenarioError(
+            "dispatch 参数不正确（priority_mode、ordinary_per_priority、max_ordinary_wait_minutes）"
+        )
 
     patience, no_show_minutes = None, 0.0
     if data.get("abandonment") is not None:
         raw = data["abandonment"]
         if not isinstance(raw, dict) or "patience" not in raw:
-            raise ScenarioError("放弃等待 abandonment 应写成 {patience: {dist, mean}, no_show_minutes?}")
+            raise ScenarioError(
+                "放弃等待 abandonment 应写成 {patience: {dist, mean}, no_show_minutes?}"
+            )
         patience = parse_dist(raw["patience"], "放弃等待的耐心时长 patience")
         no_show_minutes = _number(raw.get("no_show_minutes", 1.0), "过号耗时 no_show_minutes")
 
-    replications = _number(data.get("replications", 1), "重复次数 replications", minimum=1, integer=True)
+    replications = _number(
+        data.get("replications", 1), "重复次数 replications", minimum=1, integer=True
+    )
     if replications > 200:
         raise ScenarioError("重复次数 replications 不能超过 200")
     scenario = Scenario(
-        items=items, windows=windows, days=days, day_labels=day_labels or [f"第{i + 1}天" for i in range(len(days))],
-        streams=streams, replay=replay, service=service, default_service=default_service, policy=policy,
-        dispatch=dispatch, rota=rota, seed=_number(data.get("seed", 1), "随机种子 seed", integer=True),
+        items=items,
+        windows=windows,
+        days=days,
+        day_labels=day_labels or [f"第{i + 1}天" for i in range(len(days))],
+        streams=streams,
+        replay=replay,
+        service=service,
+        default_service=default_service,
+        policy=policy,
+        dispatch=dispatch,
+        rota=rota,
+        seed=_number(data.get("seed", 1), "随机种子 seed", integer=True),
         replications=replications,
         warmup_minutes=_number(data.get("warmup_minutes", 0), "预热时长 warmup_minutes"),
         sla_minutes=_number(data.get("sla_minutes", SLA_MINUTES), "服务水平时限 sla_minutes"),
-        name=str(data.get("name", "")), patience=patience, no_show_minutes=no_show_minutes,
+        name=str(data.get("name", "")),
+        patience=patience,
+        no_show_minutes=no_show_minutes,
     )
     for code in {s.item for s in streams} | {r[2] for r in replay or []}:
         if code not in items:
@@ -324,6 +390,7 @@ def build_scenario(data: dict, *, items: dict[str, ItemSpec], days: list[list[tu
 
 # --- routing: queues and window profiles --------------------------------------------------------
 
+
 def _department_loads(scenario: Scenario) -> dict[str, float]:
     """Offered load (Erlang) per department, averaged over the open time."""
     open_minutes = sum(b - a for spans in scenario.days for a, b in spans) or 1.0
@@ -331,7 +398,9 @@ def _department_loads(scenario: Scenario) -> dict[str, float]:
     if scenario.replay is not None:
         for _day, _minute, code, _prio, svc in scenario.replay:
             dept = scenario.items[code].department
-            loads[dept] = loads.get(dept, 0.0) + (svc or scenario.service_for(code).mean) / open_minutes
+            loads[dept] = (
+                loads.get(dept, 0.0) + (svc or scenario.service_for(code).mean) / open_minutes
+            )
         return loads
     for s in scenario.streams:
         dept = scenario.items[s.item].department
@@ -339,7 +408,9 @@ def _department_loads(scenario: Scenario) -> dict[str, float]:
         for spans in scenario.days:
             for a, b in spans:
                 total += _integrate_rate(s, a, b) / 60.0
-        loads[dept] = loads.get(dept, 0.0) + total * scenario.service_for(s.item).mean / open_minutes
+        loads[dept] = (
+            loads.get(dept, 0.0) + total * scenario.service_for(s.item).mean / open_minutes
+        )
     return loads
 
 
@@ -354,7 +425,9 @@ def allocate_dedicated(loads: dict[str, float], windows: int) -> dict[str, int]:
     Erlang C mean wait × load drops most (the sensible manual split a director would make)."""
     depts = sorted(d for d, a in loads.items() if a > 0)
     if windows < len(depts):
-        raise ScenarioError(f"分部门专窗需要每个部门至少 1 个窗口：{len(depts)} 个部门，只有 {windows} 个窗口")
+        raise ScenarioError(
+            f"分部门专窗需要每个部门至少 1 个窗口：{len(depts)} 个部门，只有 {windows} 个窗口"
+        )
     alloc = {d: 1 for d in depts}
 
     def cost(d, c):
@@ -362,16 +435,23 @@ def allocate_dedicated(loads: dict[str, float], windows: int) -> dict[str, int]:
         return math.inf if a >= c else a * erlang.erlang_c(c, a) / (c - a)
 
     for _ in range(windows - len(depts)):
-        best = max(depts, key=lambda d: (cost(d, alloc[d]) - cost(d, alloc[d] + 1)
-                                         if cost(d, alloc[d]) != math.inf else math.inf, loads[d]))
+        best = max(
+            depts,
+            key=lambda d: (
+                cost(d, alloc[d]) - cost(d, alloc[d] + 1)
+                if cost(d, alloc[d]) != math.inf
+                else math.inf,
+                loads[d],
+            ),
+        )
         alloc[best] += 1
     return alloc
 
 
 @dataclass
 class _Layout:
-    profiles: list[tuple[WindowSpec, int, WindowProfile]]    # (spec, index in group, profile)
-    queue_of: dict[tuple[str, bool], str]                    # (item, priority?) → queue
+    profiles: list[tuple[WindowSpec, int, WindowProfile]]  # (spec, index in group, profile)
+    queue_of: dict[tuple[str, bool], str]  # (item, priority?) → queue
     allocation: dict[str, int] = field(default_factory=dict)
 
 
@@ -393,9 +473,17 @@ def layout(scenario: Scenario) -> _Layout:
         for w in scenario.windows:
             for i in range(w.count):
                 wid = f"{w.group}#{i + 1}"
-                if w.kind == GREEN_CHANNEL:  # as queueing.selectors.window_profile: idle → other queues
-                    profile = WindowProfile(wid, w.kind, frozenset({w.group}), ordinary_queues, None,
-                                            fallback_items=w.items)
+                if (
+                    w.kind == GREEN_CHANNEL
+                ):  # as queueing.selectors.window_profile: idle → other queues
+                    profile = WindowProfile(
+                        wid,
+                        w.kind,
+                        frozenset({w.group}),
+                        ordinary_queues,
+                        None,
+                        fallback_items=w.items,
+                    )
                 else:
                     profile = WindowProfile(wid, w.kind, frozenset({w.group}), frozenset(), w.items)
                 profiles.append((w, i, profile))
@@ -425,7 +513,9 @@ def layout(scenario: Scenario) -> _Layout:
         if dept not in fixed and dept not in allocation:
             raise ScenarioError(f"部门 {dept} 没有窗口（事项 {code}）")
         queue_of[(code, False)] = dept_queue[dept]
-        green_home = next((w.group for w in green_groups if w.items is None or code in w.items), None)
+        green_home = next(
+            (w.group for w in green_groups if w.items is None or code in w.items), None
+        )
         queue_of[(code, True)] = green_home or dept_queue[dept]
     all_dept_queues = frozenset(dept_queue.values())
     profiles = []
@@ -435,8 +525,9 @@ def layout(scenario: Scenario) -> _Layout:
         for i in range(w.count):
             wid = f"{w.group}#{i + 1}"
             if w.kind == GREEN_CHANNEL:
-                profile = WindowProfile(wid, w.kind, frozenset({w.group}), all_dept_queues, None,
-                                        fallback_items=w.items)
+                profile = WindowProfile(
+                    wid, w.kind, frozenset({w.group}), all_dept_queues, None, fallback_items=w.items
+                )
             else:
                 dept = w.department
                 if dept is None:
@@ -450,12 +541,15 @@ def layout(scenario: Scenario) -> _Layout:
                         assigned[cursor] = (dept, assigned[cursor][1] - 1)
                 if dept is None:
                     continue  # a spare window nobody needs
-                profile = WindowProfile(wid, w.kind, frozenset({dept_queue[dept]}), frozenset(), None)
+                profile = WindowProfile(
+                    wid, w.kind, frozenset({dept_queue[dept]}), frozenset(), None
+                )
             profiles.append((w, i, profile))
     return _Layout(profiles, queue_of, {d: n for d, n in allocation.items()})
 
 
 # --- arrivals -------------------------------------------------------------------------------------
+
 
 def generate_arrivals(scenario: Scenario, rng: random.Random) -> list[Arrival]:
     """All arrivals of a run, drawn up front so that two policies can see the same visitors."""
@@ -477,24 +571,36 @@ def generate_arrivals(scenario: Scenario, rng: random.Random) -> list[Arrival]:
                         continue
                     t = x + rng.expovariate(rate)
                     while t < y:
-                        prio = PRIORITY_LABEL if s.priority_share and rng.random() < s.priority_share else ""
+                        prio = (
+                            PRIORITY_LABEL
+                            if s.priority_share and rng.random() < s.priority_share
+                            else ""
+                        )
                         out.append(Arrival(d * DAY + t, s.item, prio, dist.sample(rng)))
                         t += rng.expovariate(rate)
     out.sort(key=lambda a: a.at)
     return _with_patience(out, scenario, rng)
 
 
-def _with_patience(arrivals: list[Arrival], scenario: Scenario, rng: random.Random) -> list[Arrival]:
+def _with_patience(
+    arrivals: list[Arrival], scenario: Scenario, rng: random.Random
+) -> list[Arrival]:
     """Each visitor's patience, drawn after everything else (a scenario without abandonment keeps
     its random numbers, hence its results)."""
     if scenario.patience is None:
         return arrivals
-    return [Arrival(a.at, a.item, a.priority, a.service, scenario.patience.sample(rng)) for a in arrivals]
+    return [
+        Arrival(a.at, a.item, a.priority, a.service, scenario.patience.sample(rng))
+        for a in arrivals
+    ]
 
 
 # --- the engine -----------------------------------------------------------------------------------
 
-def _window_intervals(scenario: Scenario, spec: WindowSpec, index: int) -> list[tuple[float, float, bool]]:
+
+def _window_intervals(
+    scenario: Scenario, spec: WindowSpec, index: int
+) -> list[tuple[float, float, bool]]:
     """Absolute open intervals of one window: (start, end, drain_after) — drain: the hall closes
     at `end`, so the window keeps serving tickets issued before closing."""
     out = []
@@ -541,11 +647,11 @@ class _Run:
         self.arrivals = arrivals
         self.waiting: list[WaitingTicket] = []
         self.info: dict[int, Arrival] = {}
-        self.idle: dict[str, tuple] = {}          # window id → (profile, history, event), in idle order
+        self.idle: dict[str, tuple] = {}  # window id → (profile, history, event), in idle order
         self.served: list[_Served] = []
         self.busy: dict[str, list[tuple[float, float]]] = {}
         self.available: dict[str, list[tuple[float, float]]] = {}
-        self.abandoned: list[_Served] = []      # called after they had left (wait = until the call)
+        self.abandoned: list[_Served] = []  # called after they had left (wait = until the call)
         self.unserved = 0
         self.max_waiting = 0
         self.queue_samples: list[tuple[float, int]] = []
@@ -569,8 +675,13 @@ class _Run:
             if arr.at > self.env.now:
                 yield self.env.timeout(arr.at - self.env.now)
             queue = self.lay.queue_of[(arr.item, bool(arr.priority))]
-            ticket = WaitingTicket(id=n, queue=queue, issued_at=arr.at, priority=arr.priority,
-                                   items=frozenset({arr.item}))
+            ticket = WaitingTicket(
+                id=n,
+                queue=queue,
+                issued_at=arr.at,
+                priority=arr.priority,
+                items=frozenset({arr.item}),
+            )
             self.info[n] = arr
             self.waiting.append(ticket)
             if len(self.waiting) > self.max_waiting:
@@ -590,13 +701,17 @@ class _Run:
                 now = env.now
                 if now >= end and not drain:
                     break
-                choice = choose_next(self.waiting, profile, now, self.s.dispatch, history) if self.waiting else None
+                choice = (
+                    choose_next(self.waiting, profile, now, self.s.dispatch, history)
+                    if self.waiting
+                    else None
+                )
                 if choice is None:
                     if now >= end:
                         break
                     event = env.event()
                     self.idle[profile.id] = (profile, history, event)
-                    choice = yield event     # a ticket offered by offer(), or None at an interval end
+                    choice = yield event  # a ticket offered by offer(), or None at an interval end
                     if choice is None:
                         continue
                     now = env.now
@@ -609,8 +724,15 @@ class _Run:
                 if duration > 0:
                     yield env.timeout(duration)
                     busy.append((now, env.now))
-                row = _Served(arr.at, now - arr.at, duration, ticket.is_priority, ticket.queue, profile.id,
-                              int(arr.at // DAY))
+                row = _Served(
+                    arr.at,
+                    now - arr.at,
+                    duration,
+                    ticket.is_priority,
+                    ticket.queue,
+                    profile.id,
+                    int(arr.at // DAY),
+                )
                 (self.abandoned if left else self.served).append(row)
                 if env.now >= end and not drain:
                     break
@@ -648,8 +770,14 @@ def _percentile(sorted_values: list[float], q: float) -> float:
 def _summary(rows: list[_Served], sla: float) -> dict:
     waits = sorted(r.wait for r in rows)
     if not waits:
-        return {"served": 0, "mean_wait_minutes": 0.0, "p90_wait_minutes": 0.0, "max_wait_minutes": 0.0,
-                "sla_15min": None, "mean_service_minutes": 0.0}
+        return {
+            "served": 0,
+            "mean_wait_minutes": 0.0,
+            "p90_wait_minutes": 0.0,
+            "max_wait_minutes": 0.0,
+            "sla_15min": None,
+            "mean_service_minutes": 0.0,
+        }
     return {
         "served": len(waits),
         "mean_wait_minutes": round(statistics.fmean(waits), 3),
@@ -661,8 +789,21 @@ def _summary(rows: list[_Served], sla: float) -> dict:
 
 
 # Student t 0.975 quantiles for small samples (n − 1 degrees of freedom).
-_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-         10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}
+_T975 = {
+    1: 12.706,
+    2: 4.303,
+    3: 3.182,
+    4: 2.776,
+    5: 2.571,
+    6: 2.447,
+    7: 2.365,
+    8: 2.306,
+    9: 2.262,
+    10: 2.228,
+    15: 2.131,
+    20: 2.086,
+    30: 2.042,
+}
 
 
 def _t975(df: int) -> float:
@@ -676,7 +817,11 @@ def simulate(scenario: Scenario) -> dict:
     """Run the scenario's replications; one JSON-ready dict of results."""
     lay = layout(scenario)
     # statistics count tickets issued after the warm-up (measured from the first opening)
-    warm = scenario.days[0][0][0] + scenario.warmup_minutes if scenario.warmup_minutes and scenario.days else -math.inf
+    warm = (
+        scenario.days[0][0][0] + scenario.warmup_minutes
+        if scenario.warmup_minutes and scenario.days
+        else -math.inf
+    )
     rows: list[_Served] = []
     gave_up: list[_Served] = []
     rep_means: list[float] = []
@@ -716,13 +861,20 @@ def simulate(scenario: Scenario) -> dict:
     for key, flag in (("ordinary", False), ("priority", True)):
         # the share of the windows' open time spent serving this class
         class_busy = sum(x.service for x in rows if x.priority == flag)
-        result["per_priority"][key]["utilisation"] = round(class_busy / avail_total, 4) if avail_total else 0.0
-    result["per_queue"] = {q: _summary([x for x in rows if x.queue == q], scenario.sla_minutes)
-                           for q in sorted({x.queue for x in rows})}
+        result["per_priority"][key]["utilisation"] = (
+            round(class_busy / avail_total, 4) if avail_total else 0.0
+        )
+    result["per_queue"] = {
+        q: _summary([x for x in rows if x.queue == q], scenario.sla_minutes)
+        for q in sorted({x.queue for x in rows})
+    }
     result["per_window"] = {
-        wid: {"served": sum(1 for x in rows if x.window == wid),
-              "utilisation": round(busy_by_window.get(wid, 0.0) / avail_by_window[wid], 4)
-              if avail_by_window.get(wid) else 0.0}
+        wid: {
+            "served": sum(1 for x in rows if x.window == wid),
+            "utilisation": round(busy_by_window.get(wid, 0.0) / avail_by_window[wid], 4)
+            if avail_by_window.get(wid)
+            else 0.0,
+        }
         for wid in [p.id for _s, _i, p in lay.profiles]
     }
     n = len(rep_means)
@@ -732,22 +884,33 @@ def simulate(scenario: Scenario) -> dict:
         "replications": n,
         "replication_mean_waits": [round(m, 3) for m in rep_means],
         # waits cannot be negative: the interval is clipped at 0
-        "mean_wait_ci95": [round(max(0.0, mean - half), 3), round(mean + half, 3)] if half is not None else None,
+        "mean_wait_ci95": [round(max(0.0, mean - half), 3), round(mean + half, 3)]
+        if half is not None
+        else None,
     }
     result["by_half_hour"] = _by_half_hour(rows, scenario, lay)
     result["wait_histogram"] = _histogram(rows)
-    first_day = [(t, n) for t, n in queue_samples if t < DAY]          # the first simulated day
-    result["queue_length_samples"] = [[round(t, 2), n] for t, n in first_day[:: max(1, len(first_day) // 300)]]
+    first_day = [(t, n) for t, n in queue_samples if t < DAY]  # the first simulated day
+    result["queue_length_samples"] = [
+        [round(t, 2), n] for t, n in first_day[:: max(1, len(first_day) // 300)]
+    ]
     result["arrivals"] = arrivals_total
     if scenario.patience is not None:
+
         def rate(served, left):
             return round(len(left) / (len(served) + len(left)), 4) if served or left else 0.0
 
         result["abandonment"] = {
-            "abandoned": len(gave_up), "rate": rate(rows, gave_up),
-            "ordinary_rate": rate([x for x in rows if not x.priority], [x for x in gave_up if not x.priority]),
-            "priority_rate": rate([x for x in rows if x.priority], [x for x in gave_up if x.priority]),
-            "patience_mean_minutes": scenario.patience.mean, "no_show_minutes": scenario.no_show_minutes,
+            "abandoned": len(gave_up),
+            "rate": rate(rows, gave_up),
+            "ordinary_rate": rate(
+                [x for x in rows if not x.priority], [x for x in gave_up if not x.priority]
+            ),
+            "priority_rate": rate(
+                [x for x in rows if x.priority], [x for x in gave_up if x.priority]
+            ),
+            "patience_mean_minutes": scenario.patience.mean,
+            "no_show_minutes": scenario.no_show_minutes,
         }
     result["unserved"] = unserved
     result["max_waiting"] = max_waiting
@@ -767,8 +930,10 @@ def simulate(scenario: Scenario) -> dict:
 
 def _by_half_hour(rows: list[_Served], scenario: Scenario, lay: _Layout) -> list[dict]:
     slots: dict[int, list[_Served]] = {}
-    intervals = [[(s, e) for s, e, _d in _window_intervals(scenario, spec, index) if s < DAY]
-                 for spec, index, _p in lay.profiles]
+    intervals = [
+        [(s, e) for s, e, _d in _window_intervals(scenario, spec, index) if s < DAY]
+        for spec, index, _p in lay.profiles
+    ]
     for x in rows:
         slots.setdefault(int((x.arrived % DAY) // 30), []).append(x)
     out = []
@@ -777,27 +942,40 @@ def _by_half_hour(rows: list[_Served], scenario: Scenario, lay: _Layout) -> list
         waits = sorted(x.wait for x in group)
         minute = slot * 30
         open_windows = sum(1 for spans in intervals if any(s <= minute < e for s, e in spans))
-        out.append({
-            "slot": fmt_clock(minute),
-            # per open day of that slot and replication (Saturday afternoon does not dilute weekdays)
-            "arrivals": round(len(group) / (scenario.replications * max(1, _slot_days(scenario, minute))), 2),
-            "mean_wait_minutes": round(statistics.fmean(waits), 2),
-            "p90_wait_minutes": round(_percentile(waits, 0.9), 2),
-            "sla_15min": round(sum(1 for w in waits if w <= scenario.sla_minutes + 1e-9) / len(waits), 4),
-            "open_windows": open_windows,
-        })
+        out.append(
+            {
+                "slot": fmt_clock(minute),
+                # per open day of that slot and replication (Saturday afternoon does not dilute weekdays)
+                "arrivals": round(
+                    len(group) / (scenario.replications * max(1, _slot_days(scenario, minute))), 2
+                ),
+                "mean_wait_minutes": round(statistics.fmean(waits), 2),
+                "p90_wait_minutes": round(_percentile(waits, 0.9), 2),
+                "sla_15min": round(
+                    sum(1 for w in waits if w <= scenario.sla_minutes + 1e-9) / len(waits), 4
+                ),
+                "open_windows": open_windows,
+            }
+        )
     return out
 
 
 def _slot_days(scenario: Scenario, minute: float) -> int:
     """On how many simulated days the half hour starting at `minute` (of the day) was open —
     a continuous run longer than a day passes the same half hour once a day."""
+
     def times(a, b):
-        return sum(1 for k in range(int((b - a) // DAY) + 2)
-                   if a <= minute + k * DAY < b or a <= minute + 15 + k * DAY < b)
-    return sum(1 for spans in scenario.days if any(times(a, b) for a, b in spans)) if all(
-        b - a <= DAY for spans in scenario.days for a, b in spans) else max(
-        times(a, b) for spans in scenario.days for a, b in spans)
+        return sum(
+            1
+            for k in range(int((b - a) // DAY) + 2)
+            if a <= minute + k * DAY < b or a <= minute + 15 + k * DAY < b
+        )
+
+    return (
+        sum(1 for spans in scenario.days if any(times(a, b) for a, b in spans))
+        if all(b - a <= DAY for spans in scenario.days for a, b in spans)
+        else max(times(a, b) for spans in scenario.days for a, b in spans)
+    )
 
 
 def _histogram(rows: list[_Served]) -> list[dict]:
@@ -807,10 +985,13 @@ def _histogram(rows: list[_Served]) -> list[dict]:
         counts[max(0, i)] += 1
     total = len(rows) or 1
     labels = [f"{a}–{b}" for a, b in zip(WAIT_BINS, WAIT_BINS[1:])] + [f"≥{WAIT_BINS[-1]}"]
-    return [{"bin": label, "count": c, "share": round(c / total, 4)} for label, c in zip(labels, counts)]
+    return [
+        {"bin": label, "count": c, "share": round(c / total, 4)} for label, c in zip(labels, counts)
+    ]
 
 
 # --- loading (resolves catalog codes and opening hours) ----------------------------------------
+
 
 def load_scenario(data: dict) -> Scenario:
     """A Scenario from a YAML dict; item codes from the catalog unless `items:` defines them,
@@ -822,7 +1003,11 @@ def load_scenario(data: dict) -> Scenario:
         data = {**data, "replay": _recorded_replay(data["replay_from"])}
         if data.get("duration_minutes") is None and data.get("days") is None:
             # replay the recorded day within that outlet's opening hours
-            data.update(outlet=data["replay_from"].get("outlet"), days=1, start_date=data["replay_from"].get("date"))
+            data.update(
+                outlet=data["replay_from"].get("outlet"),
+                days=1,
+                start_date=data["replay_from"].get("date"),
+            )
     days, labels = _resolve_days(data)
     return build_scenario(data, items=items, days=days, day_labels=labels)
 
@@ -832,14 +1017,23 @@ def _resolve_items(data: dict) -> dict[str, ItemSpec]:
     if own is not None:
         if not isinstance(own, dict):
             raise ScenarioError("items 应为 {事项编码: {department, name?}} 映射")
-        return {str(code): ItemSpec(str(code), str((spec or {}).get("department") or "默认部门"),
-                                    str((spec or {}).get("name") or code),
-                                    bool((spec or {}).get("comprehensive", True)))
-                for code, spec in own.items()}
+        return {
+            str(code): ItemSpec(
+                str(code),
+                str((spec or {}).get("department") or "默认部门"),
+                str((spec or {}).get("name") or code),
+                bool((spec or {}).get("comprehensive", True)),
+            )
+            for code, spec in own.items()
+        }
     from yimen.catalog.models import ServiceItem
 
-    return {i.code: ItemSpec(i.code, i.department.code if i.department_id else "", i.name, i.comprehensive)
-            for i in ServiceItem.objects.select_related("department")}
+    return {
+        i.code: ItemSpec(
+            i.code, i.department.code if i.department_id else "", i.name, i.comprehensive
+        )
+        for i in ServiceItem.objects.select_related("department")
+    }
 
 
 def _recorded_replay(spec) -> list[dict]:
@@ -887,13 +1081,17 @@ def _resolve_days(data: dict) -> tuple[list[list[tuple[float, float]]], list[str
         while len(days) < n and guard < 400:
             spans = schedule.spans_on(day)
             if spans:
-                days.append([(a.hour * 60.0 + a.minute, b.hour * 60.0 + b.minute) for a, b in spans])
+                days.append(
+                    [(a.hour * 60.0 + a.minute, b.hour * 60.0 + b.minute) for a, b in spans]
+                )
                 labels.append(day.isoformat())
             day += timedelta(days=1)
             guard += 1
         return days, labels
     if data.get("duration_minutes") is None:
-        raise ScenarioError("场景需要 duration_minutes（仿真时长）或 days + outlet（按网点办公时间）")
+        raise ScenarioError(
+            "场景需要 duration_minutes（仿真时长）或 days + outlet（按网点办公时间）"
+        )
     duration = _number(data["duration_minutes"], "仿真时长 duration_minutes", minimum=1)
     start = parse_clock(data.get("start", "09:00"), "开始时间 start")
     if duration > 366 * DAY:
@@ -909,6 +1107,7 @@ def run(data: dict) -> dict:
 
 def describe(result: dict) -> str:
     """A short Chinese summary of a result for the terminal."""
+
     def pct(x):
         return "—" if x is None else f"{x * 100:.1f}%"
 
@@ -925,10 +1124,15 @@ def describe(result: dict) -> str:
     for key, label in (("ordinary", "普通"), ("priority", "优先对象")):
         part = result["per_priority"][key]
         if part["served"]:
-            lines.append(f"  {label}：{part['served']} 人，平均 {part['mean_wait_minutes']:.1f} 分钟，"
-                         f"90% 分位 {part['p90_wait_minutes']:.1f} 分钟，达标 {pct(part['sla_15min'])}")
+            lines.append(
+                f"  {label}：{part['served']} 人，平均 {part['mean_wait_minutes']:.1f} 分钟，"
+                f"90% 分位 {part['p90_wait_minutes']:.1f} 分钟，达标 {pct(part['sla_15min'])}"
+            )
     if result.get("dedicated_allocation"):
-        lines.append("  专窗分配：" + "，".join(f"{d} {n} 个" for d, n in result["dedicated_allocation"].items()))
+        lines.append(
+            "  专窗分配："
+            + "，".join(f"{d} {n} 个" for d, n in result["dedicated_allocation"].items())
+        )
     if result["unserved"]:
         lines.append(f"  仿真结束时仍有 {result['unserved']} 人未办理")
     return "\n".join(lines)

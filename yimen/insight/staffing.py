@@ -9,6 +9,7 @@ Assumptions (see docs/insight.md): each half hour is treated as a steady state (
 independent period approximation); windows of one group are identical and pooled (one queue);
 visitors do not leave the queue.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -22,11 +23,11 @@ SLOT = 30
 @dataclass(frozen=True)
 class GroupDemand:
     group: str
-    rates: tuple                   # ((from_minute_of_day, arrivals_per_hour), …) sorted
-    mean_service: float            # minutes
+    rates: tuple  # ((from_minute_of_day, arrivals_per_hour), …) sorted
+    mean_service: float  # minutes
     service_cv: float = 1.0
     arrival_cv: float = 1.0
-    planned: tuple | None = None   # ((from_minute_of_day, windows), …) sorted; None = unknown
+    planned: tuple | None = None  # ((from_minute_of_day, windows), …) sorted; None = unknown
 
     def rate_at(self, minute: float) -> float:
         return _step(self.rates, minute, 0.0)
@@ -58,8 +59,15 @@ def _clock(minute: float) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
-def plan(spans: list[tuple[float, float]], demands: list[GroupDemand], *, wait_minutes: float = 15.0,
-         level: float = 0.8, max_utilisation: float = 1.0, slack: int = 0) -> dict:
+def plan(
+    spans: list[tuple[float, float]],
+    demands: list[GroupDemand],
+    *,
+    wait_minutes: float = 15.0,
+    level: float = 0.8,
+    max_utilisation: float = 1.0,
+    slack: int = 0,
+) -> dict:
     """Rows per group and half hour, plus the short and over-staffed half hours."""
     groups = []
     all_short, all_over = [], []
@@ -69,8 +77,15 @@ def plan(spans: list[tuple[float, float]], demands: list[GroupDemand], *, wait_m
         for start, end in slots:
             lam_h = dem.rate_at(start)
             lam = lam_h / 60.0
-            needed = erlang.servers_needed(lam, dem.mean_service, wait_minutes, level, ca=dem.arrival_cv,
-                                           cs=dem.service_cv, max_utilisation=max_utilisation)
+            needed = erlang.servers_needed(
+                lam,
+                dem.mean_service,
+                wait_minutes,
+                level,
+                ca=dem.arrival_cv,
+                cs=dem.service_cv,
+                max_utilisation=max_utilisation,
+            )
             planned = dem.planned_at(start)
             row = {
                 "slot": f"{_clock(start)}-{_clock(end)}",
@@ -88,10 +103,18 @@ def plan(spans: list[tuple[float, float]], demands: list[GroupDemand], *, wait_m
                 else:
                     row["status"] = "ok"
                 if lam > 0 and planned > 0:
-                    fig = erlang.figures(lam, dem.mean_service, planned, wait_minutes, ca=dem.arrival_cv,
-                                         cs=dem.service_cv)
+                    fig = erlang.figures(
+                        lam,
+                        dem.mean_service,
+                        planned,
+                        wait_minutes,
+                        ca=dem.arrival_cv,
+                        cs=dem.service_cv,
+                    )
                     row["planned_service_level"] = round(fig.service_level, 4)
-                    row["planned_mean_wait"] = None if fig.mean_wait == float("inf") else round(fig.mean_wait, 2)
+                    row["planned_mean_wait"] = (
+                        None if fig.mean_wait == float("inf") else round(fig.mean_wait, 2)
+                    )
                     row["planned_utilisation"] = round(fig.utilisation, 4)
                 elif lam > 0:
                     row["planned_service_level"] = 0.0
@@ -100,28 +123,49 @@ def plan(spans: list[tuple[float, float]], demands: list[GroupDemand], *, wait_m
             rows.append(row)
         short = [r["slot"] for r in rows if r["status"] == "short"]
         over = [r["slot"] for r in rows if r["status"] == "over"]
-        all_short += [{"group": dem.group, "slot": r["slot"], "needed": r["needed"], "planned": r["planned"]}
-                      for r in rows if r["status"] == "short"]
-        all_over += [{"group": dem.group, "slot": r["slot"], "needed": r["needed"], "planned": r["planned"]}
-                     for r in rows if r["status"] == "over"]
+        all_short += [
+            {"group": dem.group, "slot": r["slot"], "needed": r["needed"], "planned": r["planned"]}
+            for r in rows
+            if r["status"] == "short"
+        ]
+        all_over += [
+            {"group": dem.group, "slot": r["slot"], "needed": r["needed"], "planned": r["planned"]}
+            for r in rows
+            if r["status"] == "over"
+        ]
         slot_hours = [(end - start) / 60.0 for start, end in slots]
-        groups.append({
-            "group": dem.group,
-            "mean_service_minutes": dem.mean_service,
-            "service_cv": dem.service_cv,
-            "arrival_cv": dem.arrival_cv,
-            "allen_cunneen_factor": round(erlang.allen_cunneen_factor(dem.arrival_cv, dem.service_cv), 4),
-            "rows": rows,
-            "short": short,
-            "over": over,
-            "needed_window_hours": round(sum(r["needed"] * h for r, h in zip(rows, slot_hours)), 2),
-            "planned_window_hours": None if dem.planned is None else round(
-                sum((r["planned"] or 0) * h for r, h in zip(rows, slot_hours)), 2),
-        })
+        groups.append(
+            {
+                "group": dem.group,
+                "mean_service_minutes": dem.mean_service,
+                "service_cv": dem.service_cv,
+                "arrival_cv": dem.arrival_cv,
+                "allen_cunneen_factor": round(
+                    erlang.allen_cunneen_factor(dem.arrival_cv, dem.service_cv), 4
+                ),
+                "rows": rows,
+                "short": short,
+                "over": over,
+                "needed_window_hours": round(
+                    sum(r["needed"] * h for r, h in zip(rows, slot_hours)), 2
+                ),
+                "planned_window_hours": None
+                if dem.planned is None
+                else round(sum((r["planned"] or 0) * h for r, h in zip(rows, slot_hours)), 2),
+            }
+        )
     return {
-        "target": {"wait_minutes": wait_minutes, "level": level, "max_utilisation": max_utilisation, "slack": slack},
-        "method": ("Erlang C（M/M/c）；Allen–Cunneen 修正（G/G/c）"
-                   if any(d.arrival_cv != 1 or d.service_cv != 1 for d in demands) else "Erlang C（M/M/c）"),
+        "target": {
+            "wait_minutes": wait_minutes,
+            "level": level,
+            "max_utilisation": max_utilisation,
+            "slack": slack,
+        },
+        "method": (
+            "Erlang C（M/M/c）；Allen–Cunneen 修正（G/G/c）"
+            if any(d.arrival_cv != 1 or d.service_cv != 1 for d in demands)
+            else "Erlang C（M/M/c）"
+        ),
         "groups": groups,
         "short": all_short,
         "over": all_over,
@@ -129,6 +173,7 @@ def plan(spans: list[tuple[float, float]], demands: list[GroupDemand], *, wait_m
 
 
 # --- profiles (YAML) ------------------------------------------------------------------------------
+
 
 def load_profile(data: dict) -> dict:
     """Run the staffing check for a profile dict (YAML). Opening hours come from `outlet` + `date`
@@ -167,11 +212,14 @@ def load_profile(data: dict) -> dict:
             outlet = get_outlet(str(data["outlet"]))
         except NotFound as exc:
             raise ScenarioError(exc.message)
-        spans = [(a.hour * 60.0 + a.minute, b.hour * 60.0 + b.minute) for a, b in schedule_for(outlet).spans_on(day)]
+        spans = [
+            (a.hour * 60.0 + a.minute, b.hour * 60.0 + b.minute)
+            for a, b in schedule_for(outlet).spans_on(day)
+        ]
         if not spans:
             raise ScenarioError(f"{outlet.name} {day} 不开放（节假日或休息日），无需排班")
     else:
-        raise ScenarioError("需要 outlet + date（按网点办公时间），或 hours: [\"09:00-16:40\"]")
+        raise ScenarioError('需要 outlet + date（按网点办公时间），或 hours: ["09:00-16:40"]')
     if data.get("outlet") and outlet is None:
         from yimen.outlets.models import Outlet
 
@@ -181,12 +229,20 @@ def load_profile(data: dict) -> dict:
     if data.get("demand") == "history":
         raw_groups = _groups_from_history(outlet, day, data, raw_groups, spans)
     if not isinstance(raw_groups, list) or not raw_groups:
-        raise ScenarioError("groups 应列出至少一个窗口组（group, arrivals_per_hour, service_minutes）")
+        raise ScenarioError(
+            "groups 应列出至少一个窗口组（group, arrivals_per_hour, service_minutes）"
+        )
     rota_planned = None
     demands, sources = [], {}
     for i, raw in enumerate(raw_groups):
-        if not isinstance(raw, dict) or "arrivals_per_hour" not in raw or "service_minutes" not in raw:
-            raise ScenarioError(f"第 {i + 1} 个窗口组应写成 {{group, arrivals_per_hour, service_minutes, planned?}}")
+        if (
+            not isinstance(raw, dict)
+            or "arrivals_per_hour" not in raw
+            or "service_minutes" not in raw
+        ):
+            raise ScenarioError(
+                f"第 {i + 1} 个窗口组应写成 {{group, arrivals_per_hour, service_minutes, planned?}}"
+            )
         group = str(raw.get("group") or f"组{i + 1}")
         dist = parse_dist(raw["service_minutes"], f"{group} 的服务时长")
         cv = dist.effective_cv
@@ -195,8 +251,15 @@ def load_profile(data: dict) -> dict:
         if raw.get("planned") is not None:
             p = raw["planned"]
             if isinstance(p, dict):
-                planned = tuple(sorted((parse_clock(k, f"{group} 计划窗口的时间点"),
-                                        _number(v, f"{group} 计划窗口数", integer=True)) for k, v in p.items()))
+                planned = tuple(
+                    sorted(
+                        (
+                            parse_clock(k, f"{group} 计划窗口的时间点"),
+                            _number(v, f"{group} 计划窗口数", integer=True),
+                        )
+                        for k, v in p.items()
+                    )
+                )
             else:
                 planned = ((0.0, _number(p, f"{group} 计划窗口数", integer=True)),)
             sources[group] = "profile"
@@ -208,9 +271,19 @@ def load_profile(data: dict) -> dict:
             if rota_planned.get(group):
                 planned = rota_planned[group]
                 sources[group] = "rota"
-        demands.append(GroupDemand(group, parse_rates(raw["arrivals_per_hour"], f"{group} 的到达"), dist.mean, cv,
-                                   arrival_cv, planned))
-    result = plan(spans, demands, wait_minutes=wait, level=level, max_utilisation=max_util, slack=slack)
+        demands.append(
+            GroupDemand(
+                group,
+                parse_rates(raw["arrivals_per_hour"], f"{group} 的到达"),
+                dist.mean,
+                cv,
+                arrival_cv,
+                planned,
+            )
+        )
+    result = plan(
+        spans, demands, wait_minutes=wait, level=level, max_utilisation=max_util, slack=slack
+    )
     for g in result["groups"]:
         g["planned_source"] = sources.get(g["group"], "none")
     result["outlet"] = outlet.code if outlet is not None else data.get("outlet")
@@ -242,11 +315,20 @@ def _groups_from_history(outlet, day, data, raw_groups, spans) -> list[dict]:
         raw = {"group": d["group"], "arrivals_per_hour": rates or 0}
         if d["mean_service"]:
             cv = d["service_cv"]
-            raw["service_minutes"] = ({"dist": "exponential", "mean": d["mean_service"]} if cv is None
-                                      else {"dist": "lognormal", "mean": d["mean_service"], "cv": cv})
+            raw["service_minutes"] = (
+                {"dist": "exponential", "mean": d["mean_service"]}
+                if cv is None
+                else {"dist": "lognormal", "mean": d["mean_service"], "cv": cv}
+            )
         else:
             raw["service_minutes"] = DEFAULT_SERVICE
-        raw.update({k: v for k, v in overrides.get(d["group"], {}).items() if k in ("planned", "service_minutes", "arrival_cv")})
+        raw.update(
+            {
+                k: v
+                for k, v in overrides.get(d["group"], {}).items()
+                if k in ("planned", "service_minutes", "arrival_cv")
+            }
+        )
         groups.append(raw)
     if not groups:
         raise ScenarioError(f"{outlet.name} 在 {day} 及之前 {weeks} 周的同一星期几没有取号记录")
@@ -254,15 +336,21 @@ def _groups_from_history(outlet, day, data, raw_groups, spans) -> list[dict]:
 
 
 def describe(result: dict) -> str:
-    lines = [f"目标：{result['target']['level'] * 100:g}% 的人在 {result['target']['wait_minutes']:g} 分钟内被叫号；"
-             f"方法：{result['method']}"]
+    lines = [
+        f"目标：{result['target']['level'] * 100:g}% 的人在 {result['target']['wait_minutes']:g} 分钟内被叫号；"
+        f"方法：{result['method']}"
+    ]
     for g in result["groups"]:
-        lines.append(f"【{g['group']}】 平均服务 {g['mean_service_minutes']:g} 分钟，计划来源："
-                     f"{ {'profile': '配置文件', 'rota': 'A/B 排班', 'none': '无'}[g['planned_source']] }")
+        lines.append(
+            f"【{g['group']}】 平均服务 {g['mean_service_minutes']:g} 分钟，计划来源："
+            f"{ {'profile': '配置文件', 'rota': 'A/B 排班', 'none': '无'}[g['planned_source']] }"
+        )
         for r in g["rows"]:
             mark = {"short": "  ← 不足", "over": "  ← 富余", "ok": "", "unknown": ""}[r["status"]]
             planned = "—" if r["planned"] is None else r["planned"]
-            lines.append(f"  {r['slot']}  到达 {r['arrivals_per_hour']:>5g}/时  负载 {r['offered_load']:>6.2f}  "
-                         f"需要 {r['needed']:>2}  计划 {planned:>2}{mark}")
+            lines.append(
+                f"  {r['slot']}  到达 {r['arrivals_per_hour']:>5g}/时  负载 {r['offered_load']:>6.2f}  "
+                f"需要 {r['needed']:>2}  计划 {planned:>2}{mark}"
+            )
     lines.append(f"不足时段 {len(result['short'])} 个，富余时段 {len(result['over'])} 个")
     return "\n".join(lines)

@@ -1,5 +1,6 @@
 """Insight pages: what-if (digital twin), live hall, city overview, reports. Thin: authorisation
 and queries live in whatif.py / selectors.py / reports.py."""
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -12,20 +13,28 @@ from . import reports, selectors, simulation, whatif
 
 @login_required
 def whatif_page(request):
-    context = {"bases": whatif.base_scenarios(), "policies": [("one-window", "一窗通办（综合窗口）"),
-                                                              ("dedicated", "分部门专窗")]}
+    context = {
+        "bases": whatif.base_scenarios(),
+        "policies": [("one-window", "一窗通办（综合窗口）"), ("dedicated", "分部门专窗")],
+    }
     status = 200
     params = request.GET
     try:
         w = whatif.parse(params)
     except ValidationFailed as exc:
         context["error"] = exc.message
-        w = whatif.parse({"base": params.get("base")}) if params.get("base") in whatif.BASES else whatif.parse({})
+        w = (
+            whatif.parse({"base": params.get("base")})
+            if params.get("base") in whatif.BASES
+            else whatif.parse({})
+        )
         status = 400
     base = whatif.load_base(w.base)
     context["whatif"] = w
-    context["window_rows"] = [{"index": i, "group": raw.get("group"), "kind": raw.get("kind"), "count": count}
-                              for i, (raw, count) in enumerate(zip(base.get("windows") or [], w.windows))]
+    context["window_rows"] = [
+        {"index": i, "group": raw.get("group"), "kind": raw.get("kind"), "count": count}
+        for i, (raw, count) in enumerate(zip(base.get("windows") or [], w.windows))
+    ]
     context["base_description"] = base.get("name", w.base)
     if "run" in params and status == 200:
         try:
@@ -61,9 +70,14 @@ def _chart_data(result: dict) -> dict:
 def overview(request):
     outlets = selectors.visible_outlets(request.user)
     data = selectors.city_overview(outlets)
-    chart = {"names": [r["outlet"].name for r in data["rows"]], "waiting": [r["waiting"] for r in data["rows"]],
-             "served": [r["served_today"] for r in data["rows"]]}
-    return render(request, "insight/overview.html", {"data": data, "chart": chart, "now": clock.now()})
+    chart = {
+        "names": [r["outlet"].name for r in data["rows"]],
+        "waiting": [r["waiting"] for r in data["rows"]],
+        "served": [r["served_today"] for r in data["rows"]],
+    }
+    return render(
+        request, "insight/overview.html", {"data": data, "chart": chart, "now": clock.now()}
+    )
 
 
 @login_required
@@ -89,23 +103,38 @@ def _report_or_error(request):
 def report_page(request):
     data, error = _report_or_error(request)
     outlets = selectors.visible_outlets(request.user)
-    context = {"data": data, "error": error, "outlets": outlets, "periods": reports.PERIODS,
-               "dimensions": reports.DIMENSIONS, "columns": reports.COLUMNS,
-               "params": data["params"] if data else {"period": request.GET.get("period", "week"),
-                                                       "by": request.GET.get("by", "outlet"),
-                                                       "date": request.GET.get("date", ""),
-                                                       "outlet": request.GET.get("outlet", "")}}
+    context = {
+        "data": data,
+        "error": error,
+        "outlets": outlets,
+        "periods": reports.PERIODS,
+        "dimensions": reports.DIMENSIONS,
+        "columns": reports.COLUMNS,
+        "params": data["params"]
+        if data
+        else {
+            "period": request.GET.get("period", "week"),
+            "by": request.GET.get("by", "outlet"),
+            "date": request.GET.get("date", ""),
+            "outlet": request.GET.get("outlet", ""),
+        },
+    }
     if data:
         context["chart"] = {
             "series_keys": [s["key"] for s in data["series"]],
             "series_issued": [s["issued"] for s in data["series"]],
             "series_served": [s["served"] for s in data["series"]],
             "series_wait": [s["mean_wait"] for s in data["series"]],
-            "wait_labels": data["wait_hist"]["labels"], "wait_counts": data["wait_hist"]["counts"],
-            "service_labels": data["service_hist"]["labels"], "service_counts": data["service_hist"]["counts"],
+            "wait_labels": data["wait_hist"]["labels"],
+            "wait_counts": data["wait_hist"]["counts"],
+            "service_labels": data["service_hist"]["labels"],
+            "service_counts": data["service_hist"]["counts"],
             "row_names": [r["name"] for r in data["rows"][:15]],
             "row_issued": [r["issued"] for r in data["rows"][:15]],
-            "row_sla": [None if r["sla_15min"] is None else round(r["sla_15min"] * 100, 1) for r in data["rows"][:15]],
+            "row_sla": [
+                None if r["sla_15min"] is None else round(r["sla_15min"] * 100, 1)
+                for r in data["rows"][:15]
+            ],
             "scores": [data["score_counts"][s] for s in range(1, 6)],
         }
     return render(request, "insight/reports.html", context, status=400 if error else 200)
@@ -119,7 +148,9 @@ def report_export(request):
     body = reports.to_excel(data)
     p = data["params"]
     name = f"yimen-report-{p['period']}-{data['start']:%Y%m%d}-{p['by']}.xlsx"
-    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -130,10 +161,13 @@ def staffing_page(request):
     from . import staffing
 
     outlets = selectors.visible_outlets(request.user)
-    params = {"outlet": request.GET.get("outlet") or (outlets[0].code if outlets else ""),
-              "date": request.GET.get("date") or clock.today().isoformat(),
-              "weeks": request.GET.get("weeks") or "4", "level": request.GET.get("level") or "80",
-              "wait": request.GET.get("wait") or "15"}
+    params = {
+        "outlet": request.GET.get("outlet") or (outlets[0].code if outlets else ""),
+        "date": request.GET.get("date") or clock.today().isoformat(),
+        "weeks": request.GET.get("weeks") or "4",
+        "level": request.GET.get("level") or "80",
+        "wait": request.GET.get("wait") or "15",
+    }
     context = {"outlets": outlets, "params": params}
     status = 200
     if "run" in request.GET:
@@ -141,9 +175,15 @@ def staffing_page(request):
             outlet = selectors.outlet_for(request.user, params["outlet"])
             level = float(params["level"]) / 100.0
             wait = float(params["wait"])
-            result = staffing.load_profile({"outlet": outlet.code, "date": params["date"], "demand": "history",
-                                            "weeks": params["weeks"],
-                                            "target": {"level": level, "wait_minutes": wait}})
+            result = staffing.load_profile(
+                {
+                    "outlet": outlet.code,
+                    "date": params["date"],
+                    "demand": "history",
+                    "weeks": params["weeks"],
+                    "target": {"level": level, "wait_minutes": wait},
+                }
+            )
         except ValueError:
             context["error"] = "目标服务水平和等候时间应为数字（如 80 和 15）。"
             status = 400
@@ -152,8 +192,14 @@ def staffing_page(request):
             status = 400
         else:
             context["result"] = result
-            context["charts"] = [{"group": g["group"], "slots": [r["slot"][:5] for r in g["rows"]],
-                                  "needed": [r["needed"] for r in g["rows"]],
-                                  "planned": [r["planned"] for r in g["rows"]],
-                                  "arrivals": [r["arrivals_per_hour"] for r in g["rows"]]} for g in result["groups"]]
+            context["charts"] = [
+                {
+                    "group": g["group"],
+                    "slots": [r["slot"][:5] for r in g["rows"]],
+                    "needed": [r["needed"] for r in g["rows"]],
+                    "planned": [r["planned"] for r in g["rows"]],
+                    "arrivals": [r["arrivals_per_hour"] for r in g["rows"]],
+                }
+                for g in result["groups"]
+            ]
     return render(request, "insight/staffing.html", context, status=status)

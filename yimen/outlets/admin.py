@@ -44,7 +44,18 @@ class OpeningExceptionInline(admin.TabularInline):
 class WindowInline(admin.TabularInline):
     model = Window
     extra = 0
-    fields = ["code", "group_code", "number", "kind", "label", "floor", "scope", "department", "active", "edit_link"]
+    fields = [
+        "code",
+        "group_code",
+        "number",
+        "kind",
+        "label",
+        "floor",
+        "scope",
+        "department",
+        "active",
+        "edit_link",
+    ]
     readonly_fields = ["edit_link"]
     show_change_link = True
 
@@ -59,24 +70,64 @@ class WindowInline(admin.TabularInline):
 @admin.register(Outlet)
 class OutletAdmin(admin.ModelAdmin):
     form = OutletForm
-    list_display = ["code", "name", "kind", "region_code", "hours_summary", "window_count", "active"]
+    list_display = [
+        "code",
+        "name",
+        "kind",
+        "region_code",
+        "hours_summary",
+        "window_count",
+        "active",
+    ]
     list_filter = ["kind", "active", "holiday_rule"]
     search_fields = ["code", "name", "address", "street"]
     inlines = [OpeningExceptionInline, WindowInline]
     filter_horizontal = ["items"]
     fieldsets = [
-        ("基本信息", {"fields": ["code", "name", "kind", "type_label", "operator", "region_code", "street",
-                                "street_code", "address", "active"]}),
-        ("办公时间", {"fields": ["weekly_hours", "lunch_break", "holiday_rule", "makeup_workday_rule"],
-                      "description": '格式：{"mon": ["09:00-16:40"], "sat": ["09:00-12:00"], "sun": []}；'
-                                     "法定节假日和调休按工作日历自动处理，临时变动请在下方「办公时间例外」中添加。"}),
+        (
+            "基本信息",
+            {
+                "fields": [
+                    "code",
+                    "name",
+                    "kind",
+                    "type_label",
+                    "operator",
+                    "region_code",
+                    "street",
+                    "street_code",
+                    "address",
+                    "active",
+                ]
+            },
+        ),
+        (
+            "办公时间",
+            {
+                "fields": ["weekly_hours", "lunch_break", "holiday_rule", "makeup_workday_rule"],
+                "description": '格式：{"mon": ["09:00-16:40"], "sat": ["09:00-12:00"], "sun": []}；'
+                "法定节假日和调休按工作日历自动处理，临时变动请在下方「办公时间例外」中添加。",
+            },
+        ),
         ("其他", {"fields": ["floors", "escalation_chain", "settings", "items"]}),
     ]
 
     @admin.display(description="每周办公时间")
     def hours_summary(self, obj):
-        labels = {"mon": "一", "tue": "二", "wed": "三", "thu": "四", "fri": "五", "sat": "六", "sun": "日"}
-        return "；".join(f"周{labels[k]} {'、'.join(v)}" for k, v in (obj.weekly_hours or {}).items() if v and k in labels)
+        labels = {
+            "mon": "一",
+            "tue": "二",
+            "wed": "三",
+            "thu": "四",
+            "fri": "五",
+            "sat": "六",
+            "sun": "日",
+        }
+        return "；".join(
+            f"周{labels[k]} {'、'.join(v)}"
+            for k, v in (obj.weekly_hours or {}).items()
+            if v and k in labels
+        )
 
     @admin.display(description="窗口数")
     def window_count(self, obj):
@@ -86,10 +137,17 @@ class OutletAdmin(admin.ModelAdmin):
         from yimen.core import audit
 
         super().save_model(request, obj, form, change)
-        if change and {"weekly_hours", "lunch_break", "holiday_rule", "makeup_workday_rule"} & set(form.changed_data):
-            audit.record(request.user, "outlet.hours", obj,
-                         after={"weekly_hours": obj.weekly_hours, "lunch_break": obj.lunch_break},
-                         reason="管理后台修改", request=request)
+        if change and {"weekly_hours", "lunch_break", "holiday_rule", "makeup_workday_rule"} & set(
+            form.changed_data
+        ):
+            audit.record(
+                request.user,
+                "outlet.hours",
+                obj,
+                after={"weekly_hours": obj.weekly_hours, "lunch_break": obj.lunch_break},
+                reason="管理后台修改",
+                request=request,
+            )
 
     def save_formset(self, request, form, formset, change):
         from yimen.core import audit
@@ -97,10 +155,19 @@ class OutletAdmin(admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
         if formset.model is OpeningException and formset.has_changed():
             outlet = form.instance
-            audit.record(request.user, "outlet.exception", outlet,
-                         after={"exceptions": [{"date": e.date.isoformat(), "spans": e.spans, "note": e.note}
-                                               for e in outlet.exceptions.all()]},
-                         reason="管理后台修改", request=request)
+            audit.record(
+                request.user,
+                "outlet.exception",
+                outlet,
+                after={
+                    "exceptions": [
+                        {"date": e.date.isoformat(), "spans": e.spans, "note": e.note}
+                        for e in outlet.exceptions.all()
+                    ]
+                },
+                reason="管理后台修改",
+                request=request,
+            )
 
 
 @admin.register(Window)
@@ -123,5 +190,3 @@ class OpeningExceptionAdmin(admin.ModelAdmin):
     @admin.display(description="办公时间")
     def spans_text(self, obj):
         return "、".join(obj.spans) if obj.spans else "当天不开放"
-
-

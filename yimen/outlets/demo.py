@@ -1,4 +1,5 @@
 """Load the Xining demo network (yimen/data/xining-demo/outlets.yaml)."""
+
 import yaml
 from django.conf import settings
 from django.db import transaction
@@ -16,8 +17,8 @@ KIND_BY_TYPE = {
 
 # Demo parameters (to confirm with each centre before production).
 DEMO_SETTINGS = {
-    "priority_age": 65,            # 绿色通道 age threshold
-    "duty_group_odd_weeks": "A",   # group A on duty in odd ISO weeks
+    "priority_age": 65,  # 绿色通道 age threshold
+    "duty_group_odd_weeks": "A",  # group A on duty in odd ISO weeks
 }
 
 
@@ -41,7 +42,7 @@ def _window_rows(outlet_code: str, raw: dict):
             numbers = [str(i) for i in range(1, count + 1)]
         else:
             numbers = [kind if count == 1 else f"{kind}{i}" for i in range(1, count + 1)]
-    for i, number in enumerate(numbers):
+    for number in numbers:
         code = group if len(numbers) == 1 else f"{group}-{number}"
         yield code, number
 
@@ -78,13 +79,23 @@ def load(stdout=None):
         used = used_numbers_by_outlet.setdefault(outlet.pk, set())
         for wraw in raw.get("windows") or []:
             item_codes = [c for c in wraw.get("items") or [] if c in items_by_code]
-            scope = "comprehensive" if (wraw["kind"] == "综合窗口" and item_codes and set(item_codes) == comprehensive) else "list"
+            scope = (
+                "comprehensive"
+                if (wraw["kind"] == "综合窗口" and item_codes and set(item_codes) == comprehensive)
+                else "list"
+            )
             for code, number in _window_rows(outlet.code, wraw):
-                while number in used and Window.objects.filter(outlet=outlet, number=number).exclude(code=code).exists():
+                while (
+                    number in used
+                    and Window.objects.filter(outlet=outlet, number=number)
+                    .exclude(code=code)
+                    .exists()
+                ):
                     number = f"{number}'"
                 used.add(number)
                 window, _ = Window.objects.update_or_create(
-                    outlet=outlet, code=code,
+                    outlet=outlet,
+                    code=code,
                     defaults={
                         "group_code": wraw["id"],
                         "number": number,

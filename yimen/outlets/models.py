@@ -37,14 +37,28 @@ class Outlet(models.Model):
     floors = models.JSONField("楼层导引", default=dict, blank=True)
     weekly_hours = models.JSONField("每周办公时间", default=default_weekly)
     lunch_break = models.BooleanField("午间休息", default=False)
-    holiday_rule = models.CharField("节假日规则", max_length=30, default="closed_on_off_days",
-                                    choices=[("closed_on_off_days", "法定节假日休息"), ("open_on_off_days", "节假日照常")])
-    makeup_workday_rule = models.CharField("调休规则", max_length=30, default="weekday_hours",
-                                           choices=[("weekday_hours", "调休上班日按工作日时间"), ("weekly", "按每周时间表")])
+    holiday_rule = models.CharField(
+        "节假日规则",
+        max_length=30,
+        default="closed_on_off_days",
+        choices=[("closed_on_off_days", "法定节假日休息"), ("open_on_off_days", "节假日照常")],
+    )
+    makeup_workday_rule = models.CharField(
+        "调休规则",
+        max_length=30,
+        default="weekday_hours",
+        choices=[("weekday_hours", "调休上班日按工作日时间"), ("weekly", "按每周时间表")],
+    )
     escalation_chain = models.JSONField("升级督办链", default=list, blank=True)
-    settings = models.JSONField("网点设置", default=dict, blank=True,
-                                help_text="如 priority_age（绿色通道年龄线）、duty_group_odd_weeks 等")
-    items = models.ManyToManyField(ServiceItem, blank=True, related_name="outlets", verbose_name="可办事项")
+    settings = models.JSONField(
+        "网点设置",
+        default=dict,
+        blank=True,
+        help_text="如 priority_age（绿色通道年龄线）、duty_group_odd_weeks 等",
+    )
+    items = models.ManyToManyField(
+        ServiceItem, blank=True, related_name="outlets", verbose_name="可办事项"
+    )
     active = models.BooleanField("在用", default=True)
 
     class Meta:
@@ -60,15 +74,21 @@ class Outlet(models.Model):
 
 
 class OpeningException(models.Model):
-    outlet = models.ForeignKey(Outlet, on_delete=models.CASCADE, related_name="exceptions", verbose_name="网点")
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.CASCADE, related_name="exceptions", verbose_name="网点"
+    )
     date = models.DateField("日期")
-    spans = models.JSONField("办公时间", default=list, blank=True, help_text='空 = 当天不开放；如 ["09:00-12:00"]')
+    spans = models.JSONField(
+        "办公时间", default=list, blank=True, help_text='空 = 当天不开放；如 ["09:00-12:00"]'
+    )
     note = models.CharField("说明", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "办公时间例外"
         verbose_name_plural = "办公时间例外"
-        constraints = [models.UniqueConstraint(fields=["outlet", "date"], name="one_exception_per_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["outlet", "date"], name="one_exception_per_day")
+        ]
         ordering = ["outlet", "date"]
 
     def __str__(self):
@@ -76,16 +96,24 @@ class OpeningException(models.Model):
 
 
 class Window(models.Model):
-    outlet = models.ForeignKey(Outlet, on_delete=models.CASCADE, related_name="windows", verbose_name="网点")
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.CASCADE, related_name="windows", verbose_name="网点"
+    )
     code = models.CharField("窗口编码", max_length=40)
-    group_code = models.CharField("窗口组", max_length=40, help_text="同组窗口共用一个队列，如 CX-ZH")
+    group_code = models.CharField(
+        "窗口组", max_length=40, help_text="同组窗口共用一个队列，如 CX-ZH"
+    )
     number = models.CharField("窗口号", max_length=20)
     kind = models.CharField("窗口类型", max_length=20, choices=WINDOW_KIND_CHOICES)
     label = models.CharField("名称", max_length=100, blank=True)
     floor = models.CharField("楼层", max_length=10, blank=True)
     scope = models.CharField("受理范围", max_length=20, choices=WINDOW_SCOPES, default="list")
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="部门")
-    items = models.ManyToManyField(ServiceItem, blank=True, related_name="windows", verbose_name="事项")
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="部门"
+    )
+    items = models.ManyToManyField(
+        ServiceItem, blank=True, related_name="windows", verbose_name="事项"
+    )
     serves = models.JSONField("服务对象", default=list, blank=True)
     active = models.BooleanField("在用", default=True)
 
@@ -95,7 +123,9 @@ class Window(models.Model):
         ordering = ["outlet", "group_code", "number"]
         constraints = [
             models.UniqueConstraint(fields=["outlet", "code"], name="window_code_unique_in_outlet"),
-            models.UniqueConstraint(fields=["outlet", "number"], name="window_number_unique_in_outlet"),
+            models.UniqueConstraint(
+                fields=["outlet", "number"], name="window_number_unique_in_outlet"
+            ),
         ]
 
     def __str__(self):

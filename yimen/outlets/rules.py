@@ -1,6 +1,7 @@
 """Opening hours (pure). Saturday opening (周六不打烊) is an outlet's weekly hours, not a working
 day; statutory off days close an outlet whose holiday rule says so; 调休 working days on a weekend
 use weekday hours. Used by the live system, the simulator and the tests alike."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,12 +35,12 @@ def format_spans(spans: list[Span]) -> str:
 
 @dataclass
 class OpeningSchedule:
-    weekly: dict[str, list[str]]                      # {"mon": ["09:00-16:40"], …}
+    weekly: dict[str, list[str]]  # {"mon": ["09:00-16:40"], …}
     calendar: WorkCalendar
     exceptions: dict[date, list[str]] = field(default_factory=dict)  # date → spans ([] = closed)
-    holiday_rule: str = "closed_on_off_days"          # or "open_on_off_days" (e.g. self-service)
-    makeup_workday_rule: str = "weekday_hours"        # 调休 workday on a weekend opens like a weekday
-    tz: object = None                                  # tzinfo of wall-clock times
+    holiday_rule: str = "closed_on_off_days"  # or "open_on_off_days" (e.g. self-service)
+    makeup_workday_rule: str = "weekday_hours"  # 调休 workday on a weekend opens like a weekday
+    tz: object = None  # tzinfo of wall-clock times
 
     def spans_on(self, d: date) -> list[Span]:
         if d in self.exceptions:
@@ -83,7 +84,10 @@ class OpeningSchedule:
         return None
 
     def week(self, monday: date) -> list[tuple[date, list[Span]]]:
-        return [(monday + timedelta(days=i), self.spans_on(monday + timedelta(days=i))) for i in range(7)]
+        return [
+            (monday + timedelta(days=i), self.spans_on(monday + timedelta(days=i)))
+            for i in range(7)
+        ]
 
 
 def validate_spans(spans) -> list[str]:
@@ -92,9 +96,13 @@ def validate_spans(spans) -> list[str]:
     if spans is None:
         return []
     if isinstance(spans, str):
-        spans = [s for s in spans.replace("，", ",").replace("、", ",").replace(";", ",").split(",") if s.strip()]
+        spans = [
+            s
+            for s in spans.replace("，", ",").replace("、", ",").replace(";", ",").split(",")
+            if s.strip()
+        ]
     if not isinstance(spans, (list, tuple)):
-        raise ValueError("办公时间应为时间段列表，如 [\"09:00-12:00\", \"13:00-17:00\"]")
+        raise ValueError('办公时间应为时间段列表，如 ["09:00-12:00", "13:00-17:00"]')
     parsed = sorted(parse_span(str(s)) for s in spans)
     for (a1, b1), (a2, b2) in zip(parsed, parsed[1:]):
         if a2 < b1:
@@ -106,10 +114,12 @@ def validate_weekly(weekly) -> dict[str, list[str]]:
     """Check a weekly table {"mon": [...], …, "sun": [...]}; missing days are closed.
     Returns the normalised table; raises ValueError with a Chinese message."""
     if not isinstance(weekly, dict):
-        raise ValueError("每周办公时间应为 {\"mon\": [\"09:00-16:40\"], …} 的格式")
+        raise ValueError('每周办公时间应为 {"mon": ["09:00-16:40"], …} 的格式')
     unknown = [k for k in weekly if k not in WEEKDAY_KEYS]
     if unknown:
-        raise ValueError(f"未知的星期：{'、'.join(map(str, unknown))}（应为 mon、tue、wed、thu、fri、sat、sun）")
+        raise ValueError(
+            f"未知的星期：{'、'.join(map(str, unknown))}（应为 mon、tue、wed、thu、fri、sat、sun）"
+        )
     result = {}
     for key, label in zip(WEEKDAY_KEYS, WEEKDAY_LABELS):
         try:

@@ -1,4 +1,5 @@
 """Reads about outlets, windows and hours."""
+
 from datetime import datetime
 
 from yimen.catalog.models import ServiceItem
@@ -64,21 +65,34 @@ def outlets_for_item(item: ServiceItem, at: datetime | None = None) -> list[dict
     if item.comprehensive:
         accepting |= Q(scope="comprehensive")
     kinds_by_outlet: dict[int, set] = {}
-    for outlet_id, kind in Window.objects.filter(accepting, active=True).values_list("outlet_id", "kind").distinct():
+    for outlet_id, kind in (
+        Window.objects.filter(accepting, active=True).values_list("outlet_id", "kind").distinct()
+    ):
         kinds_by_outlet.setdefault(outlet_id, set()).add(kind)
     outlet_ids = set(item.outlets.values_list("pk", flat=True)) | set(kinds_by_outlet)
     rows = []
-    for outlet in Outlet.objects.filter(pk__in=outlet_ids, active=True).prefetch_related("exceptions"):
+    for outlet in Outlet.objects.filter(pk__in=outlet_ids, active=True).prefetch_related(
+        "exceptions"
+    ):
         schedule = schedule_for(outlet)
         open_now = schedule.is_open(at)
-        rows.append({
-            "outlet": outlet,
-            "open_now": open_now,
-            "next_opening": None if open_now else schedule.next_opening(at),
-            "closes_at": schedule.closes_at(at) if open_now else None,
-            "window_kinds": sorted(kinds_by_outlet.get(outlet.pk, set())),
-        })
-    rows.sort(key=lambda r: (not r["open_now"], r["next_opening"] or at, r["outlet"].kind != "district_centre", r["outlet"].code))
+        rows.append(
+            {
+                "outlet": outlet,
+                "open_now": open_now,
+                "next_opening": None if open_now else schedule.next_opening(at),
+                "closes_at": schedule.closes_at(at) if open_now else None,
+                "window_kinds": sorted(kinds_by_outlet.get(outlet.pk, set())),
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            not r["open_now"],
+            r["next_opening"] or at,
+            r["outlet"].kind != "district_centre",
+            r["outlet"].code,
+        )
+    )
     return rows
 
 
@@ -91,8 +105,11 @@ def outlet_status(outlet: Outlet, at: datetime | None = None) -> dict:
     at = at or clock.now()
     schedule = schedule_for(outlet)
     open_now = schedule.is_open(at)
-    return {"open_now": open_now, "closes_at": schedule.closes_at(at) if open_now else None,
-            "next_opening": None if open_now else schedule.next_opening(at)}
+    return {
+        "open_now": open_now,
+        "closes_at": schedule.closes_at(at) if open_now else None,
+        "next_opening": None if open_now else schedule.next_opening(at),
+    }
 
 
 def outlets_overview(at: datetime | None = None) -> list[dict]:
@@ -104,9 +121,14 @@ def outlets_overview(at: datetime | None = None) -> list[dict]:
     rows = []
     for outlet in Outlet.objects.filter(active=True).prefetch_related("exceptions"):
         schedule = schedule_for(outlet)
-        rows.append({"outlet": outlet, **outlet_status(outlet, at),
-                     "today_hours": format_spans(schedule.spans_on(today)),
-                     "window_count": outlet.windows.filter(active=True).count()})
+        rows.append(
+            {
+                "outlet": outlet,
+                **outlet_status(outlet, at),
+                "today_hours": format_spans(schedule.spans_on(today)),
+                "window_count": outlet.windows.filter(active=True).count(),
+            }
+        )
     rows.sort(key=lambda r: (KIND_ORDER.get(r["outlet"].kind, 9), r["outlet"].code))
     return rows
 
@@ -133,14 +155,28 @@ def outlet_week(outlet: Outlet, monday) -> list[dict]:
             notes.append(f"{cal.holiday_name(d) or ''}调休上班".strip())
         elif d.weekday() == 5 and spans:
             notes.append("周六不打烊")
-        days.append({"date": d, "weekday": WEEKDAY_LABELS[i], "spans": spans, "hours": format_spans(spans),
-                     "open": bool(spans), "off_day": cal.is_off_day(d), "makeup": cal.is_makeup_workday(d),
-                     "notes": "；".join(notes), "verified": cal.is_verified(d)})
+        days.append(
+            {
+                "date": d,
+                "weekday": WEEKDAY_LABELS[i],
+                "spans": spans,
+                "hours": format_spans(spans),
+                "open": bool(spans),
+                "off_day": cal.is_off_day(d),
+                "makeup": cal.is_makeup_workday(d),
+                "notes": "；".join(notes),
+                "verified": cal.is_verified(d),
+            }
+        )
     return days
 
 
 def outlet_windows(outlet: Outlet):
-    return outlet.windows.filter(active=True).select_related("department").order_by("floor", "kind", "number")
+    return (
+        outlet.windows.filter(active=True)
+        .select_related("department")
+        .order_by("floor", "kind", "number")
+    )
 
 
 def windows_by_floor(outlet: Outlet) -> list[dict]:
@@ -156,9 +192,14 @@ def windows_by_floor(outlet: Outlet) -> list[dict]:
         return (1 if f else 2, int(digits) if digits else 0)
 
     notes = outlet.floors or {}
-    return [{"floor": f or "未注明楼层", "label": notes.get(f, ""),
-             "kinds": [{"kind": k, "windows": ws} for k, ws in kinds.items()]}
-            for f, kinds in sorted(floors.items(), key=lambda kv: floor_key(kv[0]))]
+    return [
+        {
+            "floor": f or "未注明楼层",
+            "label": notes.get(f, ""),
+            "kinds": [{"kind": k, "windows": ws} for k, ws in kinds.items()],
+        }
+        for f, kinds in sorted(floors.items(), key=lambda kv: floor_key(kv[0]))
+    ]
 
 
 def outlet_items(outlet: Outlet):
@@ -166,10 +207,20 @@ def outlet_items(outlet: Outlet):
     for comprehensive-scope windows, a department's items for department-scope windows)."""
     ids = set(outlet.items.filter(active=True).values_list("pk", flat=True))
     windows = outlet.windows.filter(active=True)
-    ids |= set(ServiceItem.objects.filter(windows__in=windows, active=True).values_list("pk", flat=True))
+    ids |= set(
+        ServiceItem.objects.filter(windows__in=windows, active=True).values_list("pk", flat=True)
+    )
     if windows.filter(scope="comprehensive").exists():
-        ids |= set(ServiceItem.objects.filter(comprehensive=True, active=True).values_list("pk", flat=True))
-    dept_ids = [d for d in windows.filter(scope="department").values_list("department_id", flat=True) if d]
+        ids |= set(
+            ServiceItem.objects.filter(comprehensive=True, active=True).values_list("pk", flat=True)
+        )
+    dept_ids = [
+        d for d in windows.filter(scope="department").values_list("department_id", flat=True) if d
+    ]
     if dept_ids:
-        ids |= set(ServiceItem.objects.filter(department_id__in=dept_ids, active=True).values_list("pk", flat=True))
+        ids |= set(
+            ServiceItem.objects.filter(department_id__in=dept_ids, active=True).values_list(
+                "pk", flat=True
+            )
+        )
     return ServiceItem.objects.filter(pk__in=ids).select_related("department").order_by("code")

@@ -1,5 +1,6 @@
 """Writes to outlets: weekly opening hours and dated exceptions. Each one transaction, checked
 (Chinese errors), permission-checked and audited."""
+
 from datetime import date
 
 from django.db import transaction
@@ -22,8 +23,15 @@ def _locked(outlet: Outlet) -> Outlet:
 
 
 @transaction.atomic
-def set_weekly_hours(outlet: Outlet, weekly: dict, *, lunch_break: bool | None = None, actor=None,
-                     reason: str = "", request=None) -> Outlet:
+def set_weekly_hours(
+    outlet: Outlet,
+    weekly: dict,
+    *,
+    lunch_break: bool | None = None,
+    actor=None,
+    reason: str = "",
+    request=None,
+) -> Outlet:
     """Replace an outlet's weekly hours ({"mon": ["09:00-16:40"], …}; missing day = closed)."""
     _authorize(actor, outlet)
     try:
@@ -38,13 +46,22 @@ def set_weekly_hours(outlet: Outlet, weekly: dict, *, lunch_break: bool | None =
     after = {"weekly_hours": outlet.weekly_hours, "lunch_break": outlet.lunch_break}
     if after != before:
         outlet.save(update_fields=["weekly_hours", "lunch_break"])
-        audit.record(actor, "outlet.hours", outlet, before=before, after=after, reason=reason, request=request)
+        audit.record(
+            actor,
+            "outlet.hours",
+            outlet,
+            before=before,
+            after=after,
+            reason=reason,
+            request=request,
+        )
     return outlet
 
 
 @transaction.atomic
-def set_exception(outlet: Outlet, day: date, spans, *, note: str = "", actor=None, reason: str = "",
-                  request=None) -> OpeningException:
+def set_exception(
+    outlet: Outlet, day: date, spans, *, note: str = "", actor=None, reason: str = "", request=None
+) -> OpeningException:
     """Set the hours of one date (spans [] = closed that day), replacing any exception of that date."""
     _authorize(actor, outlet)
     if not isinstance(day, date):
@@ -66,11 +83,20 @@ def set_exception(outlet: Outlet, day: date, spans, *, note: str = "", actor=Non
     outlet = _locked(outlet)
     existing = OpeningException.objects.filter(outlet=outlet, date=day).first()
     before = None if existing is None else {"spans": existing.spans, "note": existing.note}
-    exception, _ = OpeningException.objects.update_or_create(outlet=outlet, date=day,
-                                                             defaults={"spans": normalised, "note": note})
+    exception, _ = OpeningException.objects.update_or_create(
+        outlet=outlet, date=day, defaults={"spans": normalised, "note": note}
+    )
     after = {"date": day.isoformat(), "spans": normalised, "note": note}
     if before is None or before != {"spans": normalised, "note": note}:
-        audit.record(actor, "outlet.exception", outlet, before=before, after=after, reason=reason, request=request)
+        audit.record(
+            actor,
+            "outlet.exception",
+            outlet,
+            before=before,
+            after=after,
+            reason=reason,
+            request=request,
+        )
     return exception
 
 
@@ -79,7 +105,9 @@ add_exception = set_exception
 
 
 @transaction.atomic
-def remove_exception(outlet: Outlet, day: date, *, actor=None, reason: str = "", request=None) -> bool:
+def remove_exception(
+    outlet: Outlet, day: date, *, actor=None, reason: str = "", request=None
+) -> bool:
     _authorize(actor, outlet)
     outlet = _locked(outlet)
     existing = OpeningException.objects.filter(outlet=outlet, date=day).first()
@@ -87,5 +115,7 @@ def remove_exception(outlet: Outlet, day: date, *, actor=None, reason: str = "",
         return False
     before = {"date": day.isoformat(), "spans": existing.spans, "note": existing.note}
     existing.delete()
-    audit.record(actor, "outlet.exception_removed", outlet, before=before, reason=reason, request=request)
+    audit.record(
+        actor, "outlet.exception_removed", outlet, before=before, reason=reason, request=request
+    )
     return True

@@ -1,4 +1,5 @@
 """Reads for the citizen portal (一网通办): composed from the other apps' selectors."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -20,9 +21,17 @@ def outlets_now(at=None) -> list[dict]:
     for o in Outlet.objects.filter(active=True).prefetch_related("exceptions").order_by("code"):
         schedule = outlet_selectors.schedule_for(o)
         open_now = schedule.is_open(at)
-        rows.append({"outlet": o, "open_now": open_now, "closes_at": schedule.closes_at(at) if open_now else None,
-                     "next_opening": None if open_now else schedule.next_opening(at)})
-    rows.sort(key=lambda r: (not r["open_now"], r["outlet"].kind != "district_centre", r["outlet"].code))
+        rows.append(
+            {
+                "outlet": o,
+                "open_now": open_now,
+                "closes_at": schedule.closes_at(at) if open_now else None,
+                "next_opening": None if open_now else schedule.next_opening(at),
+            }
+        )
+    rows.sort(
+        key=lambda r: (not r["open_now"], r["outlet"].kind != "district_centre", r["outlet"].code)
+    )
     return rows
 
 
@@ -71,6 +80,11 @@ def remote_outlets(item, at=None) -> list[dict]:
             q = queue_selectors.route(r["outlet"], [item])
         except DomainError:
             continue
-        rows.append({**r, "queue": q,
-                     "check_in_minutes": int(r["outlet"].setting("remote_check_in_minutes", 60))})
+        rows.append(
+            {
+                **r,
+                "queue": q,
+                "check_in_minutes": int(r["outlet"].setting("remote_check_in_minutes", 60)),
+            }
+        )
     return rows

@@ -61,14 +61,20 @@ def item(request, code):
 
 
 def outlets(request):
-    return render(request, "portal/outlets.html", {"rows": selectors.outlets_now(), "now": clock.now()})
+    return render(
+        request, "portal/outlets.html", {"rows": selectors.outlets_now(), "now": clock.now()}
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def book(request, code):
     it = guide_selectors.get_item(code)
     choices = selectors.bookable_outlets(it)
-    outlet_code = request.POST.get("outlet") or request.GET.get("outlet") or (choices[0]["outlet"].code if choices else "")
+    outlet_code = (
+        request.POST.get("outlet")
+        or request.GET.get("outlet")
+        or (choices[0]["outlet"].code if choices else "")
+    )
     outlet = next((r["outlet"] for r in choices if r["outlet"].code == outlet_code), None)
     days = selectors.booking_days()
     day_labels = [(d, f"{d.month}月{d.day}日 星期{'一二三四五六日'[d.weekday()]}") for d in days]
@@ -85,26 +91,53 @@ def book(request, code):
             if outlet is None:
                 raise ValidationFailed("请选择办理网点。", code="outlet_required")
             slot = request.POST.get("slot") or ""
-            slot_start = next((s["start"] for s in selectors.slots(outlet, it, day) if s["start"].isoformat() == slot),
-                              None) if day else None
+            slot_start = (
+                next(
+                    (
+                        s["start"]
+                        for s in selectors.slots(outlet, it, day)
+                        if s["start"].isoformat() == slot
+                    ),
+                    None,
+                )
+                if day
+                else None
+            )
             if slot_start is None:
                 raise ValidationFailed("请选择一个还有名额的时段。", code="slot_required")
-            appt = queue_services.book_appointment(outlet, it, slot_start, request.POST.get("name", ""),
-                                                   request.POST.get("id_number", ""), request.POST.get("phone", ""),
-                                                   request=request)
+            appt = queue_services.book_appointment(
+                outlet,
+                it,
+                slot_start,
+                request.POST.get("name", ""),
+                request.POST.get("id_number", ""),
+                request.POST.get("phone", ""),
+                request=request,
+            )
             return redirect("portal:appointment", public_id=appt.public_id)
         except DomainError as exc:
             error = exc
     slot_rows = selectors.slots(outlet, it, day) if outlet is not None and day else []
-    return _render(request, "portal/book.html", {
-        "item": it, "choices": choices, "outlet": outlet, "days": days, "day_labels": day_labels, "day": day, "slots": slot_rows,
-        "form": request.POST if request.method == "POST" else {}}, error)
+    return _render(
+        request,
+        "portal/book.html",
+        {
+            "item": it,
+            "choices": choices,
+            "outlet": outlet,
+            "days": days,
+            "day_labels": day_labels,
+            "day": day,
+            "slots": slot_rows,
+            "form": request.POST if request.method == "POST" else {},
+        },
+        error,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def appointment(request, public_id):
-    from yimen.queueing import selectors as queue_selectors
-    from yimen.queueing import services as queue_services
+    from yimen.queueing import selectors as queue_selectors, services as queue_services
 
     appt = queue_selectors.get_appointment(public_id) if len(public_id) > 12 else None
     if appt is None:
@@ -114,8 +147,12 @@ def appointment(request, public_id):
         action = request.POST.get("action")
         try:
             if action == "cancel":
-                queue_services.cancel_appointment(appt, id_number=request.POST.get("id_number", ""),
-                                                  reason="本人在网上取消", request=request)
+                queue_services.cancel_appointment(
+                    appt,
+                    id_number=request.POST.get("id_number", ""),
+                    reason="本人在网上取消",
+                    request=request,
+                )
             elif action == "check_in":
                 ticket = queue_services.check_in(appt, request=request)
                 return redirect("portal:ticket", public_id=ticket.public_id)
@@ -125,7 +162,12 @@ def appointment(request, public_id):
         except DomainError as exc:
             error = exc
             appt.refresh_from_db()
-    return _render(request, "portal/appointment.html", {"appt": appt, "masked_name": mask_name(appt.name)}, error)
+    return _render(
+        request,
+        "portal/appointment.html",
+        {"appt": appt, "masked_name": mask_name(appt.name)},
+        error,
+    )
 
 
 def appointment_lookup(request):
@@ -144,27 +186,43 @@ def remote(request, code):
         from yimen.queueing import services as queue_services
 
         try:
-            outlet = next((r["outlet"] for r in choices if r["outlet"].code == request.POST.get("outlet")), None)
+            outlet = next(
+                (r["outlet"] for r in choices if r["outlet"].code == request.POST.get("outlet")),
+                None,
+            )
             if outlet is None:
                 raise ValidationFailed("请选择一个现在开放的网点。", code="outlet_required")
             ticket = queue_services.issue_remote_ticket(
-                outlet, [it], id_number=request.POST.get("id_number", ""),
-                applicant_name=request.POST.get("name", ""), phone=request.POST.get("phone", ""),
-                idempotency_key=request.POST.get("form_key") or None, request=request)
+                outlet,
+                [it],
+                id_number=request.POST.get("id_number", ""),
+                applicant_name=request.POST.get("name", ""),
+                phone=request.POST.get("phone", ""),
+                idempotency_key=request.POST.get("form_key") or None,
+                request=request,
+            )
             return redirect("portal:ticket", public_id=ticket.public_id)
         except DomainError as exc:
             error = exc
     import uuid
 
-    return _render(request, "portal/remote.html", {"item": it, "choices": choices, "form_key": uuid.uuid4().hex,
-                                                   "form": request.POST if request.method == "POST" else {}}, error)
+    return _render(
+        request,
+        "portal/remote.html",
+        {
+            "item": it,
+            "choices": choices,
+            "form_key": uuid.uuid4().hex,
+            "form": request.POST if request.method == "POST" else {},
+        },
+        error,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def ticket(request, public_id):
     from yimen.feedback import services as feedback_services
-    from yimen.queueing import selectors as queue_selectors
-    from yimen.queueing import services as queue_services
+    from yimen.queueing import selectors as queue_selectors, services as queue_services
 
     t = queue_selectors.get_ticket(public_id) if len(public_id) > 12 else None
     if t is None:
@@ -191,10 +249,16 @@ def progress(request):
     if request.method == "POST":
         try:
             if not receipt or not (request.POST.get("secret") or "").strip():
-                raise ValidationFailed("请填写受理编号和查询码（身份证号后4位或手机号）。", code="fields_required")
-            result = case_services.lookup_progress(receipt, request.POST.get("secret", ""), client_ip(request))
+                raise ValidationFailed(
+                    "请填写受理编号和查询码（身份证号后4位或手机号）。", code="fields_required"
+                )
+            result = case_services.lookup_progress(
+                receipt, request.POST.get("secret", ""), client_ip(request)
+            )
             if result is None:
-                raise NotFound("没有查到：请核对受理编号和查询码（身份证号后4位或手机号）。", code="not_found")
+                raise NotFound(
+                    "没有查到：请核对受理编号和查询码（身份证号后4位或手机号）。", code="not_found"
+                )
         except DomainError as exc:
             error = exc
     return _render(request, "portal/progress.html", {"result": result, "receipt": receipt}, error)
@@ -203,8 +267,7 @@ def progress(request):
 @require_http_methods(["GET", "POST"])
 def rate_find(request):
     """Find the service to rate: the ticket slip's code, or a case's receipt number + 查询码."""
-    from yimen.cases import selectors as case_selectors
-    from yimen.cases import services as case_services
+    from yimen.cases import selectors as case_selectors, services as case_services
     from yimen.core.audit import client_ip
     from yimen.feedback import services as feedback_services
     from yimen.queueing import selectors as queue_selectors
@@ -220,11 +283,18 @@ def rate_find(request):
                     raise NotFound("凭条编号不正确。", code="not_found")
                 return redirect("portal:rate", token=feedback_services.rating_token(ticket=t))
             if receipt:
-                if case_services.lookup_progress(receipt, request.POST.get("secret", ""), client_ip(request)) is None:
+                if (
+                    case_services.lookup_progress(
+                        receipt, request.POST.get("secret", ""), client_ip(request)
+                    )
+                    is None
+                ):
                     raise NotFound("没有查到：请核对受理编号和查询码。", code="not_found")
                 case = case_selectors.get_by_receipt(receipt.upper())
                 return redirect("portal:rate", token=feedback_services.rating_token(case=case))
-            raise ValidationFailed("请填写排队凭条编号，或办件受理编号和查询码。", code="fields_required")
+            raise ValidationFailed(
+                "请填写排队凭条编号，或办件受理编号和查询码。", code="fields_required"
+            )
         except DomainError as exc:
             error = exc
     return _render(request, "portal/rate_find.html", {}, error)
@@ -232,31 +302,43 @@ def rate_find(request):
 
 @require_http_methods(["GET", "POST"])
 def rate(request, token):
-    from yimen.feedback import rules as feedback_rules
-    from yimen.feedback import services as feedback_services
+    from yimen.feedback import rules as feedback_rules, services as feedback_services
 
     subject, obj = feedback_services.resolve_rating_token(token)
     kwargs = {"ticket": obj} if subject == "ticket" else {"case": obj}
     error, done = None, None
     if request.method == "POST":
         try:
-            done = feedback_services.submit_rating(score=request.POST.get("score"),
-                                                   reasons=request.POST.getlist("reasons"),
-                                                   comment=request.POST.get("comment", ""), channel="portal",
-                                                   request=request, **kwargs)
+            done = feedback_services.submit_rating(
+                score=request.POST.get("score"),
+                reasons=request.POST.getlist("reasons"),
+                comment=request.POST.get("comment", ""),
+                channel="portal",
+                request=request,
+                **kwargs,
+            )
         except DomainError as exc:
             error = exc
     state = feedback_services.rating_state(**kwargs)
-    return _render(request, "portal/rate.html", {
-        "subject": subject, "obj": obj, "state": state, "done": done,
-        "scores": feedback_rules.SCORE_CHOICES, "reasons": feedback_rules.REASON_CHOICES,
-        "form": request.POST if request.method == "POST" and not done else {}}, error)
+    return _render(
+        request,
+        "portal/rate.html",
+        {
+            "subject": subject,
+            "obj": obj,
+            "state": state,
+            "done": done,
+            "scores": feedback_rules.SCORE_CHOICES,
+            "reasons": feedback_rules.REASON_CHOICES,
+            "form": request.POST if request.method == "POST" and not done else {},
+        },
+        error,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def grievance(request):
-    from yimen.feedback import rules as feedback_rules
-    from yimen.feedback import services as feedback_services
+    from yimen.feedback import rules as feedback_rules, services as feedback_services
 
     centres = Outlet.objects.filter(active=True).order_by("kind", "code")
     error = None
@@ -268,16 +350,34 @@ def grievance(request):
             item_code = (request.POST.get("item") or "").strip()
             it = guide_selectors.get_item(item_code) if item_code else None
             g = feedback_services.submit_grievance(
-                outlet=outlet, category=request.POST.get("category", ""),
-                description=request.POST.get("description", ""), phone=request.POST.get("phone", ""),
-                applicant_name=request.POST.get("name", ""), item=it, channel="portal", request=request)
-            return render(request, "portal/grievance_done.html", {
-                "g": g, "status_url": reverse("feedback:public_status", args=[g.public_token])})
+                outlet=outlet,
+                category=request.POST.get("category", ""),
+                description=request.POST.get("description", ""),
+                phone=request.POST.get("phone", ""),
+                applicant_name=request.POST.get("name", ""),
+                item=it,
+                channel="portal",
+                request=request,
+            )
+            return render(
+                request,
+                "portal/grievance_done.html",
+                {"g": g, "status_url": reverse("feedback:public_status", args=[g.public_token])},
+            )
         except DomainError as exc:
             error = exc
     from yimen.catalog.models import ServiceItem
 
-    return _render(request, "portal/grievance.html", {
-        "outlets": centres, "categories": feedback_rules.CATEGORY_CHOICES,
-        "items": ServiceItem.objects.filter(active=True).only("code", "name", "short_name").order_by("code"),
-        "form": request.POST if request.method == "POST" else {}}, error)
+    return _render(
+        request,
+        "portal/grievance.html",
+        {
+            "outlets": centres,
+            "categories": feedback_rules.CATEGORY_CHOICES,
+            "items": ServiceItem.objects.filter(active=True)
+            .only("code", "name", "short_name")
+            .order_by("code"),
+            "form": request.POST if request.method == "POST" else {},
+        },
+        error,
+    )

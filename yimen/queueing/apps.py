@@ -7,7 +7,9 @@ class QueueingConfig(AppConfig):
     verbose_name = "排队叫号"
 
     def ready(self):
-        from . import permissions  # noqa: F401  (registers the queue's actions)
-        from . import signals
+        from . import (
+            permissions,  # noqa: F401  (registers the queue's actions)
+            signals,
+        )
 
         signals.connect()

@@ -24,6 +24,7 @@ Anything else — no cached answer, a body, a query string, another method — g
 unchanged, so every error message, status and side effect comes from the one implementation.
 Responses carry the headers the Django stack adds to these endpoints (tests compare them).
 """
+
 import asyncio
 import json
 import re
@@ -121,7 +122,7 @@ class FastLane:
         while result is STALE and (left := deadline - time.monotonic()) > 0:
             try:
                 await asyncio.wait_for(refresher.after_next_round(), left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             result = _answer(scope)
         if isinstance(result, Counted):
@@ -132,8 +133,9 @@ class FastLane:
         status, body = result
         headers = list(COMMON_HEADERS)
         if status != 204:
-            headers += [(b"content-type", b"application/json; charset=utf-8"),
-                        (b"content-length", str(len(body)).encode())]
+            headers += [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-

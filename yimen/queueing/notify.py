@@ -6,9 +6,10 @@ NOTIFY in every other process that runs the listener. SSE loops wake on the vers
 poll the database every `poll_seconds()` as a fallback (1 s while the listener is not connected,
 e.g. on SQLite with several processes), so a call reaches every board within that bound
 (docs/queue.md)."""
+
 from yimen.core import changes
 
-POLL_SECONDS = 1.0            # fallback polling while no cross-process notification arrives
+POLL_SECONDS = 1.0  # fallback polling while no cross-process notification arrives
 POLL_SECONDS_LISTENING = 10.0  # a safety poll only: NOTIFY wakes the loop
 
 

@@ -3,11 +3,13 @@ system (queueing.services), the simulator (insight) and the property tests run t
 
 Times may be datetimes (live) or floats in minutes (simulator); only differences are used.
 """
+
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Hashable, Iterable
+from typing import Any
 
 GREEN_CHANNEL = "绿色通道"
 
@@ -15,12 +17,12 @@ GREEN_CHANNEL = "绿色通道"
 @dataclass(frozen=True)
 class WaitingTicket:
     id: Hashable
-    queue: str                                   # queue code, e.g. "CX-ZH"
-    issued_at: Any                               # datetime or minutes
-    priority: str = ""                           # "" = ordinary; else 老年人/残疾人/军人/孕妇 …
-    items: frozenset = frozenset()               # item codes
-    target_window: Hashable | None = None        # transferred to one window specifically
-    appointment_at: Any = None                   # slot start of a checked-in appointment
+    queue: str  # queue code, e.g. "CX-ZH"
+    issued_at: Any  # datetime or minutes
+    priority: str = ""  # "" = ordinary; else 老年人/残疾人/军人/孕妇 …
+    items: frozenset = frozenset()  # item codes
+    target_window: Hashable | None = None  # transferred to one window specifically
+    appointment_at: Any = None  # slot start of a checked-in appointment
 
     @property
     def is_priority(self) -> bool:
@@ -30,30 +32,35 @@ class WaitingTicket:
 @dataclass(frozen=True)
 class WindowProfile:
     id: Hashable
-    kind: str                                    # window kind (综合窗口, 绿色通道, …)
-    queues: frozenset                            # queues this window serves
-    fallback_queues: frozenset = frozenset()     # served only when nothing else waits (green window when idle)
-    items: frozenset | None = None               # the clerk's items; None = any item of its queues
-    fallback_items: frozenset | None = None      # items it may take from fallback queues; None = any
+    kind: str  # window kind (综合窗口, 绿色通道, …)
+    queues: frozenset  # queues this window serves
+    fallback_queues: frozenset = (
+        frozenset()
+    )  # served only when nothing else waits (green window when idle)
+    items: frozenset | None = None  # the clerk's items; None = any item of its queues
+    fallback_items: frozenset | None = None  # items it may take from fallback queues; None = any
 
 
 @dataclass(frozen=True)
 class DispatchPolicy:
-    priority_mode: str = "ratio"                 # "strict": priority always first; "ratio": see below
-    ordinary_per_priority: int = 2               # ratio: after a priority ticket, up to N ordinary ones
-    max_ordinary_wait_minutes: float = 30.0      # anti-starvation bound for ordinary tickets
-    appointment_early_minutes: float = 10.0      # a checked-in appointment is due this long before its slot
+    priority_mode: str = "ratio"  # "strict": priority always first; "ratio": see below
+    ordinary_per_priority: int = 2  # ratio: after a priority ticket, up to N ordinary ones
+    max_ordinary_wait_minutes: float = 30.0  # anti-starvation bound for ordinary tickets
+    appointment_early_minutes: float = (
+        10.0  # a checked-in appointment is due this long before its slot
+    )
 
 
 @dataclass(frozen=True)
 class Choice:
     ticket: WaitingTicket
-    reason: str                                  # short Chinese explanation, logged with the call
+    reason: str  # short Chinese explanation, logged with the call
 
 
 @dataclass
 class WindowHistory:
     """What the policy remembers per window: ordinary tickets served since the last priority one."""
+
     ordinary_since_priority: int = 0
 
     def record(self, ticket: WaitingTicket) -> None:
@@ -90,9 +97,13 @@ def can_serve(window: WindowProfile, ticket: WaitingTicket) -> bool:
     return True
 
 
-def choose_next(waiting: Iterable[WaitingTicket], window: WindowProfile, now,
-                policy: DispatchPolicy = DispatchPolicy(),
-                history: WindowHistory | None = None) -> Choice | None:
+def choose_next(
+    waiting: Iterable[WaitingTicket],
+    window: WindowProfile,
+    now,
+    policy: DispatchPolicy = DispatchPolicy(),
+    history: WindowHistory | None = None,
+) -> Choice | None:
     """The next ticket for `window`, or None when nobody it can serve is waiting."""
     history = history or WindowHistory()
     eligible = [t for t in waiting if can_serve(window, t)]
@@ -100,10 +111,16 @@ def choose_next(waiting: Iterable[WaitingTicket], window: WindowProfile, now,
         return None
 
     # 1. Checked-in appointments are called at their slot.
-    due = [t for t in eligible if t.appointment_at is not None
-           and _minutes(t.appointment_at - now) <= policy.appointment_early_minutes]
+    due = [
+        t
+        for t in eligible
+        if t.appointment_at is not None
+        and _minutes(t.appointment_at - now) <= policy.appointment_early_minutes
+    ]
     if due:
-        return Choice(min(due, key=lambda t: (t.appointment_at, t.issued_at, _id_key(t.id))), "预约到时")
+        return Choice(
+            min(due, key=lambda t: (t.appointment_at, t.issued_at, _id_key(t.id))), "预约到时"
+        )
 
     # Tickets transferred to this window specifically come before the general queue.
     targeted = [t for t in eligible if t.target_window is not None]
@@ -119,8 +136,12 @@ def choose_next(waiting: Iterable[WaitingTicket], window: WindowProfile, now,
 
     # 2. The green channel: priority tickets first, others only when idle.
     if window.kind == GREEN_CHANNEL:
-        for group, reason in ((own_priority, "绿色通道优先"), (fb_priority, "绿色通道优先"),
-                              (own_ordinary, "绿色通道空闲"), (fb_ordinary, "绿色通道空闲")):
+        for group, reason in (
+            (own_priority, "绿色通道优先"),
+            (fb_priority, "绿色通道优先"),
+            (own_ordinary, "绿色通道空闲"),
+            (fb_ordinary, "绿色通道空闲"),
+        ):
             if group:
                 return Choice(group[0], reason)
         return None
@@ -140,7 +161,10 @@ def choose_next(waiting: Iterable[WaitingTicket], window: WindowProfile, now,
     # 4. Mixing priority and ordinary tickets.
     if policy.priority_mode == "strict":
         return Choice(priority[0], "优先对象")
-    if history.ordinary_since_priority >= policy.ordinary_per_priority or history.ordinary_since_priority == 0 \
-            and _fifo_key(priority[0]) <= _fifo_key(oldest):
+    if (
+        history.ordinary_since_priority >= policy.ordinary_per_priority
+        or history.ordinary_since_priority == 0
+        and _fifo_key(priority[0]) <= _fifo_key(oldest)
+    ):
         return Choice(priority[0], "优先对象（按比例）")
     return Choice(oldest, "先到先办（按比例）")

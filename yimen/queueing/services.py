@@ -10,6 +10,7 @@ Every function is one transaction and an explicit state transition recorded as a
 - unique constraints (number per outlet-day, one active ticket per window, Idempotency-Key)
   are the last line of defence; IntegrityError / lock errors are retried a few times.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -23,12 +24,19 @@ from datetime import timedelta
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Subquery
 
-from yimen.core import audit, changes, clock
-from yimen.core.errors import (Conflict, DomainError, Forbidden, InvalidTransition, NotFound, OutsideOpeningHours,
-                               Unauthorized, ValidationFailed)
+from yimen.core import audit, changes, clock, idempotency
+from yimen.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    OutsideOpeningHours,
+    Unauthorized,
+    ValidationFailed,
+)
 from yimen.core.masking import mask_id_number, mask_name, mask_phone
 from yimen.core.validators import age_on, check_mobile, check_resident_id, normalize_id_number
-from yimen.core import idempotency
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
 from yimen.staff import authz
@@ -78,7 +86,7 @@ def _retrying(fn):
             if attempt == MAX_ATTEMPTS - 1:
                 logger.warning("queue write gave up after %s attempts: %r", MAX_ATTEMPTS, exc)
                 raise Conflict("系统繁忙，请稍后重试。", code="busy", cause=type(exc).__name__)
-            time.sleep(0.005 * (2 ** attempt) * (1 + random.random()))
+            time.sleep(0.005 * (2**attempt) * (1 + random.random()))
 
 
 def _is_pg() -> bool:
@@ -104,17 +112,35 @@ def _staff(actor):
     return staff_of(actor)
 
 
-def _event(ticket: Ticket, action: str, *, staff=None, window=None, from_status="", reason="") -> TicketEvent:
-    event = TicketEvent.objects.create(ticket=ticket, outlet_id=ticket.outlet_id, action=action, at=clock.now(),
-                                       window=window, staff=staff, from_status=from_status,
-                                       to_status=ticket.status, reason=reason[:200])
+def _event(
+    ticket: Ticket, action: str, *, staff=None, window=None, from_status="", reason=""
+) -> TicketEvent:
+    event = TicketEvent.objects.create(
+        ticket=ticket,
+        outlet_id=ticket.outlet_id,
+        action=action,
+        at=clock.now(),
+        window=window,
+        staff=staff,
+        from_status=from_status,
+        to_status=ticket.status,
+        reason=reason[:200],
+    )
     notify.changed(ticket.outlet_id, board=action not in OFF_BOARD_ACTIONS)
     return event
 
 
 def _record(actor, action, ticket, before, reason="", request=None, **after):
     after = {"number": ticket.number, "status": ticket.status, **after}
-    audit.record(actor, action, ticket, before={"status": before}, after=after, reason=reason, request=request)
+    audit.record(
+        actor,
+        action,
+        ticket,
+        before={"status": before},
+        after=after,
+        reason=reason,
+        request=request,
+    )
 
 
 def _lock_ticket(ticket) -> Ticket:
@@ -123,7 +149,9 @@ def _lock_ticket(ticket) -> Ticket:
         pk = int(str(ticket))
     if pk is None:
         pk = selectors.get_ticket(ticket).pk  # a public id
-    locked = Ticket.objects.select_for_update().filter(pk=pk).order_by().first()  # (Meta.ordering joins)
+    locked = (
+        Ticket.objects.select_for_update().filter(pk=pk).order_by().first()
+    )  # (Meta.ordering joins)
     if locked is None:
         raise NotFound(f"找不到排队号：{ticket}")
     return _with_config(locked)
@@ -153,7 +181,9 @@ def _clerk_at(window: Window, actor, session=None):
         session = selectors.hall_sessions(window.outlet_id).get(window.pk, (None, "closed"))
     staff_id, state = session
     if staff_id != staff.pk:
-        raise Forbidden(f"您没有在 {window.number} 号窗口签到，不能在该窗口叫号或办理。", code="not_signed_in")
+        raise Forbidden(
+            f"您没有在 {window.number} 号窗口签到，不能在该窗口叫号或办理。", code="not_signed_in"
+        )
     if state != "serving":
         raise Conflict(f"{window.number} 号窗口已暂停服务，请先恢复服务。", code="window_paused")
     return staff
@@ -174,8 +204,10 @@ def _window_bound(t: Ticket, actor, action_label: str, *, serving: bool = True):
         raise Unauthorized("请先以工作人员身份登录。")
     staff_id, state = selectors.hall_sessions(window.outlet_id).get(window.pk, (None, "closed"))
     if staff_id != staff.pk:
-        raise Forbidden(f"{t.number} 号{_held_at(t)}，只有在该窗口签到的工作人员可以{action_label}。",
-                        code="not_signed_in")
+        raise Forbidden(
+            f"{t.number} 号{_held_at(t)}，只有在该窗口签到的工作人员可以{action_label}。",
+            code="not_signed_in",
+        )
     authorize(staff, "queue.call", outlet=window.outlet_id)
     if serving and state != "serving":
         raise Conflict(f"{window.number} 号窗口已暂停服务，请先恢复服务。", code="window_paused")
@@ -190,14 +222,18 @@ def _priority_for(outlet, priority, id_number, today):
     """Explicit priority, or 老年人 when a validated ID number gives an age ≥ priority_age."""
     priority = (priority or "").strip()
     if priority not in PRIORITY_VALUES:
-        raise ValidationFailed(f"优先类别不正确：{priority}（可选：老年人、残疾人、军人、孕妇、其他）。",
-                               code="bad_priority")
+        raise ValidationFailed(
+            f"优先类别不正确：{priority}（可选：老年人、残疾人、军人、孕妇、其他）。",
+            code="bad_priority",
+        )
     id_number = normalize_id_number(id_number)
     if id_number:
         check = check_resident_id(id_number, today)
         if not check.ok:
             raise ValidationFailed(check.message, code="bad_id_number")
-        if not priority and age_on(check.birth_date, today) >= int(outlet.setting("priority_age", 65)):
+        if not priority and age_on(check.birth_date, today) >= int(
+            outlet.setting("priority_age", 65)
+        ):
             priority = "老年人"
     return priority, id_number
 
@@ -216,33 +252,49 @@ def _closed_error(outlet, items, now):
     if items:
         common = None
         for item in items:
-            rows = {r["outlet"].code: r for r in outlet_selectors.outlets_for_item(item, now) if r["open_now"]}
+            rows = {
+                r["outlet"].code: r
+                for r in outlet_selectors.outlets_for_item(item, now)
+                if r["open_now"]
+            }
             common = rows if common is None else {k: v for k, v in common.items() if k in rows}
         for code, row in (common or {}).items():
             if code != outlet.code:
-                alternatives.append({"code": code, "name": row["outlet"].name,
-                                     "closes_at": row["closes_at"].isoformat() if row["closes_at"] else None,
-                                     "address": row["outlet"].address})
+                alternatives.append(
+                    {
+                        "code": code,
+                        "name": row["outlet"].name,
+                        "closes_at": row["closes_at"].isoformat() if row["closes_at"] else None,
+                        "address": row["outlet"].address,
+                    }
+                )
     message = f"{outlet.name}当前不在办公时间，暂停取号。"
     if nxt:
         message += f"下次开放时间：{selectors.format_when(nxt)}。"
     if alternatives:
         message += f"现在可前往仍在办公的网点：{'、'.join(a['name'] for a in alternatives[:3])}。"
-    return OutsideOpeningHours(message, next_opening=nxt.isoformat() if nxt else None,
-                               next_opening_text=selectors.format_when(nxt), alternatives=alternatives)
+    return OutsideOpeningHours(
+        message,
+        next_opening=nxt.isoformat() if nxt else None,
+        next_opening_text=selectors.format_when(nxt),
+        alternatives=alternatives,
+    )
 
 
 def _next_seq(queue: Queue, day) -> int:
     """Atomic per-queue daily counter (one statement; safe under concurrent kiosks)."""
     table = "queueing_dailycounter"
-    sql = (f"INSERT INTO {table} (queue_id, service_date, last) VALUES (%s, %s, 1) "
-           f"ON CONFLICT (queue_id, service_date) DO UPDATE SET last = {table}.last + 1 RETURNING last")
+    sql = (
+        f"INSERT INTO {table} (queue_id, service_date, last) VALUES (%s, %s, 1) "
+        f"ON CONFLICT (queue_id, service_date) DO UPDATE SET last = {table}.last + 1 RETURNING last"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [queue.pk, day if _is_pg() else day.isoformat()])
         return cursor.fetchone()[0]
 
 
 # --- issuing ----------------------------------------------------------------------------------
+
 
 def _check_issuer(actor, outlet, channel):
     device = getattr(actor, "device_outlet", None)
@@ -258,29 +310,83 @@ def _check_issuer(actor, outlet, channel):
     return None
 
 
-def _create_ticket(outlet, items, *, queue, priority, channel, actor, applicant_name, id_number, phone,
-                   idempotency_key=None, appointment_at=None, check_in_by=None, request=None,
-                   idempotency_fingerprint="") -> Ticket:
+def _create_ticket(
+    outlet,
+    items,
+    *,
+    queue,
+    priority,
+    channel,
+    actor,
+    applicant_name,
+    id_number,
+    phone,
+    idempotency_key=None,
+    appointment_at=None,
+    check_in_by=None,
+    request=None,
+    idempotency_fingerprint="",
+) -> Ticket:
     now = clock.now()
     day = selectors.local_date(now)
     seq = _next_seq(queue, day)
     ticket = Ticket.objects.create(
-        outlet=outlet, queue=queue, service_date=day, seq=seq, number=f"{queue.prefix}{seq:03d}",
-        priority=priority, channel=channel, issued_at=now, queued_at=now, applicant_name=applicant_name,
-        id_number=id_number, phone=phone, idempotency_key=idempotency_key, appointment_at=appointment_at,
-        check_in_by=check_in_by, idempotency_fingerprint=idempotency_fingerprint if idempotency_key else "")
+        outlet=outlet,
+        queue=queue,
+        service_date=day,
+        seq=seq,
+        number=f"{queue.prefix}{seq:03d}",
+        priority=priority,
+        channel=channel,
+        issued_at=now,
+        queued_at=now,
+        applicant_name=applicant_name,
+        id_number=id_number,
+        phone=phone,
+        idempotency_key=idempotency_key,
+        appointment_at=appointment_at,
+        check_in_by=check_in_by,
+        idempotency_fingerprint=idempotency_fingerprint if idempotency_key else "",
+    )
     if items:  # a new ticket: plain inserts (items.set() would first read what is there)
-        Ticket.items.through.objects.bulk_create([Ticket.items.through(ticket=ticket, serviceitem=i) for i in items])
+        Ticket.items.through.objects.bulk_create(
+            [Ticket.items.through(ticket=ticket, serviceitem=i) for i in items]
+        )
     _event(ticket, "issue", staff=_staff(actor), reason=channel)
-    audit.record(_actor_label(actor, outlet), "ticket.issue", ticket, request=request, after={
-        "number": ticket.number, "queue": queue.code, "priority": priority, "channel": channel,
-        "items": [i.code for i in items], "name": mask_name(applicant_name), "id_number": mask_id_number(id_number),
-        "phone": mask_phone(phone)})
+    audit.record(
+        _actor_label(actor, outlet),
+        "ticket.issue",
+        ticket,
+        request=request,
+        after={
+            "number": ticket.number,
+            "queue": queue.code,
+            "priority": priority,
+            "channel": channel,
+            "items": [i.code for i in items],
+            "name": mask_name(applicant_name),
+            "id_number": mask_id_number(id_number),
+            "phone": mask_phone(phone),
+        },
+    )
     return ticket
 
 
-def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, applicant_name="", id_number="",
-                 phone="", idempotency_key=None, queue=None, request=None, check_in_by=None) -> Ticket:
+def issue_ticket(
+    outlet,
+    items,
+    *,
+    priority="",
+    channel="kiosk",
+    actor=None,
+    applicant_name="",
+    id_number="",
+    phone="",
+    idempotency_key=None,
+    queue=None,
+    request=None,
+    check_in_by=None,
+) -> Ticket:
     """Issue a ticket (取号) at `outlet` for `items` (ServiceItems or codes).
 
     Routing: green-channel-eligible items + a priority person → the 绿色通道 queue; otherwise the
@@ -296,7 +402,9 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
         raise ValidationFailed(f"取号渠道不正确：{channel}", code="bad_channel")
     key = (idempotency_key or "").strip() or None
     if key and len(key) > idempotency.MAX_KEY_LENGTH:
-        raise ValidationFailed("Idempotency-Key 过长（最多100个字符）。", code="bad_idempotency_key")
+        raise ValidationFailed(
+            "Idempotency-Key 过长（最多100个字符）。", code="bad_idempotency_key"
+        )
     if queue is not None and not isinstance(queue, Queue):
         code = str(queue)
         queue = Queue.objects.filter(outlet=outlet, code=code).first()
@@ -307,12 +415,28 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
     phone = _check_phone(phone)
     fingerprint = ""
     if key:
-        fingerprint = idempotency.request_fingerprint(request) if request is not None else idempotency.call_fingerprint(
-            "issue_ticket", outlet=outlet.code, items=sorted(i.code for i in items), priority=priority,
-            channel=channel, name=applicant_name, id_number=id_number, phone=phone,
-            queue=queue.code if queue else None, check_in_by=check_in_by)
+        fingerprint = (
+            idempotency.request_fingerprint(request)
+            if request is not None
+            else idempotency.call_fingerprint(
+                "issue_ticket",
+                outlet=outlet.code,
+                items=sorted(i.code for i in items),
+                priority=priority,
+                channel=channel,
+                name=applicant_name,
+                id_number=id_number,
+                phone=phone,
+                queue=queue.code if queue else None,
+                check_in_by=check_in_by,
+            )
+        )
         # a key reused for another request is refused before anything else is checked
-        stored = Ticket.objects.filter(idempotency_key=key).values_list("idempotency_fingerprint", flat=True).first()
+        stored = (
+            Ticket.objects.filter(idempotency_key=key)
+            .values_list("idempotency_fingerprint", flat=True)
+            .first()
+        )
         idempotency.check(stored, fingerprint)
 
     def replay():
@@ -320,7 +444,9 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
         if existing is not None:
             idempotency.check(existing.idempotency_fingerprint, fingerprint)
             if existing.outlet_id != outlet.pk:
-                raise Conflict("该 Idempotency-Key 已用于其他网点的取号。", code="idempotency_conflict")
+                raise Conflict(
+                    "该 Idempotency-Key 已用于其他网点的取号。", code="idempotency_conflict"
+                )
             existing.replayed = True
         return existing
 
@@ -337,10 +463,21 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
             return existing
         if not is_open:  # a replay of a ticket issued before closing time still gets its ticket
             raise _closed_error(outlet, items, now)
-        ticket = _create_ticket(outlet, items, queue=target, priority=prio, channel=channel, actor=actor,
-                                applicant_name=applicant_name, id_number=idn, phone=phone,
-                                idempotency_key=key, request=request, check_in_by=check_in_by,
-                                idempotency_fingerprint=fingerprint)
+        ticket = _create_ticket(
+            outlet,
+            items,
+            queue=target,
+            priority=prio,
+            channel=channel,
+            actor=actor,
+            applicant_name=applicant_name,
+            id_number=idn,
+            phone=phone,
+            idempotency_key=key,
+            request=request,
+            check_in_by=check_in_by,
+            idempotency_fingerprint=fingerprint,
+        )
         ticket.replayed = False
         return ticket
 
@@ -350,8 +487,18 @@ def issue_ticket(outlet, items, *, priority="", channel="kiosk", actor=None, app
     return ticket
 
 
-def issue_remote_ticket(outlet, items, *, id_number, applicant_name="", phone="", priority="", actor=None,
-                        idempotency_key=None, request=None) -> Ticket:
+def issue_remote_ticket(
+    outlet,
+    items,
+    *,
+    id_number,
+    applicant_name="",
+    phone="",
+    priority="",
+    actor=None,
+    idempotency_key=None,
+    request=None,
+) -> Ticket:
     """A ticket taken online (远程取号) while the outlet is open. It keeps its place in line but is
     only called after the holder checks in at the outlet, within `remote_check_in_minutes`
     (outlet setting, default 60, never after closing); otherwise it lapses (`expire_remote`)."""
@@ -368,21 +515,39 @@ def issue_remote_ticket(outlet, items, *, id_number, applicant_name="", phone=""
     from yimen.core.fields import protected_lookup_hash
 
     id_hash = protected_lookup_hash(normalize_id_number(id_number))
-    same_day = Ticket.objects.filter(outlet=outlet, service_date=selectors.local_date(now), channel="remote",
-                                     id_number_hash=id_hash, status__in=[Ticket.WAITING, Ticket.CALLED])
+    same_day = Ticket.objects.filter(
+        outlet=outlet,
+        service_date=selectors.local_date(now),
+        channel="remote",
+        id_number_hash=id_hash,
+        status__in=[Ticket.WAITING, Ticket.CALLED],
+    )
     key = (idempotency_key or "").strip()
     if key:  # a retry of the request that issued it is a replay (or refused by issue_ticket), not a duplicate
         same_day = same_day.exclude(idempotency_key=key)
     if same_day.exists():
-        raise Conflict("您今天在本网点已有一个未办理的远程号，请勿重复取号。", code="remote_duplicate")
-    ticket = issue_ticket(outlet, items_list, priority=priority, channel="remote", actor=actor,
-                          applicant_name=applicant_name, id_number=id_number, phone=phone,
-                          idempotency_key=idempotency_key, request=request, check_in_by=deadline)
+        raise Conflict(
+            "您今天在本网点已有一个未办理的远程号，请勿重复取号。", code="remote_duplicate"
+        )
+    ticket = issue_ticket(
+        outlet,
+        items_list,
+        priority=priority,
+        channel="remote",
+        actor=actor,
+        applicant_name=applicant_name,
+        id_number=id_number,
+        phone=phone,
+        idempotency_key=idempotency_key,
+        request=request,
+        check_in_by=deadline,
+    )
     return ticket
 
 
 def check_in_remote(ticket, *, actor=None, request=None) -> Ticket:
     """The holder of a remote ticket arrives: the ticket becomes callable at its original place."""
+
     def attempt():
         t = _lock_ticket(ticket)
         if t.check_in_by is None:
@@ -393,13 +558,18 @@ def check_in_remote(ticket, *, actor=None, request=None) -> Ticket:
         now = clock.now()
         if now > t.check_in_by:
             _expire(t, actor)
-            raise Conflict(f"远程号 {t.number} 已超过签到时间（{clock.local(t.check_in_by):%H:%M}）失效，请重新取号。",
-                           code="remote_lapsed")
+            raise Conflict(
+                f"远程号 {t.number} 已超过签到时间（{clock.local(t.check_in_by):%H:%M}）失效，请重新取号。",
+                code="remote_lapsed",
+            )
         t.checked_in_at = now
         t.save(update_fields=["checked_in_at"])
         _event(t, "check_in", staff=_staff(actor))
-        _record(_actor_label(actor, t.outlet), "ticket.check_in", t, Ticket.WAITING, request=request)
+        _record(
+            _actor_label(actor, t.outlet), "ticket.check_in", t, Ticket.WAITING, request=request
+        )
         return t
+
     return _retrying(attempt)
 
 
@@ -408,7 +578,13 @@ def _expire(t: Ticket, actor=None):
     t.status = Ticket.EXPIRED
     t.save(update_fields=["status"])
     _event(t, "expire", from_status=before, reason="远程取号未按时到场签到")
-    _record(_actor_label(actor) if actor else "system", "ticket.expire", t, before, reason="远程取号未按时到场签到")
+    _record(
+        _actor_label(actor) if actor else "system",
+        "ticket.expire",
+        t,
+        before,
+        reason="远程取号未按时到场签到",
+    )
 
 
 def expire_remote(now=None, run=None):
@@ -419,8 +595,13 @@ def expire_remote(now=None, run=None):
 
     now = now or clock.now()
     run = run or JobRun("queue.expire")
-    candidates = list(Ticket.objects.filter(status=Ticket.WAITING, check_in_by__lt=now, checked_in_at__isnull=True)
-                      .order_by("pk").values_list("pk", "number"))
+    candidates = list(
+        Ticket.objects.filter(
+            status=Ticket.WAITING, check_in_by__lt=now, checked_in_at__isnull=True
+        )
+        .order_by("pk")
+        .values_list("pk", "number")
+    )
 
     def one(candidate):
         def attempt():
@@ -429,6 +610,7 @@ def expire_remote(now=None, run=None):
                 _expire(t)
                 return t.number
             return None
+
         return _retrying(attempt)
 
     # _retrying owns each ticket's transaction (and its retries): no extra savepoint around it
@@ -437,6 +619,7 @@ def expire_remote(now=None, run=None):
 
 
 # --- calling ----------------------------------------------------------------------------------
+
 
 def call_next(window, actor, *, request=None) -> Ticket | None:
     """The clerk at `window` calls the next ticket chosen by the dispatch policy (None: nobody)."""
@@ -459,7 +642,9 @@ def call_next(window, actor, *, request=None) -> Ticket | None:
         # Only a window with fallback queues (the green channel taking others' tickets when idle)
         # can see waiting tickets it may not take; any other window takes what its queues hold.
         if window.pk not in hall.busy_windows and not lapsing and profile.fallback_queues:
-            waiting = selectors.waiting_for(window.outlet_id, queues, window.pk, selectors.local_date(now))
+            waiting = selectors.waiting_for(
+                window.outlet_id, queues, window.pk, selectors.local_date(now)
+            )
             if rules.choose_next(waiting, profile, now, policy) is None:
                 return None
         return _call_next_locked(window, staff, profile, policy, lapsing, request)
@@ -485,7 +670,9 @@ def poll_from_cache(window_id, staff):
     window, profile = setup.window, setup.profile
     now = clock.now()
     day = selectors.local_date(now)
-    refreshing = selectors.keep_hall_fresh(window.outlet_id, day)  # each read keeps the entry wanted
+    refreshing = selectors.keep_hall_fresh(
+        window.outlet_id, day
+    )  # each read keeps the entry wanted
     hall = selectors.peek_hall_state(window.outlet_id, day)
     if hall is None:
         return STALE if refreshing else None
@@ -512,13 +699,19 @@ def _taken_by_others(hall, window_id, queues, contenders: int, now) -> bool:
     and find them taken: answer "nobody" now (the window asks again in a moment). Not for a
     window with a ticket of its own (transferred to it, or active there) or lapses to process."""
     lapsing = hall.next_lapse is not None and hall.next_lapse < now
-    return (contenders > hall.waiting_total(queues) and window_id not in hall.targeted
-            and window_id not in hall.busy_windows and not lapsing)
+    return (
+        contenders > hall.waiting_total(queues)
+        and window_id not in hall.targeted
+        and window_id not in hall.busy_windows
+        and not lapsing
+    )
 
 
 _calls_lock = threading.Lock()
 _calls_under_way: dict[tuple, int] = {}
-_counted_call: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("yimen_counted_call", default=None)
+_counted_call: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
+    "yimen_counted_call", default=None
+)
 
 
 @contextmanager
@@ -554,18 +747,37 @@ def _lock_window(window: Window, staff=None) -> str | None:
     for a row lock re-reads only that row; its subqueries keep the snapshot taken when it began,
     and would miss the sign-out it waited for. (SQLite: BEGIN IMMEDIATE serialises writers.)"""
     if _is_pg():
-        list(Window.objects.select_for_update(of=("self",)).filter(pk=window.pk).order_by().values_list("pk"))
-    active = (Ticket.objects.filter(window=OuterRef("pk"), status__in=Ticket.ACTIVE_STATES).order_by()
-              .values("number")[:1])
+        list(
+            Window.objects.select_for_update(of=("self",))
+            .filter(pk=window.pk)
+            .order_by()
+            .values_list("pk")
+        )
+    active = (
+        Ticket.objects.filter(window=OuterRef("pk"), status__in=Ticket.ACTIVE_STATES)
+        .order_by()
+        .values("number")[:1]
+    )
     rows = Window.objects.filter(pk=window.pk).order_by().annotate(active_number=Subquery(active))
     if staff is None:
         return rows.values_list("active_number", flat=True).first()
-    session = (WindowSession.objects.filter(window=OuterRef("pk"), staff_id=staff.pk, ended_at__isnull=True)
-               .order_by().values("state")[:1])
-    row = rows.annotate(session_state=Subquery(session)).values_list("active_number", "session_state").first()
+    session = (
+        WindowSession.objects.filter(
+            window=OuterRef("pk"), staff_id=staff.pk, ended_at__isnull=True
+        )
+        .order_by()
+        .values("state")[:1]
+    )
+    row = (
+        rows.annotate(session_state=Subquery(session))
+        .values_list("active_number", "session_state")
+        .first()
+    )
     busy_with, state = row if row is not None else (None, None)
     if state is None:
-        raise Forbidden(f"您没有在 {window.number} 号窗口签到，不能在该窗口叫号或办理。", code="not_signed_in")
+        raise Forbidden(
+            f"您没有在 {window.number} 号窗口签到，不能在该窗口叫号或办理。", code="not_signed_in"
+        )
     if state != "serving":
         raise Conflict(f"{window.number} 号窗口已暂停服务，请先恢复服务。", code="window_paused")
     return busy_with
@@ -575,22 +787,39 @@ def _call_next_locked(window, staff, profile, policy, lapsing, request):
     def attempt():
         busy_with = _lock_window(window, staff)
         if busy_with is not None:
-            raise Conflict(f"本窗口的 {busy_with} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
+            raise Conflict(
+                f"本窗口的 {busy_with} 号尚未办结，请先办结、转办或标记过号。", code="window_busy"
+            )
         now = clock.now()
         day = selectors.local_date(now)
         if lapsing:  # remote tickets whose holders did not check in in time lapse first
-            lapsed = Ticket.objects.filter(outlet_id=window.outlet_id, service_date=day, status=Ticket.WAITING,
-                                           check_in_by__lt=now, checked_in_at__isnull=True)
+            lapsed = Ticket.objects.filter(
+                outlet_id=window.outlet_id,
+                service_date=day,
+                status=Ticket.WAITING,
+                check_in_by__lt=now,
+                checked_in_at__isnull=True,
+            )
             for t in lapsed.select_for_update(of=("self",)).order_by("pk"):
                 _expire(t)
-        waiting = selectors.waiting_for(window.outlet_id, profile.queues | profile.fallback_queues, window.pk, day,
-                                        with_items=selectors.needs_items(profile))
+        waiting = selectors.waiting_for(
+            window.outlet_id,
+            profile.queues | profile.fallback_queues,
+            window.pk,
+            day,
+            with_items=selectors.needs_items(profile),
+        )
         # the window's history only matters when priority and ordinary tickets wait together
-        history = (selectors.window_history(window, day) if any(t.is_priority for t in waiting)
-                   and not all(t.is_priority for t in waiting) else None)
+        history = (
+            selectors.window_history(window, day)
+            if any(t.is_priority for t in waiting) and not all(t.is_priority for t in waiting)
+            else None
+        )
         skipped = set()
         while True:
-            choice = rules.choose_next([t for t in waiting if t.id not in skipped], profile, now, policy, history)
+            choice = rules.choose_next(
+                [t for t in waiting if t.id not in skipped], profile, now, policy, history
+            )
             if choice is None:
                 return None
             pk = choice.ticket.id
@@ -601,12 +830,33 @@ def _call_next_locked(window, staff, profile, policy, lapsing, request):
                 skipped.add(pk)
                 continue
             _with_config(ticket)
-            ticket.status, ticket.window, ticket.served_by, ticket.called_at, ticket.recall_count = (
-                Ticket.CALLED, window, staff, now, 0)
-            ticket.save(update_fields=["status", "window", "served_by", "called_at", "recall_count"])
-            _event(ticket, "call", staff=staff, window=window, from_status=Ticket.WAITING, reason=choice.reason)
-            _record(staff, "ticket.call", ticket, Ticket.WAITING, reason=choice.reason, request=request,
-                    window=window.code)
+            (
+                ticket.status,
+                ticket.window,
+                ticket.served_by,
+                ticket.called_at,
+                ticket.recall_count,
+            ) = (Ticket.CALLED, window, staff, now, 0)
+            ticket.save(
+                update_fields=["status", "window", "served_by", "called_at", "recall_count"]
+            )
+            _event(
+                ticket,
+                "call",
+                staff=staff,
+                window=window,
+                from_status=Ticket.WAITING,
+                reason=choice.reason,
+            )
+            _record(
+                staff,
+                "ticket.call",
+                ticket,
+                Ticket.WAITING,
+                reason=choice.reason,
+                request=request,
+                window=window.code,
+            )
             return ticket
 
     return _retrying(attempt)
@@ -626,30 +876,64 @@ def call_specific(ticket, window, actor, reason, *, request=None) -> Ticket:
         if t.outlet_id != window.outlet_id:
             raise ValidationFailed("该号不属于本网点。", code="other_outlet")
         if t.status in Ticket.ACTIVE_STATES and t.window_id != window.pk:
-            raise Conflict(f"{t.number} 号{_held_at(t)}，不能被其他窗口叫走。", code="held_by_other_window")
+            raise Conflict(
+                f"{t.number} 号{_held_at(t)}，不能被其他窗口叫走。", code="held_by_other_window"
+            )
         _transition(t, (Ticket.WAITING,), "叫号")
         if t.is_remote_pending:
             raise Conflict(f"远程号 {t.number} 尚未到场签到，不能叫号。", code="not_checked_in")
         if busy_with is not None:
-            raise Conflict(f"本窗口的 {busy_with} 号尚未办结，请先办结、转办或标记过号。", code="window_busy")
+            raise Conflict(
+                f"本窗口的 {busy_with} 号尚未办结，请先办结、转办或标记过号。", code="window_busy"
+            )
         profile = selectors.window_profile(window)
-        wt = rules.WaitingTicket(id=t.pk, queue=t.queue.code, issued_at=t.queued_at, priority=t.priority,
-                                 items=frozenset(t.items.values_list("code", flat=True)),
-                                 target_window=t.target_window_id, appointment_at=t.appointment_at)
+        wt = rules.WaitingTicket(
+            id=t.pk,
+            queue=t.queue.code,
+            issued_at=t.queued_at,
+            priority=t.priority,
+            items=frozenset(t.items.values_list("code", flat=True)),
+            target_window=t.target_window_id,
+            appointment_at=t.appointment_at,
+        )
         if not rules.can_serve(profile, wt):
-            raise ValidationFailed(f"{window.number} 号窗口不能办理 {t.number} 号的事项，请转办。", code="cannot_serve")
+            raise ValidationFailed(
+                f"{window.number} 号窗口不能办理 {t.number} 号的事项，请转办。", code="cannot_serve"
+            )
         t.status, t.window, t.served_by, t.called_at, t.recall_count = (
-            Ticket.CALLED, window, staff, clock.now(), 0)
+            Ticket.CALLED,
+            window,
+            staff,
+            clock.now(),
+            0,
+        )
         t.save(update_fields=["status", "window", "served_by", "called_at", "recall_count"])
-        _event(t, "call", staff=staff, window=window, from_status=Ticket.WAITING, reason=f"跳号：{reason}")
-        _record(staff, "ticket.call_specific", t, Ticket.WAITING, reason=reason, request=request, window=window.code)
+        _event(
+            t,
+            "call",
+            staff=staff,
+            window=window,
+            from_status=Ticket.WAITING,
+            reason=f"跳号：{reason}",
+        )
+        _record(
+            staff,
+            "ticket.call_specific",
+            t,
+            Ticket.WAITING,
+            reason=reason,
+            request=request,
+            window=window.code,
+        )
         return t
+
     return _retrying(attempt)
 
 
 def recall(ticket, actor, *, request=None) -> Ticket:
     """Call again (重呼). After `max_recalls` recalls (outlet setting, default 3) the next recall
     marks the ticket 过号 instead."""
+
     def attempt():
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.CALLED,), "重呼")
@@ -659,9 +943,19 @@ def recall(ticket, actor, *, request=None) -> Ticket:
             return _no_show(t, staff, f"重呼{limit}次未到，自动过号", request)
         t.recall_count += 1
         t.save(update_fields=["recall_count"])
-        _event(t, "recall", staff=staff, window=t.window, from_status=Ticket.CALLED, reason=f"第{t.recall_count}次重呼")
-        _record(staff, "ticket.recall", t, Ticket.CALLED, request=request, recall_count=t.recall_count)
+        _event(
+            t,
+            "recall",
+            staff=staff,
+            window=t.window,
+            from_status=Ticket.CALLED,
+            reason=f"第{t.recall_count}次重呼",
+        )
+        _record(
+            staff, "ticket.recall", t, Ticket.CALLED, request=request, recall_count=t.recall_count
+        )
         return t
+
     return _retrying(attempt)
 
 
@@ -675,26 +969,42 @@ def start(ticket, actor, *, request=None) -> Ticket:
         _event(t, "start", staff=staff, window=t.window, from_status=Ticket.CALLED)
         _record(staff, "ticket.start", t, Ticket.CALLED, request=request)
         return t
+
     return _retrying(attempt)
 
 
 def finish(ticket, actor, handled_items=None, *, request=None) -> Ticket:
     """Finish service, recording the items actually handled (default: the ticket's items)."""
+
     def attempt():
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.SERVING,), "办结")
         staff = _window_bound(t, actor, "办结")
-        handled = ([(i.pk, i.code) for i in selectors.resolve_items(handled_items)] if handled_items is not None
-                   else selectors.ticket_items(t.pk))
+        handled = (
+            [(i.pk, i.code) for i in selectors.resolve_items(handled_items)]
+            if handled_items is not None
+            else selectors.ticket_items(t.pk)
+        )
         t.status, t.finished_at = Ticket.DONE, clock.now()
         t.save(update_fields=["status", "finished_at"])
         # a ticket is finished once (SERVING → DONE), so there is nothing to replace: plain inserts
         Ticket.handled_items.through.objects.bulk_create(
-            [Ticket.handled_items.through(ticket_id=t.pk, serviceitem_id=pk) for pk, _code in handled])
+            [
+                Ticket.handled_items.through(ticket_id=t.pk, serviceitem_id=pk)
+                for pk, _code in handled
+            ]
+        )
         _event(t, "finish", staff=staff, window=t.window, from_status=Ticket.SERVING)
-        _record(staff, "ticket.finish", t, Ticket.SERVING, request=request,
-                handled_items=[code for _pk, code in handled])
+        _record(
+            staff,
+            "ticket.finish",
+            t,
+            Ticket.SERVING,
+            request=request,
+            handled_items=[code for _pk, code in handled],
+        )
         return t
+
     return _retrying(attempt)
 
 
@@ -713,11 +1023,13 @@ def mark_no_show(ticket, actor, reason="", *, request=None) -> Ticket:
         _transition(t, (Ticket.CALLED,), "过号")
         staff = _window_bound(t, actor, "标记过号")
         return _no_show(t, staff, (reason or "叫号未到").strip(), request)
+
     return _retrying(attempt)
 
 
 def reactivate(ticket, actor, reason="", *, request=None) -> Ticket:
     """A 过号 ticket comes back the same day; it re-enters the line at the back (queued now)."""
+
     def attempt():
         t = _lock_ticket(ticket)
         staff = authorize(_staff(actor), "queue.reactivate", outlet=t.outlet_id)
@@ -725,16 +1037,33 @@ def reactivate(ticket, actor, reason="", *, request=None) -> Ticket:
         if t.service_date != selectors.local_date():
             raise Conflict("只能恢复当天的过号。", code="not_today")
         t.status, t.window, t.served_by, t.recall_count, t.queued_at, t.called_at = (
-            Ticket.WAITING, None, None, 0, clock.now(), None)
-        t.save(update_fields=["status", "window", "served_by", "recall_count", "queued_at", "called_at"])
+            Ticket.WAITING,
+            None,
+            None,
+            0,
+            clock.now(),
+            None,
+        )
+        t.save(
+            update_fields=[
+                "status",
+                "window",
+                "served_by",
+                "recall_count",
+                "queued_at",
+                "called_at",
+            ]
+        )
         _event(t, "reactivate", staff=staff, from_status=Ticket.NO_SHOW, reason=reason)
         _record(staff, "ticket.reactivate", t, Ticket.NO_SHOW, reason=reason, request=request)
         return t
+
     return _retrying(attempt)
 
 
 def cancel(ticket, actor=None, reason="", *, by_holder=False, request=None) -> Ticket:
     """Cancel a waiting (or called) ticket: by staff, or by its holder from the status page."""
+
     def attempt():
         t = _lock_ticket(ticket)
         staff = None
@@ -750,12 +1079,16 @@ def cancel(ticket, actor=None, reason="", *, by_holder=False, request=None) -> T
         _event(t, "cancel", staff=staff, window=t.window, from_status=before, reason=why)
         _record(staff or "holder", "ticket.cancel", t, before, reason=why, request=request)
         return t
+
     return _retrying(attempt)
 
 
 # --- appointments -----------------------------------------------------------------------------
 
-def book_appointment(outlet, item, slot_start, name, id_number, phone, *, actor=None, request=None) -> Appointment:
+
+def book_appointment(
+    outlet, item, slot_start, name, id_number, phone, *, actor=None, request=None
+) -> Appointment:
     """Book a slot (预约). One active booking per person per item and day and per slot; the
     queue's capacity per slot is enforced under concurrency (queue row lock / IMMEDIATE)."""
     outlet = selectors.get_outlet(outlet)
@@ -779,28 +1112,59 @@ def book_appointment(outlet, item, slot_start, name, id_number, phone, *, actor=
         slots = selectors.available_slots(outlet, item, day)
         slot = next((s for s in slots if s["start"] == slot_start), None)
         if slot is None:
-            raise ValidationFailed(f"{selectors.format_when(slot_start)} 不是可预约的时段。", code="bad_slot")
+            raise ValidationFailed(
+                f"{selectors.format_when(slot_start)} 不是可预约的时段。", code="bad_slot"
+            )
         queue = Queue.objects.select_for_update().get(code=slot["queue"], outlet=outlet)
-        active = Appointment.objects.filter(id_number_hash=id_hash, status__in=Appointment.ACTIVE_STATES)
-        if active.filter(item=item, service_date=day).exists() or active.filter(slot_start=slot_start).exists():
-            raise Conflict("您在该日已预约过此事项或该时段已有预约，请勿重复预约。", code="duplicate_booking")
-        used = Appointment.objects.filter(queue=queue, slot_start=slot_start,
-                                          status__in=Appointment.ACTIVE_STATES).count()
+        active = Appointment.objects.filter(
+            id_number_hash=id_hash, status__in=Appointment.ACTIVE_STATES
+        )
+        if (
+            active.filter(item=item, service_date=day).exists()
+            or active.filter(slot_start=slot_start).exists()
+        ):
+            raise Conflict(
+                "您在该日已预约过此事项或该时段已有预约，请勿重复预约。", code="duplicate_booking"
+            )
+        used = Appointment.objects.filter(
+            queue=queue, slot_start=slot_start, status__in=Appointment.ACTIVE_STATES
+        ).count()
         if used >= queue.appointment_capacity:
             raise Conflict("该时段已约满，请选择其他时段。", code="slot_full")
         appt = Appointment.objects.create(
-            outlet=outlet, queue=queue, item=item, service_date=day, slot_start=slot_start, slot_end=slot["end"],
-            name=name, id_number=normalize_id_number(id_number), phone=phone, created_at=clock.now())
-        audit.record(_staff(actor) or "public", "appointment.book", appt, request=request, after={
-            "slot": slot_start.isoformat(), "item": item.code, "name": mask_name(name),
-            "id_number": mask_id_number(id_number), "phone": mask_phone(phone)})
+            outlet=outlet,
+            queue=queue,
+            item=item,
+            service_date=day,
+            slot_start=slot_start,
+            slot_end=slot["end"],
+            name=name,
+            id_number=normalize_id_number(id_number),
+            phone=phone,
+            created_at=clock.now(),
+        )
+        audit.record(
+            _staff(actor) or "public",
+            "appointment.book",
+            appt,
+            request=request,
+            after={
+                "slot": slot_start.isoformat(),
+                "item": item.code,
+                "name": mask_name(name),
+                "id_number": mask_id_number(id_number),
+                "phone": mask_phone(phone),
+            },
+        )
         return appt
 
     try:
         return _retrying(attempt)
     except Conflict as exc:
         if exc.code == "busy":
-            raise Conflict("您在该日已预约过此事项或该时段已有预约，请勿重复预约。", code="duplicate_booking")
+            raise Conflict(
+                "您在该日已预约过此事项或该时段已有预约，请勿重复预约。", code="duplicate_booking"
+            )
         raise
 
 
@@ -814,18 +1178,35 @@ def _holder_or_staff(appt: Appointment, actor, id_number, action):
     return authorize(_staff(actor), action, outlet=appt.outlet_id)
 
 
-def cancel_appointment(appointment, actor=None, reason="", *, id_number=None, request=None) -> Appointment:
+def cancel_appointment(
+    appointment, actor=None, reason="", *, id_number=None, request=None
+) -> Appointment:
     """Cancel a booking: staff, or the person (who proves it with the booking's ID number)."""
+
     def attempt():
-        appt = Appointment.objects.select_for_update().get(pk=selectors.get_appointment(appointment).pk)
+        appt = Appointment.objects.select_for_update().get(
+            pk=selectors.get_appointment(appointment).pk
+        )
         staff = _holder_or_staff(appt, actor, id_number, "appointment.manage")
         if appt.status != Appointment.BOOKED:
             raise InvalidTransition("预约", appt.status_label, "取消")
-        appt.status, appt.cancelled_at, appt.cancel_reason = Appointment.CANCELLED, clock.now(), (reason or "")[:200]
+        appt.status, appt.cancelled_at, appt.cancel_reason = (
+            Appointment.CANCELLED,
+            clock.now(),
+            (reason or "")[:200],
+        )
         appt.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-        audit.record(staff or "holder", "appointment.cancel", appt, before={"status": Appointment.BOOKED},
-                     after={"status": appt.status}, reason=reason, request=request)
+        audit.record(
+            staff or "holder",
+            "appointment.cancel",
+            appt,
+            before={"status": Appointment.BOOKED},
+            after={"status": appt.status},
+            reason=reason,
+            request=request,
+        )
         return appt
+
     return _retrying(attempt)
 
 
@@ -833,19 +1214,27 @@ def check_in(appointment, actor=None, *, request=None) -> Ticket:
     """The person arrives: a ticket (channel 预约签到) that the dispatch calls at its slot.
     Check-in opens `appointment_check_in_early_minutes` (default 30) before the slot and closes
     `appointment_grace_minutes` (default 15) after its start; later the booking is 爽约."""
+
     def attempt():
-        appt = Appointment.objects.select_for_update(of=("self",)).select_related("outlet", "queue", "item").get(
-            pk=selectors.get_appointment(appointment).pk)
+        appt = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("outlet", "queue", "item")
+            .get(pk=selectors.get_appointment(appointment).pk)
+        )
         if appt.status == Appointment.CHECKED_IN and appt.ticket_id:
             return appt.ticket
         if appt.status != Appointment.BOOKED:
             raise InvalidTransition("预约", appt.status_label, "签到")
         now = clock.now()
-        early = timedelta(minutes=int(appt.outlet.setting("appointment_check_in_early_minutes", 30)))
+        early = timedelta(
+            minutes=int(appt.outlet.setting("appointment_check_in_early_minutes", 30))
+        )
         grace = timedelta(minutes=int(appt.outlet.setting("appointment_grace_minutes", 15)))
         if now < appt.slot_start - early:
-            raise ValidationFailed(f"签到时间未到：请于 {clock.local(appt.slot_start - early):%H:%M} 之后签到。",
-                                   code="too_early")
+            raise ValidationFailed(
+                f"签到时间未到：请于 {clock.local(appt.slot_start - early):%H:%M} 之后签到。",
+                code="too_early",
+            )
         if now > appt.slot_start + grace:
             appt.status = Appointment.MISSED
             appt.save(update_fields=["status"])
@@ -855,25 +1244,54 @@ def check_in(appointment, actor=None, *, request=None) -> Ticket:
         if not outlet_selectors.schedule_for(outlet).is_open(now):
             raise _closed_error(outlet, [appt.item], now)
         prio, idn = _priority_for(outlet, "", appt.id_number, selectors.local_date(now))
-        ticket = _create_ticket(outlet, [appt.item], queue=appt.queue, priority=prio, channel="appointment",
-                                actor=actor, applicant_name=appt.name, id_number=idn, phone=appt.phone,
-                                appointment_at=appt.slot_start, request=request)
+        ticket = _create_ticket(
+            outlet,
+            [appt.item],
+            queue=appt.queue,
+            priority=prio,
+            channel="appointment",
+            actor=actor,
+            applicant_name=appt.name,
+            id_number=idn,
+            phone=appt.phone,
+            appointment_at=appt.slot_start,
+            request=request,
+        )
         appt.status, appt.checked_in_at, appt.ticket = Appointment.CHECKED_IN, now, ticket
         appt.save(update_fields=["status", "checked_in_at", "ticket"])
-        audit.record(_staff(actor) or "public", "appointment.check_in", appt, after={"ticket": ticket.number})
+        audit.record(
+            _staff(actor) or "public", "appointment.check_in", appt, after={"ticket": ticket.number}
+        )
         return ticket
 
     ticket = _retrying(attempt)
     if ticket is None:
-        raise Conflict("已超过预约时段的签到时间，预约已记为爽约，请现场取号。", code="appointment_missed")
+        raise Conflict(
+            "已超过预约时段的签到时间，预约已记为爽约，请现场取号。", code="appointment_missed"
+        )
     return ticket
 
 
 from .moves import held_by, return_to_queue, transfer  # noqa: E402  (they use the helpers above)
 
 __all__ = [
-    "issue_ticket", "issue_remote_ticket", "check_in_remote", "expire_remote", "call_next", "call_specific",
-    "recall", "start", "finish", "mark_no_show", "reactivate", "transfer", "return_to_queue", "held_by", "cancel",
+    "issue_ticket",
+    "issue_remote_ticket",
+    "check_in_remote",
+    "expire_remote",
+    "call_next",
+    "call_specific",
+    "recall",
+    "start",
+    "finish",
+    "mark_no_show",
+    "reactivate",
+    "transfer",
+    "return_to_queue",
+    "held_by",
+    "cancel",
     "book_appointment",
-    "cancel_appointment", "check_in", "DomainError",
+    "cancel_appointment",
+    "check_in",
+    "DomainError",
 ]

@@ -1,6 +1,7 @@
 """What the queue's per-process caches depend on (core.changes): configuration of the network and
 the window sessions of a hall. Signals cover the admin and every `save()`; services that write in
 bulk (`QuerySet.update`, `bulk_create`) bump the topic themselves."""
+
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from yimen.catalog.models import ServiceItem
@@ -16,16 +17,28 @@ def _config_changed(**kwargs):
 
 
 def _session_changed(instance, **kwargs):
-    outlet_id = Window.objects.filter(pk=instance.window_id).values_list("outlet_id", flat=True).first()
+    outlet_id = (
+        Window.objects.filter(pk=instance.window_id).values_list("outlet_id", flat=True).first()
+    )
     if outlet_id is not None:
         changes.bump(changes.sessions(outlet_id))
 
 
 def connect():
     for model in (Outlet, Window, Queue, ServiceItem, OpeningException):
-        post_save.connect(_config_changed, sender=model, dispatch_uid=f"yimen-config-save-{model.__name__}")
-        post_delete.connect(_config_changed, sender=model, dispatch_uid=f"yimen-config-delete-{model.__name__}")
+        post_save.connect(
+            _config_changed, sender=model, dispatch_uid=f"yimen-config-save-{model.__name__}"
+        )
+        post_delete.connect(
+            _config_changed, sender=model, dispatch_uid=f"yimen-config-delete-{model.__name__}"
+        )
     for through in (Window.items.through, Outlet.items.through):
-        m2m_changed.connect(_config_changed, sender=through, dispatch_uid=f"yimen-config-m2m-{through.__name__}")
-    post_save.connect(_session_changed, sender=WindowSession, dispatch_uid="yimen-hall-session-save")
-    post_delete.connect(_session_changed, sender=WindowSession, dispatch_uid="yimen-hall-session-delete")
+        m2m_changed.connect(
+            _config_changed, sender=through, dispatch_uid=f"yimen-config-m2m-{through.__name__}"
+        )
+    post_save.connect(
+        _session_changed, sender=WindowSession, dispatch_uid="yimen-hall-session-save"
+    )
+    post_delete.connect(
+        _session_changed, sender=WindowSession, dispatch_uid="yimen-hall-session-delete"
+    )

@@ -1,4 +1,5 @@
 """Queue pages: kiosk (取号机), ticket printout + live status, window console, hall board (SSE)."""
+
 import asyncio
 import json
 import time
@@ -16,28 +17,34 @@ from yimen.core.errors import DomainError, Forbidden
 from yimen.core.masking import mask_name
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
-from yimen.staff import selectors as staff_selectors
-from yimen.staff import services as staff_services
+from yimen.staff import selectors as staff_selectors, services as staff_services
 
 from . import notify, selectors, services
 from .models import PRIORITY_CHOICES, Queue, Ticket, TicketEvent
 
-BOARD_STREAM_SECONDS = 300  # each SSE connection ends after this; the browser reconnects and resumes
+BOARD_STREAM_SECONDS = (
+    300  # each SSE connection ends after this; the browser reconnects and resumes
+)
 
 
 def index(request):
-    outlets = Outlet.objects.filter(active=True, queues__isnull=False).distinct().order_by("kind", "code")
+    outlets = (
+        Outlet.objects.filter(active=True, queues__isnull=False).distinct().order_by("kind", "code")
+    )
     return render(request, "queueing/index.html", {"outlets": outlets})
 
 
 # --- kiosk ------------------------------------------------------------------------------------
+
 
 def _kiosk_groups(outlet):
     groups = []
     for info in selectors.queue_infos(outlet):
         if info.kind == selectors.GREEN:
             continue
-        items = sorted((i for i in outlet.items.filter(active=True) if info.accepts(i)), key=lambda i: i.code)
+        items = sorted(
+            (i for i in outlet.items.filter(active=True) if info.accepts(i)), key=lambda i: i.code
+        )
         groups.append({"queue": info.queue, "kind": info.kind, "items": items})
     return groups
 
@@ -50,9 +57,14 @@ def kiosk(request, outlet_code):
         queue = request.POST.get("queue") or None
         try:
             ticket = services.issue_ticket(
-                outlet, [item] if item else [], queue=None if item else queue,
-                priority=request.POST.get("priority", ""), id_number=request.POST.get("id_number", ""),
-                channel="kiosk", request=request)
+                outlet,
+                [item] if item else [],
+                queue=None if item else queue,
+                priority=request.POST.get("priority", ""),
+                id_number=request.POST.get("id_number", ""),
+                channel="kiosk",
+                request=request,
+            )
             return redirect("queueing:ticket_print", public_id=ticket.public_id)
         except DomainError as exc:
             error = exc
@@ -61,12 +73,20 @@ def kiosk(request, outlet_code):
 
     now = clock.now()
     open_now = schedule.is_open(now)
-    return render(request, "queueing/kiosk.html", {
-        "outlet": outlet, "groups": _kiosk_groups(outlet), "priorities": PRIORITY_CHOICES[1:],
-        "error": error, "open_now": open_now,
-        "next_opening": None if open_now else selectors.format_when(schedule.next_opening(now)),
-        "closes_at": schedule.closes_at(now) if open_now else None,
-    }, status=error.status if error else 200)
+    return render(
+        request,
+        "queueing/kiosk.html",
+        {
+            "outlet": outlet,
+            "groups": _kiosk_groups(outlet),
+            "priorities": PRIORITY_CHOICES[1:],
+            "error": error,
+            "open_now": open_now,
+            "next_opening": None if open_now else selectors.format_when(schedule.next_opening(now)),
+            "closes_at": schedule.closes_at(now) if open_now else None,
+        },
+        status=error.status if error else 200,
+    )
 
 
 def _qr_svg(url: str) -> str:
@@ -77,10 +97,20 @@ def ticket_print(request, public_id):
     ticket = selectors.get_ticket(public_id) if len(public_id) > 12 else None
     if ticket is None:
         raise Forbidden("无效的排队号链接。")
-    status_url = request.build_absolute_uri(reverse("queueing:ticket_status", args=[ticket.public_id]))
-    return render(request, "queueing/ticket_print.html", {
-        "ticket": ticket, "status": selectors.ticket_status(ticket), "qr": _qr_svg(status_url),
-        "status_url": status_url, "items": ticket.items.all()})
+    status_url = request.build_absolute_uri(
+        reverse("queueing:ticket_status", args=[ticket.public_id])
+    )
+    return render(
+        request,
+        "queueing/ticket_print.html",
+        {
+            "ticket": ticket,
+            "status": selectors.ticket_status(ticket),
+            "qr": _qr_svg(status_url),
+            "status_url": status_url,
+            "items": ticket.items.all(),
+        },
+    )
 
 
 def ticket_status(request, public_id):
@@ -94,12 +124,20 @@ def ticket_status(request, public_id):
         except DomainError as exc:
             messages.error(request, exc.message)
         return redirect("queueing:ticket_status", public_id=ticket.public_id)
-    template = "queueing/_status.html" if request.headers.get("HX-Request") else "queueing/ticket_status.html"
-    return render(request, template, {"ticket": ticket, "status": selectors.ticket_status(ticket),
-                                      "items": ticket.items.all()})
+    template = (
+        "queueing/_status.html"
+        if request.headers.get("HX-Request")
+        else "queueing/ticket_status.html"
+    )
+    return render(
+        request,
+        template,
+        {"ticket": ticket, "status": selectors.ticket_status(ticket), "items": ticket.items.all()},
+    )
 
 
 # --- staff: one ticket (read) ---------------------------------------------------------------
+
 
 @login_required
 def ticket_detail(request, pk):
@@ -107,14 +145,23 @@ def ticket_detail(request, pk):
     from yimen.staff import authz
 
     staff = _staff(request)
-    ticket = authz.get_visible(staff, Ticket.objects.select_related("outlet", "queue", "window"),
-                               "找不到该排队号。", pk=pk)
-    return render(request, "queueing/ticket_detail.html", {
-        "ticket": ticket, "name": mask_name(ticket.applicant_name), "items": list(ticket.items.all()),
-        "events": list(ticket.events.select_related("window"))})
+    ticket = authz.get_visible(
+        staff, Ticket.objects.select_related("outlet", "queue", "window"), "找不到该排队号。", pk=pk
+    )
+    return render(
+        request,
+        "queueing/ticket_detail.html",
+        {
+            "ticket": ticket,
+            "name": mask_name(ticket.applicant_name),
+            "items": list(ticket.items.all()),
+            "events": list(ticket.events.select_related("window")),
+        },
+    )
 
 
 # --- window console ---------------------------------------------------------------------------
+
 
 def _staff(request):
     staff = getattr(request.user, "staff", None)
@@ -128,33 +175,70 @@ def console(request):
     staff = _staff(request)
     session = staff_selectors.session_of(staff)
     if session is None:
-        windows = Window.objects.filter(outlet_id=staff.outlet_id, active=True,
-                                        kind__in=["综合窗口", "绿色通道", "专业窗口", "银行网点", "帮办代办", "办不成事窗口"])
+        windows = Window.objects.filter(
+            outlet_id=staff.outlet_id,
+            active=True,
+            kind__in=["综合窗口", "绿色通道", "专业窗口", "银行网点", "帮办代办", "办不成事窗口"],
+        )
         return render(request, "queueing/console_signin.html", {"staff": staff, "windows": windows})
     window = session.window
-    current = (Ticket.objects.filter(window=window, status__in=Ticket.ACTIVE_STATES)
-               .select_related("queue").prefetch_related("items").first())
+    current = (
+        Ticket.objects.filter(window=window, status__in=Ticket.ACTIVE_STATES)
+        .select_related("queue")
+        .prefetch_related("items")
+        .first()
+    )
     order = selectors.dispatch_order(window)
     today = selectors.local_date()
-    no_shows = Ticket.objects.filter(outlet_id=window.outlet_id, service_date=today, status=Ticket.NO_SHOW,
-                                     queue__window_group=window.group_code).order_by("-called_at")[:10]
-    done_today = Ticket.objects.filter(window=window, service_date=today, status=Ticket.DONE).count()
+    no_shows = Ticket.objects.filter(
+        outlet_id=window.outlet_id,
+        service_date=today,
+        status=Ticket.NO_SHOW,
+        queue__window_group=window.group_code,
+    ).order_by("-called_at")[:10]
+    done_today = Ticket.objects.filter(
+        window=window, service_date=today, status=Ticket.DONE
+    ).count()
     # tickets that came back to the line when a window closed with them in hand (its reason shown)
-    returned = dict(TicketEvent.objects.filter(ticket_id__in=[t.pk for t, _r in order], action="requeue")
-                    .order_by("pk").values_list("ticket_id", "reason"))
+    returned = dict(
+        TicketEvent.objects.filter(ticket_id__in=[t.pk for t, _r in order], action="requeue")
+        .order_by("pk")
+        .values_list("ticket_id", "reason")
+    )
     sessions = selectors.hall_sessions(window.outlet_id)
-    others = (Window.objects.filter(outlet_id=window.outlet_id, active=True,
-                                    kind__in=["综合窗口", "绿色通道", "专业窗口", "银行网点", "帮办代办", "办不成事窗口"])
-              .exclude(pk=window.pk))
-    return render(request, "queueing/console.html", {
-        "staff": staff, "session": session, "window": window, "current": current,
-        "current_name": mask_name(current.applicant_name) if current else "",
-        "waiting": [{"ticket": t, "reason": r, "name": mask_name(t.applicant_name), "returned": returned.get(t.pk)}
-                    for t, r in order],
-        "no_shows": no_shows, "done_today": done_today,
-        "queues": Queue.objects.filter(outlet_id=window.outlet_id, active=True).exclude(window_group=window.group_code),
-        "windows": [{"window": w, "state": sessions.get(w.pk, (None, "closed"))[1]} for w in others],
-    })
+    others = Window.objects.filter(
+        outlet_id=window.outlet_id,
+        active=True,
+        kind__in=["综合窗口", "绿色通道", "专业窗口", "银行网点", "帮办代办", "办不成事窗口"],
+    ).exclude(pk=window.pk)
+    return render(
+        request,
+        "queueing/console.html",
+        {
+            "staff": staff,
+            "session": session,
+            "window": window,
+            "current": current,
+            "current_name": mask_name(current.applicant_name) if current else "",
+            "waiting": [
+                {
+                    "ticket": t,
+                    "reason": r,
+                    "name": mask_name(t.applicant_name),
+                    "returned": returned.get(t.pk),
+                }
+                for t, r in order
+            ],
+            "no_shows": no_shows,
+            "done_today": done_today,
+            "queues": Queue.objects.filter(outlet_id=window.outlet_id, active=True).exclude(
+                window_group=window.group_code
+            ),
+            "windows": [
+                {"window": w, "state": sessions.get(w.pk, (None, "closed"))[1]} for w in others
+            ],
+        },
+    )
 
 
 @login_required
@@ -171,7 +255,10 @@ def console_action(request):
         if action in ("sign_out", "sign_out_return"):
             returning = action == "sign_out_return"
             staff_services.sign_out_window(staff, return_ticket=returning, request=request)
-            messages.success(request, "已将本窗口的号退回队列（按原顺序等候），已签退。" if returning else "已签退。")
+            messages.success(
+                request,
+                "已将本窗口的号退回队列（按原顺序等候），已签退。" if returning else "已签退。",
+            )
             return redirect("queueing:console")
         session = staff_selectors.session_of(staff)
         if session is None:
@@ -190,12 +277,17 @@ def console_action(request):
             messages.success(request, f"已跳号呼叫 {ticket.number}。")
         elif action == "recall":
             ticket = services.recall(ticket_id, staff, request=request)
-            messages.success(request, f"{ticket.number}：{'已过号' if ticket.status == Ticket.NO_SHOW else '已重呼'}。")
+            messages.success(
+                request,
+                f"{ticket.number}：{'已过号' if ticket.status == Ticket.NO_SHOW else '已重呼'}。",
+            )
         elif action == "start":
             ticket = services.start(ticket_id, staff, request=request)
             messages.success(request, f"{ticket.number} 开始办理。")
         elif action == "finish":
-            ticket = services.finish(ticket_id, staff, request.POST.getlist("handled") or None, request=request)
+            ticket = services.finish(
+                ticket_id, staff, request.POST.getlist("handled") or None, request=request
+            )
             messages.success(request, f"{ticket.number} 已办结。")
         elif action == "no_show":
             ticket = services.mark_no_show(ticket_id, staff, reason, request=request)
@@ -206,8 +298,14 @@ def console_action(request):
         elif action == "transfer":
             target = request.POST.get("target", "")
             kind, _, code = target.partition(":")
-            ticket = services.transfer(ticket_id, staff, queue=code if kind == "q" else None,
-                                       window=code if kind == "w" else None, reason=reason, request=request)
+            ticket = services.transfer(
+                ticket_id,
+                staff,
+                queue=code if kind == "q" else None,
+                window=code if kind == "w" else None,
+                reason=reason,
+                request=request,
+            )
             messages.success(request, f"{ticket.number} 已转办。")
         else:
             messages.error(request, "未知操作。")
@@ -218,11 +316,15 @@ def console_action(request):
 
 # --- board ------------------------------------------------------------------------------------
 
+
 def board(request, outlet_code):
     outlet = selectors.get_outlet(outlet_code)
     data = selectors.board(outlet)
-    return render(request, "queueing/board.html", {"outlet": outlet, "board": data,
-                                                   "board_json": json.dumps(data, ensure_ascii=False)})
+    return render(
+        request,
+        "queueing/board.html",
+        {"outlet": outlet, "board": data, "board_json": json.dumps(data, ensure_ascii=False)},
+    )
 
 
 def _events_payload(outlet_id, after_id):
@@ -251,9 +353,14 @@ async def board_events(request, outlet_code):
     async def stream():
         nonlocal last
         yield "retry: 1000\n\n"
-        payload, last = await sync_to_async(_events_payload, thread_sensitive=False)(outlet.pk, last)
+        payload, last = await sync_to_async(_events_payload, thread_sensitive=False)(
+            outlet.pk, last
+        )
         if payload is None:
-            payload = {"calls": [], "board": await sync_to_async(selectors.board, thread_sensitive=False)(outlet)}
+            payload = {
+                "calls": [],
+                "board": await sync_to_async(selectors.board, thread_sensitive=False)(outlet),
+            }
         yield _sse(last, "board", payload)
         seen = notify.version(outlet.pk)
         polled = time.monotonic()
@@ -269,7 +376,9 @@ async def board_events(request, outlet_code):
                     yield ": keep-alive\n\n"
                 continue
             seen, polled = version, now
-            payload, new_last = await sync_to_async(_events_payload, thread_sensitive=False)(outlet.pk, last)
+            payload, new_last = await sync_to_async(_events_payload, thread_sensitive=False)(
+                outlet.pk, last
+            )
             if payload is not None:
                 last = new_last
                 yield _sse(last, "board", payload)

@@ -3,6 +3,7 @@ their changes go through the services (audited). Staff are saved through service
 (audited; taking someone off duty signs them out and revokes their tokens) and are taken off
 duty rather than deleted (their cases, tickets and audit entries refer to them). Phones are shown
 masked in lists."""
+
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
@@ -16,8 +17,17 @@ from .models import ApiToken, Leave, LoginLock, ShiftSwap, Staff, TotpDevice, Wi
 
 @admin.register(Staff)
 class StaffAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "role", "outlet", "department", "shift_group", "home_window", "masked_phone",
-                    "active"]
+    list_display = [
+        "name",
+        "user",
+        "role",
+        "outlet",
+        "department",
+        "shift_group",
+        "home_window",
+        "masked_phone",
+        "active",
+    ]
     list_filter = ["role", "shift_group", "active", "outlet"]
     search_fields = ["name", "user__username"]
     raw_id_fields = ["user", "home_window"]
@@ -30,7 +40,11 @@ class StaffAdmin(admin.ModelAdmin):
 
     @admin.action(description="解除所选人员的登录锁定（所有来源地址）")
     def unlock_sign_in(self, request, queryset):
-        _unlock(self, request, [(staff.user.username, None) for staff in queryset.select_related("user")])
+        _unlock(
+            self,
+            request,
+            [(staff.user.username, None) for staff in queryset.select_related("user")],
+        )
 
     def save_model(self, request, obj, form, change):
         services.save_staff(request.user, obj, request=request)
@@ -48,13 +62,29 @@ class StaffAdmin(admin.ModelAdmin):
 
 @admin.register(WindowSession)
 class WindowSessionAdmin(ReadOnlyAdmin):
-    list_display = ["window", "staff", "state", "pause_reason", "started_at", "ended_at", "ended_reason"]
+    list_display = [
+        "window",
+        "staff",
+        "state",
+        "pause_reason",
+        "started_at",
+        "ended_at",
+        "ended_reason",
+    ]
     list_filter = ["state", "window__outlet"]
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ReadOnlyAdmin):
-    list_display = ["label", "key_prefix", "staff", "device_outlet", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "label",
+        "key_prefix",
+        "staff",
+        "device_outlet",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     exclude = ["key_hash"]
 
 
@@ -67,7 +97,9 @@ def _unlock(model_admin, request, targets):
     except DomainError as exc:
         model_admin.message_user(request, f"未解锁：{exc.message}", level=messages.ERROR)
         return
-    model_admin.message_user(request, f"已解除 {lifted} 个登录锁定（已记入审计日志）。", level=messages.SUCCESS)
+    model_admin.message_user(
+        request, f"已解除 {lifted} 个登录锁定（已记入审计日志）。", level=messages.SUCCESS
+    )
 
 
 @admin.register(LoginLock)

@@ -1,4 +1,5 @@
 """The admin site signs in through /staff/login/ (lockout, TOTP), never through its own form."""
+
 from urllib.parse import urlencode
 
 from django.contrib import admin

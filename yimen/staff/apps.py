@@ -7,8 +7,10 @@ class StaffConfig(AppConfig):
     verbose_name = "人员与排班"
 
     def ready(self):
-        from . import permissions  # noqa: F401  (registers the actions with staff.authz)
-        from . import admin_login  # noqa: F401  (admin site signs in through the staff login)
-        from . import signals
+        from . import (
+            admin_login,  # noqa: F401  (admin site signs in through the staff login)
+            permissions,  # noqa: F401  (registers the actions with staff.authz)
+            signals,
+        )
 
         signals.connect()

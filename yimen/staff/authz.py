@@ -21,6 +21,7 @@ scope (and to nothing when the role may not read that model at all). Writes and 
 registry. A scoped rule with no scope information FAILS CLOSED (ScopeMissing, 403) — it never
 passes silently. The old keywords (outlet=, department=, region_code=) still work.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -47,15 +48,18 @@ SYSTEM = _System()
 
 class ScopeMissing(Forbidden):
     """A scoped action was asked about without anything to scope it by: refused (fail closed)."""
+
     code = "scope_missing"
 
 
 @dataclass(frozen=True)
 class Rule:
     roles: frozenset | set
-    scope: str = "outlet"   # "outlet" (the role's own scope), "department" (always by department), "any"
+    scope: str = (
+        "outlet"  # "outlet" (the role's own scope), "department" (always by department), "any"
+    )
     label: str = ""
-    window: bool = False    # window-bound: only at the window the clerk is signed in to
+    window: bool = False  # window-bound: only at the window the clerk is signed in to
 
     @property
     def district_roles(self) -> frozenset:
@@ -75,11 +79,12 @@ def register(rules: dict[str, Rule]) -> None:
 
 # --- how each model reaches outlet / region / department ------------------------------------------
 
+
 @dataclass(frozen=True)
 class ModelScope:
-    outlet: str | None           # path to the outlet ("" = the object is the outlet)
+    outlet: str | None  # path to the outlet ("" = the object is the outlet)
     department: str | None = None
-    view: str | None = None      # the action that reads this model (None: scope only)
+    view: str | None = None  # the action that reads this model (None: scope only)
     # per role, an extra filter on what that role sees (e.g. approvers: accepted cases only)
     limit: dict = field(default_factory=dict)
 
@@ -87,8 +92,14 @@ class ModelScope:
 SCOPES: dict[str, ModelScope] = {}
 
 
-def register_scope(label: str, *, outlet: str | None, department: str | None = None, view: str | None = None,
-                   limit: dict | None = None) -> None:
+def register_scope(
+    label: str,
+    *,
+    outlet: str | None,
+    department: str | None = None,
+    view: str | None = None,
+    limit: dict | None = None,
+) -> None:
     """How a model ("app_label.Model") reaches its outlet (and department)."""
     SCOPES[label.lower()] = ModelScope(outlet, department, view, dict(limit or {}))
 
@@ -96,8 +107,10 @@ def register_scope(label: str, *, outlet: str | None, department: str | None = N
 def scope_spec(model) -> ModelScope:
     spec = SCOPES.get(model._meta.label_lower)
     if spec is None:
-        raise LookupError(f"{model._meta.label} has no registered scope: add register_scope() to its "
-                          f"app's permissions.py (an unregistered model is never shown unfiltered)")
+        raise LookupError(
+            f"{model._meta.label} has no registered scope: add register_scope() to its "
+            f"app's permissions.py (an unregistered model is never shown unfiltered)"
+        )
     return spec
 
 
@@ -108,6 +121,7 @@ def _path(prefix: str | None, suffix: str) -> str | None:
 
 
 # --- the principal --------------------------------------------------------------------------------
+
 
 def staff_of(actor):
     """Accept a Staff, a User (with .staff), an API principal (with .staff) or None."""
@@ -150,10 +164,13 @@ def _rule(action: str) -> Rule:
 
 def _role_allowed(staff, rule: Rule, action: str) -> None:
     if staff.role not in rule.roles and staff.role != ADMIN:
-        raise Forbidden(f"{ROLE_LABELS.get(staff.role, staff.role)}无权执行「{rule.label or action}」。")
+        raise Forbidden(
+            f"{ROLE_LABELS.get(staff.role, staff.role)}无权执行「{rule.label or action}」。"
+        )
 
 
 # --- reads ------------------------------------------------------------------------------------------
+
 
 def visible_to(actor, queryset, action: str | None = None):
     """`queryset` limited to what `actor` may see: the model's registered view action decides
@@ -211,6 +228,7 @@ def get_visible(actor, queryset, message: str = "找不到该记录。", **looku
 
 # --- writes and object checks ---------------------------------------------------------------------
 
+
 def check(actor, action: str, obj=None, **scope) -> bool:
     try:
         authorize(actor, action, obj, **scope)
@@ -235,8 +253,16 @@ def check_role(actor, action: str) -> bool:
         return False
 
 
-def authorize(actor, action: str, obj=None, *, outlet=None, department=None, region_code: str | None = None,
-              window=None):
+def authorize(
+    actor,
+    action: str,
+    obj=None,
+    *,
+    outlet=None,
+    department=None,
+    region_code: str | None = None,
+    window=None,
+):
     """Raise unless `actor` may perform `action` on `obj` (or on the scope given by the keywords).
     Returns the Staff. Scoped rules without scope information raise ScopeMissing."""
     rule = _rule(action)
@@ -246,7 +272,9 @@ def authorize(actor, action: str, obj=None, *, outlet=None, department=None, reg
         _check_window(staff, window, rule)
     if staff.role == ADMIN or rule.scope == "any":
         return staff
-    facts = _facts(obj, outlet=outlet, department=department, region_code=region_code, window=window)
+    facts = _facts(
+        obj, outlet=outlet, department=department, region_code=region_code, window=window
+    )
     kind, value = scope_of(staff, rule)
     if kind == NOTHING:
         raise Forbidden("您的账号没有配置所属网点、部门或辖区，不能执行此操作。")
@@ -277,7 +305,9 @@ def _check_window(staff, window, rule: Rule) -> None:
     if window is None:
         raise ScopeMissing("无法确定办理窗口，已拒绝。")
     window_id = getattr(window, "pk", window)
-    if not WindowSession.objects.filter(staff=staff, window_id=window_id, ended_at__isnull=True).exists():
+    if not WindowSession.objects.filter(
+        staff=staff, window_id=window_id, ended_at__isnull=True
+    ).exists():
         raise Forbidden("只能在本人已签到的窗口办理此操作。", code="not_your_window")
 
 
@@ -335,7 +365,9 @@ def _region_of(facts: dict):
     if code is None and facts.get("outlet") is not None:
         from yimen.outlets.models import Outlet
 
-        code = Outlet.objects.filter(pk=facts["outlet"]).values_list("region_code", flat=True).first()
+        code = (
+            Outlet.objects.filter(pk=facts["outlet"]).values_list("region_code", flat=True).first()
+        )
     return code
 
 
@@ -344,4 +376,6 @@ def allowed_actions(actor) -> list[str]:
     staff = staff_of(actor)
     if staff is None:
         return []
-    return sorted(name for name, rule in ACTIONS.items() if staff.role == ADMIN or staff.role in rule.roles)
+    return sorted(
+        name for name, rule in ACTIONS.items() if staff.role == ADMIN or staff.role in rule.roles
+    )

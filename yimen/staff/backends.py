@@ -4,6 +4,7 @@ minutes (settings.YIMEN; the address is the real one, core.clientaddr), and 20 f
 address lock it for every username — so nobody can lock an account (the admin's) out from
 elsewhere. Unknown usernames are treated exactly like known ones, so the answer never reveals who
 exists."""
+
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 

@@ -18,6 +18,7 @@ For one window and one day with opening spans S:
 `double_bookings` lists a person assigned to two windows at once; `staffed_windows_at` counts the
 windows staffed at a moment (the staffing tool compares it with Erlang-C needs).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -92,9 +93,11 @@ def merge(spans: list[Span]) -> list[Span]:
 class Post:
     """A window that must be staffed while the outlet is open, and its A/B members (usernames)."""
 
-    window: str                     # window code, e.g. CX-ZH-201
-    label: str = ""                 # e.g. "201 综合窗口"
-    members: dict = field(default_factory=dict, hash=False, compare=False)  # {"A": "cx_zh_201", "B": …}
+    window: str  # window code, e.g. CX-ZH-201
+    label: str = ""  # e.g. "201 综合窗口"
+    members: dict = field(
+        default_factory=dict, hash=False, compare=False
+    )  # {"A": "cx_zh_201", "B": …}
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class Assignment:
     start: time
     end: time
     kind: str = "regular"
-    replaces: str = ""              # the member whose shift this is, when a substitute works it
+    replaces: str = ""  # the member whose shift this is, when a substitute works it
 
     @property
     def kind_label(self):
@@ -126,19 +129,24 @@ class Gap:
 @dataclass
 class DayInput:
     date: date
-    spans: list[Span]               # the outlet's opening spans that day ([] = closed)
-    weekend: bool = False           # a Saturday/Sunday that is not a 调休 working day
+    spans: list[Span]  # the outlet's opening spans that day ([] = closed)
+    weekend: bool = False  # a Saturday/Sunday that is not a 调休 working day
 
 
 @dataclass
 class RotaPolicy:
     odd_weeks_group: str = "A"
-    relay: Span | None = (time(12, 0), time(13, 0))   # noon relay slot (None: outlet closes at noon)
+    relay: Span | None = (time(12, 0), time(13, 0))  # noon relay slot (None: outlet closes at noon)
 
 
-def plan(days: list[DayInput], posts: list[Post], policy: RotaPolicy, *,
-         absent: dict[date, set[str]] | None = None,
-         replacements: dict[date, dict[str, str]] | None = None) -> list[Assignment]:
+def plan(
+    days: list[DayInput],
+    posts: list[Post],
+    policy: RotaPolicy,
+    *,
+    absent: dict[date, set[str]] | None = None,
+    replacements: dict[date, dict[str, str]] | None = None,
+) -> list[Assignment]:
     """All window assignments for these days.
 
     absent: date → usernames on leave; replacements: date → {member: stand-in} (a leave's
@@ -156,7 +164,10 @@ def plan(days: list[DayInput], posts: list[Post], policy: RotaPolicy, *,
             if day.weekend:
                 work = [(on_duty, day.spans, "weekend")]
             elif relay:
-                work = [(on_duty, subtract(day.spans, relay), "regular"), (off_duty, relay, "relay")]
+                work = [
+                    (on_duty, subtract(day.spans, relay), "regular"),
+                    (off_duty, relay, "relay"),
+                ]
             else:
                 work = [(on_duty, day.spans, "regular")]
             for member, spans, kind in work:
@@ -164,8 +175,17 @@ def plan(days: list[DayInput], posts: list[Post], policy: RotaPolicy, *,
                 if person is None:
                     continue
                 for a, b in spans:
-                    out.append(Assignment(day.date, post.window, person, a, b,
-                                          "substitute" if replaces else kind, replaces))
+                    out.append(
+                        Assignment(
+                            day.date,
+                            post.window,
+                            person,
+                            a,
+                            b,
+                            "substitute" if replaces else kind,
+                            replaces,
+                        )
+                    )
     out.sort(key=lambda a: (a.date, a.window, a.start))
     return out
 
@@ -181,7 +201,9 @@ def _stand_in(member, d, absent, replacements):
     return member, ""
 
 
-def coverage_gaps(days: list[DayInput], posts: list[Post], assignments: list[Assignment]) -> list[Gap]:
+def coverage_gaps(
+    days: list[DayInput], posts: list[Post], assignments: list[Assignment]
+) -> list[Gap]:
     """Every (window, date, span) inside opening hours with nobody at a window that must be open."""
     covered: dict[tuple[date, str], list[Span]] = {}
     for a in assignments:
@@ -203,7 +225,7 @@ def double_bookings(assignments: list[Assignment]) -> list[tuple[Assignment, Ass
     for rows in by_person.values():
         rows.sort(key=lambda a: a.start)
         for i, first in enumerate(rows):
-            for second in rows[i + 1:]:
+            for second in rows[i + 1 :]:
                 if second.start >= first.end:
                     break
                 if second.window != first.window:

@@ -1,6 +1,7 @@
 """Writes about staff: window sessions (sign-in, pause, resume, hand-over, sign-out), sign-in
 security (lockout, TOTP), leave and swaps for the A/B rota, and audited reveals of personal data.
 Every write is one transaction, checks permission through authz, and leaves an audit entry."""
+
 from datetime import timedelta
 
 import pyotp
@@ -8,22 +9,43 @@ from django.conf import settings
 from django.db import transaction
 
 from yimen.core import audit, clock
-from yimen.core.masking import redact
 from yimen.core.errors import Conflict, ValidationFailed
+from yimen.core.masking import redact
 
 from .authz import authorize, staff_of
+from .models import (
+    ADMIN,
+    APPROVER,
+    DIRECTOR,
+    ApiToken,
+    Leave,
+    LoginFailure,
+    LoginLock,
+    ShiftSwap,
+    Staff,
+    TotpDevice,
+    WindowSession,
+)
 from .tokens import revoke_token
-from .models import (APPROVER, DIRECTOR, ADMIN, ApiToken, Leave, LoginFailure, LoginLock, ShiftSwap, Staff,
-                     TotpDevice, WindowSession)
 
 # --- window sessions (yimen/staff/window_sessions.py) -------------------------------------------
-
-from .window_sessions import (PAUSE_REASONS, _close_session, accept_hand_over, close_window,  # noqa: E402,F401
-                              decline_hand_over, hand_over, offer_minutes, pause_window, resume_window,
-                              sign_in_window, sign_out_window, withdraw_hand_over)
-
+# Re-exported: callers use `staff.services.sign_in_window` etc.
+from .window_sessions import (  # noqa: E402
+    PAUSE_REASONS as PAUSE_REASONS,
+    _close_session,
+    accept_hand_over as accept_hand_over,
+    decline_hand_over as decline_hand_over,
+    hand_over as hand_over,
+    offer_minutes as offer_minutes,
+    pause_window as pause_window,
+    resume_window as resume_window,
+    sign_in_window as sign_in_window,
+    sign_out_window as sign_out_window,
+    withdraw_hand_over as withdraw_hand_over,
+)
 
 # --- staff accounts (the admin's 工作人员 form) ---------------------------------------------------
+
 
 def _account_snapshot(staff: Staff) -> dict:
     """What the audit entry of an account change shows (never the phone number itself)."""
@@ -41,10 +63,18 @@ def save_staff(actor, staff: Staff, *, request=None) -> Staff:
     they are signed in at, and one taken off duty loses their API tokens — at once, not when
     their next call-next fails."""
     user = getattr(actor, "user", actor)
-    if not (staff_of(actor) is None and getattr(user, "is_superuser", False)):  # Django's own superuser
+    if not (
+        staff_of(actor) is None and getattr(user, "is_superuser", False)
+    ):  # Django's own superuser
         authorize(actor, "staff.account.manage")
-    old = (Staff.objects.select_for_update().filter(pk=staff.pk).order_by().first()  # (Meta.ordering joins)
-           if staff.pk is not None else None)
+    old = (
+        Staff.objects.select_for_update()
+        .filter(pk=staff.pk)
+        .order_by()
+        .first()  # (Meta.ordering joins)
+        if staff.pk is not None
+        else None
+    )
     before = _account_snapshot(old) if old is not None else None
     staff.save()
     after = _account_snapshot(staff)
@@ -56,25 +86,38 @@ def save_staff(actor, staff: Staff, *, request=None) -> Staff:
     off_duty = before is not None and before["active"] and not staff.active
     moved = before is not None and bool({"outlet", "role"} & changed.keys())
     if off_duty or moved:
-        session = WindowSession.objects.select_for_update().filter(staff=staff, ended_at__isnull=True).first()
+        session = (
+            WindowSession.objects.select_for_update()
+            .filter(staff=staff, ended_at__isnull=True)
+            .first()
+        )
         if session is not None:
             why = "账号停用" if off_duty else "岗位变更"
             _close_session(session, actor, why, why, request)
     if off_duty:
         for token in ApiToken.objects.filter(staff=staff, revoked_at__isnull=True):
             revoke_token(token, actor)
-    audit.record(actor, "staff.create" if before is None else "staff.update", staff,
-                 before=None if before is None else {k: before.get(k) for k in changed},
-                 after=changed, request=request)
+    audit.record(
+        actor,
+        "staff.create" if before is None else "staff.update",
+        staff,
+        before=None if before is None else {k: before.get(k) for k in changed},
+        after=changed,
+        request=request,
+    )
     return staff
 
 
 # --- sign-in security: lockout ------------------------------------------------------------------
 
+
 def _policy():
     cfg = settings.YIMEN
-    return (int(cfg.get("LOCKOUT_FAILURES", 5)), timedelta(minutes=int(cfg.get("LOCKOUT_WINDOW_MINUTES", 15))),
-            timedelta(minutes=int(cfg.get("LOCKOUT_MINUTES", 30))))
+    return (
+        int(cfg.get("LOCKOUT_FAILURES", 5)),
+        timedelta(minutes=int(cfg.get("LOCKOUT_WINDOW_MINUTES", 15))),
+        timedelta(minutes=int(cfg.get("LOCKOUT_MINUTES", 30))),
+    )
 
 
 def _address_limit() -> int:
@@ -97,8 +140,15 @@ def locked_until(username: str, *, ip=None, request=None):
     """When the lock on this username *from this address* ends (or on the address for every
     username), or None when it may try to sign in. Failures elsewhere never lock it here."""
     _ip, source = _source(ip, request)
-    lock = (LoginLock.objects.filter(source=source, username__in=[normalize_username(username), ""],
-                                     locked_until__gt=clock.now()).order_by("-locked_until").first())
+    lock = (
+        LoginLock.objects.filter(
+            source=source,
+            username__in=[normalize_username(username), ""],
+            locked_until__gt=clock.now(),
+        )
+        .order_by("-locked_until")
+        .first()
+    )
     return lock.locked_until if lock else None
 
 
@@ -115,8 +165,9 @@ def _lock(username: str, source: str, now, duration, since) -> tuple:
     if recent < limit:
         return None, recent
     until = now + duration
-    LoginLock.objects.update_or_create(username=username, source=source,
-                                       defaults={"locked_at": now, "locked_until": until})
+    LoginLock.objects.update_or_create(
+        username=username, source=source, defaults={"locked_at": now, "locked_until": until}
+    )
     return until, recent
 
 
@@ -131,16 +182,35 @@ def record_login_failure(username: str, *, ip=None, request=None, stage: str = "
     ip, source = _source(ip, request)
     LoginFailure.objects.create(username=username, at=now, source_ip=ip, source=source)
     shown = redact(username)  # a mistyped ID number or phone must not reach the audit log in full
-    audit.record(f"login:{shown}", "auth.login_failed", None, object_type="auth.user", object_id=shown[:80],
-                 after={"stage": stage}, request=request, ip=ip)
+    audit.record(
+        f"login:{shown}",
+        "auth.login_failed",
+        None,
+        object_type="auth.user",
+        object_id=shown[:80],
+        after={"stage": stage},
+        request=request,
+        ip=ip,
+    )
     until = None
     for who in (username, ""):
         locked, recent = _lock(who, source, now, duration, now - window)
         if locked and recent:  # a new lock
-            audit.record(f"login:{shown}", "auth.locked", None, object_type="auth.user",
-                         object_id=(shown if who else "*")[:80], request=request, ip=ip,
-                         after={"failures": recent, "source": source, "locked_until": locked.isoformat(),
-                                "scope": "account+address" if who else "address"})
+            audit.record(
+                f"login:{shown}",
+                "auth.locked",
+                None,
+                object_type="auth.user",
+                object_id=(shown if who else "*")[:80],
+                request=request,
+                ip=ip,
+                after={
+                    "failures": recent,
+                    "source": source,
+                    "locked_until": locked.isoformat(),
+                    "scope": "account+address" if who else "address",
+                },
+            )
         until = max(until, locked) if until and locked else (until or locked)
     return until
 
@@ -160,19 +230,29 @@ def unlock(actor, username: str, *, source: str | None = None, request=None) -> 
     authorize(actor, "staff.account.manage")
     username = normalize_username(username)
     locks = LoginLock.objects.filter(username=username)
-    failures = LoginFailure.objects.filter(username=username) if username else LoginFailure.objects.all()
+    failures = (
+        LoginFailure.objects.filter(username=username) if username else LoginFailure.objects.all()
+    )
     if source is not None:
         locks, failures = locks.filter(source=source), failures.filter(source=source)
     elif not username:
         raise ValidationFailed("请指定要解锁的账号或来源地址。")
     count, _ = locks.delete()
     failures.delete()
-    audit.record(actor, "auth.unlock", None, object_type="auth.user", object_id=username or "*",
-                 after={"source": source or "all", "locks": count}, request=request)
+    audit.record(
+        actor,
+        "auth.unlock",
+        None,
+        object_type="auth.user",
+        object_id=username or "*",
+        after={"source": source or "all", "locks": count},
+        request=request,
+    )
     return count
 
 
 # --- TOTP second factor ---------------------------------------------------------------------------
+
 
 def totp_roles() -> set[str]:
     return set(settings.YIMEN.get("TOTP_ROLES", [ADMIN, DIRECTOR]))
@@ -198,7 +278,9 @@ def start_totp_enrolment(staff: Staff) -> TotpDevice:
 
 
 def provisioning_uri(device: TotpDevice) -> str:
-    return pyotp.TOTP(device.secret).provisioning_uri(name=device.staff.user.username, issuer_name="一门政务服务")
+    return pyotp.TOTP(device.secret).provisioning_uri(
+        name=device.staff.user.username, issuer_name="一门政务服务"
+    )
 
 
 def _verify_code(device: TotpDevice, code: str) -> int | None:
@@ -232,7 +314,11 @@ def confirm_totp(staff: Staff, code: str, *, request=None) -> TotpDevice:
 @transaction.atomic
 def check_totp(staff: Staff, code: str, *, request=None) -> bool:
     """Second step of sign-in. A failure counts toward the lockout; a code is usable once."""
-    device = TotpDevice.objects.select_for_update().filter(staff=staff, confirmed_at__isnull=False).first()
+    device = (
+        TotpDevice.objects.select_for_update()
+        .filter(staff=staff, confirmed_at__isnull=False)
+        .first()
+    )
     step = _verify_code(device, code) if device else None
     if step is None or step <= device.last_used_step:
         record_login_failure(staff.user.username, request=request, stage="totp")
@@ -251,6 +337,7 @@ def reset_totp(actor, staff: Staff, *, request=None):
 
 # --- A/B rota: leave and swaps -------------------------------------------------------------------
 
+
 def _rota_staff(outlet, *people):
     for person in people:
         if person is not None and person.outlet_id != outlet.pk:
@@ -258,8 +345,17 @@ def _rota_staff(outlet, *people):
 
 
 @transaction.atomic
-def record_leave(actor, staff: Staff, start, end, *, kind: str = "事假", substitute: Staff | None = None,
-                 reason: str = "", request=None) -> Leave:
+def record_leave(
+    actor,
+    staff: Staff,
+    start,
+    end,
+    *,
+    kind: str = "事假",
+    substitute: Staff | None = None,
+    reason: str = "",
+    request=None,
+) -> Leave:
     outlet = staff.outlet
     if outlet is None:
         raise ValidationFailed("该人员没有所属网点，无需排班。")
@@ -273,14 +369,37 @@ def record_leave(actor, staff: Staff, start, end, *, kind: str = "事假", subst
     _rota_staff(outlet, substitute)
     if kind not in dict(Leave._meta.get_field("kind").choices):
         raise ValidationFailed(f"请假类型不正确：{kind}")
-    overlap = Leave.objects.filter(staff=staff, cancelled_at__isnull=True, start__lte=end, end__gte=start).first()
+    overlap = Leave.objects.filter(
+        staff=staff, cancelled_at__isnull=True, start__lte=end, end__gte=start
+    ).first()
     if overlap:
-        raise Conflict(f"{staff.name}在 {overlap.start}～{overlap.end} 已有请假登记。", code="leave_overlap")
-    leave = Leave.objects.create(staff=staff, start=start, end=end, kind=kind, substitute=substitute,
-                                 reason=reason[:200], created_by=by, created_at=clock.now())
-    audit.record(by, "rota.leave", leave, after={"staff": staff.user.username, "start": str(start), "end": str(end),
-                                                  "kind": kind, "substitute": substitute.user.username if substitute else ""},
-                 reason=reason, request=request)
+        raise Conflict(
+            f"{staff.name}在 {overlap.start}～{overlap.end} 已有请假登记。", code="leave_overlap"
+        )
+    leave = Leave.objects.create(
+        staff=staff,
+        start=start,
+        end=end,
+        kind=kind,
+        substitute=substitute,
+        reason=reason[:200],
+        created_by=by,
+        created_at=clock.now(),
+    )
+    audit.record(
+        by,
+        "rota.leave",
+        leave,
+        after={
+            "staff": staff.user.username,
+            "start": str(start),
+            "end": str(end),
+            "kind": kind,
+            "substitute": substitute.user.username if substitute else "",
+        },
+        reason=reason,
+        request=request,
+    )
     return leave
 
 
@@ -295,17 +414,34 @@ def cancel_leave(actor, leave: Leave, *, request=None) -> Leave:
 
 
 @transaction.atomic
-def record_swap(actor, outlet, day, from_staff: Staff, to_staff: Staff, *, reason: str = "", request=None) -> ShiftSwap:
+def record_swap(
+    actor, outlet, day, from_staff: Staff, to_staff: Staff, *, reason: str = "", request=None
+) -> ShiftSwap:
     by = authorize(actor, "staff.rota.manage", outlet=outlet)
     if from_staff.pk == to_staff.pk:
         raise ValidationFailed("换班双方不能是同一人。")
     _rota_staff(outlet, from_staff, to_staff)
-    if ShiftSwap.objects.filter(outlet=outlet, date=day, from_staff=from_staff, cancelled_at__isnull=True).exists():
+    if ShiftSwap.objects.filter(
+        outlet=outlet, date=day, from_staff=from_staff, cancelled_at__isnull=True
+    ).exists():
         raise Conflict(f"{from_staff.name}在 {day} 已有换班登记。", code="swap_exists")
-    swap = ShiftSwap.objects.create(outlet=outlet, date=day, from_staff=from_staff, to_staff=to_staff,
-                                    reason=reason[:200], created_by=by, created_at=clock.now())
-    audit.record(by, "rota.swap", swap, after={"date": str(day), "from": from_staff.user.username,
-                                                "to": to_staff.user.username}, reason=reason, request=request)
+    swap = ShiftSwap.objects.create(
+        outlet=outlet,
+        date=day,
+        from_staff=from_staff,
+        to_staff=to_staff,
+        reason=reason[:200],
+        created_by=by,
+        created_at=clock.now(),
+    )
+    audit.record(
+        by,
+        "rota.swap",
+        swap,
+        after={"date": str(day), "from": from_staff.user.username, "to": to_staff.user.username},
+        reason=reason,
+        request=request,
+    )
     return swap
 
 
@@ -321,7 +457,10 @@ def cancel_swap(actor, swap: ShiftSwap, *, request=None) -> ShiftSwap:
 
 # --- personal data: reveal ------------------------------------------------------------------------
 
-def reveal(actor, obj, field: str, *, reason: str, outlet=None, department=None, request=None) -> str:
+
+def reveal(
+    actor, obj, field: str, *, reason: str, outlet=None, department=None, request=None
+) -> str:
     """The full value of a protected field for a role that needs it; every reveal is audited —
     and so is every refused one (`personal.reveal_refused`, with the reason it was refused).
 
@@ -330,11 +469,27 @@ def reveal(actor, obj, field: str, *, reason: str, outlet=None, department=None,
 
     try:
         with transaction.atomic():
-            return _reveal(actor, obj, field, reason=reason, outlet=outlet, department=department, request=request)
+            return _reveal(
+                actor,
+                obj,
+                field,
+                reason=reason,
+                outlet=outlet,
+                department=department,
+                request=request,
+            )
     except DomainError as exc:
-        with transaction.atomic():  # the refusal is kept although the reveal's transaction rolled back
-            audit.record(actor if actor is not None else "anonymous", "personal.reveal_refused", obj,
-                         after={"field": field, "refused": exc.message}, reason=reason or "", request=request)
+        with (
+            transaction.atomic()
+        ):  # the refusal is kept although the reveal's transaction rolled back
+            audit.record(
+                actor if actor is not None else "anonymous",
+                "personal.reveal_refused",
+                obj,
+                after={"field": field, "refused": exc.message},
+                reason=reason or "",
+                request=request,
+            )
         raise
 
 

@@ -1,4 +1,5 @@
 """Test helpers shared by every app's tests (not used by production code)."""
+
 import itertools
 
 from django.contrib.auth import get_user_model
@@ -8,9 +9,17 @@ from .models import Staff
 _counter = itertools.count(1)
 
 
-def make_staff(role: str, *, outlet=None, department=None, name: str | None = None,
-               username: str | None = None, password: str = "test-Passw0rd!", region_code: str = "",
-               shift_group: str = "") -> Staff:
+def make_staff(
+    role: str,
+    *,
+    outlet=None,
+    department=None,
+    name: str | None = None,
+    username: str | None = None,
+    password: str = "test-Passw0rd!",
+    region_code: str = "",
+    shift_group: str = "",
+) -> Staff:
     """Create a user + Staff profile. `outlet` / `department` may be objects or codes."""
     from yimen.catalog.models import Department
     from yimen.outlets.models import Outlet
@@ -22,5 +31,12 @@ def make_staff(role: str, *, outlet=None, department=None, name: str | None = No
     n = next(_counter)
     username = username or f"{role}{n}"
     user = get_user_model().objects.create_user(username=username, password=password)
-    return Staff.objects.create(user=user, name=name or f"测试{role}{n}", role=role, outlet=outlet,
-                                department=department, region_code=region_code, shift_group=shift_group)
+    return Staff.objects.create(
+        user=user,
+        name=name or f"测试{role}{n}",
+        role=role,
+        outlet=outlet,
+        department=department,
+        region_code=region_code,
+        shift_group=shift_group,
+    )

@@ -1,5 +1,6 @@
 """API tokens: `Authorization: Bearer <token>`. Staff tokens act as that member of staff; device
 tokens act for an outlet's kiosks, boards and bank terminals (issue tickets, read boards)."""
+
 import hashlib
 import secrets
 import threading
@@ -25,7 +26,12 @@ def issue_token(*, staff=None, outlet=None, label: str = "", actor=None) -> tupl
     raw = "ym_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         label=label or (f"staff:{staff.user.username}" if staff else f"device:{outlet.code}"),
-        staff=staff, device_outlet=outlet, key_prefix=raw[:10], key_hash=_hash(raw), created_at=clock.now())
+        staff=staff,
+        device_outlet=outlet,
+        key_prefix=raw[:10],
+        key_hash=_hash(raw),
+        created_at=clock.now(),
+    )
     audit.record(actor, "token.issue", token, after={"label": token.label})
     return token, raw
 
@@ -42,17 +48,23 @@ _tokens = changes.VersionedCache(maxsize=4096)
 
 
 def _lookup(key_hash: str) -> ApiToken | None:
-    return (ApiToken.objects.select_related("staff__user", "device_outlet")
-            .filter(key_hash=key_hash, revoked_at__isnull=True).first())
+    return (
+        ApiToken.objects.select_related("staff__user", "device_outlet")
+        .filter(key_hash=key_hash, revoked_at__isnull=True)
+        .first()
+    )
 
 
 def warm_up() -> int:
     """Cache the lookups of the live tokens of active staff and of devices (a server process, as
     it starts): otherwise every window's first poll after a restart goes through Django to look
     its token up. At most half the cache; returns how many."""
-    live = (ApiToken.objects.select_related("staff__user", "device_outlet").filter(revoked_at__isnull=True)
-            .filter(Q(staff__active=True, staff__user__is_active=True) | Q(device_outlet__isnull=False))
-            .order_by("-pk")[:_tokens.maxsize // 2])
+    live = (
+        ApiToken.objects.select_related("staff__user", "device_outlet")
+        .filter(revoked_at__isnull=True)
+        .filter(Q(staff__active=True, staff__user__is_active=True) | Q(device_outlet__isnull=False))
+        .order_by("-pk")[: _tokens.maxsize // 2]
+    )
     count = 0
     for token in live:
         _tokens.put("auth", token.key_hash, token)
@@ -156,6 +168,8 @@ class BearerAuth(HttpBearer):
         api_token = authenticate_token(token)
         if api_token is None:
             return None
-        principal = Principal(staff=api_token.staff, device_outlet=api_token.device_outlet, token=api_token)
+        principal = Principal(
+            staff=api_token.staff, device_outlet=api_token.device_outlet, token=api_token
+        )
         request.principal = principal
         return principal

@@ -1,5 +1,6 @@
 """Staff pages: login (lockout, TOTP), logout, workbench, window sign-in / pause / hand-over,
 the weekly A/B rota (printable) and its Excel export. Thin: the work is in services/selectors."""
+
 from datetime import datetime, timedelta
 
 import segno
@@ -26,8 +27,9 @@ PENDING_SECONDS = 300
 
 def _safe_next(request, default="/staff/"):
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -53,6 +55,7 @@ def _lock_message():
 
 # --- login / logout / TOTP ---------------------------------------------------------------------
 
+
 def login_view(request):
     next_url = _safe_next(request)
     error = ""
@@ -65,21 +68,36 @@ def login_view(request):
         else:
             user = authenticate(request, username=username, password=password)
             if user is None:
-                error = _lock_message() if getattr(request, "yimen_login_locked", False) else "用户名或密码错误。"
+                error = (
+                    _lock_message()
+                    if getattr(request, "yimen_login_locked", False)
+                    else "用户名或密码错误。"
+                )
             elif not hasattr(user, "staff"):
                 error = "该账号不是工作人员账号，请联系管理员。"
             elif services.totp_required(user.staff):
-                request.session[PENDING_KEY] = {"uid": user.pk, "at": clock.now().isoformat(), "next": next_url}
+                request.session[PENDING_KEY] = {
+                    "uid": user.pk,
+                    "at": clock.now().isoformat(),
+                    "next": next_url,
+                }
                 return redirect("staff:login_totp")
             else:
                 login(request, user)
                 services.record_login_success(user, request=request)
                 return redirect(next_url)
-    return render(request, "staff/login.html", {
-        "error": error, "username": username, "next": next_url,
-        "totp_off": not settings.YIMEN.get("REQUIRE_TOTP"),
-        "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
-    }, status=401 if error else 200)
+    return render(
+        request,
+        "staff/login.html",
+        {
+            "error": error,
+            "username": username,
+            "next": next_url,
+            "totp_off": not settings.YIMEN.get("REQUIRE_TOTP"),
+            "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
+        },
+        status=401 if error else 200,
+    )
 
 
 def _pending_user(request):
@@ -109,8 +127,12 @@ def login_totp_view(request):
     error = ""
     if services.locked_until(staff.user.username, request=request):
         request.session.pop(PENDING_KEY, None)
-        return render(request, "staff/login.html", {"error": _lock_message(), "next": pending["next"],
-                                                    "totp_off": False}, status=401)
+        return render(
+            request,
+            "staff/login.html",
+            {"error": _lock_message(), "next": pending["next"], "totp_off": False},
+            status=401,
+        )
     if enrolling:
         device = services.start_totp_enrolment(staff)
     if request.method == "POST":
@@ -132,8 +154,12 @@ def login_totp_view(request):
         error = error or "动态口令不正确或已使用过，请等待下一个口令。"
         if services.locked_until(staff.user.username, request=request):
             request.session.pop(PENDING_KEY, None)
-            return render(request, "staff/login.html", {"error": _lock_message(), "next": pending["next"],
-                                                        "totp_off": False}, status=401)
+            return render(
+                request,
+                "staff/login.html",
+                {"error": _lock_message(), "next": pending["next"], "totp_off": False},
+                status=401,
+            )
     context = {"error": error, "enrolling": enrolling}
     if enrolling:
         uri = services.provisioning_uri(device)
@@ -174,10 +200,18 @@ def logout_view(request):
 
 ROLE_LINKS = {
     "guide": [("/guide/", "引导台（导办、取号）"), ("/queue/", "排队叫号")],
-    "clerk": [("/staff/window/", "窗口签到、暂停与交接"), ("/queue/console/", "窗口叫号台"), ("/cases/", "办件")],
+    "clerk": [
+        ("/staff/window/", "窗口签到、暂停与交接"),
+        ("/queue/console/", "窗口叫号台"),
+        ("/cases/", "办件"),
+    ],
     "approver": [("/cases/", "本部门办件审批")],
     "chief": [("/queue/", "排队叫号"), ("/feedback/", "好差评·办不成事"), ("/cases/", "办件")],
-    "director": [("/queue/", "排队叫号"), ("/feedback/", "好差评·办不成事"), ("/insight/", "数据看板")],
+    "director": [
+        ("/queue/", "排队叫号"),
+        ("/feedback/", "好差评·办不成事"),
+        ("/insight/", "数据看板"),
+    ],
     "leader": [("/insight/", "数据看板"), ("/feedback/", "办不成事督办")],
     "admin": [("/admin/", "系统管理（事项、网点、窗口、账号）"), ("/insight/", "数据看板")],
 }
@@ -203,16 +237,26 @@ def workbench(request):
     if staff.role == "admin":
         scope.append("全部网点与部门")
     today = clock.today()
-    return render(request, "staff/workbench.html", {
-        "staff": staff, "links": links, "session": session, "scope": scope,
-        "phone": mask_phone(staff.phone),
-        "duty_group": selectors.duty_group_on(staff.outlet, today) if staff.outlet_id else "",
-        "totp_device": TotpDevice.objects.filter(staff=staff, confirmed_at__isnull=False).first(),
-        "actions": allowed_actions(staff),
-    })
+    return render(
+        request,
+        "staff/workbench.html",
+        {
+            "staff": staff,
+            "links": links,
+            "session": session,
+            "scope": scope,
+            "phone": mask_phone(staff.phone),
+            "duty_group": selectors.duty_group_on(staff.outlet, today) if staff.outlet_id else "",
+            "totp_device": TotpDevice.objects.filter(
+                staff=staff, confirmed_at__isnull=False
+            ).first(),
+            "actions": allowed_actions(staff),
+        },
+    )
 
 
 # --- window sign-in, pause, hand-over --------------------------------------------------------------
+
 
 @login_required
 def window_view(request):
@@ -223,7 +267,11 @@ def window_view(request):
         op = request.POST.get("op", "")
         try:
             if op == "sign_in":
-                window = Window.objects.filter(pk=_int(request.POST.get("window"))).select_related("outlet").first()
+                window = (
+                    Window.objects.filter(pk=_int(request.POST.get("window")))
+                    .select_related("outlet")
+                    .first()
+                )
                 if window is None:
                     raise NotFound("找不到该窗口。")
                 services.sign_in_window(staff, window, request=request)
@@ -238,32 +286,55 @@ def window_view(request):
                 services.resume_window(staff, request=request)
                 messages.success(request, "窗口已恢复服务。")
             elif op == "hand_over":
-                to = Staff.objects.filter(pk=_int(request.POST.get("to"))).select_related("user").first()
+                to = (
+                    Staff.objects.filter(pk=_int(request.POST.get("to")))
+                    .select_related("user")
+                    .first()
+                )
                 if to is None:
                     raise ValidationFailed("请选择接岗的同事。")
-                offer = services.hand_over(staff, to, reason=request.POST.get("reason") or "午餐接力", request=request)
-                messages.success(request, f"已向{to.name}发出交接，待其在本页确认后生效"
-                                          f"（{clock.local(offer.expires_at):%H:%M} 前有效）；确认前窗口仍由您值守。")
+                offer = services.hand_over(
+                    staff, to, reason=request.POST.get("reason") or "午餐接力", request=request
+                )
+                messages.success(
+                    request,
+                    f"已向{to.name}发出交接，待其在本页确认后生效"
+                    f"（{clock.local(offer.expires_at):%H:%M} 前有效）；确认前窗口仍由您值守。",
+                )
             elif op == "withdraw_hand_over":
                 services.withdraw_hand_over(staff, request=request)
                 messages.success(request, "已撤回交接，窗口仍由您值守。")
             elif op == "accept_hand_over":
-                session = services.accept_hand_over(staff, _int(request.POST.get("offer")) or None, request=request)
+                session = services.accept_hand_over(
+                    staff, _int(request.POST.get("offer")) or None, request=request
+                )
                 messages.success(request, f"已接岗 {session.window.number} 号窗口，开始服务。")
             elif op == "decline_hand_over":
-                services.decline_hand_over(staff, _int(request.POST.get("offer")) or None, request=request)
+                services.decline_hand_over(
+                    staff, _int(request.POST.get("offer")) or None, request=request
+                )
                 messages.success(request, "已拒绝接岗。")
             elif op == "close":
-                window = Window.objects.filter(pk=_int(request.POST.get("window"))).select_related("outlet").first()
+                window = (
+                    Window.objects.filter(pk=_int(request.POST.get("window")))
+                    .select_related("outlet")
+                    .first()
+                )
                 if window is None:
                     raise NotFound("找不到该窗口。")
-                services.close_window(staff, window, reason=request.POST.get("reason", ""), request=request)
+                services.close_window(
+                    staff, window, reason=request.POST.get("reason", ""), request=request
+                )
                 messages.success(request, f"已关闭 {window.number} 号窗口的签到。")
             elif op == "sign_out":
                 returning = request.POST.get("return_ticket") == "1"
                 services.sign_out_window(staff, return_ticket=returning, request=request)
-                messages.success(request, "已将窗口的号退回队列（按原顺序等候），已签退。" if returning
-                                 else "已签退，窗口关闭。")
+                messages.success(
+                    request,
+                    "已将窗口的号退回队列（按原顺序等候），已签退。"
+                    if returning
+                    else "已签退，窗口关闭。",
+                )
             else:
                 raise ValidationFailed("未知操作。")
         except DomainError as exc:
@@ -273,25 +344,44 @@ def window_view(request):
     windows = []
     if staff.outlet_id:
         states = selectors.window_states(staff.outlet)
-        holders = {s.window_id: s.staff for s in WindowSession.objects
-                   .filter(window__outlet=staff.outlet, ended_at__isnull=True).select_related("staff")}
-        for w in Window.objects.filter(outlet=staff.outlet, active=True, kind__in=QUEUE_WINDOW_KINDS) \
-                .order_by("group_code", "number"):
-            windows.append({"window": w, "state": states.get(w.pk, "closed"), "holder": holders.get(w.pk),
-                            "mine": w.pk == staff.home_window_id})
+        holders = {
+            s.window_id: s.staff
+            for s in WindowSession.objects.filter(
+                window__outlet=staff.outlet, ended_at__isnull=True
+            ).select_related("staff")
+        }
+        for w in Window.objects.filter(
+            outlet=staff.outlet, active=True, kind__in=QUEUE_WINDOW_KINDS
+        ).order_by("group_code", "number"):
+            windows.append(
+                {
+                    "window": w,
+                    "state": states.get(w.pk, "closed"),
+                    "holder": holders.get(w.pk),
+                    "mine": w.pk == staff.home_window_id,
+                }
+            )
     from yimen.queueing.services import held_by
 
-    return render(request, "staff/window.html", {
-        "staff": staff, "session": session, "windows": windows,
-        "candidates": selectors.hand_over_candidates(staff) if session else [],
-        "offer_made": selectors.offer_made(session), "offers": selectors.offers_for(staff),
-        "held": held_by(session.window) if session else None,
-        "reasons": services.PAUSE_REASONS,
-        "can_close": bool(staff.outlet_id) and _can(staff, "staff.window.close", staff.outlet),
-    })
+    return render(
+        request,
+        "staff/window.html",
+        {
+            "staff": staff,
+            "session": session,
+            "windows": windows,
+            "candidates": selectors.hand_over_candidates(staff) if session else [],
+            "offer_made": selectors.offer_made(session),
+            "offers": selectors.offers_for(staff),
+            "held": held_by(session.window) if session else None,
+            "reasons": services.PAUSE_REASONS,
+            "can_close": bool(staff.outlet_id) and _can(staff, "staff.window.close", staff.outlet),
+        },
+    )
 
 
 # --- staff lists -----------------------------------------------------------------------------------
+
 
 @login_required
 def people_view(request):
@@ -308,10 +398,13 @@ def people_view(request):
 def person_view(request, username):
     staff = _staff_or_403(request)
     person = selectors.get_staff(username, viewer=staff)
-    return render(request, "staff/person.html", {"person": person, "phone": mask_phone(person.phone)})
+    return render(
+        request, "staff/person.html", {"person": person, "phone": mask_phone(person.phone)}
+    )
 
 
 # --- A/B rota --------------------------------------------------------------------------------------
+
 
 def _rota_context(request, outlet_code):
     from yimen.outlets.selectors import get_outlet
@@ -341,33 +434,69 @@ def rota_view(request, outlet_code):
         gaps.setdefault((g.window, g.date), []).append(g)
     rows = []
     for post in r.posts:
-        row = {"post": post, "members": [(grp, r.names.get(u, u)) for grp, u in sorted(post.members.items())],
-               "days": []}
+        row = {
+            "post": post,
+            "members": [(grp, r.names.get(u, u)) for grp, u in sorted(post.members.items())],
+            "days": [],
+        }
         for day in r.days:
-            row["days"].append({
-                "assignments": [{"a": a, "name": r.names.get(a.staff, a.staff),
-                                 "replaces": r.names.get(a.replaces, a.replaces)}
-                                for a in sorted(cells.get((post.window, day.date), []), key=lambda x: x.start)],
-                "gaps": gaps.get((post.window, day.date), []),
-                "open": bool(day.spans),
-            })
+            row["days"].append(
+                {
+                    "assignments": [
+                        {
+                            "a": a,
+                            "name": r.names.get(a.staff, a.staff),
+                            "replaces": r.names.get(a.replaces, a.replaces),
+                        }
+                        for a in sorted(
+                            cells.get((post.window, day.date), []), key=lambda x: x.start
+                        )
+                    ],
+                    "gaps": gaps.get((post.window, day.date), []),
+                    "open": bool(day.spans),
+                }
+            )
         rows.append(row)
-    header = [{"date": d.date, "label": WEEKDAY_LABELS[d.date.weekday()], "spans": format_spans(d.spans),
-               "duty": r.duty_group(d.date), "open": bool(d.spans)} for d in r.days]
+    header = [
+        {
+            "date": d.date,
+            "label": WEEKDAY_LABELS[d.date.weekday()],
+            "spans": format_spans(d.spans),
+            "duty": r.duty_group(d.date),
+            "open": bool(d.spans),
+        }
+        for d in r.days
+    ]
     can_manage = _can(staff, "staff.rota.manage", outlet)
-    people = Staff.objects.filter(outlet=outlet, active=True).order_by("shift_group", "name") if can_manage else []
-    return render(request, "staff/rota.html", {
-        "outlet": outlet, "monday": monday, "sunday": sunday, "header": header, "rows": rows, "rota": r,
-        "week": selectors.iso_week_label(monday),
-        "prev_week": selectors.iso_week_label(monday - timedelta(days=7)),
-        "next_week": selectors.iso_week_label(monday + timedelta(days=7)),
-        "can_manage": can_manage, "people": people,
-        "leaves": Leave.objects.filter(staff__outlet=outlet, cancelled_at__isnull=True, start__lte=sunday,
-                                       end__gte=monday).select_related("staff", "substitute"),
-        "swaps": ShiftSwap.objects.filter(outlet=outlet, cancelled_at__isnull=True,
-                                          date__range=(monday, sunday)).select_related("from_staff", "to_staff"),
-        "leave_kinds": [k for k, _ in Leave._meta.get_field("kind").choices],
-    })
+    people = (
+        Staff.objects.filter(outlet=outlet, active=True).order_by("shift_group", "name")
+        if can_manage
+        else []
+    )
+    return render(
+        request,
+        "staff/rota.html",
+        {
+            "outlet": outlet,
+            "monday": monday,
+            "sunday": sunday,
+            "header": header,
+            "rows": rows,
+            "rota": r,
+            "week": selectors.iso_week_label(monday),
+            "prev_week": selectors.iso_week_label(monday - timedelta(days=7)),
+            "next_week": selectors.iso_week_label(monday + timedelta(days=7)),
+            "can_manage": can_manage,
+            "people": people,
+            "leaves": Leave.objects.filter(
+                staff__outlet=outlet, cancelled_at__isnull=True, start__lte=sunday, end__gte=monday
+            ).select_related("staff", "substitute"),
+            "swaps": ShiftSwap.objects.filter(
+                outlet=outlet, cancelled_at__isnull=True, date__range=(monday, sunday)
+            ).select_related("from_staff", "to_staff"),
+            "leave_kinds": [k for k, _ in Leave._meta.get_field("kind").choices],
+        },
+    )
 
 
 def _can(staff, action, outlet):
@@ -384,8 +513,12 @@ def rota_export(request, outlet_code):
         weeks = max(1, min(int(weeks), 8))
     except ValueError:
         raise ValidationFailed("weeks 应为 1～8 的整数。")
-    content = exports.rota_workbook(selectors.rota(outlet, monday, monday + timedelta(days=7 * weeks - 1)))
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    content = exports.rota_workbook(
+        selectors.rota(outlet, monday, monday + timedelta(days=7 * weeks - 1))
+    )
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     name = f"rota-{outlet.code}-{selectors.iso_week_label(monday)}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -407,25 +540,43 @@ def rota_change(request, outlet_code):
     week = request.POST.get("week", "")
     try:
         op = request.POST.get("op")
-        person = lambda key: Staff.objects.filter(pk=_int(request.POST.get(key)), outlet=outlet).first()  # noqa: E731
+
+        def person(key):
+            return Staff.objects.filter(pk=_int(request.POST.get(key)), outlet=outlet).first()
+
         if op == "leave":
             who = person("staff")
             if who is None:
                 raise ValidationFailed("请选择请假人。")
-            services.record_leave(staff, who, _parse_date(request.POST.get("start"), "开始日期"),
-                                  _parse_date(request.POST.get("end"), "结束日期"),
-                                  kind=request.POST.get("kind") or "事假", substitute=person("substitute"),
-                                  reason=request.POST.get("reason", ""), request=request)
+            services.record_leave(
+                staff,
+                who,
+                _parse_date(request.POST.get("start"), "开始日期"),
+                _parse_date(request.POST.get("end"), "结束日期"),
+                kind=request.POST.get("kind") or "事假",
+                substitute=person("substitute"),
+                reason=request.POST.get("reason", ""),
+                request=request,
+            )
             messages.success(request, f"已登记{who.name}的请假。")
         elif op == "swap":
             a, b = person("from_staff"), person("to_staff")
             if a is None or b is None:
                 raise ValidationFailed("请选择换班双方。")
-            services.record_swap(staff, outlet, _parse_date(request.POST.get("date"), "换班日期"), a, b,
-                                 reason=request.POST.get("reason", ""), request=request)
+            services.record_swap(
+                staff,
+                outlet,
+                _parse_date(request.POST.get("date"), "换班日期"),
+                a,
+                b,
+                reason=request.POST.get("reason", ""),
+                request=request,
+            )
             messages.success(request, f"已登记换班：{b.name}替{a.name}。")
         elif op == "cancel_leave":
-            leave = Leave.objects.filter(pk=_int(request.POST.get("id")), staff__outlet=outlet).first()
+            leave = Leave.objects.filter(
+                pk=_int(request.POST.get("id")), staff__outlet=outlet
+            ).first()
             if leave is None:
                 raise NotFound("找不到该请假登记。")
             services.cancel_leave(staff, leave, request=request)
@@ -440,4 +591,6 @@ def rota_change(request, outlet_code):
             raise ValidationFailed("未知操作。")
     except DomainError as exc:
         messages.error(request, exc.message)
-    return redirect(f"/staff/rota/{outlet.code}/?week={week}" if week else f"/staff/rota/{outlet.code}/")
+    return redirect(
+        f"/staff/rota/{outlet.code}/?week={week}" if week else f"/staff/rota/{outlet.code}/"
+    )

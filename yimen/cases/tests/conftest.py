@@ -1,5 +1,6 @@
 """Fixtures for the cases tests: clerks signed in at windows, tickets called through the queue
 services, approvers of departments, valid ID numbers."""
+
 from datetime import date
 
 import pytest
@@ -19,8 +20,10 @@ def ids():
 def window(code_or_group):
     from yimen.outlets.models import Window
 
-    w = Window.objects.filter(code=code_or_group).first() or Window.objects.filter(
-        group_code=code_or_group).order_by("number").first()
+    w = (
+        Window.objects.filter(code=code_or_group).first()
+        or Window.objects.filter(group_code=code_or_group).order_by("number").first()
+    )
     assert w is not None, code_or_group
     return w
 
@@ -42,7 +45,9 @@ def called_ticket(w, clerk, items, *, start=False):
 
     ticket = q.issue_ticket(w.outlet, items, channel="kiosk")
     called = q.call_next(w, clerk)
-    assert called is not None and called.pk == ticket.pk, "the new ticket should be called at this window"
+    assert called is not None and called.pk == ticket.pk, (
+        "the new ticket should be called at this window"
+    )
     if start:
         called = q.start(called, clerk)
     return called
@@ -55,15 +60,26 @@ def approver(department_code, **kw):
 
 
 def person(**extra):
-    data = {"applicant_kind": "person", "applicant_name": "张三", "applicant_id_number": PERSON_ID,
-            "applicant_phone": "13800138000"}
+    data = {
+        "applicant_kind": "person",
+        "applicant_name": "张三",
+        "applicant_id_number": PERSON_ID,
+        "applicant_phone": "13800138000",
+    }
     data.update(extra)
     return data
 
 
 def company(**extra):
-    data = {"applicant_kind": "company", "applicant_name": "西宁顺达运输有限公司", "credit_code": COMPANY_CODE,
-            "agent_role": "经办人", "agent_name": "李四", "agent_id_number": AGENT_ID, "agent_phone": "13900139000"}
+    data = {
+        "applicant_kind": "company",
+        "applicant_name": "西宁顺达运输有限公司",
+        "credit_code": COMPANY_CODE,
+        "agent_role": "经办人",
+        "agent_name": "李四",
+        "agent_id_number": AGENT_ID,
+        "agent_phone": "13900139000",
+    }
     data.update(extra)
     return data
 

@@ -1,4 +1,5 @@
 """Back office: steps, pauses excluded from the time limit, 正常/预警/逾期, lists, permissions."""
+
 import json
 from datetime import date
 from io import StringIO
@@ -19,8 +20,13 @@ pytestmark = pytest.mark.django_db
 
 
 def accepted(clerk, w, code="XN-WS-001"):
-    case = services.open_case(clerk, item=ServiceItem.objects.get(code=code), outlet=w.outlet, window=w,
-                              applicant=person())
+    case = services.open_case(
+        clerk,
+        item=ServiceItem.objects.get(code=code),
+        outlet=w.outlet,
+        window=w,
+        applicant=person(),
+    )
     mark_all(case)
     return services.accept(clerk, case)
 
@@ -62,7 +68,12 @@ def test_steps_pauses_and_time_status(demo, clock):
     assert counts["overdue"] >= 1
     lists = selectors.time_limit_lists(authz.SYSTEM, case.item.department)
     assert case in lists["overdue"]
-    assert case not in selectors.time_limit_lists(authz.SYSTEM, ServiceItem.objects.get(code="XN-CG-002").department)["overdue"]
+    assert (
+        case
+        not in selectors.time_limit_lists(
+            authz.SYSTEM, ServiceItem.objects.get(code="XN-CG-002").department
+        )["overdue"]
+    )
     services.review_step(a2, case, opinion="同意")
     with pytest.raises(ValidationFailed):
         services.decide(a3, case, decision=rules.DENY, reason="")
@@ -77,11 +88,24 @@ def test_steps_pauses_and_time_status(demo, clock):
     from yimen.cases.models import Result
 
     assert case.status == rules.CLOSED and not Result.objects.filter(case=case).exists()
-    assert case.notices.get(kind=rules.NOTICE_DELIVERY).content["document"].startswith("不予许可决定")
-    actions = list(AuditEntry.objects.filter(object_type="cases.case", object_id=str(case.pk))
-                   .values_list("action", flat=True))
-    for expected in ("case.open", "case.accept", "case.review_step", "case.pause", "case.resume", "case.decide",
-                     "case.deliver", "case.time_status"):
+    assert (
+        case.notices.get(kind=rules.NOTICE_DELIVERY).content["document"].startswith("不予许可决定")
+    )
+    actions = list(
+        AuditEntry.objects.filter(object_type="cases.case", object_id=str(case.pk)).values_list(
+            "action", flat=True
+        )
+    )
+    for expected in (
+        "case.open",
+        "case.accept",
+        "case.review_step",
+        "case.pause",
+        "case.resume",
+        "case.decide",
+        "case.deliver",
+        "case.time_status",
+    ):
         assert expected in actions
 
 
@@ -112,25 +136,56 @@ def test_intake_validation_messages(demo, clock, ids):
     ws = ServiceItem.objects.get(code="XN-WS-001")
     bad_id = ids["person"][:17] + ("0" if ids["person"][17] != "0" else "1")
     with pytest.raises(ValidationFailed, match="校验位"):
-        services.open_case(clerk, item=ws, outlet=w.outlet, applicant=person(applicant_id_number=bad_id))
+        services.open_case(
+            clerk, item=ws, outlet=w.outlet, applicant=person(applicant_id_number=bad_id)
+        )
     with pytest.raises(ValidationFailed, match="手机"):
-        services.open_case(clerk, item=ws, outlet=w.outlet, applicant=person(applicant_phone="12345"))
+        services.open_case(
+            clerk, item=ws, outlet=w.outlet, applicant=person(applicant_phone="12345")
+        )
     with pytest.raises(ValidationFailed, match="经办人"):
-        services.open_case(clerk, item=ws, outlet=w.outlet, applicant={
-            "applicant_kind": "company", "applicant_name": "某公司", "credit_code": ids["company"]})
+        services.open_case(
+            clerk,
+            item=ws,
+            outlet=w.outlet,
+            applicant={
+                "applicant_kind": "company",
+                "applicant_name": "某公司",
+                "credit_code": ids["company"],
+            },
+        )
     # a USCC with a wrong check digit is stored with a warning, not refused
     wrong = ids["company"][:17] + ("0" if ids["company"][17] != "0" else "1")
-    case = services.open_case(clerk, item=ws, outlet=w.outlet, applicant={
-        "applicant_kind": "company", "applicant_name": "某公司", "credit_code": wrong,
-        "agent_name": "李四", "agent_id_number": ids["agent"]})
+    case = services.open_case(
+        clerk,
+        item=ws,
+        outlet=w.outlet,
+        applicant={
+            "applicant_kind": "company",
+            "applicant_name": "某公司",
+            "credit_code": wrong,
+            "agent_name": "李四",
+            "agent_id_number": ids["agent"],
+        },
+    )
     assert case.credit_code == wrong and "校验位" in case.credit_code_warning
     # 帮办代办 needs recorded consent (XN-ZW-001 at the 帮办代办 desk)
     zw = ServiceItem.objects.get(code="XN-ZW-001")
     helper, hw = clerk_at("CX-BANGBAN")
     with pytest.raises(ValidationFailed, match="同意"):
-        services.open_case(helper, item=zw, outlet=hw.outlet, window=hw, applicant=person(), helper=helper)
-    helped = services.open_case(helper, item=zw, outlet=hw.outlet, window=hw, applicant=person(), helper=helper,
-                                helper_consent=True, helper_consent_note="申请人当面签字同意")
+        services.open_case(
+            helper, item=zw, outlet=hw.outlet, window=hw, applicant=person(), helper=helper
+        )
+    helped = services.open_case(
+        helper,
+        item=zw,
+        outlet=hw.outlet,
+        window=hw,
+        applicant=person(),
+        helper=helper,
+        helper_consent=True,
+        helper_consent_note="申请人当面签字同意",
+    )
     assert helped.helper == helper and helped.helper_consent and helped.helper_consent_at
     # a bank branch cannot take a centre-only item
     bank_clerk, bw = clerk_at("XN-NSH-01-ZC")
@@ -140,16 +195,21 @@ def test_intake_validation_messages(demo, clock, ids):
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT applicant_id_number, applicant_phone FROM cases_case WHERE id=%s", [helped.pk])
+        cursor.execute(
+            "SELECT applicant_id_number, applicant_phone FROM cases_case WHERE id=%s", [helped.pk]
+        )
         raw_id, raw_phone = cursor.fetchone()
-    assert raw_id.startswith("enc1:") and ids["person"] not in raw_id and raw_phone.startswith("enc1:")
+    assert (
+        raw_id.startswith("enc1:") and ids["person"] not in raw_id and raw_phone.startswith("enc1:")
+    )
 
 
 def test_invalid_transitions_are_clear(demo, clock):
     clock.freeze(clock.at(2022, 3, 28, 10, 0))
     clerk, w = clerk_at("CX-ZH-201")
-    case = services.open_case(clerk, item=ServiceItem.objects.get(code="XN-WS-001"), outlet=w.outlet,
-                              applicant=person())
+    case = services.open_case(
+        clerk, item=ServiceItem.objects.get(code="XN-WS-001"), outlet=w.outlet, applicant=person()
+    )
     with pytest.raises(ValidationFailed, match="未核验"):
         services.accept(clerk, case)
     mark_all(case)
@@ -172,8 +232,9 @@ def test_reveal_is_for_chiefs_and_audited(demo, clock, client):
 
     clock.freeze(clock.at(2022, 3, 28, 10, 0))
     clerk, w = clerk_at("CX-ZH-201")
-    case = services.open_case(clerk, item=ServiceItem.objects.get(code="XN-WS-001"), outlet=w.outlet,
-                              applicant=person())
+    case = services.open_case(
+        clerk, item=ServiceItem.objects.get(code="XN-WS-001"), outlet=w.outlet, applicant=person()
+    )
     with pytest.raises(Forbidden):
         services.reveal_personal_data(clerk, case, reason="核对")
     chief = make_staff("chief", outlet="XN-CX")
@@ -194,7 +255,12 @@ def test_demo_cases_command(demo, clock):
     out = StringIO()
     call_command("cases", "demo", stdout=out)
     assert "demo cases: 6" in out.getvalue()
-    statuses = sorted(Case.objects.filter(applicant_name__endswith="（演示数据）").values_list("status", flat=True))
-    assert statuses == sorted([rules.ACCEPTED, rules.NOTIFIED, rules.ACCEPTED, rules.CLOSED, rules.PAUSED,
-                               rules.CLOSED])
+    statuses = sorted(
+        Case.objects.filter(applicant_name__endswith="（演示数据）").values_list(
+            "status", flat=True
+        )
+    )
+    assert statuses == sorted(
+        [rules.ACCEPTED, rules.NOTIFIED, rules.ACCEPTED, rules.CLOSED, rules.PAUSED, rules.CLOSED]
+    )
     assert load() == "demo cases already present"

@@ -1,6 +1,7 @@
 """Real browser: a clerk calls a ticket, opens a case with one missing material and prints the
 one-time notice; the applicant returns, the case is accepted; an approver decides; the result PDF
 verifies through its QR link."""
+
 import re
 import subprocess
 
@@ -19,18 +20,24 @@ def login(page, live_server, staff):
     client = Client()
     client.force_login(staff.user)
     page.context.clear_cookies()
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                               "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
 
 
 def pdf_text(data: bytes, tmp_path, name) -> str:
     path = tmp_path / f"{name}.pdf"
     path.write_bytes(data)
-    return "".join(subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True,
-                                  check=True).stdout.split())
+    return "".join(
+        subprocess.run(
+            ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
 
 
-def test_clerk_notice_return_accept_decide_verify(demo, clock, live_server, page, screenshot, tmp_path):
+def test_clerk_notice_return_accept_decide_verify(
+    demo, clock, live_server, page, screenshot, tmp_path
+):
     from yimen.queueing import services as q
 
     clock.freeze(clock.at(2022, 3, 25, 9, 30))
@@ -54,7 +61,11 @@ def test_clerk_notice_return_accept_decide_verify(demo, clock, live_server, page
 
     # 2. checklist: one material missing → one-time notice
     for m in case.materials.all():
-        value = "missing" if "卫生设施平面布局图" in m.name else ("electronic" if m.kind == "电子" else "paper")
+        value = (
+            "missing"
+            if "卫生设施平面布局图" in m.name
+            else ("electronic" if m.kind == "电子" else "paper")
+        )
         page.check(f"input[name=m{m.pk}][value={value}]")
     page.get_by_role("button", name="保存核验").click()
     assert "缺少不可容缺材料" in page.inner_text("#assessment")
@@ -74,7 +85,9 @@ def test_clerk_notice_return_accept_decide_verify(demo, clock, live_server, page
     page.get_by_role("button", name="本号办结，准备叫下一位").click()
     page.wait_for_selector("text=已办结")
     ticket.refresh_from_db()
-    assert ticket.status == "done" and list(ticket.handled_items.values_list("code", flat=True)) == ["XN-WS-001"]
+    assert ticket.status == "done" and list(
+        ticket.handled_items.values_list("code", flat=True)
+    ) == ["XN-WS-001"]
     clock.freeze(clock.at(2022, 3, 28, 9, 5))
     ticket2 = q.issue_ticket(w.outlet, ["XN-WS-001"], channel="kiosk")
     page.goto(f"{live_server.url}/cases/intake/")
@@ -129,7 +142,9 @@ def test_clerk_notice_return_accept_decide_verify(demo, clock, live_server, page
     assert "核验通过" in page.inner_text("#verify-result")
     screenshot("cases-6-verify")
     case.refresh_from_db()
-    assert case.status == rules.RESULT_READY and case.result.licence_number in page.inner_text("#verify-result")
+    assert case.status == rules.RESULT_READY and case.result.licence_number in page.inner_text(
+        "#verify-result"
+    )
 
 
 def test_public_progress_and_lists_pages(demo, clock, live_server, page, screenshot):
@@ -141,8 +156,13 @@ def test_public_progress_and_lists_pages(demo, clock, live_server, page, screens
 
     clock.freeze(clock.at(2022, 3, 28, 10, 0))
     clerk, w = clerk_at("CX-ZH-203")
-    case = services.open_case(clerk, item=ServiceItem.objects.get(code="XN-ZJ-004"), outlet=w.outlet, window=w,
-                              applicant=person())
+    case = services.open_case(
+        clerk,
+        item=ServiceItem.objects.get(code="XN-ZJ-004"),
+        outlet=w.outlet,
+        window=w,
+        applicant=person(),
+    )
     mark_all(case)
     services.accept(clerk, case)
     # the citizen looks up the case

@@ -1,4 +1,5 @@
 """Receipt numbers stay unique and gap-free when many windows open cases at the same moment."""
+
 import threading
 
 import pytest
@@ -34,5 +35,7 @@ def test_parallel_intake_gets_distinct_receipt_numbers(demo, clock):
     for t in threads:
         t.join(60)
     assert not errors, errors
-    numbers = sorted(Case.objects.filter(outlet__code="XN-CX").values_list("receipt_number", flat=True))
+    numbers = sorted(
+        Case.objects.filter(outlet__code="XN-CX").values_list("receipt_number", flat=True)
+    )
     assert numbers == [f"XN-CX-20220328-{i:04d}" for i in range(1, 11)]

@@ -1,5 +1,6 @@
 """Notices and results are Chinese PDFs with embedded CJK fonts: render them, read their text back
 (pdftotext), check the fonts are embedded (pdffonts) and render a page to PNG (pdftoppm)."""
+
 import subprocess
 from pathlib import Path
 
@@ -17,21 +18,26 @@ ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 def pdf_text(data: bytes, tmp_path, name="doc") -> str:
     path = tmp_path / f"{name}.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def pdf_fonts(data: bytes, tmp_path) -> str:
     path = tmp_path / "fonts.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def to_png(data: bytes, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     pdf = ARTIFACTS / f"{name}.pdf"
     pdf.write_bytes(data)
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", str(pdf), str(ARTIFACTS / name)], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-singlefile", str(pdf), str(ARTIFACTS / name)], check=True
+    )
     return ARTIFACTS / f"{name}.png"
 
 
@@ -43,8 +49,13 @@ def squash(text: str) -> str:
 def one_time_case(demo, clock):
     clock.freeze(clock.at(2022, 3, 25, 9, 30))
     clerk, w = clerk_at("CX-ZH-201")
-    case = services.open_case(clerk, item=ServiceItem.objects.get(code="XN-WS-001"), outlet=w.outlet, window=w,
-                              applicant=person(applicant_name="赵美丽"))
+    case = services.open_case(
+        clerk,
+        item=ServiceItem.objects.get(code="XN-WS-001"),
+        outlet=w.outlet,
+        window=w,
+        applicant=person(applicant_name="赵美丽"),
+    )
     mark_all(case, missing=["卫生设施平面布局图", "卫生检测"])
     services.notify_missing(clerk, case)
     return clerk, case
@@ -83,21 +94,32 @@ def test_acceptance_tolerance_reject_and_delivery_notices(demo, clock, tmp_path)
     data = render_notice_pdf(a, a.notices.get(kind=rules.NOTICE_ACCEPT))
     to_png(data, "cases-notice-accept")
     text = squash(pdf_text(data, tmp_path, "a"))
-    assert "受理通知书" in text and "予以受理" in text and "2022年3月31日" in text and a.receipt_number in text
+    assert (
+        "受理通知书" in text
+        and "予以受理" in text
+        and "2022年3月31日" in text
+        and a.receipt_number in text
+    )
 
     b = services.open_case(clerk, item=ws, outlet=w.outlet, window=w, applicant=person())
     mark_all(b, missing=["卫生检测"])
     services.accept(clerk, b, tolerance=True, promise="本人承诺按期补交检测报告")
     data = render_notice_pdf(b, b.notices.get(kind=rules.NOTICE_TOLERANCE))
     text = squash(pdf_text(data, tmp_path, "b"))
-    assert "容缺受理通知书" in text and "公共场所卫生检测或评价报告" in text and "2022年3月31日前" in text
+    assert (
+        "容缺受理通知书" in text
+        and "公共场所卫生检测或评价报告" in text
+        and "2022年3月31日前" in text
+    )
     assert "本人承诺按期补交检测报告" in text
     to_png(data, "cases-notice-tolerance")
 
     c = services.open_case(clerk, item=ws, outlet=w.outlet, window=w, applicant=person())
     mark_all(c)
     services.reject(clerk, c, reason="申请场所位于居民住宅楼内，不属于公共场所卫生许可范围")
-    text = squash(pdf_text(render_notice_pdf(c, c.notices.get(kind=rules.NOTICE_REJECT)), tmp_path, "c"))
+    text = squash(
+        pdf_text(render_notice_pdf(c, c.notices.get(kind=rules.NOTICE_REJECT)), tmp_path, "c")
+    )
     assert "不予受理通知书" in text and "不属于公共场所卫生许可范围" in text and "行政复议" in text
 
     staff = [approver("XN-WS") for _ in range(3)]
@@ -116,8 +138,13 @@ def test_result_pdf_has_qr_linking_to_verify_page(demo, clock, client, tmp_path)
     clerk, w = clerk_at("CX-ZH-201")
     from .conftest import company
 
-    case = services.open_case(clerk, item=ServiceItem.objects.get(code="XN-CG-001"), outlet=w.outlet, window=w,
-                              applicant=company())
+    case = services.open_case(
+        clerk,
+        item=ServiceItem.objects.get(code="XN-CG-001"),
+        outlet=w.outlet,
+        window=w,
+        applicant=company(),
+    )
     mark_all(case)
     services.accept(clerk, case)
     case.refresh_from_db()
@@ -134,9 +161,21 @@ def test_result_pdf_has_qr_linking_to_verify_page(demo, clock, client, tmp_path)
     zbar = subprocess.run(["which", "zbarimg"], capture_output=True, text=True).stdout.strip()
     if zbar:
         hi = ARTIFACTS / "cases-result-hi"
-        subprocess.run(["pdftoppm", "-png", "-r", "200", "-singlefile", str(ARTIFACTS / "cases-result.pdf"),
-                        str(hi)], check=True)
-        decoded = subprocess.run([zbar, "-q", "--raw", f"{hi}.png"], capture_output=True, text=True).stdout
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "200",
+                "-singlefile",
+                str(ARTIFACTS / "cases-result.pdf"),
+                str(hi),
+            ],
+            check=True,
+        )
+        decoded = subprocess.run(
+            [zbar, "-q", "--raw", f"{hi}.png"], capture_output=True, text=True
+        ).stdout
         assert url in decoded
     assert png.exists()
     page = client.get(f"/cases/verify/{case.result.verify_token}/")

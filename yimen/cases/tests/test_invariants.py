@@ -1,5 +1,6 @@
 """Process invariants (issue 14 §2): separation of duties in the back office, and no 不予受理 when
 only 容缺-eligible materials are missing — through the services, the API and the pages."""
+
 import pytest
 
 from yimen.cases import rules, services
@@ -19,8 +20,13 @@ def auth(staff):
 
 
 def accepted(clerk, w, code="XN-WS-001"):
-    case = services.open_case(clerk, item=ServiceItem.objects.get(code=code), outlet=w.outlet, window=w,
-                              applicant=person())
+    case = services.open_case(
+        clerk,
+        item=ServiceItem.objects.get(code=code),
+        outlet=w.outlet,
+        window=w,
+        applicant=person(),
+    )
     mark_all(case)
     return services.accept(clerk, case)
 
@@ -56,8 +62,11 @@ def test_three_steps_need_three_people(demo, clock):
 
 def test_two_step_item_needs_two_people(demo, clock):
     clock.freeze(clock.at(2022, 3, 28, 10, 0))
-    item = next(i for i in ServiceItem.objects.filter(promised_limit__gt=1, active=True).order_by("code")
-                if len(rules.approval_steps(i.item_type, i.promised_limit)) == 2)
+    item = next(
+        i
+        for i in ServiceItem.objects.filter(promised_limit__gt=1, active=True).order_by("code")
+        if len(rules.approval_steps(i.item_type, i.promised_limit)) == 2
+    )
     clerk, w = clerk_at("CX-ZH-201")
     case = services.open_case(clerk, item=item, outlet=w.outlet, window=w, applicant=person())
     mark_all(case)
@@ -80,9 +89,15 @@ def test_separation_of_duties_over_http(demo, clock, client):
     case = accepted(clerk, w)
     a1, a2 = approver("XN-WS"), approver("XN-WS")
     url = f"/api/cases/{case.pk}"
-    assert client.post(url + "/steps", {"opinion": "同意"}, content_type="application/json",
-                       **auth(a1)).status_code == 200
-    r = client.post(url + "/steps", {"opinion": "同意"}, content_type="application/json", **auth(a1))
+    assert (
+        client.post(
+            url + "/steps", {"opinion": "同意"}, content_type="application/json", **auth(a1)
+        ).status_code
+        == 200
+    )
+    r = client.post(
+        url + "/steps", {"opinion": "同意"}, content_type="application/json", **auth(a1)
+    )
     assert r.status_code == 409
     assert r.json()["code"] == "separation_of_duties" and "不同人员" in r.json()["message"]
     # the page: the form is gone for the one who did 承办, a POST is refused with the reason
@@ -93,7 +108,7 @@ def test_separation_of_duties_over_http(demo, clock, client):
     assert r.status_code == 409 and "不同人员" in r.content.decode()
     client.force_login(a2.user)
     page = client.get(f"/cases/{case.pk}/").content.decode()
-    assert 'separation-note' not in page and 'value="step"' in page
+    assert "separation-note" not in page and 'value="step"' in page
     case.refresh_from_db()
     assert case.steps_done == 1
 
@@ -114,7 +129,9 @@ def test_demo_departments_can_complete_a_three_step_case(demo, clock):
     from yimen.catalog.models import Department
 
     for dept in Department.objects.all():
-        assert Staff.objects.filter(role="approver", department=dept, active=True).count() >= 3, dept.code
+        assert Staff.objects.filter(role="approver", department=dept, active=True).count() >= 3, (
+            dept.code
+        )
 
 
 def test_demo_cases_loader_still_works(demo, clock):
@@ -127,8 +144,13 @@ def test_demo_cases_loader_still_works(demo, clock):
 
 # --- 不予受理 vs 容缺受理 ---------------------------------------------------------------------------
 def draft_missing(clerk, w, missing):
-    case = services.open_case(clerk, item=ServiceItem.objects.get(code="XN-WS-001"), outlet=w.outlet, window=w,
-                              applicant=person())
+    case = services.open_case(
+        clerk,
+        item=ServiceItem.objects.get(code="XN-WS-001"),
+        outlet=w.outlet,
+        window=w,
+        applicant=person(),
+    )
     mark_all(case, missing=missing)
     return case
 
@@ -175,8 +197,12 @@ def test_reject_refusal_over_http(demo, clock, client):
     clock.freeze(clock.at(2022, 3, 28, 10, 0))
     clerk, w = clerk_at("CX-ZH-201")
     case = draft_missing(clerk, w, ["卫生检测"])
-    r = client.post(f"/api/cases/{case.pk}/reject", {"reason": "材料不齐，不予受理"},
-                    content_type="application/json", **auth(clerk))
+    r = client.post(
+        f"/api/cases/{case.pk}/reject",
+        {"reason": "材料不齐，不予受理"},
+        content_type="application/json",
+        **auth(clerk),
+    )
     assert r.status_code == 409
     body = r.json()
     assert body["code"] == "use_tolerance" and "容缺受理" in body["message"]

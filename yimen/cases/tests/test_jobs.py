@@ -1,5 +1,6 @@
 """`yimen cases refresh` goes case by case: a case that fails is logged and skipped (its changes
 rolled back), the others are refreshed, terminated or reminded; the run reports the failure."""
+
 import json
 from datetime import date
 from io import StringIO
@@ -18,10 +19,17 @@ pytestmark = pytest.mark.django_db
 
 
 def _accepted(clerk, w, *, tolerance=False):
-    case = services.open_case(clerk, item=ServiceItem.objects.get(code="XN-WS-001"), outlet=w.outlet, window=w,
-                              applicant=person())
+    case = services.open_case(
+        clerk,
+        item=ServiceItem.objects.get(code="XN-WS-001"),
+        outlet=w.outlet,
+        window=w,
+        applicant=person(),
+    )
     mark_all(case, missing=["卫生检测"] if tolerance else ())
-    return services.accept(clerk, case, tolerance=tolerance, promise="承诺补交" if tolerance else "")
+    return services.accept(
+        clerk, case, tolerance=tolerance, promise="承诺补交" if tolerance else ""
+    )
 
 
 def test_one_failing_case_does_not_stop_the_refresh(demo, clock, monkeypatch, caplog):
@@ -39,11 +47,21 @@ def test_one_failing_case_does_not_stop_the_refresh(demo, clock, monkeypatch, ca
     out, err = StringIO(), StringIO()
     call_command("cases", "refresh", "--date", "2022-04-11", "--json", stdout=out, stderr=err)
     counts = json.loads(out.getvalue())
-    assert counts["overdue"] == 2 and counts["failed"] == 1 and counts["failed_items"] == [cases[1].receipt_number]
+    assert (
+        counts["overdue"] == 2
+        and counts["failed"] == 1
+        and counts["failed_items"] == [cases[1].receipt_number]
+    )
     assert "警告：1 个对象处理失败" in err.getvalue() and cases[1].receipt_number in err.getvalue()
     assert "bad due date on this row" in caplog.text
-    status = dict(Case.objects.filter(pk__in=[c.pk for c in cases]).values_list("pk", "time_status"))
-    assert status == {cases[0].pk: rules.OVERDUE, cases[1].pk: rules.NORMAL, cases[2].pk: rules.OVERDUE}
+    status = dict(
+        Case.objects.filter(pk__in=[c.pk for c in cases]).values_list("pk", "time_status")
+    )
+    assert status == {
+        cases[0].pk: rules.OVERDUE,
+        cases[1].pk: rules.NORMAL,
+        cases[2].pk: rules.OVERDUE,
+    }
     # text output: the counts and the warning line
     out, err = StringIO(), StringIO()
     call_command("cases", "refresh", "--date", "2022-04-11", stdout=out, stderr=err)
@@ -69,7 +87,9 @@ def test_one_failing_termination_does_not_stop_the_others(demo, clock, monkeypat
     assert first.status == rules.ACCEPTED and not first.events.filter(action="terminate").exists()
     assert second.status == rules.TERMINATED
     texts = [m.text for m in LoggingSender.outbox if m.template == "case.terminated"]
-    assert len(texts) == 1 and second.receipt_number in texts[0]  # the SMS follows the committed change only
+    assert (
+        len(texts) == 1 and second.receipt_number in texts[0]
+    )  # the SMS follows the committed change only
 
 
 def test_reminder_is_claimed_once_and_sent_after_the_change(demo, clock, monkeypatch):
@@ -108,20 +128,34 @@ def test_tolerance_deadline_far_in_the_future_is_refused_over_http(demo, clock, 
     clock.freeze(clock.at(2022, 3, 25, 9, 30))
     clerk, w = clerk_at("CX-ZH-201")
     item = ServiceItem.objects.get(code="XN-WS-001")
-    ServiceItem.objects.filter(pk=item.pk).update(promised_limit=None, legal_limit=None)  # no cap at all
-    case = services.open_case(clerk, item=ServiceItem.objects.get(pk=item.pk), outlet=w.outlet, window=w,
-                              applicant=person())
+    ServiceItem.objects.filter(pk=item.pk).update(
+        promised_limit=None, legal_limit=None
+    )  # no cap at all
+    case = services.open_case(
+        clerk,
+        item=ServiceItem.objects.get(pk=item.pk),
+        outlet=w.outlet,
+        window=w,
+        applicant=person(),
+    )
     mark_all(case, missing=["卫生检测"])
     with pytest.raises(ValidationFailed) as err:
-        services.accept(clerk, case, tolerance=True, promise="承诺", tolerance_deadline=date(9999, 12, 31))
+        services.accept(
+            clerk, case, tolerance=True, promise="承诺", tolerance_deadline=date(9999, 12, 31)
+        )
     assert err.value.code == "date_out_of_range" and "容缺补齐期限不能晚于" in err.value.message
     with pytest.raises(ValidationFailed) as err:
-        services.accept(clerk, case, tolerance=True, promise="承诺", tolerance_deadline=date(2022, 3, 1))
+        services.accept(
+            clerk, case, tolerance=True, promise="承诺", tolerance_deadline=date(2022, 3, 1)
+        )
     assert err.value.message == "容缺补齐期限不得早于今天。"
     _t, raw = issue_token(staff=clerk)
-    r = client.post(f"/api/cases/{case.pk}/accept", {"tolerance": True, "promise": "承诺",
-                                                      "tolerance_deadline": "9999-12-31"},
-                    content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    r = client.post(
+        f"/api/cases/{case.pk}/accept",
+        {"tolerance": True, "promise": "承诺", "tolerance_deadline": "9999-12-31"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
     # the API schema's date window refuses it before the service does (422, Chinese message)
     assert r.status_code == 422 and r.json()["code"] == "invalid" and "日期" in r.json()["message"]
     case.refresh_from_db()

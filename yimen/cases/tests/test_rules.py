@@ -1,4 +1,5 @@
 """Pure rules: transition table, material assessment, no-surprise rule, time limits."""
+
 from datetime import date
 
 import pytest
@@ -16,9 +17,16 @@ def test_transition_table_allows_and_refuses():
     assert rules.next_status(rules.DRAFT, "accept") == rules.ACCEPTED
     assert rules.next_status(rules.ACCEPTED, "review_step") == rules.ACCEPTED
     assert rules.next_status(rules.PAUSED, "resume") == rules.ACCEPTED
-    for state, action in [(rules.DRAFT, "decide"), (rules.NOTIFIED, "accept"), (rules.PAUSED, "decide"),
-                          (rules.CLOSED, "withdraw"), (rules.REJECTED, "accept"), (rules.DECIDED, "pause"),
-                          (rules.RESULT_READY, "issue_result"), (rules.ESCALATED, "return_visit")]:
+    for state, action in [
+        (rules.DRAFT, "decide"),
+        (rules.NOTIFIED, "accept"),
+        (rules.PAUSED, "decide"),
+        (rules.CLOSED, "withdraw"),
+        (rules.REJECTED, "accept"),
+        (rules.DECIDED, "pause"),
+        (rules.RESULT_READY, "issue_result"),
+        (rules.ESCALATED, "return_visit"),
+    ]:
         with pytest.raises(rules.TransitionError):
             rules.next_status(state, action)
     for final in rules.FINAL_STATES:
@@ -46,7 +54,9 @@ def test_assess_outcomes():
 def test_no_second_surprise():
     assert rules.surprise_materials({1, 2}, [1], {1, 2, 3, 4}) == []
     assert rules.surprise_materials({1, 2}, [2, 3], {1, 2, 3, 4}) == [3]
-    assert rules.surprise_materials({1}, [9], {1, 2}) == []  # not on the checklist before: not a surprise
+    assert (
+        rules.surprise_materials({1}, [9], {1, 2}) == []
+    )  # not on the checklist before: not a surprise
 
 
 def test_approval_steps():
@@ -77,7 +87,9 @@ def test_time_status(cal):
 
 
 def test_pause_workdays_and_tolerance_deadline(cal):
-    assert rules.pause_workdays(cal, date(2022, 3, 31), date(2022, 4, 6)) == 3  # 04-01, 04-02, 04-06
+    assert (
+        rules.pause_workdays(cal, date(2022, 3, 31), date(2022, 4, 6)) == 3
+    )  # 04-01, 04-02, 04-06
     assert rules.pause_workdays(cal, date(2022, 3, 31), date(2022, 3, 31)) == 0
     assert rules.tolerance_deadline_ok(cal, date(2022, 3, 25), date(2022, 3, 30), 3)
     assert not rules.tolerance_deadline_ok(cal, date(2022, 3, 25), date(2022, 3, 31), 3)

@@ -1,4 +1,5 @@
 """Acceptance scenarios S02, S03, S06 (intake), S10, S11 from the demo scenarios."""
+
 from datetime import date
 
 import pytest
@@ -48,9 +49,17 @@ def test_s02_construction_waste_permit_at_any_comprehensive_window(demo, clock):
     assert (case.closed_at - called_at).total_seconds() <= 180
     assert selectors.trips_of(case) == 1
     assert {n.kind for n in case.notices.all()} == {rules.NOTICE_ACCEPT, rules.NOTICE_DELIVERY}
-    assert [e.action for e in case.events.all()] == ["open", "accept", "decide", "issue_result", "deliver"]
+    assert [e.action for e in case.events.all()] == [
+        "open",
+        "accept",
+        "decide",
+        "issue_result",
+        "deliver",
+    ]
     measured = selectors.handling_times(Case.objects.filter(pk=case.pk))
-    assert measured["count"] == 1 and measured["median_s"] == 150.0 and measured["within_180s"] == 1.0
+    assert (
+        measured["count"] == 1 and measured["median_s"] == 150.0 and measured["within_180s"] == 1.0
+    )
 
 
 def test_s03_newborn_insurance_at_bank_branch(demo, clock, ids):
@@ -60,9 +69,17 @@ def test_s03_newborn_insurance_at_bank_branch(demo, clock, ids):
     yb = item("XN-YB-002")
     assert "现金" in yb.payment_methods
     ticket = called_ticket(w, clerk, ["XN-YB-002"])
-    case = services.open_case(clerk, item=yb, ticket=ticket, applicant=person(applicant_name="王小宝",
-                              agent_role="代理人", agent_name="王大力",
-                              agent_id_number=ids["agent"]))
+    case = services.open_case(
+        clerk,
+        item=yb,
+        ticket=ticket,
+        applicant=person(
+            applicant_name="王小宝",
+            agent_role="代理人",
+            agent_name="王大力",
+            agent_id_number=ids["agent"],
+        ),
+    )
     required = [m.name for m in case.materials.all() if m.required]
     assert required == ["新生儿居民户口簿", "监护人居民身份证"]
     clock.travel(minutes=4)
@@ -75,7 +92,9 @@ def test_s03_newborn_insurance_at_bank_branch(demo, clock, ids):
     assert not case.visits.filter(outlet__code="XN-CX").exists()
 
 
-def test_s06_key_material_missing_is_hard_case_not_tolerance(demo, clock, django_capture_on_commit_callbacks):
+def test_s06_key_material_missing_is_hard_case_not_tolerance(
+    demo, clock, django_capture_on_commit_callbacks
+):
     clock.freeze(clock.at(2022, 3, 21, 10, 0))
     received = []
 
@@ -95,13 +114,18 @@ def test_s06_key_material_missing_is_hard_case_not_tolerance(demo, clock, django
         assert err.value.details["offer"] == "escalate_hard"
         assert "很难办" in err.value.message
         case.refresh_from_db()
-        assert case.status == rules.DRAFT and not case.materials.filter(state=rules.M_TOLERATED).exists()
+        assert (
+            case.status == rules.DRAFT
+            and not case.materials.filter(state=rules.M_TOLERATED).exists()
+        )
         from django.db import IntegrityError, transaction
 
         with pytest.raises(IntegrityError), transaction.atomic():  # the database refuses it too
             case.materials.filter(name__contains="经营场所").update(state=rules.M_TOLERATED)
         with django_capture_on_commit_callbacks(execute=True):
-            services.escalate_hard(clerk, case, reason="老旧楼房无房产证（历史遗留问题），无法提供经营场所使用证明")
+            services.escalate_hard(
+                clerk, case, reason="老旧楼房无房产证（历史遗留问题），无法提供经营场所使用证明"
+            )
     finally:
         hard_case_recorded.disconnect(dispatch_uid="test-s06")
     case.refresh_from_db()
@@ -119,14 +143,20 @@ def test_s06_key_material_missing_is_hard_case_not_tolerance(demo, clock, django
     assert grievance.level == 1
 
 
-def test_s10_tolerance_acceptance_reminder_and_result(demo, clock, django_capture_on_commit_callbacks):
+def test_s10_tolerance_acceptance_reminder_and_result(
+    demo, clock, django_capture_on_commit_callbacks
+):
     clock.freeze(clock.at(2022, 3, 25, 9, 30))
     LoggingSender.clear()
     clerk, w = clerk_at("CX-ZH-201")
     ticket = called_ticket(w, clerk, ["XN-WS-001"])
-    case = services.open_case(clerk, item=item("XN-WS-001"), ticket=ticket, applicant=person(applicant_name="美丽美容店"))
+    case = services.open_case(
+        clerk, item=item("XN-WS-001"), ticket=ticket, applicant=person(applicant_name="美丽美容店")
+    )
     mark_all(case, missing=["卫生检测"])
-    case = services.accept(clerk, case, tolerance=True, promise="本人承诺5个工作日内补交卫生检测报告")
+    case = services.accept(
+        clerk, case, tolerance=True, promise="本人承诺5个工作日内补交卫生检测报告"
+    )
     case.refresh_from_db()
     assert case.status == rules.ACCEPTED and case.tolerance
     # deadline: 5 working days (demo) capped at the promised limit of 3 → Wed 2022-03-30
@@ -171,12 +201,16 @@ def test_s10_tolerance_acceptance_reminder_and_result(demo, clock, django_captur
 def test_s10_deadline_beyond_promised_limit_is_refused(demo, clock):
     clock.freeze(clock.at(2022, 3, 25, 9, 30))
     clerk, w = clerk_at("CX-ZH-201")
-    case = services.open_case(clerk, item=item("XN-WS-001"), outlet=w.outlet, window=w, applicant=person())
+    case = services.open_case(
+        clerk, item=item("XN-WS-001"), outlet=w.outlet, window=w, applicant=person()
+    )
     mark_all(case, missing=["卫生检测"])
     from yimen.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):
-        services.accept(clerk, case, tolerance=True, promise="承诺补交", tolerance_deadline=date(2022, 4, 8))
+        services.accept(
+            clerk, case, tolerance=True, promise="承诺补交", tolerance_deadline=date(2022, 4, 8)
+        )
     with pytest.raises(ValidationFailed):
         services.accept(clerk, case, tolerance=True, promise="  ")
 
@@ -184,7 +218,9 @@ def test_s10_deadline_beyond_promised_limit_is_refused(demo, clock):
 def test_s10_not_supplied_in_time_is_terminated(demo, clock):
     clock.freeze(clock.at(2022, 3, 25, 9, 30))
     clerk, w = clerk_at("CX-ZH-201")
-    case = services.open_case(clerk, item=item("XN-WS-001"), outlet=w.outlet, window=w, applicant=person())
+    case = services.open_case(
+        clerk, item=item("XN-WS-001"), outlet=w.outlet, window=w, applicant=person()
+    )
     mark_all(case, missing=["卫生检测"])
     services.accept(clerk, case, tolerance=True, promise="承诺补交")
     assert services.refresh_time_status(date(2022, 3, 30))["terminated"] == 0
@@ -205,7 +241,10 @@ def test_s10_counter_case_one_time_notice_lists_all_and_never_surprises(demo, cl
     assert err.value.code == "not_tolerable"
     notice = services.notify_missing(clerk, case)
     listed = [m["name"] for m in notice.content["materials"]]
-    assert listed == ["公共场所地址方位示意图、平面图和卫生设施平面布局图", "公共场所卫生检测或评价报告"]
+    assert listed == [
+        "公共场所地址方位示意图、平面图和卫生设施平面布局图",
+        "公共场所卫生检测或评价报告",
+    ]
     case.refresh_from_db()
     assert case.status == rules.NOTIFIED
     # the applicant comes back (a new ticket, another comprehensive window): the case continues and
@@ -240,13 +279,18 @@ def test_s11_one_window_three_departments(demo, clock):
     assert w.number == "203"
     cases = []
     for code in codes:
-        case = services.open_case(clerk, item=item(code), ticket=ticket, applicant=company(applicant_name="如意宾馆"))
+        case = services.open_case(
+            clerk, item=item(code), ticket=ticket, applicant=company(applicant_name="如意宾馆")
+        )
         mark_all(case)
         cases.append(services.accept(clerk, case))
     assert [c.due_date for c in cases] == [date(2022, 3, 31), date(2022, 3, 31), date(2022, 4, 2)]
     assert {c.ticket_id for c in cases} == {ticket.pk} and {c.window_id for c in cases} == {w.pk}
     assert [c.notices.get(kind=rules.NOTICE_ACCEPT).content["due_date"] for c in cases] == [
-        "2022-03-31", "2022-03-31", "2022-04-02"]
+        "2022-03-31",
+        "2022-03-31",
+        "2022-04-02",
+    ]
     # routed to each department's approvers
     for c in cases:
         assert c in selectors.department_queue(c.item.department)

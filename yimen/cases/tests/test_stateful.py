@@ -1,9 +1,16 @@
 """Hypothesis stateful test: random sequences of intake, back-office and delivery actions on one
 case (with the clock moving) keep the lifecycle's invariants."""
+
 import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from yimen.cases import rules, services
 from yimen.cases.models import Case, CaseEvent, Result
@@ -43,8 +50,12 @@ class CaseMachine(RuleBasedStateMachine):
     @initialize(code=st.sampled_from(ITEMS))
     def open(self, code):
         project_clock.freeze(project_clock.at(2022, 3, 28, 9, 0))
-        self.case = services.open_case(self.clerk, item=ServiceItem.objects.get(code=code),
-                                       outlet=self.clerk.outlet, applicant=person())
+        self.case = services.open_case(
+            self.clerk,
+            item=ServiceItem.objects.get(code=code),
+            outlet=self.clerk.outlet,
+            applicant=person(),
+        )
         self.expected = rules.DRAFT
 
     # --- helpers ---------------------------------------------------------------------------
@@ -53,7 +64,9 @@ class CaseMachine(RuleBasedStateMachine):
         try:
             fn()
         except DomainError:
-            assert Case.objects.get(pk=self.case.pk).status == before, f"{action} failed but changed the status"
+            assert Case.objects.get(pk=self.case.pk).status == before, (
+                f"{action} failed but changed the status"
+            )
             return False
         self.case = Case.objects.get(pk=self.case.pk)
         self.expected = self.case.status
@@ -85,15 +98,22 @@ class CaseMachine(RuleBasedStateMachine):
 
     @rule(tolerance=st.booleans())
     def accept(self, tolerance):
-        self.do("accept", lambda: services.accept(self.clerk, self.case, tolerance=tolerance, promise="承诺补交"))
+        self.do(
+            "accept",
+            lambda: services.accept(self.clerk, self.case, tolerance=tolerance, promise="承诺补交"),
+        )
 
     @rule(how=st.sampled_from(["none", "none", "none", "reject", "escalate_hard", "withdraw"]))
     def end_early(self, how):
         if how == "none":
             return
-        fn = {"reject": lambda: services.reject(self.clerk, self.case, reason="不符合受理条件的情形"),
-              "escalate_hard": lambda: services.escalate_hard(self.clerk, self.case, reason="历史遗留问题无法提供"),
-              "withdraw": lambda: services.withdraw(self.clerk, self.case, reason="申请人撤回")}[how]
+        fn = {
+            "reject": lambda: services.reject(self.clerk, self.case, reason="不符合受理条件的情形"),
+            "escalate_hard": lambda: services.escalate_hard(
+                self.clerk, self.case, reason="历史遗留问题无法提供"
+            ),
+            "withdraw": lambda: services.withdraw(self.clerk, self.case, reason="申请人撤回"),
+        }[how]
         self.do(how, fn)
 
     @rule(leave_tolerable=st.booleans())
@@ -109,7 +129,10 @@ class CaseMachine(RuleBasedStateMachine):
     def supply(self):
         line = self.case.materials.filter(state=rules.M_TOLERATED).first()
         if line is not None:
-            self.do("supply_material", lambda: services.supply_material(self.clerk, self.case, line.pk, via="paper"))
+            self.do(
+                "supply_material",
+                lambda: services.supply_material(self.clerk, self.case, line.pk, via="paper"),
+            )
 
     @rule(leave_tolerable=st.booleans())
     def complete_and_accept(self, leave_tolerable):
@@ -121,16 +144,26 @@ class CaseMachine(RuleBasedStateMachine):
     @rule()
     def all_steps_but_last(self):
         for i in range(3):
-            if not self.do("review_step", lambda: services.review_step(self.approvers[i], self.case)):
+            if not self.do(
+                "review_step", lambda i=i: services.review_step(self.approvers[i], self.case)
+            ):
                 break
 
     @rule(who=st.integers(0, 2))
     def step(self, who):
-        self.do("review_step", lambda: services.review_step(self.approvers[who], self.case, opinion="同意"))
+        self.do(
+            "review_step",
+            lambda: services.review_step(self.approvers[who], self.case, opinion="同意"),
+        )
 
     @rule(kind=st.sampled_from(["hearing", "inspection", "expert", "correction"]))
     def pause(self, kind):
-        self.do("pause", lambda: services.pause_clock(self.approvers[0], self.case, kind=kind, reason="特别程序"))
+        self.do(
+            "pause",
+            lambda: services.pause_clock(
+                self.approvers[0], self.case, kind=kind, reason="特别程序"
+            ),
+        )
 
     @rule()
     def resume(self):
@@ -138,8 +171,12 @@ class CaseMachine(RuleBasedStateMachine):
 
     @rule(decision=st.sampled_from([rules.APPROVE, rules.DENY]))
     def decide(self, decision):
-        self.do("decide", lambda: services.decide(self.approvers[2], self.case, decision=decision,
-                                                  reason="依法审查后的决定理由"))
+        self.do(
+            "decide",
+            lambda: services.decide(
+                self.approvers[2], self.case, decision=decision, reason="依法审查后的决定理由"
+            ),
+        )
 
     @rule(decision=st.sampled_from([rules.APPROVE, rules.DENY]))
     def review_and_decide(self, decision):
@@ -157,7 +194,10 @@ class CaseMachine(RuleBasedStateMachine):
 
     @rule(method=st.sampled_from(["window", "mail", "electronic"]))
     def deliver(self, method):
-        self.do("deliver", lambda: services.deliver(self.clerk, self.case, method=method, tracking_number="EMS1"))
+        self.do(
+            "deliver",
+            lambda: services.deliver(self.clerk, self.case, method=method, tracking_number="EMS1"),
+        )
 
     @rule(days=st.integers(1, 4))
     def time_passes(self, days):
@@ -174,7 +214,9 @@ class CaseMachine(RuleBasedStateMachine):
         SEEN.add(case.status)
         if case.decision and case.steps_total > 1:
             SEEN.add("decided_after_steps")
-        assert case.status == self.expected or case.status == rules.TERMINATED  # only the job terminates
+        assert (
+            case.status == self.expected or case.status == rules.TERMINATED
+        )  # only the job terminates
         if case.status in rules.ACCEPTED_STATES:
             assert case.accepted_at is not None
         if case.decision:
@@ -191,10 +233,16 @@ class CaseMachine(RuleBasedStateMachine):
         # clock pauses: at most one open pause; paused status ⇔ an open pause; sums add up
         open_pauses = case.pauses.filter(ended_at__isnull=True).count()
         assert open_pauses == (1 if case.status == rules.PAUSED else 0)
-        assert case.paused_workdays == sum(p.workdays for p in case.pauses.filter(ended_at__isnull=False))
+        assert case.paused_workdays == sum(
+            p.workdays for p in case.pauses.filter(ended_at__isnull=False)
+        )
         if case.accepted_at and case.promised_limit is not None:
             accepted_on = project_clock.local(case.accepted_at).date()
-            expected_due = work_calendar().add_workdays(accepted_on, case.promised_limit + case.paused_workdays).date
+            expected_due = (
+                work_calendar()
+                .add_workdays(accepted_on, case.promised_limit + case.paused_workdays)
+                .date
+            )
             assert case.due_date == expected_due
         # tolerance: never a non-eligible material as 容缺
         assert not case.materials.filter(state=rules.M_TOLERATED, tolerance_eligible=False).exists()
@@ -208,10 +256,16 @@ class CaseMachine(RuleBasedStateMachine):
         visits = list(case.visits.order_by("at", "id"))
         assert visits and all(v.reason for v in visits[1:])
         # every transition is audited
-        transitions = CaseEvent.objects.filter(case=case).exclude(action__in=["open", "supply_material",
-                                                                              "remind_tolerance"]).count()
-        audited = AuditEntry.objects.filter(object_type="cases.case", object_id=str(case.pk),
-                                            action__in=[f"case.{a}" for a in rules.TRANSITIONS]).count()
+        transitions = (
+            CaseEvent.objects.filter(case=case)
+            .exclude(action__in=["open", "supply_material", "remind_tolerance"])
+            .count()
+        )
+        audited = AuditEntry.objects.filter(
+            object_type="cases.case",
+            object_id=str(case.pk),
+            action__in=[f"case.{a}" for a in rules.TRANSITIONS],
+        ).count()
         assert audited >= transitions
 
 
@@ -228,8 +282,16 @@ def test_case_lifecycle_state_machine(demo, clock):
         def approvers(self):
             return results[self.case.item.department.code]
 
-    run_state_machine_as_test(Machine, settings=settings(
-        max_examples=18, stateful_step_count=30, deadline=None, database=None, derandomize=True,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    run_state_machine_as_test(
+        Machine,
+        settings=settings(
+            max_examples=18,
+            stateful_step_count=30,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
     # the random walks reached deep into the lifecycle
     assert {rules.DRAFT, rules.ACCEPTED} <= SEEN and len(SEEN - {"decided_after_steps"}) >= 4, SEEN

@@ -1,5 +1,6 @@
 """Real browser (Chromium via Playwright): search the catalog, open an item guide, see its
 materials and where to do it."""
+
 import pytest
 
 
@@ -49,17 +50,28 @@ def test_admin_excel_import_page(page, live_server, demo, screenshot, django_use
     from yimen.catalog.models import ServiceItem
     from yimen.catalog.services import export_catalog_excel
 
-    user = django_user_model.objects.create_superuser("excel-admin", "e@example.com", "pw-Excel-12345")
+    user = django_user_model.objects.create_superuser(
+        "excel-admin", "e@example.com", "pw-Excel-12345"
+    )
     client = Client()
     client.force_login(user)
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                               "url": live_server.url}])
-    wb = load_workbook(io.BytesIO(export_catalog_excel(ServiceItem.objects.filter(code__startswith="XN-CG-"))))
-    wb["事项"].cell(3, 7).value = "审批"          # 事项类型
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    wb = load_workbook(
+        io.BytesIO(export_catalog_excel(ServiceItem.objects.filter(code__startswith="XN-CG-")))
+    )
+    wb["事项"].cell(3, 7).value = "审批"  # 事项类型
     bad, good = tmp_path / "bad.xlsx", tmp_path / "good.xlsx"
     wb.save(bad)
     wb["事项"].cell(3, 7).value = "行政许可"
-    wb["事项"].cell(3, 10).value = 2              # 承诺办结时限
+    wb["事项"].cell(3, 10).value = 2  # 承诺办结时限
     wb.save(good)
     page.goto(live_server.url + "/admin/catalog/serviceitem/")
     page.get_by_role("link", name="从 Excel 导入").click()

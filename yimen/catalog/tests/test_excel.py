@@ -1,5 +1,6 @@
 """Excel export/import of the catalog: round trip, all-or-nothing validation with row-level
 Chinese errors, the command and the admin pages."""
+
 import io
 from io import StringIO
 
@@ -51,16 +52,23 @@ def test_export_has_chinese_headers_and_every_item_and_material(db, demo):
 
 def test_round_trip_changes_nothing(db, demo):
     before = {i.code: (i.updated_at, i.name) for i in ServiceItem.objects.all()}
-    materials_before = list(Material.objects.order_by("id").values_list("id", "name", "kind", "tolerance"))
+    materials_before = list(
+        Material.objects.order_by("id").values_list("id", "name", "kind", "tolerance")
+    )
     counts = import_catalog_excel(export_catalog_excel())
     assert counts["total"] == len(before)
     assert (counts["created"], counts["updated"], counts["unchanged"]) == (0, 0, len(before))
     assert {i.code: (i.updated_at, i.name) for i in ServiceItem.objects.all()} == before
-    assert list(Material.objects.order_by("id").values_list("id", "name", "kind", "tolerance")) == materials_before
+    assert (
+        list(Material.objects.order_by("id").values_list("id", "name", "kind", "tolerance"))
+        == materials_before
+    )
 
 
 def test_import_updates_creates_and_replaces_materials(db, demo):
-    wb = _workbook(export_catalog_excel(ServiceItem.objects.filter(code__in=["XN-CG-001", "XN-CG-002"])))
+    wb = _workbook(
+        export_catalog_excel(ServiceItem.objects.filter(code__in=["XN-CG-001", "XN-CG-002"]))
+    )
     items, materials = wb["事项"], wb["材料"]
     row = _row_of(items, "XN-CG-002")
     items.cell(row, _col(ITEM_COLUMNS, "承诺办结时限")).value = 2
@@ -76,7 +84,12 @@ def test_import_updates_creates_and_replaces_materials(db, demo):
         if materials.cell(r, 1).value == "XN-CG-002" and materials.cell(r, 2).value != 1:
             materials.delete_rows(r)
     counts = import_catalog_excel(_save(wb))
-    assert (counts["created"], counts["updated"], counts["unchanged"], counts["departments_created"]) == (1, 1, 1, 1)
+    assert (
+        counts["created"],
+        counts["updated"],
+        counts["unchanged"],
+        counts["departments_created"],
+    ) == (1, 1, 1, 1)
     item = ServiceItem.objects.get(code="XN-CG-002")
     assert item.promised_limit == 2 and item.keywords == ["户外广告", "广告牌", "招牌"]
     assert item.materials.count() == 1
@@ -84,6 +97,7 @@ def test_import_updates_creates_and_replaces_materials(db, demo):
     assert created.department == Department.objects.get(code="XN-TEST", name="测试新部门")
     assert [(m.name, m.copies) for m in created.materials.all()] == [("申请书", 2)]
     from yimen.catalog.selectors import search_items
+
     assert item in search_items("招牌")  # search text follows the import
 
 
@@ -118,11 +132,20 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(db, demo):
         import_catalog_excel(_save(wb))
     errors = {(e.sheet, e.row, e.column) for e in info.value.errors}
     expected = {
-        ("事项", r1, "事项类型"), ("事项", r1, "法定办结时限"), ("事项", r1, "法定时限单位"),
-        ("事项", r2, "最多跑动次数"), ("事项", r2, "综合一窗"), ("事项", r2, "收费金额（元）"),
-        ("事项", r2, "受理窗口类型"), ("事项", dup_row, "事项编码"),
-        ("事项", blank_row, "事项名称"), ("事项", blank_row, "实施部门"),
-        ("材料", m_unknown, "事项编码"), ("材料", m_bad, "形式"), ("材料", m_bad, "份数"), ("材料", m_bad, "可容缺"),
+        ("事项", r1, "事项类型"),
+        ("事项", r1, "法定办结时限"),
+        ("事项", r1, "法定时限单位"),
+        ("事项", r2, "最多跑动次数"),
+        ("事项", r2, "综合一窗"),
+        ("事项", r2, "收费金额（元）"),
+        ("事项", r2, "受理窗口类型"),
+        ("事项", dup_row, "事项编码"),
+        ("事项", blank_row, "事项名称"),
+        ("事项", blank_row, "实施部门"),
+        ("材料", m_unknown, "事项编码"),
+        ("材料", m_bad, "形式"),
+        ("材料", m_bad, "份数"),
+        ("材料", m_bad, "可容缺"),
     }
     assert expected <= errors, expected - errors
     messages = [str(e) for e in info.value.errors]
@@ -153,9 +176,13 @@ def test_only_catalog_admins_may_import(db, demo):
 
     clerk = make_staff("clerk")
     with pytest.raises(Forbidden):
-        import_catalog_excel(export_catalog_excel(ServiceItem.objects.filter(code="XN-CG-001")), actor=clerk)
+        import_catalog_excel(
+            export_catalog_excel(ServiceItem.objects.filter(code="XN-CG-001")), actor=clerk
+        )
     admin = make_staff("admin")
-    counts = import_catalog_excel(export_catalog_excel(ServiceItem.objects.filter(code="XN-CG-001")), actor=admin)
+    counts = import_catalog_excel(
+        export_catalog_excel(ServiceItem.objects.filter(code="XN-CG-001")), actor=admin
+    )
     assert counts["unchanged"] == 1
 
 
@@ -178,7 +205,9 @@ def test_catalog_command_export_and_import(db, demo, tmp_path):
 
 @pytest.fixture
 def admin_client(client, django_user_model):
-    user = django_user_model.objects.create_superuser("catalog-admin", "a@example.com", "pw-Catalog-123")
+    user = django_user_model.objects.create_superuser(
+        "catalog-admin", "a@example.com", "pw-Catalog-123"
+    )
     client.force_login(user)
     return client
 
@@ -192,14 +221,20 @@ def test_admin_export_import_pages(db, demo, admin_client):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     data = response.content
     # the admin action exports the selected items
-    ids = list(ServiceItem.objects.filter(code__in=["XN-CG-001", "XN-CG-002"]).values_list("pk", flat=True))
-    response = admin_client.post("/admin/catalog/serviceitem/", {"action": "export_selected", "_selected_action": ids})
+    ids = list(
+        ServiceItem.objects.filter(code__in=["XN-CG-001", "XN-CG-002"]).values_list("pk", flat=True)
+    )
+    response = admin_client.post(
+        "/admin/catalog/serviceitem/", {"action": "export_selected", "_selected_action": ids}
+    )
     assert _workbook(response.content)["事项"].max_row == 3
     # import: a good file redirects with a success message
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("catalog.xlsx", data)
-    response = admin_client.post("/admin/catalog/serviceitem/excel/import/", {"file": upload}, follow=True)
+    response = admin_client.post(
+        "/admin/catalog/serviceitem/excel/import/", {"file": upload}, follow=True
+    )
     assert "导入完成" in response.content.decode()
     # a bad file: 400 with the error table
     wb = _workbook(data)
@@ -210,11 +245,18 @@ def test_admin_export_import_pages(db, demo, admin_client):
     body = response.content.decode()
     assert "import-errors" in body and "「审批」不是有效的事项类型" in body
     # filters and search of the change list
-    for query in ("comprehensive__exact=1", "bank_outlet__exact=1", "immediate=yes", "green_channel_eligible__exact=1",
-                  "item_type__exact=行政许可"):
+    for query in (
+        "comprehensive__exact=1",
+        "bank_outlet__exact=1",
+        "immediate=yes",
+        "green_channel_eligible__exact=1",
+        "item_type__exact=行政许可",
+    ):
         assert admin_client.get(f"/admin/catalog/serviceitem/?{query}").status_code == 200
     assert admin_client.get(f"/admin/catalog/serviceitem/{ids[0]}/change/").status_code == 200
-    response = admin_client.get("/admin/catalog/serviceitem/", {"q": "渣土"})  # a keyword, not in the name
+    response = admin_client.get(
+        "/admin/catalog/serviceitem/", {"q": "渣土"}
+    )  # a keyword, not in the name
     assert "XN-CG-001" in response.content.decode()
 
 
@@ -222,9 +264,13 @@ def test_admin_deactivates_selected_items(db, demo, admin_client):
     from yimen.catalog.selectors import search_items
 
     ids = list(ServiceItem.objects.filter(code__in=["XN-CG-001"]).values_list("pk", flat=True))
-    admin_client.post("/admin/catalog/serviceitem/", {"action": "deactivate_selected", "_selected_action": ids})
+    admin_client.post(
+        "/admin/catalog/serviceitem/", {"action": "deactivate_selected", "_selected_action": ids}
+    )
     assert not ServiceItem.objects.get(code="XN-CG-001").active
     assert "XN-CG-001" not in [i.code for i in search_items("准运证")]
     assert admin_client.get("/catalog/XN-CG-001/").status_code == 404
-    admin_client.post("/admin/catalog/serviceitem/", {"action": "activate_selected", "_selected_action": ids})
+    admin_client.post(
+        "/admin/catalog/serviceitem/", {"action": "activate_selected", "_selected_action": ids}
+    )
     assert ServiceItem.objects.get(code="XN-CG-001").active

@@ -1,4 +1,5 @@
 """Importers of the real public catalogs, on the committed samples (tests/data/)."""
+
 import json
 from io import StringIO
 from pathlib import Path
@@ -18,7 +19,9 @@ SC = DATA / "sc-sample.js"
 
 
 def _gd_lines():
-    return [json.loads(line) for line in GD.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in GD.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def test_gd_sample_imports_every_record_and_twice_changes_nothing(db):
@@ -31,7 +34,9 @@ def test_gd_sample_imports_every_record_and_twice_changes_nothing(db):
     second = import_public_catalog("gd", GD)
     assert (second["created"], second["updated"], second["unchanged"]) == (0, 0, 41)
     assert second["departments_created"] == 0
-    assert AuditEntry.objects.filter(action="catalog.import").count() == audits  # nothing changed, nothing logged
+    assert (
+        AuditEntry.objects.filter(action="catalog.import").count() == audits
+    )  # nothing changed, nothing logged
 
 
 def test_gd_values_are_parsed(db):
@@ -46,15 +51,27 @@ def test_gd_values_are_parsed(db):
     assert ServiceItem.objects.get(code=f"GD-{none_code}").legal_limit is None
     one_day = next(c for c, r in raw.items() if r["handle_time_limit"] == "1(工作日)")
     item = ServiceItem.objects.get(code=f"GD-{one_day}")
-    assert (item.promised_limit, item.promised_limit_unit, item.is_immediate) == (1, "workday", False)
+    assert (item.promised_limit, item.promised_limit_unit, item.is_immediate) == (
+        1,
+        "workday",
+        False,
+    )
     # materials: a list becomes Material rows in order; the string 无 becomes none
-    listed = next(c for c, r in raw.items() if isinstance(r["material_intro"], list) and len(r["material_intro"]) >= 8)
+    listed = next(
+        c
+        for c, r in raw.items()
+        if isinstance(r["material_intro"], list) and len(r["material_intro"]) >= 8
+    )
     item = ServiceItem.objects.get(code=f"GD-{listed}")
-    assert [m.name for m in item.materials.all()] == [m.strip() for m in raw[listed]["material_intro"]]
+    assert [m.name for m in item.materials.all()] == [
+        m.strip() for m in raw[listed]["material_intro"]
+    ]
     no_materials = next(c for c, r in raw.items() if r["material_intro"] == "无")
     assert not ServiceItem.objects.get(code=f"GD-{no_materials}").materials.exists()
     # bracketed theme kept whole as one keyword
-    social = next(c for c, r in raw.items() if "社会保障（社会保险、社会救助）" in r["theme_category"])
+    social = next(
+        c for c, r in raw.items() if "社会保障（社会保险、社会救助）" in r["theme_category"]
+    )
     assert "社会保障（社会保险、社会救助）" in ServiceItem.objects.get(code=f"GD-{social}").keywords
     # department: stable code from ORGCODE, name without stray spaces
     spaced = next(r for r in raw.values() if r["DEPT_NAME"] != r["DEPT_NAME"].strip())
@@ -62,16 +79,27 @@ def test_gd_values_are_parsed(db):
     assert dept.name == spaced["DEPT_NAME"].strip()
     # visits
     two = next(c for c, r in raw.items() if r["visit_number"] in ("2", "3"))
-    assert ServiceItem.objects.get(code=f"GD-{two}").visits_required == int(raw[two]["visit_number"])
+    assert ServiceItem.objects.get(code=f"GD-{two}").visits_required == int(
+        raw[two]["visit_number"]
+    )
     # every item type present in the sample maps to a model type
-    assert set(ServiceItem.objects.filter(code__startswith="GD-").values_list("item_type", flat=True)) == \
-        {r["TASK_TYPE_TEXT"] for r in raw.values()}
+    assert set(
+        ServiceItem.objects.filter(code__startswith="GD-").values_list("item_type", flat=True)
+    ) == {r["TASK_TYPE_TEXT"] for r in raw.values()}
 
 
 def test_unknown_values_are_kept_empty_and_counted_as_warnings(db, tmp_path):
     odd = _gd_lines()[0]
-    odd.update({"TASK_CODE": "ODD-1", "handle_time": "三十(工作日)", "handle_time_limit": "3(季度)",
-                "visit_number": "多次", "TASK_TYPE_TEXT": "审批", "matter_type": "审批"})
+    odd.update(
+        {
+            "TASK_CODE": "ODD-1",
+            "handle_time": "三十(工作日)",
+            "handle_time_limit": "3(季度)",
+            "visit_number": "多次",
+            "TASK_TYPE_TEXT": "审批",
+            "matter_type": "审批",
+        }
+    )
     record = gd_record(odd)
     assert record.data["legal_limit"] is None and record.data["promised_limit"] is None
     assert len(record.warnings) == 4
@@ -95,11 +123,13 @@ def test_sc_sample_imports_and_normalises_departments(db):
     hr = Department.objects.get(name="广安区人社局")
     assert hr.code.startswith("SC-")
     assert ServiceItem.objects.filter(department=hr).count() == sum(
-        1 for r in records if r.department_name == "广安区人社局")
+        1 for r in records if r.department_name == "广安区人社局"
+    )
     assert Department.objects.filter(name="广安区税务局").exists()  # already had the district name
     # taskType → item type; main_item → parent name; code from itemCode
-    assert set(ServiceItem.objects.filter(code__startswith="SC-").values_list("item_type", flat=True)) >= {
-        "行政许可", "公共服务", "行政确认", "其他行政权力"}
+    assert set(
+        ServiceItem.objects.filter(code__startswith="SC-").values_list("item_type", flat=True)
+    ) >= {"行政许可", "公共服务", "行政确认", "其他行政权力"}
     item = ServiceItem.objects.filter(code__startswith="SC-").exclude(parent_name="").first()
     assert item is not None and item.parent_name != "未分类"
     assert all(r.data["code"].startswith("SC-") and len(r.data["code"]) <= 64 for r in records)

@@ -1,14 +1,17 @@
 """The public item guide (/catalog/) and the catalog API."""
+
 from yimen.catalog.selectors import search_items
 from yimen.outlets.models import Outlet
 
 
 def test_search_by_name_short_name_keyword_and_code(db, demo):
     assert "XN-CG-001" in [i.code for i in search_items("建筑垃圾准运证")]
-    assert "XN-CG-001" in [i.code for i in search_items("渣土车")]          # keyword
-    assert [i.code for i in search_items("xn-cg-001")][0] == "XN-CG-001"   # code, case-insensitive, first
+    assert "XN-CG-001" in [i.code for i in search_items("渣土车")]  # keyword
+    assert [i.code for i in search_items("xn-cg-001")][
+        0
+    ] == "XN-CG-001"  # code, case-insensitive, first
     assert not search_items("完全不存在的事项名称").exists()
-    both = search_items("建筑垃圾 准运")                                     # every word must match
+    both = search_items("建筑垃圾 准运")  # every word must match
     assert "XN-CG-001" in [i.code for i in both]
 
 
@@ -37,8 +40,8 @@ def test_detail_page_shows_materials_limits_and_where(db, demo, client, clock):
     body = response.content.decode()
     assert response.status_code == 200
     assert "城市建筑垃圾处置核准申请表" in body
-    assert "可容缺" in body and "免提交" in body        # tolerance and data sharing marked
-    assert "即办件" in body and "20 个工作日" in body      # promised 0, legal 20
+    assert "可容缺" in body and "免提交" in body  # tolerance and data sharing marked
+    assert "即办件" in body and "20 个工作日" in body  # promised 0, legal 20
     assert "城西区市民服务中心" in body and "开放中" in body and "综合窗口" in body
     rows = response.context["outlets"]
     assert rows and rows[0]["open_now"]
@@ -78,5 +81,8 @@ def test_api_items_search_and_detail(db, demo, client, clock):
     cx = next(w for w in detail["where"] if w["outlet"] == "XN-CX")
     assert cx["open_now"] is True and "综合窗口" in cx["window_kinds"]
     missing = client.get("/api/items/XN-NOPE")
-    assert missing.status_code == 404 and missing.json() == {"code": "not_found", "message": "找不到事项：XN-NOPE"}
+    assert missing.status_code == 404 and missing.json() == {
+        "code": "not_found",
+        "message": "找不到事项：XN-NOPE",
+    }
     assert Outlet.objects.filter(code="XN-CX").exists()

@@ -1,5 +1,6 @@
 """yimen/asgi.py AdmissionControl: at most N ordinary requests at once per process, polling
 requests of the hall in a lane of their own, event streams not counted."""
+
 import asyncio
 
 from yimen.asgi import AdmissionControl
@@ -17,7 +18,13 @@ def test_lanes_limit_concurrency_and_polls_do_not_wait_behind_writes():
 
         async def app(scope, receive, send):
             path = scope["path"]
-            lane = "stream" if path.endswith("/events") else "poll" if path.endswith(("/call-next", "/board")) else "other"
+            lane = (
+                "stream"
+                if path.endswith("/events")
+                else "poll"
+                if path.endswith(("/call-next", "/board"))
+                else "other"
+            )
             running[lane] += 1
             if lane in peak:
                 peak[lane] = max(peak[lane], running[lane])
@@ -26,7 +33,9 @@ def test_lanes_limit_concurrency_and_polls_do_not_wait_behind_writes():
             running[lane] -= 1
 
         gate = AdmissionControl(app, limit=2)
-        writes = [asyncio.create_task(gate(http("/api/tickets/1/finish"), None, None)) for _ in range(5)]
+        writes = [
+            asyncio.create_task(gate(http("/api/tickets/1/finish"), None, None)) for _ in range(5)
+        ]
         await asyncio.sleep(0.01)
         assert running["other"] == 2  # two admitted, three wait in the event loop
         # polls and event streams still go through while the write lane is full

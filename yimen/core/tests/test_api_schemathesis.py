@@ -7,6 +7,7 @@ Bounded: MAX_EXAMPLES per operation, mode and caller; no deadline (the machine i
 request runs in a savepoint of the test's transaction, kept when it succeeds (state builds up,
 as it would on a server) and rolled back after a 5xx so one failure cannot poison the next
 requests on PostgreSQL."""
+
 import os
 
 import pytest
@@ -16,8 +17,12 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
-                                 status_code_conformance)
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from schemathesis.generation import GenerationMode
 
 from yimen.staff.testing import make_staff
@@ -26,7 +31,12 @@ from yimen.staff.tokens import issue_token
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 MAX_EXAMPLES = int(os.environ.get("YIMEN_FUZZ_EXAMPLES", "6"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture
@@ -47,15 +57,23 @@ def callers(demo):
     staff = make_staff("admin", outlet="XN-CX", region_code="630104")
     _t, staff_raw = issue_token(staff=staff)
     _t, device_raw = issue_token(outlet=Outlet.objects.get(code="XN-CX"))
-    return {"anonymous": {}, "staff": {"Authorization": f"Bearer {staff_raw}"},
-            "device": {"Authorization": f"Bearer {device_raw}"}}
+    return {
+        "anonymous": {},
+        "staff": {"Authorization": f"Bearer {staff_raw}"},
+        "device": {"Authorization": f"Bearer {device_raw}"},
+    }
 
 
 def _run(operation, mode, headers, failures):
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
-              phases=[Phase.explicit, Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case):
         savepoint = transaction.savepoint()
         response = None
@@ -64,8 +82,10 @@ def _run(operation, mode, headers, failures):
             case.validate_response(response, checks=CHECKS, headers=headers)
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 — collect every failure, then report
             status = getattr(response, "status_code", "?")
-            failures.append(f"{operation.label} [{mode.value}] {status}: {type(exc).__name__}: "
-                            f"{str(exc)[:400]}\n    {case.as_curl_command(headers=headers)[:400]}")
+            failures.append(
+                f"{operation.label} [{mode.value}] {status}: {type(exc).__name__}: "
+                f"{str(exc)[:400]}\n    {case.as_curl_command(headers=headers)[:400]}"
+            )
         finally:
             if response is not None and response.status_code < 500:
                 transaction.savepoint_commit(savepoint)
@@ -74,7 +94,9 @@ def _run(operation, mode, headers, failures):
 
     try:
         run()
-    except Unsatisfiable:  # negative mode: nothing invalid to generate (e.g. a free-text path parameter)
+    except (
+        Unsatisfiable
+    ):  # negative mode: nothing invalid to generate (e.g. a free-text path parameter)
         assert mode is GenerationMode.NEGATIVE, operation.label
 
 

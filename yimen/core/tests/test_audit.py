@@ -1,4 +1,5 @@
 """Audit log: hash chain, append-only, tamper detection by `yimen audit verify`, redaction."""
+
 import json
 from io import StringIO
 
@@ -17,8 +18,12 @@ def chain(db):
     from yimen.core.models import AuditSeal
 
     AuditSeal.objects.all().delete()
-    return [audit.record("tester", f"test.step{i}", None, object_type="test", object_id=str(i),
-                         after={"n": i}) for i in range(5)]
+    return [
+        audit.record(
+            "tester", f"test.step{i}", None, object_type="test", object_id=str(i), after={"n": i}
+        )
+        for i in range(5)
+    ]
 
 
 def sql(statement, params):
@@ -41,9 +46,17 @@ def test_intact_chain_verifies(chain):
     assert code == 0 and "校验通过" in out
     code, out = run_verify("--json")
     report = json.loads(out)
-    assert report["ok"] is True and report["count"] == report["entries"] == 5 and report["problems"] == []
+    assert (
+        report["ok"] is True
+        and report["count"] == report["entries"] == 5
+        and report["problems"] == []
+    )
     # the head an operator anchors outside the database: the last entry's id and hash
-    assert report["head_id"] == chain[-1].pk and report["head_hash"] == chain[-1].hash and report["head_at"]
+    assert (
+        report["head_id"] == chain[-1].pk
+        and report["head_hash"] == chain[-1].hash
+        and report["head_at"]
+    )
 
 
 def test_anchor_kept_outside_detects_a_rewritten_history(chain):
@@ -60,12 +73,23 @@ def test_anchor_kept_outside_detects_a_rewritten_history(chain):
     for entry in AuditEntry.objects.order_by("id"):
         entry.prev_hash = previous
         previous = entry.compute_hash()
-        sql("UPDATE core_auditentry SET prev_hash = %s, hash = %s WHERE id = %s", [entry.prev_hash, previous, entry.pk])
-    sql("UPDATE core_auditseal SET last_hash = %s WHERE id = %s", [previous, AuditSeal.objects.get().pk])
+        sql(
+            "UPDATE core_auditentry SET prev_hash = %s, hash = %s WHERE id = %s",
+            [entry.prev_hash, previous, entry.pk],
+        )
+    sql(
+        "UPDATE core_auditseal SET last_hash = %s WHERE id = %s",
+        [previous, AuditSeal.objects.get().pk],
+    )
     assert audit.verify() == []
     code, out = run_verify("--json", "--anchor", anchor)
     report = json.loads(out)
-    assert code == 1 and report["ok"] is False and report["anchor_ok"] is False and "被改写" in report["problems"][-1]
+    assert (
+        code == 1
+        and report["ok"] is False
+        and report["anchor_ok"] is False
+        and "被改写" in report["problems"][-1]
+    )
     code, _out = run_verify("--anchor", "nonsense")
     assert code == 1
 
@@ -81,8 +105,10 @@ def test_changed_row_is_detected(chain):
 def test_changed_row_with_recomputed_hash_breaks_the_next_link(chain):
     entry = AuditEntry.objects.get(pk=chain[1].pk)
     entry.actor_label = "someone-else"
-    sql("UPDATE core_auditentry SET actor_label = %s, hash = %s WHERE id = %s",
-        ["someone-else", entry.compute_hash(), entry.pk])
+    sql(
+        "UPDATE core_auditentry SET actor_label = %s, hash = %s WHERE id = %s",
+        ["someone-else", entry.compute_hash(), entry.pk],
+    )
     assert any("被删除或篡改" in p for p in audit.verify())
 
 
@@ -110,10 +136,19 @@ def test_orm_refuses_to_change_or_delete(chain):
 
 
 def test_personal_data_never_reaches_the_summary(db):
-    entry = audit.record("tester", "test.redact", None, object_type="t", object_id="1",
-                         after={"id": "630104199001011237", "phone": "13812345678",
-                                "note": "申请人 630104199001011237 电话13812345678"},
-                         reason="核对 13812345678")
+    entry = audit.record(
+        "tester",
+        "test.redact",
+        None,
+        object_type="t",
+        object_id="1",
+        after={
+            "id": "630104199001011237",
+            "phone": "13812345678",
+            "note": "申请人 630104199001011237 电话13812345678",
+        },
+        reason="核对 13812345678",
+    )
     blob = json.dumps(entry.summary, ensure_ascii=False) + entry.reason
     assert "630104199001011237" not in blob and "13812345678" not in blob
     assert entry.summary["after"]["id"] == "630104********1237"

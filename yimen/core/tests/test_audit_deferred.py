@@ -1,5 +1,6 @@
 """audit.deferred(): entries recorded inside the block join the hash chain when the block ends,
 in order, in the caller's transaction; an exception discards them; nested blocks append once."""
+
 import pytest
 from django.db import transaction
 
@@ -10,11 +11,17 @@ pytestmark = pytest.mark.django_db
 
 
 def rec(action, n=0):
-    return audit.record("tester", action, None, object_type="test", object_id=str(n), after={"n": n})
+    return audit.record(
+        "tester", action, None, object_type="test", object_id=str(n), after={"n": n}
+    )
 
 
 def actions(prefix):
-    return list(AuditEntry.objects.filter(action__startswith=prefix).order_by("id").values_list("action", flat=True))
+    return list(
+        AuditEntry.objects.filter(action__startswith=prefix)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
 
 
 def assert_linked(entries):
@@ -159,8 +166,14 @@ def test_many_appends_in_a_row_keep_the_chain_intact(db):
 
 def test_deferred_entries_are_redacted_like_direct_ones(db):
     with transaction.atomic(), audit.deferred():
-        entry = audit.record("tester", "deferred.redact", None, object_type="test", object_id="1",
-                             after={"phone": "13912345678"})
+        entry = audit.record(
+            "tester",
+            "deferred.redact",
+            None,
+            object_type="test",
+            object_id="1",
+            after={"phone": "13912345678"},
+        )
     stored = AuditEntry.objects.get(pk=entry.pk)
     assert "13912345678" not in str(stored.summary)
     assert audit.verify() == []

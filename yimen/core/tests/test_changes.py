@@ -1,5 +1,6 @@
 """Change bus (core.changes): versioned per-process caches, bumps inside/outside transactions,
 lifetimes, reset, serving the previous value during a recompute, and the PostgreSQL listener."""
+
 import itertools
 import threading
 import time
@@ -30,6 +31,7 @@ class Counter:
 
 
 # --- VersionedCache and bump ------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_cached_value_until_bump_then_recomputed():
@@ -63,7 +65,9 @@ def test_keys_are_independent_under_one_topic():
 
 
 @pytest.mark.django_db
-def test_bump_inside_atomic_invalidates_at_once_and_again_after_commit(django_capture_on_commit_callbacks):
+def test_bump_inside_atomic_invalidates_at_once_and_again_after_commit(
+    django_capture_on_commit_callbacks,
+):
     cache, compute, topic = changes.VersionedCache(), Counter(), fresh_topic()
     assert cache.get(topic, "k", compute) == 1
     before = changes.version(topic)
@@ -83,7 +87,9 @@ def test_bump_inside_atomic_invalidates_at_once_and_again_after_commit(django_ca
 
 
 @pytest.mark.django_db
-def test_bump_in_rolled_back_block_counts_once_and_schedules_nothing(django_capture_on_commit_callbacks):
+def test_bump_in_rolled_back_block_counts_once_and_schedules_nothing(
+    django_capture_on_commit_callbacks,
+):
     topic = fresh_topic()
     before = changes.version(topic)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -92,7 +98,9 @@ def test_bump_in_rolled_back_block_counts_once_and_schedules_nothing(django_capt
                 changes.bump(topic)
                 raise RuntimeError("rollback")
     assert callbacks == []
-    assert changes.version(topic)[1] == before[1] + 1  # the immediate increment (harmless: one recompute)
+    assert (
+        changes.version(topic)[1] == before[1] + 1
+    )  # the immediate increment (harmless: one recompute)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -127,6 +135,7 @@ def test_topic_names():
 
 
 # --- lifetimes ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def fake_time(monkeypatch):
@@ -194,6 +203,7 @@ def test_maxsize_clears_the_cache_when_full():
 
 # --- reset ----------------------------------------------------------------------------------
 
+
 def test_reset_drops_entries_of_every_cache():
     first, second = changes.VersionedCache(), changes.VersionedCache()
     compute, topic = Counter(), fresh_topic()
@@ -203,7 +213,9 @@ def test_reset_drops_entries_of_every_cache():
     before = changes.version(topic)
     changes.reset()
     assert first._data == {} and second._data == {}
-    assert changes.version(topic) != before  # the epoch moved: in-flight computes store stale entries
+    assert (
+        changes.version(topic) != before
+    )  # the epoch moved: in-flight computes store stale entries
     assert first.get(topic, "k", compute) == 3
     assert second.get(topic, "k", compute) == 4
 
@@ -221,6 +233,7 @@ def test_reset_makes_an_entry_computed_before_it_stale():
 
 # --- serve_stale ----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_serve_stale_only_while_another_thread_computes():
     cache, compute, topic = changes.VersionedCache(), Counter(), fresh_topic("hall")
@@ -232,7 +245,9 @@ def test_serve_stale_only_while_another_thread_computes():
         assert compute.calls == 1
         assert cache.get(topic, "k", compute) == 2  # without serve_stale: recomputed
         changes.bump(topic)
-        assert cache.get(topic, "other", compute, serve_stale=True) == 3  # other keys are unaffected
+        assert (
+            cache.get(topic, "other", compute, serve_stale=True) == 3
+        )  # other keys are unaffected
     finally:
         cache._computing.discard("k")
     # nobody computing any more: the stale entry is recomputed
@@ -262,13 +277,17 @@ def test_serve_stale_with_a_real_thread_recomputing():
         assert release.wait(5)
         return "v2"
 
-    worker = threading.Thread(target=lambda: results.append(cache.get(topic, "k", slow, serve_stale=True)))
+    worker = threading.Thread(
+        target=lambda: results.append(cache.get(topic, "k", slow, serve_stale=True))
+    )
     worker.start()
     try:
         assert entered.wait(5)
         started = time.monotonic()
         # while the worker recomputes, readers get the previous value at once (no second compute)
-        assert cache.get(topic, "k", lambda: pytest.fail("computed twice"), serve_stale=True) == "v1"
+        assert (
+            cache.get(topic, "k", lambda: pytest.fail("computed twice"), serve_stale=True) == "v1"
+        )
         assert time.monotonic() - started < 0.5
     finally:
         release.set()
@@ -291,6 +310,7 @@ def test_failed_compute_caches_nothing_and_clears_the_marker():
 
 # --- PostgreSQL: NOTIFY from another connection reaches this process ------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_listener_receives_notify_from_another_connection(settings):
     if connection.vendor != "postgresql":
@@ -307,8 +327,11 @@ def test_listener_receives_notify_from_another_connection(settings):
         assert changes.listening() is True
         assert changes.max_age(topic) == 30.0  # long lifetimes while connected
         before = changes.version(topic)[1]
-        params = {k: v for k, v in connection.get_connection_params().items()
-                  if k not in ("cursor_factory", "context")}
+        params = {
+            k: v
+            for k, v in connection.get_connection_params().items()
+            if k not in ("cursor_factory", "context")
+        }
         with psycopg.connect(**params, autocommit=True) as other:
             other.execute("SELECT pg_notify('yimen_changes', 'hall:999')")
         deadline = time.monotonic() + 2.0

@@ -2,6 +2,7 @@
 inline scripts carrying the nonce run (board, overview chart), the former inline handlers
 (data-confirm, data-autosubmit, data-back) work through static/yimen/ui.js — and the browser
 reports no CSP violation."""
+
 import time
 
 import pytest
@@ -14,8 +15,9 @@ from yimen.staff.models import Staff
 def login_as(page, live_server, username):
     client = Client()
     client.force_login(Staff.objects.get(user__username=username).user)
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                               "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
 
 
 @pytest.mark.browser
@@ -25,7 +27,10 @@ def test_pages_work_under_the_content_security_policy(page, live_server, demo, c
 
     clock.freeze(clock.at(2022, 3, 15, 10, 0))  # a Tuesday morning: the centre is open
     violations = []
-    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     # the board's inline (nonce) script connects its event stream and wires the sound button
     page.goto(live_server.url + "/queue/board/XN-CX/")
     page.click("#sound")

@@ -1,4 +1,5 @@
 """ProtectedCharField: encrypted at rest, transparent on read; keyed lookup hashes."""
+
 import pytest
 from django.core.exceptions import FieldError, ValidationError
 from django.db import connection
@@ -63,6 +64,7 @@ def test_lookup_hash_is_keyed_normalised_and_stable():
     assert h == protected_lookup_hash(" 63010419900101123X ")
     assert len(h) == 64 and h != protected_lookup_hash("630104199001011230")
     import hashlib
+
     assert h != hashlib.sha256(b"63010419900101123X").hexdigest()  # keyed, not a bare hash
     assert protected_lookup_hash("") == "" and protected_lookup_hash(None) == ""
 
@@ -76,7 +78,11 @@ def test_key_rotation_reads_old_values(monkeypatch):
     monkeypatch.setenv("YIMEN_DATA_KEYS_OLD", "old-key-" + "x" * 40)
     assert decrypt(old_cipher) == "13900001111"
     new_cipher = encrypt("13900001111")
-    assert fields.stored_key_id(new_cipher) == fields.current_key_id() != fields.stored_key_id(old_cipher)
+    assert (
+        fields.stored_key_id(new_cipher)
+        == fields.current_key_id()
+        != fields.stored_key_id(old_cipher)
+    )
 
 
 def test_tampered_ciphertext_is_detected():

@@ -2,6 +2,7 @@
 holiday-cn format) for every year 2020–2026: Spring Festival, National Day and every 调休
 working day; hand-checked due dates per year; the 2027 fallback; the CLI; and the rule that the
 project's own table wins over the chinesecalendar package."""
+
 import json
 from datetime import date, timedelta
 from io import StringIO
@@ -107,7 +108,9 @@ HAND_CHECKED = [
 ]
 
 
-@pytest.mark.parametrize("start, n, due", HAND_CHECKED, ids=[f"{s}+{n}" for s, n, _ in HAND_CHECKED])
+@pytest.mark.parametrize(
+    "start, n, due", HAND_CHECKED, ids=[f"{s}+{n}" for s, n, _ in HAND_CHECKED]
+)
 def test_hand_checked_due_dates(cal, start, n, due):
     answer = cal.add_workdays(start, n)
     assert answer.date == due
@@ -125,12 +128,13 @@ def test_package_and_table_agree_where_both_cover(cal):
 
 # --- 2027: no official data yet --------------------------------------------------------------
 
+
 def test_2027_falls_back_to_monday_to_friday_unverified(cal):
     assert CalendarYear.objects.get(year=2027).published is False
     assert not cal.is_verified(date(2027, 2, 10))
-    answer = cal.add_workdays(date(2027, 1, 29), 1)       # Fri → Mon
+    answer = cal.add_workdays(date(2027, 1, 29), 1)  # Fri → Mon
     assert (answer.date, answer.verified) == (date(2027, 2, 1), False)
-    assert cal.add_workdays(date(2026, 12, 30), 2).verified is False   # crosses into 2027
+    assert cal.add_workdays(date(2026, 12, 30), 2).verified is False  # crosses into 2027
     assert cal.is_workday(date(2027, 10, 1))  # no data: a Friday counts, flagged unverified
     assert cal.workdays_between(date(2027, 1, 1), date(2027, 12, 31)) == 260
     assert cal.add_workdays(date(2027, 3, 1), -1).date == date(2027, 2, 26)
@@ -139,10 +143,13 @@ def test_2027_falls_back_to_monday_to_friday_unverified(cal):
 def test_2027_outlet_hours_do_not_crash(cal, demo, clock):
     from yimen.outlets.selectors import get_outlet, next_opening
 
-    assert next_opening(get_outlet("XN-CX"), clock.at(2027, 1, 1, 18, 0)) == clock.at(2027, 1, 2, 9, 0)
+    assert next_opening(get_outlet("XN-CX"), clock.at(2027, 1, 1, 18, 0)) == clock.at(
+        2027, 1, 2, 9, 0
+    )
 
 
 # --- the CLI ---------------------------------------------------------------------------------
+
 
 def test_workdays_command_plain_and_json(cal):
     out = StringIO()
@@ -160,6 +167,7 @@ def test_workdays_command_plain_and_json(cal):
 
 
 # --- our table wins over the package --------------------------------------------------------
+
 
 def test_project_table_wins_over_chinesecalendar(cal):
     d = date(2025, 10, 11)  # 调休 Saturday in both the package and the table

@@ -3,7 +3,16 @@ def test_home_page_leads_to_each_part(client, demo):
     assert response.status_code == 200
     text = response.content.decode()
     assert "只进一扇门" in text
-    for link in ["/portal/", "/catalog/", "/guide/", "/queue/", "/cases/", "/feedback/", "/staff/", "/insight/"]:
+    for link in [
+        "/portal/",
+        "/catalog/",
+        "/guide/",
+        "/queue/",
+        "/cases/",
+        "/feedback/",
+        "/staff/",
+        "/insight/",
+    ]:
         assert f'href="{link}"' in text
     assert "城西区市民服务中心" in text
 

@@ -2,6 +2,7 @@
 405, 413, CSRF and 500 never give a 500 or an English/HTML answer under /api/ — in production
 mode (pytest-django's DEBUG=False) and in DEBUG. Run on SQLite and PostgreSQL (NUL bytes are what
 PostgreSQL refuses)."""
+
 import json
 
 import pytest
@@ -45,8 +46,16 @@ BAD_TEXT_REQUESTS = [
     ("get", "/api/outlets/a%00b", None),
     ("get", "/api/outlets/XN-CX/windows%00", None),
     ("get", "/api/triage", {"q": "办证", "outlet": "XN\x00"}),
-    ("json", "/api/feedback/grievances", '{"outlet":"XN-CX","category":"x","description":"a\\u0000","phone":"1"}'),
-    ("json", "/api/feedback/grievances", '{"outlet":"XN-CX\\ud800","category":"x","description":"a","phone":"1"}'),
+    (
+        "json",
+        "/api/feedback/grievances",
+        '{"outlet":"XN-CX","category":"x","description":"a\\u0000","phone":"1"}',
+    ),
+    (
+        "json",
+        "/api/feedback/grievances",
+        '{"outlet":"XN-CX\\ud800","category":"x","description":"a","phone":"1"}',
+    ),
     ("json", "/api/case-progress", '{"receipt_number":"a\\u0000","secret":"1234"}'),
     ("json", "/api/feedback/ratings", '{"token":"\\udfff","score":1}'),
     ("json", "/api/feedback/grievances/status/x%00", "{}"),
@@ -65,12 +74,20 @@ def test_nul_and_lone_surrogates_are_refused_with_400_invalid_text(demo, anon, k
 def test_bad_text_in_form_fields_headers_and_pages(demo, anon, auth):
     headers, _staff = auth
     # a header (Idempotency-Key is stored) and a staff-only endpoint
-    r = anon.post("/api/outlets/XN-CX/tickets", {"item_code": "XN-CG-001"}, content_type="application/json",
-                  HTTP_IDEMPOTENCY_KEY="k\x00", **headers)
+    r = anon.post(
+        "/api/outlets/XN-CX/tickets",
+        {"item_code": "XN-CG-001"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k\x00",
+        **headers,
+    )
     assert_json_error(r, 400, "invalid_text")
     # an HTML form field and a page query string / path: a Chinese 400 page
-    for response in (anon.post("/portal/progress/", {"receipt_number": "a\x00", "secret": "1"}),
-                     anon.get("/catalog/", {"q": "a\x00"}), anon.get("/catalog/a%00/")):
+    for response in (
+        anon.post("/portal/progress/", {"receipt_number": "a\x00", "secret": "1"}),
+        anon.get("/catalog/", {"q": "a\x00"}),
+        anon.get("/catalog/a%00/"),
+    ):
         assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
         page = response.content.decode()
         assert "请求有误" in page and "invalid_text" in page and 'lang="zh-Hans"' in page
@@ -78,26 +95,34 @@ def test_bad_text_in_form_fields_headers_and_pages(demo, anon, auth):
 
 def test_json_key_with_bad_text_is_refused(demo, anon):
     body = json.dumps({"outlet": "XN-CX", "bad\x00key": 1})
-    assert_json_error(anon.post("/api/feedback/grievances", body, content_type="application/json"), 400,
-                      "invalid_text")
+    assert_json_error(
+        anon.post("/api/feedback/grievances", body, content_type="application/json"),
+        400,
+        "invalid_text",
+    )
 
 
 def test_malformed_multipart_is_400_not_500(demo, anon, auth):
     headers, _ = auth
     for url in ("/api/feedback/grievances", "/api/tickets/1/start", "/api/case-progress"):
-        r = anon.generic("POST", url, b"--x\r\nbroken", content_type="multipart/form-data", **headers)
+        r = anon.generic(
+            "POST", url, b"--x\r\nbroken", content_type="multipart/form-data", **headers
+        )
         assert_json_error(r, 400, "invalid_multipart")
     page = anon.generic("POST", "/portal/progress/", b"xx", content_type="multipart/form-data")
     assert page.status_code == 400 and "multipart" in page.content.decode()
 
 
-@pytest.mark.parametrize("url,params", [
-    ("/api/outlets/XN-CX/appointment-slots", {"item_code": "XN-CG-001", "day": "9999-12-31"}),
-    ("/api/outlets/XN-CX/appointment-slots", {"item_code": "XN-CG-001", "day": "0001-01-01"}),
-    ("/api/staff/rota/XN-CX/staffing", {"day": "9999-12-31"}),
-    ("/api/feedback/summary", {"end": "9999-12-31"}),
-    ("/api/feedback/summary", {"start": "0001-01-01"}),
-])
+@pytest.mark.parametrize(
+    "url,params",
+    [
+        ("/api/outlets/XN-CX/appointment-slots", {"item_code": "XN-CG-001", "day": "9999-12-31"}),
+        ("/api/outlets/XN-CX/appointment-slots", {"item_code": "XN-CG-001", "day": "0001-01-01"}),
+        ("/api/staff/rota/XN-CX/staffing", {"day": "9999-12-31"}),
+        ("/api/feedback/summary", {"end": "9999-12-31"}),
+        ("/api/feedback/summary", {"start": "0001-01-01"}),
+    ],
+)
 def test_far_off_dates_are_422_with_the_window_in_chinese(anon, auth, url, params):
     headers, _ = auth
     body = assert_json_error(anon.get(url, params, **headers), 422, "invalid")
@@ -110,7 +135,12 @@ def test_dates_inside_the_window_still_work(anon, auth):
     headers, _ = auth
     today = clock.today().isoformat()
     assert anon.get("/api/staff/rota/XN-CX/staffing", {"day": today}, **headers).status_code == 200
-    assert anon.get("/api/feedback/summary", {"start": "2020-01-01", "end": today}, **headers).status_code == 200
+    assert (
+        anon.get(
+            "/api/feedback/summary", {"start": "2020-01-01", "end": today}, **headers
+        ).status_code
+        == 200
+    )
 
 
 def test_far_off_dates_in_forms_and_page_queries_are_400(anon, auth):
@@ -123,12 +153,17 @@ def test_far_off_dates_in_forms_and_page_queries_are_400(anon, auth):
 
 
 def test_validation_errors_speak_chinese_and_do_not_echo_input(demo, anon):
-    r = anon.post("/api/case-progress", '{"receipt_number": 5, "secret": "110101199001011234"}',
-                  content_type="application/json")
+    r = anon.post(
+        "/api/case-progress",
+        '{"receipt_number": 5, "secret": "110101199001011234"}',
+        content_type="application/json",
+    )
     body = assert_json_error(r, 422, "invalid")
     assert "Field required" not in body["message"] and "应为字符串" in body["message"]
     assert "110101199001011234" not in r.content.decode()  # no "input" echoed back
-    assert_json_error(anon.post("/api/case-progress", "{", content_type="application/json"), 400, "invalid_json")
+    assert_json_error(
+        anon.post("/api/case-progress", "{", content_type="application/json"), 400, "invalid_json"
+    )
 
 
 @pytest.mark.parametrize("debug", [False, True])
@@ -141,7 +176,9 @@ def test_api_errors_are_json_in_production_and_debug(demo, anon, settings, debug
     assert "GET" in r["Allow"]
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
     big = json.dumps({"receipt_number": "x" * 500, "secret": "1234"})
-    assert_json_error(anon.post("/api/case-progress", big, content_type="application/json"), 413, "too_large")
+    assert_json_error(
+        anon.post("/api/case-progress", big, content_type="application/json"), 413, "too_large"
+    )
 
 
 def test_web_errors_are_chinese_pages(demo, anon):
@@ -153,14 +190,23 @@ def test_csrf_failure_is_json_403_for_the_api_and_a_chinese_page_for_the_web(aut
     _headers, staff = auth
     strict = Client(enforce_csrf_checks=True, raise_request_exception=False)
     strict.force_login(staff.user)
-    assert_json_error(strict.post("/api/staff/window/resume", "{}", content_type="application/json"), 403,
-                      "csrf_failed")
+    assert_json_error(
+        strict.post("/api/staff/window/resume", "{}", content_type="application/json"),
+        403,
+        "csrf_failed",
+    )
     page = strict.post("/staff/logout/")
-    assert page.status_code == 403 and "CSRF" in page.content.decode() and "无权访问" in page.content.decode()
+    assert (
+        page.status_code == 403
+        and "CSRF" in page.content.decode()
+        and "无权访问" in page.content.decode()
+    )
 
 
 @pytest.mark.parametrize("debug", [False, True])
-def test_a_bug_is_a_json_500_under_api_and_a_chinese_page_elsewhere(demo, anon, settings, monkeypatch, debug):
+def test_a_bug_is_a_json_500_under_api_and_a_chinese_page_elsewhere(
+    demo, anon, settings, monkeypatch, debug
+):
     from yimen.catalog import selectors as catalog_selectors
     from yimen.core import views as core_views
 
@@ -182,12 +228,22 @@ def test_openapi_schema_names_are_unique_and_errors_declared():
 
     schema = api.get_openapi_schema()
     names = set(schema["components"]["schemas"])
-    assert {"ItemMaterialOut", "CaseMaterialOut", "TriageMaterialOut", "TriageOutletOut", "OutletOut",
-            "WindowPauseIn", "ClockPauseIn", "Error"} <= names
+    assert {
+        "ItemMaterialOut",
+        "CaseMaterialOut",
+        "TriageMaterialOut",
+        "TriageOutletOut",
+        "OutletOut",
+        "WindowPauseIn",
+        "ClockPauseIn",
+        "Error",
+    } <= names
     assert not {"MaterialOut", "PauseIn", "ErrorOut"} & names
     for path, ops in schema["paths"].items():
         for method, op in ops.items():
             codes = {str(c) for c in op["responses"]}
             assert {"400", "422"} <= codes, (method, path, codes)
-            ref = {str(c): r for c, r in op["responses"].items()}["422"]["content"]["application/json"]["schema"]["$ref"]
+            ref = {str(c): r for c, r in op["responses"].items()}["422"]["content"][
+                "application/json"
+            ]["schema"]["$ref"]
             assert ref.endswith("/Error"), (method, path)

@@ -1,4 +1,5 @@
 """core.refresher: one background thread keeps wanted cache entries current after every change."""
+
 import asyncio
 import threading
 import time

@@ -2,6 +2,7 @@
 its keys (one line, no traceback); the personal-data key is never derived from a public default;
 the client address comes from trusted proxies only; CSP and HSTS; request logs redacted in every
 mode; `yimen demo` on a never-migrated database; the system-packages check."""
+
 import io
 import json
 import logging
@@ -29,37 +30,58 @@ def run_yimen(args, env_extra=None, drop=(), timeout=120):
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIMEN_") and k not in drop}
     env.update({"DJANGO_SETTINGS_MODULE": "yimen.settings", "PYTHONPATH": str(ROOT)})
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "yimen.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "yimen.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def python_with_settings(code, env_extra=None, cwd=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIMEN_")}
     env.update({"DJANGO_SETTINGS_MODULE": "yimen.settings", "PYTHONPATH": str(ROOT)})
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-c", "import django; django.setup()\n" + code], cwd=cwd or ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + code],
+        cwd=cwd or ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 # --- DEBUG and keys ---------------------------------------------------------------------------------
 
+
 def test_debug_is_off_unless_explicitly_on(tmp_path):
-    code = ("from django.conf import settings; import json; print(json.dumps([settings.DEBUG, "
-            "settings.SESSION_COOKIE_SECURE, settings.SECURE_HSTS_SECONDS, settings.YIMEN['REQUIRE_TOTP']]))")
+    code = (
+        "from django.conf import settings; import json; print(json.dumps([settings.DEBUG, "
+        "settings.SESSION_COOKIE_SECURE, settings.SECURE_HSTS_SECONDS, settings.YIMEN['REQUIRE_TOTP']]))"
+    )
     off = python_with_settings(code, {"YIMEN_SECRET_KEY": "s" * 50, "YIMEN_DATA_KEY": "d" * 50})
     debug, secure_cookie, hsts, totp = json.loads(off.stdout)
     assert debug is False and secure_cookie is True and hsts >= 31536000 and totp is True
-    on = python_with_settings(code, {"YIMEN_DEBUG": "1", "YIMEN_DEV_KEYS_FILE": str(tmp_path / "k.json")})
+    on = python_with_settings(
+        code, {"YIMEN_DEBUG": "1", "YIMEN_DEV_KEYS_FILE": str(tmp_path / "k.json")}
+    )
     assert json.loads(on.stdout)[0] is True
 
 
-@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["demo"], ["queue", "expire"], ["audit", "verify"]])
+@pytest.mark.parametrize(
+    "command", [["serve", "--port", "0"], ["demo"], ["queue", "expire"], ["audit", "verify"]]
+)
 def test_production_refuses_to_start_without_keys(command):
     r = run_yimen(command)
     assert r.returncode == 2 and r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr
-    assert "YIMEN_SECRET_KEY" in lines[0] and "YIMEN_DATA_KEY" in lines[0] and "一门未启动" in lines[0]
+    assert (
+        "YIMEN_SECRET_KEY" in lines[0] and "YIMEN_DATA_KEY" in lines[0] and "一门未启动" in lines[0]
+    )
     only_data = run_yimen(command, {"YIMEN_SECRET_KEY": "s" * 50})
     assert only_data.returncode == 2 and "YIMEN_DATA_KEY" in only_data.stderr
     assert "YIMEN_SECRET_KEY" not in only_data.stderr.split("必须设置")[1].split("（")[0]
@@ -93,12 +115,18 @@ def test_data_key_is_never_derived_from_the_secret_key(monkeypatch, settings):
 def test_debug_mode_keys_are_random_local_and_private(tmp_path):
     keys = tmp_path / "keys.json"
     code = "from django.conf import settings; print(settings.SECRET_KEY); print(settings.YIMEN_DATA_KEY)"
-    first = python_with_settings(code, {"YIMEN_DEBUG": "1", "YIMEN_DEV_KEYS_FILE": str(keys)}).stdout.split()
-    again = python_with_settings(code, {"YIMEN_DEBUG": "1", "YIMEN_DEV_KEYS_FILE": str(keys)}).stdout.split()
+    first = python_with_settings(
+        code, {"YIMEN_DEBUG": "1", "YIMEN_DEV_KEYS_FILE": str(keys)}
+    ).stdout.split()
+    again = python_with_settings(
+        code, {"YIMEN_DEBUG": "1", "YIMEN_DEV_KEYS_FILE": str(keys)}
+    ).stdout.split()
     assert first == again and len(set(first)) == 2  # kept across restarts, and two different keys
     assert all(len(k) >= 40 and "dev-only" not in k for k in first)
     assert oct(keys.stat().st_mode & 0o777) == "0o600"
-    other = python_with_settings(code, {"YIMEN_DEBUG": "1", "YIMEN_DEV_KEYS_FILE": str(tmp_path / "b.json")})
+    other = python_with_settings(
+        code, {"YIMEN_DEBUG": "1", "YIMEN_DEV_KEYS_FILE": str(tmp_path / "b.json")}
+    )
     assert set(other.stdout.split()).isdisjoint(first)  # another checkout, other keys
 
 
@@ -109,22 +137,33 @@ def test_production_settings_fail_closed_when_started_another_way():
 
 # --- the real client address ------------------------------------------------------------------------
 
+
 def test_client_address_trusts_forwarded_for_only_from_configured_proxies(settings):
     rf = RequestFactory()
-    req = lambda peer, xff=None: rf.get("/", REMOTE_ADDR=peer, **({"HTTP_X_FORWARDED_FOR": xff} if xff else {}))  # noqa: E731
+
+    def req(peer, xff=None):
+        return rf.get("/", REMOTE_ADDR=peer, **({"HTTP_X_FORWARDED_FOR": xff} if xff else {}))
+
     settings.YIMEN_TRUSTED_PROXIES = []
     assert clientaddr.client_ip(req("203.0.113.5", "1.2.3.4")) == "203.0.113.5"
     settings.YIMEN_TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.0/8"]
-    assert clientaddr.client_ip(req("203.0.113.5", "1.2.3.4")) == "203.0.113.5"  # not a proxy of ours
+    assert (
+        clientaddr.client_ip(req("203.0.113.5", "1.2.3.4")) == "203.0.113.5"
+    )  # not a proxy of ours
     assert clientaddr.client_ip(req("127.0.0.1", "1.2.3.4")) == "1.2.3.4"
     # the client prepends a lie; our proxies append what they saw: the last untrusted hop wins
-    assert clientaddr.client_ip(req("127.0.0.1", "9.9.9.9, 198.51.100.1, 10.1.1.1")) == "198.51.100.1"
+    assert (
+        clientaddr.client_ip(req("127.0.0.1", "9.9.9.9, 198.51.100.1, 10.1.1.1")) == "198.51.100.1"
+    )
     assert clientaddr.client_ip(req("127.0.0.1", "not-an-ip")) == "127.0.0.1"
     assert clientaddr.client_ip(req("127.0.0.1")) == "127.0.0.1"
     settings.YIMEN_TRUSTED_PROXIES = ["nonsense/99"]  # a typo trusts nothing
     assert clientaddr.client_ip(req("127.0.0.1", "1.2.3.4")) == "127.0.0.1"
     assert clientaddr.limit_key("2001:db8:aa:bb:1:2:3:4") == "2001:db8:aa:bb::/64"
-    assert clientaddr.limit_key("::ffff:192.0.2.1") == "192.0.2.1" and clientaddr.limit_key(None) == "unknown"
+    assert (
+        clientaddr.limit_key("::ffff:192.0.2.1") == "192.0.2.1"
+        and clientaddr.limit_key(None) == "unknown"
+    )
 
 
 # --- CSP and HSTS -----------------------------------------------------------------------------------
@@ -140,7 +179,11 @@ def test_templates_have_no_inline_handlers_and_inline_scripts_carry_the_nonce():
             if INLINE_HANDLER.search(text) or "javascript:" in text:
                 offenders.append(str(path))
             for tag in re.findall(r"<script\b[^>]*>", text):
-                if "src=" not in tag and 'type="application/json"' not in tag and "csp_nonce" not in tag:
+                if (
+                    "src=" not in tag
+                    and 'type="application/json"' not in tag
+                    and "csp_nonce" not in tag
+                ):
                     offenders.append(f"{path}: {tag}")
     assert offenders == []
 
@@ -148,8 +191,15 @@ def test_templates_have_no_inline_handlers_and_inline_scripts_carry_the_nonce():
 def test_pages_carry_a_content_security_policy_with_a_fresh_nonce(client, demo):
     first, second = client.get("/insight/"), client.get("/queue/board/XN-CX/")
     policy = second["Content-Security-Policy"]
-    assert "script-src 'self' 'nonce-" in policy and "object-src 'none'" in policy and "frame-ancestors" in policy
-    assert "unsafe-eval" not in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert (
+        "script-src 'self' 'nonce-" in policy
+        and "object-src 'none'" in policy
+        and "frame-ancestors" in policy
+    )
+    assert (
+        "unsafe-eval" not in policy
+        and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    )
     nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
     html = second.content.decode()
     assert f'<script nonce="{nonce}">' in html
@@ -159,12 +209,20 @@ def test_pages_carry_a_content_security_policy_with_a_fresh_nonce(client, demo):
 
 
 def test_hsts_in_production_over_https_only(client, demo, settings):
-    settings.SECURE_HSTS_SECONDS = 31536000  # the production value (test settings run in debug mode)
-    assert client.get("/portal/", secure=True)["Strict-Transport-Security"].startswith("max-age=31536000")
+    settings.SECURE_HSTS_SECONDS = (
+        31536000  # the production value (test settings run in debug mode)
+    )
+    assert client.get("/portal/", secure=True)["Strict-Transport-Security"].startswith(
+        "max-age=31536000"
+    )
     assert not client.get("/portal/").has_header("Strict-Transport-Security")
     # a client claiming HTTPS itself is not believed …
-    assert not client.get("/portal/", HTTP_X_FORWARDED_PROTO="https").has_header("Strict-Transport-Security")
-    assert not client.get("/portal/", HTTP_X_YIMEN_FORWARDED_PROTO="https").has_header("Strict-Transport-Security")
+    assert not client.get("/portal/", HTTP_X_FORWARDED_PROTO="https").has_header(
+        "Strict-Transport-Security"
+    )
+    assert not client.get("/portal/", HTTP_X_YIMEN_FORWARDED_PROTO="https").has_header(
+        "Strict-Transport-Security"
+    )
     # … the TLS proxy we trust is
     settings.YIMEN_TRUSTED_PROXIES = ["127.0.0.1"]
     r = client.get("/portal/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="127.0.0.1")
@@ -172,6 +230,7 @@ def test_hsts_in_production_over_https_only(client, demo, settings):
 
 
 # --- request logs -----------------------------------------------------------------------------------
+
 
 def test_uvicorn_access_log_is_redacted():
     from uvicorn.logging import AccessFormatter
@@ -182,9 +241,15 @@ def test_uvicorn_access_log_is_redacted():
     handler = logging.StreamHandler(stream)
     handler.setFormatter(AccessFormatter(config["formatters"]["access"]["fmt"], use_colors=False))
     handler.addFilter(masking.RedactingFilter())
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("192.0.2.1:5000", "GET", "/api/x?id_number=6301041990&phone=13812345678&q=1",
-                                "1.1", 200), None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("192.0.2.1:5000", "GET", "/api/x?id_number=6301041990&phone=13812345678&q=1", "1.1", 200),
+        None,
+    )
     handler.handle(record)
     line = stream.getvalue()
     assert "6301041990" not in line and "13812345678" not in line
@@ -203,12 +268,26 @@ def test_serve_access_log_never_prints_an_id_or_phone(tmp_path):
 
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIMEN_")}
-    env.update({"DJANGO_SETTINGS_MODULE": "yimen.settings", "PYTHONPATH": str(ROOT), "YIMEN_SECRET_KEY": "s" * 50,
-                "YIMEN_DATA_KEY": "d" * 50, "YIMEN_WARM_UP": "0", "YIMEN_CHANGE_LISTENER": "0",
-                "YIMEN_BACKGROUND_REFRESH": "0", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "yimen.settings",
+            "PYTHONPATH": str(ROOT),
+            "YIMEN_SECRET_KEY": "s" * 50,
+            "YIMEN_DATA_KEY": "d" * 50,
+            "YIMEN_WARM_UP": "0",
+            "YIMEN_CHANGE_LISTENER": "0",
+            "YIMEN_BACKGROUND_REFRESH": "0",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        }
+    )
     log = open(tmp_path / "serve.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "yimen.cli", "serve", "--port", str(port), "--access-log"],
-                            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "yimen.cli", "serve", "--port", str(port), "--access-log"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         url = f"http://127.0.0.1:{port}/static/yimen/ui.js?id_number=630104199001011237&phone=13812345678&secret=1234"
         for _ in range(100):
@@ -231,6 +310,7 @@ def test_serve_access_log_never_prints_an_id_or_phone(tmp_path):
 
 # --- demo and a fresh machine -----------------------------------------------------------------------
 
+
 def test_short_demo_password_is_refused(db, monkeypatch):
     monkeypatch.setenv("YIMEN_DEMO_PASSWORD", "short")
     with pytest.raises(CommandError, match="至少需要 10 个字符"):
@@ -239,22 +319,38 @@ def test_short_demo_password_is_refused(db, monkeypatch):
 
 def test_demo_reset_on_a_never_migrated_database_migrates_first(tmp_path):
     database = tmp_path / "fresh.sqlite3"
-    r = run_yimen(["demo", "--reset"], {"YIMEN_DEBUG": "1", "YIMEN_TESTING": "1", "DATABASE_URL": f"sqlite:///{database}",
-                                        "YIMEN_DEV_KEYS_FILE": str(tmp_path / "k.json"),
-                                        "YIMEN_DEMO_PASSWORD": "Demo-Passw0rd-2026"}, timeout=300)
+    r = run_yimen(
+        ["demo", "--reset"],
+        {
+            "YIMEN_DEBUG": "1",
+            "YIMEN_TESTING": "1",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "YIMEN_DEV_KEYS_FILE": str(tmp_path / "k.json"),
+            "YIMEN_DEMO_PASSWORD": "Demo-Passw0rd-2026",
+        },
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
     assert r.stdout.splitlines()[0].startswith("数据库尚未迁移") and "演示数据已载入" in r.stdout
-    again = run_yimen(["demo", "--if-empty"], {"YIMEN_DEBUG": "1", "YIMEN_TESTING": "1",
-                                               "DATABASE_URL": f"sqlite:///{database}",
-                                               "YIMEN_DEV_KEYS_FILE": str(tmp_path / "k.json")})
+    again = run_yimen(
+        ["demo", "--if-empty"],
+        {
+            "YIMEN_DEBUG": "1",
+            "YIMEN_TESTING": "1",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "YIMEN_DEV_KEYS_FILE": str(tmp_path / "k.json"),
+        },
+    )
     assert again.returncode == 0 and "尚未迁移" not in again.stdout and "跳过" in again.stdout
 
 
 def test_system_packages_check_names_the_exact_install_line():
     script = ROOT / "scripts" / "ensure-system-packages"
     env = {**os.environ, "YIMEN_CHROMIUM": "/nonexistent/chromium"}
-    r = subprocess.run([str(script), "--check"], env=env, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [str(script), "--check"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 1
     assert "apt-get update && apt-get install -y chromium" in r.stderr
     makefile = (ROOT / "Makefile").read_text()

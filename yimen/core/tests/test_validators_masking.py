@@ -1,4 +1,5 @@
 """Validators (GB 11643 resident ID, GB 32100 credit code, mobile) and masking/redaction."""
+
 import logging
 from datetime import date
 
@@ -10,7 +11,9 @@ from yimen.core import masking, validators as v
 TODAY = date(2026, 11, 27)
 
 
-@pytest.mark.parametrize("value", ["11010519491231002X", v.make_resident_id("630104", date(1990, 1, 1), 123)])
+@pytest.mark.parametrize(
+    "value", ["11010519491231002X", v.make_resident_id("630104", date(1990, 1, 1), 123)]
+)
 def test_known_valid_ids(value):
     result = v.check_resident_id(value, TODAY)
     assert result.ok and result.birth_date.year in (1949, 1990)
@@ -20,13 +23,18 @@ def test_lowercase_x_and_spaces_are_normalised():
     assert v.check_resident_id(" 11010519491231002x ", TODAY).ok
 
 
-@pytest.mark.parametrize("value,message", [
-    ("", "18位"), ("1101051949123100", "18位"), ("11010519491231002Y", "格式"),
-    ("110105194902300020", "出生日期不存在"),        # 30 February
-    ("110105203001010020", "不合理"),               # born in the future
-    ("110105188001010020", "不合理"),               # before 1890
-    ("110105194912310021", "校验位"),
-])
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("", "18位"),
+        ("1101051949123100", "18位"),
+        ("11010519491231002Y", "格式"),
+        ("110105194902300020", "出生日期不存在"),  # 30 February
+        ("110105203001010020", "不合理"),  # born in the future
+        ("110105188001010020", "不合理"),  # before 1890
+        ("110105194912310021", "校验位"),
+    ],
+)
 def test_invalid_ids_explain_why(value, message):
     result = v.check_resident_id(value, TODAY)
     assert not result.ok and message in result.message
@@ -35,12 +43,18 @@ def test_invalid_ids_explain_why(value, message):
 def test_sex_and_age():
     male = v.make_resident_id("630104", date(1960, 11, 28), 11, "男")
     female = v.make_resident_id("630104", date(1960, 11, 27), 12, "女")
-    assert v.check_resident_id(male, TODAY).sex == "男" and v.check_resident_id(female, TODAY).sex == "女"
+    assert (
+        v.check_resident_id(male, TODAY).sex == "男"
+        and v.check_resident_id(female, TODAY).sex == "女"
+    )
     assert v.age_on(date(1960, 11, 28), TODAY) == 65 and v.age_on(date(1960, 11, 27), TODAY) == 66
 
 
-@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2026, 11, 27)), st.integers(0, 999),
-       st.sampled_from(["男", "女"]))
+@given(
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2026, 11, 27)),
+    st.integers(0, 999),
+    st.sampled_from(["男", "女"]),
+)
 def test_generated_ids_always_verify_and_one_changed_digit_never_does(birth, seq, sex):
     value = v.make_resident_id("630104", birth, seq, sex)
     result = v.check_resident_id(value, TODAY)
@@ -61,8 +75,18 @@ def test_credit_code_warns_but_does_not_block():
     assert v.check_credit_code(made).verified
 
 
-@pytest.mark.parametrize("value,ok", [("13812345678", True), (" 19912345678 ", True), ("12812345678", False),
-                                      ("1381234567", False), ("138123456789", False), ("", False), (None, False)])
+@pytest.mark.parametrize(
+    "value,ok",
+    [
+        ("13812345678", True),
+        (" 19912345678 ", True),
+        ("12812345678", False),
+        ("1381234567", False),
+        ("138123456789", False),
+        ("", False),
+        (None, False),
+    ],
+)
 def test_mobile(value, ok):
     assert v.check_mobile(value) is ok
 
@@ -71,7 +95,11 @@ def test_masks():
     assert masking.mask_id_number("630104199001011237") == "630104********1237"
     assert masking.mask_phone("13812345678") == "138****5678"
     assert masking.mask_name("张三") == "张*" and masking.mask_name("欧阳娜娜") == "欧***"
-    assert masking.mask_name("张") == "张*" and masking.mask_id_number("") == "" and masking.mask_phone(None) == ""
+    assert (
+        masking.mask_name("张") == "张*"
+        and masking.mask_id_number("") == ""
+        and masking.mask_phone(None) == ""
+    )
 
 
 def test_redact_free_text():

@@ -1,6 +1,7 @@
 """yimen/asgi.py warm_up: a server process fills the network's configuration cache before its
 first request. uvicorn imports the module inside its running event loop, where Django refuses
 to query, so the warm-up runs in a thread of its own."""
+
 import asyncio
 
 import pytest

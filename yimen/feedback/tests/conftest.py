@@ -1,11 +1,21 @@
 """Helpers for the feedback tests: finished tickets and staff at the demo centre XN-CX."""
+
 import pytest
 
 from yimen.staff.testing import make_staff
 
 
-def make_ticket(window_code="CX-ZY-RS-304", *, staff, items=("XN-RS-004",), status="done",
-                phone="13800138000", wait_minutes=40, service_minutes=5, outlet_code="XN-CX"):
+def make_ticket(
+    window_code="CX-ZY-RS-304",
+    *,
+    staff,
+    items=("XN-RS-004",),
+    status="done",
+    phone="13800138000",
+    wait_minutes=40,
+    service_minutes=5,
+    outlet_code="XN-CX",
+):
     """A visit through the real queue: issued now, called after `wait_minutes` at the window by
     `staff` (signed in there), served for `service_minutes`. Moves the frozen clock forward."""
     from yimen.core import clock
@@ -15,7 +25,9 @@ def make_ticket(window_code="CX-ZY-RS-304", *, staff, items=("XN-RS-004",), stat
 
     window = Window.objects.get(outlet__code=outlet_code, code=window_code)
     sign_in_window(staff, window)
-    ticket = queue.issue_ticket(outlet_code, list(items), channel="kiosk", queue=window.group_code, phone=phone)
+    ticket = queue.issue_ticket(
+        outlet_code, list(items), channel="kiosk", queue=window.group_code, phone=phone
+    )
     clock.travel(minutes=wait_minutes)
     called = queue.call_next(window, staff)
     assert called.pk == ticket.pk

@@ -1,5 +1,6 @@
 """Concurrent runs of the escalation job never escalate one grievance twice (real threads, real
 transactions: SQLite BEGIN IMMEDIATE / PostgreSQL row locks + the conditional UPDATE)."""
+
 import threading
 from datetime import date
 
@@ -17,8 +18,16 @@ def test_parallel_escalation_jobs_escalate_each_grievance_once(transactional_db,
     clock.freeze(clock.at(2022, 3, 21, 10, 0))
     clerk = make_staff("clerk", outlet="XN-CX")
     outlet = Outlet.objects.get(code="XN-CX")
-    numbers = [services.submit_grievance(outlet=outlet, category=rules.HARD, description=f"很难办 {i}",
-                                         phone="13912345678", actor=clerk).number for i in range(6)]
+    numbers = [
+        services.submit_grievance(
+            outlet=outlet,
+            category=rules.HARD,
+            description=f"很难办 {i}",
+            phone="13912345678",
+            actor=clerk,
+        ).number
+        for i in range(6)
+    ]
     clock.freeze(clock.at(2022, 3, 25, 8, 0))  # level 1 (due 03-24) is overdue for all of them
     runs, errors = [], []
     barrier = threading.Barrier(8)

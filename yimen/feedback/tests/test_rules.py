@@ -1,15 +1,24 @@
 """Pure rules: rating validation, the rectification state machine, deadlines, the ladder."""
+
 from datetime import date
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from yimen.core.calendar import WorkCalendar
 from yimen.core.errors import InvalidTransition, ValidationFailed
 from yimen.feedback import rules
 
 # 2022 around 清明: Sat 04-02 is a 调休 workday, Sun 04-03 – Tue 04-05 off.
-CAL = WorkCalendar(special={date(2022, 4, 2): False, date(2022, 4, 3): True, date(2022, 4, 4): True,
-                            date(2022, 4, 5): True}, verified_years={2022})
+CAL = WorkCalendar(
+    special={
+        date(2022, 4, 2): False,
+        date(2022, 4, 3): True,
+        date(2022, 4, 4): True,
+        date(2022, 4, 5): True,
+    },
+    verified_years={2022},
+)
 
 
 def test_bad_rating_needs_reason_and_text():
@@ -19,7 +28,11 @@ def test_bad_rating_needs_reason_and_text():
     with pytest.raises(ValidationFailed) as e:
         rules.check_rating(1, ["wait_long"], "  ")
     assert e.value.code == "comment_required"
-    assert rules.check_rating("1", ["wait_long", "wait_long"], " 排队太久 ") == (1, ["wait_long"], "排队太久")
+    assert rules.check_rating("1", ["wait_long", "wait_long"], " 排队太久 ") == (
+        1,
+        ["wait_long"],
+        "排队太久",
+    )
     assert rules.check_rating(5, [], "") == (5, [], "")
     assert rules.check_rating(3, [], "")[0] == 3  # 基本满意 is not a 差评
 
@@ -50,15 +63,29 @@ def test_rectification_happy_path_and_guards():
     with pytest.raises(ValidationFailed) as e:
         rules.rectification_next(rules.R_RECTIFYING, "complete", callback_note="", note="整改")
     assert e.value.code == "callback_note_required"
-    assert rules.rectification_next(rules.R_RECTIFYING, "complete", callback_note="回访", note="增开窗口") == \
-        rules.R_RECTIFIED
+    assert (
+        rules.rectification_next(
+            rules.R_RECTIFYING, "complete", callback_note="回访", note="增开窗口"
+        )
+        == rules.R_RECTIFIED
+    )
     # appeal needs a chief's decision; closed states accept nothing
-    assert rules.rectification_next(rules.R_RECTIFYING, "appeal", callback_note="c", note="差评对象错误") == \
-        rules.R_APPEALED
-    assert rules.rectification_next(rules.R_APPEALED, "approve_appeal", callback_note="c", note="同意") == \
-        rules.R_INVALID
-    assert rules.rectification_next(rules.R_APPEALED, "reject_appeal", callback_note="c", note="不同意") == \
-        rules.R_RECTIFYING
+    assert (
+        rules.rectification_next(
+            rules.R_RECTIFYING, "appeal", callback_note="c", note="差评对象错误"
+        )
+        == rules.R_APPEALED
+    )
+    assert (
+        rules.rectification_next(rules.R_APPEALED, "approve_appeal", callback_note="c", note="同意")
+        == rules.R_INVALID
+    )
+    assert (
+        rules.rectification_next(
+            rules.R_APPEALED, "reject_appeal", callback_note="c", note="不同意"
+        )
+        == rules.R_RECTIFYING
+    )
     for closed in rules.RECTIFICATION_CLOSED:
         for action in rules.RECTIFICATION_TRANSITIONS:
             with pytest.raises(InvalidTransition):
@@ -77,19 +104,28 @@ def test_rectification_deadlines_use_working_days():
 
 
 def test_rectification_flags():
-    assert rules.rectification_flags(rules.R_VERIFY, date(2022, 3, 28), date(2022, 3, 25), date(2022, 4, 15),
-                                     False) == ["回访超期"]
-    assert rules.rectification_flags(rules.R_RECTIFYING, date(2022, 4, 18), date(2022, 3, 25),
-                                     date(2022, 4, 15), True) == ["整改超期"]
-    assert rules.rectification_flags(rules.R_RECTIFIED, date(2022, 5, 1), date(2022, 3, 25), date(2022, 4, 15),
-                                     True) == []
+    assert rules.rectification_flags(
+        rules.R_VERIFY, date(2022, 3, 28), date(2022, 3, 25), date(2022, 4, 15), False
+    ) == ["回访超期"]
+    assert rules.rectification_flags(
+        rules.R_RECTIFYING, date(2022, 4, 18), date(2022, 3, 25), date(2022, 4, 15), True
+    ) == ["整改超期"]
+    assert (
+        rules.rectification_flags(
+            rules.R_RECTIFIED, date(2022, 5, 1), date(2022, 3, 25), date(2022, 4, 15), True
+        )
+        == []
+    )
 
 
 def test_ladder_from_xn_cx_chain():
     chain = ["窗口工作人员", "中心各科室科长局务会", "区级主要领导", "省市相关部门协调"]
     ladder = rules.ladder_from_chain(chain)
     assert [(r.level, r.owner_role, r.workdays) for r in ladder.rungs] == [
-        (1, "chief", 3), (2, "leader", 5), (3, "director", 10)]
+        (1, "chief", 3),
+        (2, "leader", 5),
+        (3, "director", 10),
+    ]
     assert ladder.top == 3
     custom = rules.ladder_from_chain(chain, {"1": 2, 2: 4})
     assert [r.workdays for r in custom.rungs] == [2, 4, 10]
@@ -112,13 +148,20 @@ def test_no_level_skipped_without_reason():
 def test_auto_escalation_predicate():
     ladder = rules.ladder_from_chain(None)
     assert rules.needs_auto_escalation(1, date(2022, 3, 24), date(2022, 3, 25), ladder)
-    assert not rules.needs_auto_escalation(1, date(2022, 3, 24), date(2022, 3, 24), ladder)  # due day itself
-    assert not rules.needs_auto_escalation(3, date(2022, 3, 24), date(2022, 4, 25), ladder)  # top: tracked only
+    assert not rules.needs_auto_escalation(
+        1, date(2022, 3, 24), date(2022, 3, 24), ladder
+    )  # due day itself
+    assert not rules.needs_auto_escalation(
+        3, date(2022, 3, 24), date(2022, 4, 25), ladder
+    )  # top: tracked only
 
 
 def test_grievance_state_machine():
     assert rules.grievance_next(rules.G_RECEIVED, rules.CANNOT, "explain") == rules.G_FEEDBACK
-    assert rules.grievance_next(rules.G_RECEIVED, rules.REFUSED, "investigate") == rules.G_INVESTIGATING
+    assert (
+        rules.grievance_next(rules.G_RECEIVED, rules.REFUSED, "investigate")
+        == rules.G_INVESTIGATING
+    )
     assert rules.grievance_next(rules.G_INVESTIGATING, rules.REFUSED, "finding") == rules.G_HANDLING
     assert rules.grievance_next(rules.G_HANDLING, rules.REFUSED, "handle") == rules.G_FEEDBACK
     assert rules.grievance_next(rules.G_FEEDBACK, rules.REFUSED, "close") == rules.G_ARCHIVED
@@ -129,8 +172,6 @@ def test_grievance_state_machine():
     with pytest.raises(InvalidTransition):
         rules.grievance_next(rules.G_RECEIVED, rules.REFUSED, "close")
 
-
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 ACTIONS = list(rules.RECTIFICATION_TRANSITIONS)
 

@@ -1,4 +1,5 @@
 """Guide desk through its services and pages (Django client), and the `yimen triage` command."""
+
 import io
 import json
 from datetime import date
@@ -55,8 +56,15 @@ def test_index_follows_catalog_changes(db, demo):
     from yimen.catalog.services import upsert_item
 
     assert selectors.triage_codes("犬只登记")[0]["code"] != "XN-TEST-1"
-    upsert_item({"code": "XN-TEST-1", "name": "养犬登记证核发", "short_name": "养狗登记",
-                 "keywords": ["狗证", "犬只登记"]}, Department.objects.first())
+    upsert_item(
+        {
+            "code": "XN-TEST-1",
+            "name": "养犬登记证核发",
+            "short_name": "养狗登记",
+            "keywords": ["狗证", "犬只登记"],
+        },
+        Department.objects.first(),
+    )
     assert selectors.triage_codes("给我家的狗办个狗证")[0]["code"] == "XN-TEST-1"
 
 
@@ -73,15 +81,20 @@ def test_s01_guide_desk_path_green_channel(guide, client):
     for code in ("XN-MZ-003", "XN-RS-002"):
         assert f'value="{code}" checked' in page
     assert "可走绿色通道" in page
-    r = client.post("/guide/", {"q": S01, "codes": ["XN-MZ-003", "XN-RS-002"], "elderly": "1", "form_key": "s01-a"})
+    r = client.post(
+        "/guide/",
+        {"q": S01, "codes": ["XN-MZ-003", "XN-RS-002"], "elderly": "1", "form_key": "s01-a"},
+    )
     assert r.status_code == 200
     ticket = r.context["ticket"]
     assert ticket.queue.code == "CX-GREEN" and ticket.number.startswith("G")
     assert ticket.priority == "老年人" and ticket.channel == "guide"
     assert {i.code for i in ticket.items.all()} == {"XN-MZ-003", "XN-RS-002"}
     # a retried click does not create a second ticket
-    again = client.post("/guide/", {"q": S01, "codes": ["XN-MZ-003", "XN-RS-002"], "elderly": "1",
-                                    "form_key": "s01-a"}).context["ticket"]
+    again = client.post(
+        "/guide/",
+        {"q": S01, "codes": ["XN-MZ-003", "XN-RS-002"], "elderly": "1", "form_key": "s01-a"},
+    ).context["ticket"]
     assert again.pk == ticket.pk
 
 
@@ -98,7 +111,9 @@ def test_ordinary_person_goes_to_the_department_window(guide, cx):
 
 def test_print_list_has_the_materials(guide, client):
     client.force_login(guide.user)
-    page = client.get("/guide/print/", {"codes": ["XN-MZ-003", "XN-RS-002"], "ticket": "G001"}).content.decode()
+    page = client.get(
+        "/guide/print/", {"codes": ["XN-MZ-003", "XN-RS-002"], "ticket": "G001"}
+    ).content.decode()
     assert "一次性告知" in page and "G001" in page and "居民身份证" in page
     assert "2022年3月15日 10:00" in page  # the project clock, not the machine's
     assert "不用跑" in page  # both certifications need no trip (visits_required 0)
@@ -132,7 +147,9 @@ def test_triage_api(cx, client):
     r = client.get("/api/triage", {"q": "社保卡丢了", "outlet": "XN-CX"})
     assert r.status_code == 200
     top = r.json()["results"][0]
-    assert top["code"] == "XN-RS-004" and top["queue"]["code"] == "CX-ZY-RS" and top["green_channel"]
+    assert (
+        top["code"] == "XN-RS-004" and top["queue"]["code"] == "CX-ZY-RS" and top["green_channel"]
+    )
     assert top["materials"] and top["outlets"][0]["open_now"]
     assert client.get("/api/triage", {"q": ""}).status_code == 400
     assert client.get("/api/triage", {"q": "社保卡", "outlet": "NOPE"}).status_code == 404
@@ -140,14 +157,16 @@ def test_triage_api(cx, client):
 
 def test_arrival_check_in_at_the_desk(guide, cx, client, clock):
     """Bookings and remote tickets are checked in where the person actually is: the guide desk."""
-    from yimen.queueing import selectors as queue_selectors
-    from yimen.queueing import services as queue_services
+    from yimen.queueing import selectors as queue_selectors, services as queue_services
 
     idn = make_resident_id("630104", date(1980, 1, 2), 7)
     slot = queue_selectors.available_slots(cx, "XN-RS-004", date(2022, 3, 15))[0]
-    appt = queue_services.book_appointment(cx, "XN-RS-004", slot["start"], "王五", idn, "13800138002")
-    remote = queue_services.issue_remote_ticket(cx, ["XN-RS-004"], id_number=make_resident_id(
-        "630104", date(1981, 1, 2), 9))
+    appt = queue_services.book_appointment(
+        cx, "XN-RS-004", slot["start"], "王五", idn, "13800138002"
+    )
+    remote = queue_services.issue_remote_ticket(
+        cx, ["XN-RS-004"], id_number=make_resident_id("630104", date(1981, 1, 2), 9)
+    )
     client.force_login(guide.user)
     r = client.post("/guide/", {"action": "check_in", "arrival": appt.public_id})
     assert r.status_code == 200 and r.context["checked_in"].channel == "appointment"

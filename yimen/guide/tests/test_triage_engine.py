@@ -1,4 +1,5 @@
 """The pure triage engine over the demo catalog's plain records (no database)."""
+
 import sys
 import time
 from pathlib import Path
@@ -27,8 +28,14 @@ def test_dev_set_accuracy_floors(index):
     assert result["top3"] >= 0.97, result["misses"]
 
 
-OWN_SETS = ["triage_own.tsv", "triage_own_b.tsv", "triage_own_c.tsv", "triage_blind.tsv", "triage_blind2.tsv",
-            "triage_blind3.tsv"]
+OWN_SETS = [
+    "triage_own.tsv",
+    "triage_own_b.tsv",
+    "triage_own_c.tsv",
+    "triage_blind.tsv",
+    "triage_blind2.tsv",
+    "triage_blind3.tsv",
+]
 
 
 @pytest.mark.parametrize("name", OWN_SETS)
@@ -49,10 +56,19 @@ def test_s01_one_sentence_two_items(index):
     assert {m.code for m in results[:2]} == {"XN-MZ-003", "XN-RS-002"}
 
 
-@pytest.mark.parametrize("query,codes", [
-    ("我们公司刚拿到执照，要开对公账户，另外店里要办卫生许可证。", {"XN-ZW-001", "XN-WS-001"}),   # S04
-    ("我开个宾馆，卫生许可、楼顶的广告牌、还有排水证都要办。", {"XN-WS-001", "XN-CG-002", "XN-ZJ-004"}),  # S11
-])
+@pytest.mark.parametrize(
+    "query,codes",
+    [
+        (
+            "我们公司刚拿到执照，要开对公账户，另外店里要办卫生许可证。",
+            {"XN-ZW-001", "XN-WS-001"},
+        ),  # S04
+        (
+            "我开个宾馆，卫生许可、楼顶的广告牌、还有排水证都要办。",
+            {"XN-WS-001", "XN-CG-002", "XN-ZJ-004"},
+        ),  # S11
+    ],
+)
 def test_scenarios_with_several_items(index, query, codes):
     intents = {m.code for m in index.search(query) if m.intent}
     assert intents == codes
@@ -80,12 +96,24 @@ def test_nonsense_and_empty_give_nothing_or_low(index):
 
 
 def test_works_on_any_catalog_and_lexicon():
-    records = [ItemRecord("A-1", "犬只登记", keywords=("养狗", "狗证")), ItemRecord("A-2", "犬只注销登记"),
-               ItemRecord("B-1", "渔业捕捞许可"), ItemRecord("B-2", "水产苗种生产许可"),
-               ItemRecord("C-1", "文物保护单位修缮审批"), ItemRecord("C-2", "出版物零售单位设立"),
-               ItemRecord("D-1", "林木采伐许可"), ItemRecord("D-2", "野生植物采集许可")]
-    lex = Lexicon.from_dict({"synonyms": {"犬只": ["狗", "狗狗"]}, "stopwords": ["我", "的"],
-                             "actions": ["注销"], "conjunctions": ["和"]})
+    records = [
+        ItemRecord("A-1", "犬只登记", keywords=("养狗", "狗证")),
+        ItemRecord("A-2", "犬只注销登记"),
+        ItemRecord("B-1", "渔业捕捞许可"),
+        ItemRecord("B-2", "水产苗种生产许可"),
+        ItemRecord("C-1", "文物保护单位修缮审批"),
+        ItemRecord("C-2", "出版物零售单位设立"),
+        ItemRecord("D-1", "林木采伐许可"),
+        ItemRecord("D-2", "野生植物采集许可"),
+    ]
+    lex = Lexicon.from_dict(
+        {
+            "synonyms": {"犬只": ["狗", "狗狗"]},
+            "stopwords": ["我", "的"],
+            "actions": ["注销"],
+            "conjunctions": ["和"],
+        }
+    )
     idx = TriageIndex(records, lex)
     assert idx.search("我家狗狗要登记")[0].code == "A-1"
     assert idx.search("狗死了要注销")[0].code == "A-2"

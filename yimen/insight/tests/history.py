@@ -18,6 +18,7 @@ Cases: t1 → XN-CG-001 (即办件, closed at once, on time); t2 → XN-WS-001 a
 due Fri 12-04), decided and picked up at the window on Tue 12-08 (late). Ratings: t1 5, t3 2 (差评).
 Grievance: one 不给办 about window 202.
 """
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -79,7 +80,7 @@ def seed() -> History:
     q.start(t["t1"], clerk1)
     cs["cg"] = cases.open_case(clerk1, item=cg, ticket=t["t1"], window=w201, applicant=person())
     mark_all(cs["cg"])
-    cs["cg"] = cases.accept(clerk1, cs["cg"])            # 即办件: closed at the same sitting
+    cs["cg"] = cases.accept(clerk1, cs["cg"])  # 即办件: closed at the same sitting
     issue("t2", 9, 2, ws)
     call(w202, clerk2, 9, 3, "t2")
     q.start(t["t2"], clerk2)
@@ -116,10 +117,21 @@ def seed() -> History:
         t[name].refresh_from_db()
     _at(9, 56)
     feedback.submit_rating(ticket=t["t1"], score=5, channel="qr")
-    feedback.submit_rating(ticket=t["t3"], score=2, reasons=["wait_long"], comment="等太久", channel="qr")
-    feedback.submit_grievance(outlet=outlet, category="refused", description="窗口说材料不全不给办",
-                              phone="13800138000", applicant_name="赵六", window=w202, staff=clerk2,
-                              item=ws, channel="window", actor=make_staff("clerk", outlet=outlet, name="孙反映"))
+    feedback.submit_rating(
+        ticket=t["t3"], score=2, reasons=["wait_long"], comment="等太久", channel="qr"
+    )
+    feedback.submit_grievance(
+        outlet=outlet,
+        category="refused",
+        description="窗口说材料不全不给办",
+        phone="13800138000",
+        applicant_name="赵六",
+        window=w202,
+        staff=clerk2,
+        item=ws,
+        channel="window",
+        actor=make_staff("clerk", outlet=outlet, name="孙反映"),
+    )
     _at(10, 0)
     return History(outlet, clerk1, clerk2, w201, w202, t, cs)
 

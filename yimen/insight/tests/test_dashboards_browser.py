@@ -1,4 +1,5 @@
 """The live hall (auto-refresh), the city overview and the reports in a real browser."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -32,12 +33,14 @@ def test_hall_overview_and_reports_in_the_browser(page, live_server, demo, clock
     from yimen.queueing import services as q
 
     q.issue_ticket(hist.outlet, ["XN-CG-001"], channel="kiosk")
-    page.evaluate("htmx.trigger('#hall-panel', 'refresh')")   # the same request the 15 s poll makes
+    page.evaluate("htmx.trigger('#hall-panel', 'refresh')")  # the same request the 15 s poll makes
     # (not page.wait_for_function: it evals a string in the page, which the CSP forbids)
-    expect(page.locator('#hall-waiting')).to_have_text('2', timeout=5000)
+    expect(page.locator("#hall-waiting")).to_have_text("2", timeout=5000)
 
     # reports: one day by window, charts, Excel link
-    page.goto(f"{live_server.url}/insight/reports/?period=day&date=2026-12-01&by=window&outlet=XN-CX")
+    page.goto(
+        f"{live_server.url}/insight/reports/?period=day&date=2026-12-01&by=window&outlet=XN-CX"
+    )
     page.wait_for_selector("#report-table")
     assert "按窗口" in page.locator("#report-title").inner_text()
     assert page.locator("#total-sla").inner_text() == "83%"
@@ -67,6 +70,6 @@ def test_staffing_page_in_the_browser(page, live_server, demo, clock, screenshot
     assert first.startswith("09:00-09:30") and "12.0" in first
     page.wait_for_selector(".staffing-chart canvas")
     screenshot("insight-staffing")
-    page.fill("#date", "2026-10-01")                      # 国庆: closed
+    page.fill("#date", "2026-10-01")  # 国庆: closed
     page.click("#staffing-run")
     assert "不开放" in page.locator("#staffing-error").inner_text()

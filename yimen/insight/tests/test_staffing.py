@@ -1,4 +1,5 @@
 """Staffing by Erlang C per half hour, compared with planned windows / the A/B rota."""
+
 import io
 import json
 from pathlib import Path
@@ -19,21 +20,28 @@ def test_half_hours_cover_the_opening_spans():
 
 
 def test_plan_finds_short_and_over_staffed_half_hours():
-    demand = staffing.GroupDemand("CX-ZH", rates=((540, 24), (600, 36), (720, 12)), mean_service=8,
-                                  planned=((540, 5), (720, 5)))
+    demand = staffing.GroupDemand(
+        "CX-ZH",
+        rates=((540, 24), (600, 36), (720, 12)),
+        mean_service=8,
+        planned=((540, 5), (720, 5)),
+    )
     result = staffing.plan([(540, 780)], [demand], wait_minutes=15, level=0.8)
     rows = {r["slot"]: r for r in result["groups"][0]["rows"]}
     # 36/h × 8 min = 4.8 Erlang: 5 windows give P(W ≤ 15) < 80 %, 6 are needed
     assert rows["10:00-10:30"]["needed"] == erlang.servers_needed(36 / 60, 8, 15, 0.8) == 6
     assert rows["10:00-10:30"]["status"] == "short"
     assert rows["10:00-10:30"]["planned_service_level"] < 0.8
-    assert rows["09:00-09:30"]["status"] == "over"            # 3.2 Erlang: 4 suffice
+    assert rows["09:00-09:30"]["status"] == "over"  # 3.2 Erlang: 4 suffice
     assert rows["12:00-12:30"]["needed"] == 3 and rows["12:00-12:30"]["status"] == "over"
     assert {"group": "CX-ZH", "slot": "10:00-10:30", "needed": 6, "planned": 5} in result["short"]
     assert result["method"] == "Erlang C（M/M/c）"
     # slack 1: a one-window surplus is tolerated
     relaxed = staffing.plan([(540, 780)], [demand], slack=1)
-    assert "12:00-12:30" in relaxed["groups"][0]["over"] and "09:00-09:30" not in relaxed["groups"][0]["over"]
+    assert (
+        "12:00-12:30" in relaxed["groups"][0]["over"]
+        and "09:00-09:30" not in relaxed["groups"][0]["over"]
+    )
 
 
 def test_allen_cunneen_needs_fewer_windows_for_steady_service():
@@ -47,7 +55,9 @@ def test_allen_cunneen_needs_fewer_windows_for_steady_service():
 
 
 def test_no_arrivals_need_no_windows():
-    result = staffing.plan([(540, 600)], [staffing.GroupDemand("G", ((540, 0),), 10, planned=((540, 1),))])
+    result = staffing.plan(
+        [(540, 600)], [staffing.GroupDemand("G", ((540, 0),), 10, planned=((540, 1),))]
+    )
     assert [r["needed"] for r in result["groups"][0]["rows"]] == [0, 0]
     assert result["groups"][0]["over"] == ["09:00-09:30", "09:30-10:00"]
 
@@ -57,14 +67,14 @@ def test_staffing_command_uses_profile_and_rota(demo, tmp_path):
     out = io.StringIO()
     call_command("staffing", str(SCENARIOS / "xn-cx-staffing.yaml"), "--json", stdout=out)
     result = json.loads(out.getvalue())
-    assert result["outlet"] == "XN-CX" and result["hours"] == ["09:00-16:40"]   # Tue 2026-12-01
+    assert result["outlet"] == "XN-CX" and result["hours"] == ["09:00-16:40"]  # Tue 2026-12-01
     zh = next(g for g in result["groups"] if g["group"] == "CX-ZH")
     assert zh["planned_source"] == "profile"
     assert len(zh["rows"]) == 16 and zh["rows"][-1]["slot"] == "16:30-16:40"
     assert "10:00-10:30" in zh["short"]
     assert any(s["group"] == "CX-ZH" for s in result["short"])
     rs = next(g for g in result["groups"] if g["group"] == "CX-ZY-RS")
-    assert rs["planned_source"] in {"rota", "none"}      # from the A/B rota when its staff exist
+    assert rs["planned_source"] in {"rota", "none"}  # from the A/B rota when its staff exist
 
 
 @pytest.mark.django_db
@@ -80,10 +90,19 @@ def test_staffing_from_the_ab_rota(demo):
             staff = make_staff("clerk", outlet=outlet, shift_group=group)
             staff.home_window = w
             staff.save()
-    result = staffing.load_profile({
-        "outlet": "XN-CX", "date": "2026-12-01",
-        "groups": [{"group": "CX-ZY-RS", "arrivals_per_hour": 30, "service_minutes": {"dist": "exponential", "mean": 6}}],
-    })
+    result = staffing.load_profile(
+        {
+            "outlet": "XN-CX",
+            "date": "2026-12-01",
+            "groups": [
+                {
+                    "group": "CX-ZY-RS",
+                    "arrivals_per_hour": 30,
+                    "service_minutes": {"dist": "exponential", "mean": 6},
+                }
+            ],
+        }
+    )
     group = result["groups"][0]
     assert group["planned_source"] == "rota"
     assert group["rows"][0]["planned"] == len(windows) == 2
@@ -102,6 +121,8 @@ def test_bad_profiles(demo, tmp_path):
     with pytest.raises(ScenarioError, match="groups"):
         staffing.load_profile({"hours": ["09:00-12:00"], "groups": []})
     bad = tmp_path / "p.yaml"
-    bad.write_text("hours: ['09:00-12:00']\ngroups: [{group: X, arrivals_per_hour: 5}]\n", encoding="utf-8")
+    bad.write_text(
+        "hours: ['09:00-12:00']\ngroups: [{group: X, arrivals_per_hour: 5}]\n", encoding="utf-8"
+    )
     with pytest.raises(CommandError, match="service_minutes"):
         call_command("staffing", str(bad), "--json")

@@ -1,4 +1,5 @@
 """The what-if page in a real browser: change the windows and the policy, run, see charts."""
+
 import pytest
 
 from yimen.staff.testing import make_staff
@@ -22,13 +23,16 @@ def test_director_runs_a_what_if_in_the_browser(page, live_server, demo, screens
     page.wait_for_selector("#whatif-results")
     headers = page.locator("#whatif-results thead th").all_inner_texts()
     assert headers[1:] == ["一窗通办", "分部门专窗"]
-    means = [float(t.split("（")[0]) for t in page.locator("#whatif-results .metric-mean").all_inner_texts()]
+    means = [
+        float(t.split("（")[0])
+        for t in page.locator("#whatif-results .metric-mean").all_inner_texts()
+    ]
     assert means[0] < means[1]
     # ECharts drew the three charts (canvas elements inside the chart containers)
     for chart in ("#chart-slots", "#chart-hist", "#chart-queue"):
         page.wait_for_selector(f"{chart} canvas")
     assert page.evaluate("window.yimenCharts.length") == 3
-    assert page.input_value("#windows_0") == "6"          # the form keeps what was changed
+    assert page.input_value("#windows_0") == "6"  # the form keeps what was changed
     screenshot("insight-whatif")
 
     # impatient visitors: a row says how many gave up

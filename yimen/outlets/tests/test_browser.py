@@ -1,4 +1,5 @@
 """Real browser: the outlet list and one outlet page (this week's hours, holiday, windows)."""
+
 import pytest
 
 

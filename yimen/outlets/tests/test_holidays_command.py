@@ -1,4 +1,5 @@
 """`yimen holidays import <file-or-dir>` (holiday-cn JSON)."""
+
 import json
 from datetime import date
 from io import StringIO
@@ -19,11 +20,15 @@ def fresh_calendar():
 
 
 def test_import_a_published_2027_file_makes_it_verified(db, tmp_path):
-    doc = {"year": 2027, "papers": [], "days": [
-        {"name": "元旦", "date": "2027-01-01", "isOffDay": True},
-        {"name": "春节", "date": "2027-02-06", "isOffDay": False},
-        {"name": "春节", "date": "2027-02-08", "isOffDay": True},
-    ]}
+    doc = {
+        "year": 2027,
+        "papers": [],
+        "days": [
+            {"name": "元旦", "date": "2027-01-01", "isOffDay": True},
+            {"name": "春节", "date": "2027-02-06", "isOffDay": False},
+            {"name": "春节", "date": "2027-02-08", "isOffDay": True},
+        ],
+    }
     path = tmp_path / "2027.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     out = StringIO()

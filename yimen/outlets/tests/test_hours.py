@@ -1,4 +1,5 @@
 """Opening hours: validation rules, the services that change them, and scenario S12."""
+
 from datetime import date, time
 
 import pytest
@@ -30,10 +31,13 @@ def test_validate_spans_and_weekly():
 
 # --- S12 (scenarios.md): 调休 Saturday, holiday, Saturday half day, due date -------------------
 
+
 def test_s12_makeup_saturday_opens_with_weekday_hours(db, demo, clock):
     schedule = schedule_for(get_outlet("XN-CX"))
     assert schedule.spans_on(date(2022, 4, 2)) == [(time(9, 0), time(16, 40))]
-    assert schedule.is_open(clock.at(2022, 4, 2, 15, 0))  # after 12:00: weekday hours, not Saturday's
+    assert schedule.is_open(
+        clock.at(2022, 4, 2, 15, 0)
+    )  # after 12:00: weekday hours, not Saturday's
 
 
 def test_s12_holiday_closed_and_next_opening(db, demo, clock):
@@ -54,14 +58,17 @@ def test_s12_ordinary_saturday_is_half_day(db, demo, clock):
 def test_s12_due_date_counts_the_makeup_saturday(db, demo):
     cal = work_calendar()
     assert cal.add_workdays(date(2022, 3, 31), 3).date == date(2022, 4, 6)
-    assert [d for d in (date(2022, 4, 1), date(2022, 4, 2), date(2022, 4, 6)) if cal.is_workday(d)] == [
-        date(2022, 4, 1), date(2022, 4, 2), date(2022, 4, 6)]
+    assert [
+        d for d in (date(2022, 4, 1), date(2022, 4, 2), date(2022, 4, 6)) if cal.is_workday(d)
+    ] == [date(2022, 4, 1), date(2022, 4, 2), date(2022, 4, 6)]
 
 
 def test_s12_week_view_explains_the_days(db, demo):
     days = outlet_week(get_outlet("XN-CX"), date(2022, 3, 28))
     by_date = {d["date"]: d for d in days}
-    assert by_date[date(2022, 4, 2)]["makeup"] and by_date[date(2022, 4, 2)]["hours"] == "09:00-16:40"
+    assert (
+        by_date[date(2022, 4, 2)]["makeup"] and by_date[date(2022, 4, 2)]["hours"] == "09:00-16:40"
+    )
     assert "调休上班" in by_date[date(2022, 4, 2)]["notes"]
     assert by_date[date(2022, 4, 3)]["off_day"] and by_date[date(2022, 4, 3)]["hours"] == "休息"
     assert "清明节" in by_date[date(2022, 4, 3)]["notes"]
@@ -75,6 +82,7 @@ def test_bank_branch_hours_follow_the_same_calendar(db, demo, clock):
 
 
 # --- services ----------------------------------------------------------------------------------
+
 
 def test_set_weekly_hours_validates_and_audits(db, demo):
     cx = get_outlet("XN-CX")
@@ -97,7 +105,9 @@ def test_exception_closes_a_day_and_moves_next_opening(db, demo, clock):
     assert next_opening(cx, clock.at(2022, 3, 16, 10, 0)) == clock.at(2022, 3, 17, 9, 0)
     services.set_exception(cx, "2022-03-16", ["13:00-16:40"], note="下午恢复")
     cx = get_outlet("XN-CX")
-    assert is_open(cx, clock.at(2022, 3, 16, 14, 0)) and not is_open(cx, clock.at(2022, 3, 16, 10, 0))
+    assert is_open(cx, clock.at(2022, 3, 16, 14, 0)) and not is_open(
+        cx, clock.at(2022, 3, 16, 10, 0)
+    )
     assert AuditEntry.objects.filter(action="outlet.exception", object_id=str(cx.pk)).count() == 2
     assert services.remove_exception(cx, date(2022, 3, 16))
     assert is_open(get_outlet("XN-CX"), clock.at(2022, 3, 16, 10, 0))

@@ -1,4 +1,5 @@
 """Outlet pages and the outlets API."""
+
 from yimen.outlets.models import Outlet, Window
 
 
@@ -60,7 +61,9 @@ def test_api_outlet_windows_shape(db, demo, client):
 
 
 def test_admin_outlet_pages_validate_hours(db, demo, client, django_user_model):
-    user = django_user_model.objects.create_superuser("outlet-admin", "o@example.com", "pw-Outlet-123")
+    user = django_user_model.objects.create_superuser(
+        "outlet-admin", "o@example.com", "pw-Outlet-123"
+    )
     client.force_login(user)
     cx = Outlet.objects.get(code="XN-CX")
     assert client.get(f"/admin/outlets/outlet/{cx.pk}/change/").status_code == 200
@@ -68,7 +71,9 @@ def test_admin_outlet_pages_validate_hours(db, demo, client, django_user_model):
     assert client.get(f"/admin/outlets/window/?outlet__id__exact={cx.pk}").status_code == 200
     from yimen.outlets.admin import OpeningExceptionForm, OutletForm
 
-    form = OpeningExceptionForm(data={"outlet": cx.pk, "date": "2022-05-05", "spans": '["12:00-09:00"]', "note": ""})
+    form = OpeningExceptionForm(
+        data={"outlet": cx.pk, "date": "2022-05-05", "spans": '["12:00-09:00"]', "note": ""}
+    )
     assert not form.is_valid() and "结束时间应晚于开始时间" in str(form.errors)
     form = OutletForm(instance=cx)
     assert form.fields["weekly_hours"] is not None
@@ -77,7 +82,9 @@ def test_admin_outlet_pages_validate_hours(db, demo, client, django_user_model):
 def test_admin_exception_inline_is_validated_and_audited(db, demo, client, django_user_model):
     from yimen.core.models import AuditEntry
 
-    user = django_user_model.objects.create_superuser("outlet-admin2", "o2@example.com", "pw-Outlet-123")
+    user = django_user_model.objects.create_superuser(
+        "outlet-admin2", "o2@example.com", "pw-Outlet-123"
+    )
     client.force_login(user)
     cx = Outlet.objects.get(code="XN-CX")
     page = client.get(f"/admin/outlets/outlet/{cx.pk}/change/")
@@ -87,7 +94,12 @@ def test_admin_exception_inline_is_validated_and_audited(db, demo, client, djang
         value = form.initial.get(name, field.initial)
         if name == "items":
             data[name] = [i.pk for i in value] if value else []
-        elif hasattr(field, "prepare_value") and name in ("weekly_hours", "floors", "escalation_chain", "settings"):
+        elif hasattr(field, "prepare_value") and name in (
+            "weekly_hours",
+            "floors",
+            "escalation_chain",
+            "settings",
+        ):
             data[name] = field.prepare_value(value)
         elif isinstance(value, bool):
             if value:
@@ -111,8 +123,11 @@ def test_admin_exception_inline_is_validated_and_audited(db, demo, client, djang
                         data[f"{prefix}-{i}-{name}"] = "on"
                 elif value is not None:
                     data[f"{prefix}-{i}-{name}"] = getattr(value, "pk", value)
-    exc_prefix = next(fs.formset.prefix for fs in page.context["inline_admin_formsets"]
-                      if fs.formset.model.__name__ == "OpeningException")
+    exc_prefix = next(
+        fs.formset.prefix
+        for fs in page.context["inline_admin_formsets"]
+        if fs.formset.model.__name__ == "OpeningException"
+    )
     n = int(data[f"{exc_prefix}-TOTAL_FORMS"])
     data[f"{exc_prefix}-TOTAL_FORMS"] = str(n + 1)
     data[f"{exc_prefix}-{n}-date"] = "2022-05-05"

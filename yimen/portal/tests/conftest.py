@@ -1,5 +1,6 @@
 """Portal test helpers: a frozen clock at the centre, a finished ticket and an accepted case made
 through the owning apps' services."""
+
 from datetime import date
 
 import pytest
@@ -50,11 +51,22 @@ def accepted_case(outlet, item_code="XN-WS-001", window_code="CX-ZH-204"):
     clerk, w = signed_in_clerk(window_code)
     q.issue_ticket(outlet, [item_code], channel="kiosk")
     t = q.start(q.call_next(w, clerk), clerk)
-    case = services.open_case(clerk, item=ServiceItem.objects.get(code=item_code), ticket=t, applicant={
-        "applicant_kind": "person", "applicant_name": "张三", "applicant_id_number": PERSON_ID,
-        "applicant_phone": "13800138000"})
-    marks = {m.pk: (rules.M_RECEIVED, "electronic" if m.kind == "电子" else "paper")
-             for m in case.materials.all() if m.required}
+    case = services.open_case(
+        clerk,
+        item=ServiceItem.objects.get(code=item_code),
+        ticket=t,
+        applicant={
+            "applicant_kind": "person",
+            "applicant_name": "张三",
+            "applicant_id_number": PERSON_ID,
+            "applicant_phone": "13800138000",
+        },
+    )
+    marks = {
+        m.pk: (rules.M_RECEIVED, "electronic" if m.kind == "电子" else "paper")
+        for m in case.materials.all()
+        if m.required
+    }
     services.check_materials(clerk, case, marks)
     case.refresh_from_db()
     return services.accept(clerk, case)
@@ -62,5 +74,9 @@ def accepted_case(outlet, item_code="XN-WS-001", window_code="CX-ZH-204"):
 
 @pytest.fixture
 def helpers():
-    return {"finished_ticket": finished_ticket, "accepted_case": accepted_case, "PERSON_ID": PERSON_ID,
-            "ELDER_ID": ELDER_ID}
+    return {
+        "finished_ticket": finished_ticket,
+        "accepted_case": accepted_case,
+        "PERSON_ID": PERSON_ID,
+        "ELDER_ID": ELDER_ID,
+    }

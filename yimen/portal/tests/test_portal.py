@@ -1,7 +1,6 @@
 """Portal pages through HTTP (Django client); every write goes through the owning services."""
-from datetime import date
 
-import pytest
+from datetime import date
 
 from yimen.core import clock as project_clock
 
@@ -52,17 +51,33 @@ def test_book_cancel_and_check_in(at_centre, client, helpers, clock):
     slots = _slot(client)
     first = slots[0]
     assert first["start"].hour == 9 and first["available"] == first["capacity"]
-    r = client.post("/portal/item/XN-RS-004/book/", {"outlet": "XN-CX", "day": "2022-03-16",
-                    "slot": first["start"].isoformat(), "name": "马奶奶", "id_number": helpers["ELDER_ID"],
-                    "phone": "13800138001"})
+    r = client.post(
+        "/portal/item/XN-RS-004/book/",
+        {
+            "outlet": "XN-CX",
+            "day": "2022-03-16",
+            "slot": first["start"].isoformat(),
+            "name": "马奶奶",
+            "id_number": helpers["ELDER_ID"],
+            "phone": "13800138001",
+        },
+    )
     assert r.status_code == 302
     appt = Appointment.objects.get()
     page = client.get(r["Location"]).content.decode()
     assert "已预约" in page and "马*" in page and helpers["ELDER_ID"] not in page
     # no double booking of the same item that day
-    r2 = client.post("/portal/item/XN-RS-004/book/", {"outlet": "XN-CX", "day": "2022-03-16",
-                     "slot": slots[1]["start"].isoformat(), "name": "马奶奶", "id_number": helpers["ELDER_ID"],
-                     "phone": "13800138001"})
+    r2 = client.post(
+        "/portal/item/XN-RS-004/book/",
+        {
+            "outlet": "XN-CX",
+            "day": "2022-03-16",
+            "slot": slots[1]["start"].isoformat(),
+            "name": "马奶奶",
+            "id_number": helpers["ELDER_ID"],
+            "phone": "13800138001",
+        },
+    )
     assert r2.status_code == 409 and "请勿重复预约" in r2.content.decode()
     # cancelling needs the holder's ID number
     bad = client.post(r["Location"], {"action": "cancel", "id_number": helpers["PERSON_ID"]})
@@ -71,9 +86,17 @@ def test_book_cancel_and_check_in(at_centre, client, helpers, clock):
     appt.refresh_from_db()
     assert appt.status == "cancelled"
     # book again, then check in on the day → a ticket
-    client.post("/portal/item/XN-RS-004/book/", {"outlet": "XN-CX", "day": "2022-03-16",
-                "slot": first["start"].isoformat(), "name": "马奶奶", "id_number": helpers["ELDER_ID"],
-                "phone": "13800138001"})
+    client.post(
+        "/portal/item/XN-RS-004/book/",
+        {
+            "outlet": "XN-CX",
+            "day": "2022-03-16",
+            "slot": first["start"].isoformat(),
+            "name": "马奶奶",
+            "id_number": helpers["ELDER_ID"],
+            "phone": "13800138001",
+        },
+    )
     again = Appointment.objects.get(status="booked")
     clock.freeze(project_clock.at(2022, 3, 16, 8, 55))
     r3 = client.post(f"/portal/appointment/{again.public_id}/", {"action": "check_in"})
@@ -86,7 +109,9 @@ def test_book_cancel_and_check_in(at_centre, client, helpers, clock):
 
 
 def test_booking_only_on_working_days_and_inside_hours(at_centre, client):
-    page = client.get("/portal/item/XN-RS-004/book/", {"outlet": "XN-CX", "day": "2022-03-19"})  # Saturday
+    page = client.get(
+        "/portal/item/XN-RS-004/book/", {"outlet": "XN-CX", "day": "2022-03-19"}
+    )  # Saturday
     assert page.context["slots"] == [] and "没有可约时段" in page.content.decode()
     days = page.context["days"]
     assert date(2022, 3, 19) not in days and date(2022, 3, 20) not in days
@@ -95,20 +120,40 @@ def test_booking_only_on_working_days_and_inside_hours(at_centre, client):
 
 
 def test_booking_bad_input(at_centre, client):
-    r = client.post("/portal/item/XN-RS-004/book/", {"outlet": "XN-CX", "day": "2022-03-16", "slot": "nonsense",
-                    "name": "马奶奶", "id_number": "123", "phone": "1"})
+    r = client.post(
+        "/portal/item/XN-RS-004/book/",
+        {
+            "outlet": "XN-CX",
+            "day": "2022-03-16",
+            "slot": "nonsense",
+            "name": "马奶奶",
+            "id_number": "123",
+            "phone": "1",
+        },
+    )
     assert r.status_code == 400 and "请选择一个还有名额的时段" in r.content.decode()
     slots = _slot(client)
-    r = client.post("/portal/item/XN-RS-004/book/", {"outlet": "XN-CX", "day": "2022-03-16",
-                    "slot": slots[0]["start"].isoformat(), "name": "马奶奶", "id_number": "123", "phone": "1"})
+    r = client.post(
+        "/portal/item/XN-RS-004/book/",
+        {
+            "outlet": "XN-CX",
+            "day": "2022-03-16",
+            "slot": slots[0]["start"].isoformat(),
+            "name": "马奶奶",
+            "id_number": "123",
+            "phone": "1",
+        },
+    )
     assert r.status_code == 400
 
 
 def test_remote_ticket_and_check_in(at_centre, client, helpers, clock):
     page = client.get("/portal/item/XN-RS-004/remote/").content.decode()
     assert "城西区市民服务中心" in page
-    r = client.post("/portal/item/XN-RS-004/remote/", {"outlet": "XN-CX", "id_number": helpers["PERSON_ID"],
-                    "form_key": "k1"})
+    r = client.post(
+        "/portal/item/XN-RS-004/remote/",
+        {"outlet": "XN-CX", "id_number": helpers["PERSON_ID"], "form_key": "k1"},
+    )
     assert r.status_code == 302
     status = client.get(r["Location"]).content.decode()
     assert "11:00" in status and "签到" in status  # 60 minutes to arrive (outlet default)
@@ -118,8 +163,10 @@ def test_remote_ticket_and_check_in(at_centre, client, helpers, clock):
 
 
 def test_remote_ticket_lapses_when_late(at_centre, client, helpers, clock):
-    r = client.post("/portal/item/XN-RS-004/remote/", {"outlet": "XN-CX", "id_number": helpers["PERSON_ID"],
-                    "form_key": "k2"})
+    r = client.post(
+        "/portal/item/XN-RS-004/remote/",
+        {"outlet": "XN-CX", "id_number": helpers["PERSON_ID"], "form_key": "k2"},
+    )
     clock.freeze(project_clock.at(2022, 3, 15, 11, 5))
     late = client.post(r["Location"])
     assert late.status_code == 409 and "失效" in late.content.decode()
@@ -129,13 +176,17 @@ def test_remote_ticket_only_while_open(at_centre, client, clock, helpers):
     clock.freeze(project_clock.at(2022, 3, 15, 18, 0))
     page = client.get("/portal/item/XN-RS-004/remote/")
     assert "现在没有开放的网点" in page.content.decode()
-    r = client.post("/portal/item/XN-RS-004/remote/", {"outlet": "XN-CX", "id_number": helpers["PERSON_ID"]})
+    r = client.post(
+        "/portal/item/XN-RS-004/remote/", {"outlet": "XN-CX", "id_number": helpers["PERSON_ID"]}
+    )
     assert r.status_code == 400
 
 
 def test_track_a_case(at_centre, client, helpers):
     case = helpers["accepted_case"](at_centre)
-    r = client.post("/portal/progress/", {"receipt": case.receipt_number, "secret": helpers["PERSON_ID"][-4:]})
+    r = client.post(
+        "/portal/progress/", {"receipt": case.receipt_number, "secret": helpers["PERSON_ID"][-4:]}
+    )
     page = r.content.decode()
     assert r.status_code == 200 and "已受理" in page or case.status_label in page
     assert "2022-03-18" in page  # 3 workdays after 03-15
@@ -168,10 +219,20 @@ def test_rate_a_ticket_and_a_case(at_centre, client, helpers):
 def test_submit_a_grievance(at_centre, client):
     from yimen.feedback.models import Grievance
 
-    r = client.post("/portal/grievance/", {"outlet": "XN-CX", "category": "", "description": "", "phone": ""})
+    r = client.post(
+        "/portal/grievance/", {"outlet": "XN-CX", "category": "", "description": "", "phone": ""}
+    )
     assert r.status_code == 400
-    r = client.post("/portal/grievance/", {"outlet": "XN-CX", "category": "refused", "item": "XN-SJ-006",
-                    "description": "材料就差一个健康证，窗口说不给办", "phone": "13900139000"})
+    r = client.post(
+        "/portal/grievance/",
+        {
+            "outlet": "XN-CX",
+            "category": "refused",
+            "item": "XN-SJ-006",
+            "description": "材料就差一个健康证，窗口说不给办",
+            "phone": "13900139000",
+        },
+    )
     assert r.status_code == 200
     g = Grievance.objects.get()
     assert g.channel == "portal" and g.item.code == "XN-SJ-006"

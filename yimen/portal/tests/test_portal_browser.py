@@ -3,6 +3,7 @@
 Elderly mode is switched on with the page's own button (and must persist across pages); the
 search path also runs keyboard-only and at 200 % zoom (a 640 px wide CSS viewport, the layout a
 1280 px window shows at 200 %) without horizontal scrolling."""
+
 import pytest
 
 from conftest import ARTIFACTS  # noqa: F401  (test-artifacts directory)
@@ -29,8 +30,12 @@ def portal(page, live_server, demo, clock):
         def goto(path):
             page.goto(live_server.url + path)
             # the mode persists on every page
-            assert ("elderly" in (page.locator("body").get_attribute("class") or "")) == (mode == "elderly")
+            assert ("elderly" in (page.locator("body").get_attribute("class") or "")) == (
+                mode == "elderly"
+            )
+
         return goto
+
     return start
 
 
@@ -61,7 +66,9 @@ def contrast(page, selectors):
 
 
 def no_horizontal_scroll(page):
-    return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1"
+    )
 
 
 @pytest.mark.browser
@@ -69,7 +76,18 @@ def no_horizontal_scroll(page):
 def test_search_guide_and_where_to_go(page, portal, screenshot, mode):
     goto = portal(mode)
     screenshot(f"portal-{mode}-home")
-    ratios = contrast(page, ["main p", "main h1", "main label", "header.site a", ".portal-bar a", "button", "a.card h2"])
+    ratios = contrast(
+        page,
+        [
+            "main p",
+            "main h1",
+            "main label",
+            "header.site a",
+            ".portal-bar a",
+            "button",
+            "a.card h2",
+        ],
+    )
     assert all(r >= 4.5 for r in ratios.values()), ratios  # WCAG AA for normal text
     # keyboard only: type in the search box, Enter, then Tab to the first result and Enter
     page.get_by_label("您要办什么事", exact=False).focus()

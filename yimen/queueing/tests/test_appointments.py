@@ -1,4 +1,5 @@
 """Appointments: slots, booking rules, capacity, cancel, check-in → called at the slot."""
+
 from datetime import date
 
 import pytest
@@ -22,13 +23,16 @@ def test_slots_on_working_days_only_inside_hours(demo, clock):
     assert slots[0]["start"] == project_clock.at(2022, 3, 16, 9, 0)
     assert slots[-1]["end"] <= project_clock.at(2022, 3, 16, 16, 40)
     assert len(slots) == 15 and all(s["available"] == 2 and s["queue"] == "CX-ZH" for s in slots)
-    assert selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 3, 19)) == []   # Saturday: walk-ins
-    assert selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 4, 4)) == []    # 清明
-    makeup = selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 4, 2))        # 调休 Saturday
+    assert (
+        selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 3, 19)) == []
+    )  # Saturday: walk-ins
+    assert selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 4, 4)) == []  # 清明
+    makeup = selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 4, 2))  # 调休 Saturday
     assert makeup and makeup[-1]["end"] == project_clock.at(2022, 4, 2, 16, 30)
     clock.freeze(project_clock.at(2022, 3, 16, 10, 10))
-    assert selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 3, 16))[0]["start"] == \
-        project_clock.at(2022, 3, 16, 10, 30)                                          # past slots gone
+    assert selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 3, 16))[0][
+        "start"
+    ] == project_clock.at(2022, 3, 16, 10, 30)  # past slots gone
 
 
 def test_booking_rules_capacity_and_no_double_booking(demo, clock):
@@ -37,23 +41,38 @@ def test_booking_rules_capacity_and_no_double_booking(demo, clock):
     appt = services.book_appointment("XN-CX", "XN-CG-001", slot, "张三", PERSON, "13800001111")
     assert appt.status == Appointment.BOOKED and appt.queue.code == "CX-ZH"
     with pytest.raises(Conflict) as err:
-        services.book_appointment("XN-CX", "XN-CG-001", project_clock.at(2022, 3, 16, 11, 0), "张三", PERSON,
-                                  "13800001111")
+        services.book_appointment(
+            "XN-CX",
+            "XN-CG-001",
+            project_clock.at(2022, 3, 16, 11, 0),
+            "张三",
+            PERSON,
+            "13800001111",
+        )
     assert err.value.code == "duplicate_booking"
-    services.book_appointment("XN-CX", "XN-WS-001", project_clock.at(2022, 3, 16, 11, 0), "张三", PERSON,
-                              "13800001111")  # another item the same day is fine
+    services.book_appointment(
+        "XN-CX", "XN-WS-001", project_clock.at(2022, 3, 16, 11, 0), "张三", PERSON, "13800001111"
+    )  # another item the same day is fine
     services.book_appointment("XN-CX", "XN-CG-002", slot, "李四", OTHER, "13800002222")
     with pytest.raises(Conflict) as full:
         services.book_appointment("XN-CX", "XN-CG-003", slot, "王五", THIRD, "13800003333")
     assert full.value.code == "slot_full"
-    left = {s["start"]: s["available"] for s in selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 3, 16))}
+    left = {
+        s["start"]: s["available"]
+        for s in selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 3, 16))
+    }
     assert left[slot] == 0
-    for bad, code in [({"id_number": "123"}, "bad_id_number"), ({"phone": "999"}, "bad_phone"),
-                      ({"name": " "}, "name_required"), ({"slot": project_clock.at(2022, 3, 16, 9, 10)}, "bad_slot")]:
+    for bad, code in [
+        ({"id_number": "123"}, "bad_id_number"),
+        ({"phone": "999"}, "bad_phone"),
+        ({"name": " "}, "name_required"),
+        ({"slot": project_clock.at(2022, 3, 16, 9, 10)}, "bad_slot"),
+    ]:
         args = {"slot": slot, "name": "赵六", "id_number": THIRD, "phone": "13800004444", **bad}
         with pytest.raises(ValidationFailed) as err:
-            services.book_appointment("XN-CX", "XN-CG-001", args["slot"], args["name"], args["id_number"],
-                                      args["phone"])
+            services.book_appointment(
+                "XN-CX", "XN-CG-001", args["slot"], args["name"], args["id_number"], args["phone"]
+            )
         assert err.value.code == code
 
 
@@ -67,24 +86,31 @@ def test_cancel_by_holder_or_staff(demo, clock):
     from yimen.staff.testing import make_staff
 
     clock.freeze(project_clock.at(2022, 3, 15, 8, 0))
-    appt = services.book_appointment("XN-CX", "XN-CG-001", project_clock.at(2022, 3, 16, 9, 30), "张三", PERSON,
-                                     "13800001111")
+    appt = services.book_appointment(
+        "XN-CX", "XN-CG-001", project_clock.at(2022, 3, 16, 9, 30), "张三", PERSON, "13800001111"
+    )
     with pytest.raises(Forbidden):
         services.cancel_appointment(appt, id_number=OTHER)
-    assert services.cancel_appointment(appt, id_number=PERSON.lower()).status == Appointment.CANCELLED
+    assert (
+        services.cancel_appointment(appt, id_number=PERSON.lower()).status == Appointment.CANCELLED
+    )
     with pytest.raises(InvalidTransition):
         services.cancel_appointment(appt, make_staff("guide", outlet="XN-CX", password=None))
     # the slot is free again and the person may book again
-    again = services.book_appointment("XN-CX", "XN-CG-001", project_clock.at(2022, 3, 16, 9, 30), "张三", PERSON,
-                                      "13800001111")
-    assert services.cancel_appointment(again, make_staff("guide", outlet="XN-CX", password=None), "群众来电取消")
+    again = services.book_appointment(
+        "XN-CX", "XN-CG-001", project_clock.at(2022, 3, 16, 9, 30), "张三", PERSON, "13800001111"
+    )
+    assert services.cancel_appointment(
+        again, make_staff("guide", outlet="XN-CX", password=None), "群众来电取消"
+    )
 
 
 def book_tomorrow_10am(clock):
     """Booked on Tue 2022-03-15 08:00 for the Wed 10:00 slot."""
     clock.freeze(project_clock.at(2022, 3, 15, 8, 0))
-    return services.book_appointment("XN-CX", "XN-CG-001", project_clock.at(2022, 3, 16, 10, 0), "张三", PERSON,
-                                     "13800001111")
+    return services.book_appointment(
+        "XN-CX", "XN-CG-001", project_clock.at(2022, 3, 16, 10, 0), "张三", PERSON, "13800001111"
+    )
 
 
 def test_check_in_gives_a_ticket_called_at_its_slot(demo, clock, clerk_at):
@@ -118,7 +144,13 @@ def test_late_check_in_is_a_missed_appointment(demo, clock):
 
 def test_slots_api(client, demo, clock):
     clock.freeze(project_clock.at(2022, 3, 15, 8, 0))
-    response = client.get("/api/outlets/XN-CX/appointment-slots", {"item_code": "XN-CG-001", "day": "2022-03-16"})
+    response = client.get(
+        "/api/outlets/XN-CX/appointment-slots", {"item_code": "XN-CG-001", "day": "2022-03-16"}
+    )
     assert response.status_code == 200 and len(response.json()) == 15
-    assert client.get("/api/outlets/XN-CX/appointment-slots",
-                      {"item_code": "XN-NOPE", "day": "2022-03-16"}).status_code == 400
+    assert (
+        client.get(
+            "/api/outlets/XN-CX/appointment-slots", {"item_code": "XN-NOPE", "day": "2022-03-16"}
+        ).status_code
+        == 400
+    )

@@ -3,6 +3,7 @@ call (measured, < 1 s), and a green-channel ticket is called first at the green 
 
 The board needs an ASGI server (SSE from an async view), so the pages are served by uvicorn
 running in this process (same test database, same frozen project clock)."""
+
 import socket
 import threading
 import time
@@ -28,8 +29,16 @@ def asgi_server(demo, transactional_db):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off", timeout_graceful_shutdown=1))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -47,7 +56,9 @@ def clerk_context(browser, base, window_code):
     client = Client()
     client.force_login(staff.user)
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}])
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
+    )
     return context
 
 
@@ -78,7 +89,9 @@ def test_kiosk_console_board_and_green_channel(asgi_server, page, browser, clock
     assert "A001" in clerk.inner_text("#waiting")
     started = time.time()
     clerk.click("#call-next")
-    board.wait_for_function("document.getElementById('latest').textContent.includes('A001')", timeout=3_000)
+    board.wait_for_function(
+        "document.getElementById('latest').textContent.includes('A001')", timeout=3_000
+    )
     # the board page stamps Date.now() when a call appears: click → shown, without the console's
     # own page reload (an upper bound of commit → shown, as it includes the POST itself)
     latency = board.evaluate("window.lastShownAt") / 1000 - started
@@ -111,7 +124,8 @@ def test_kiosk_console_board_and_green_channel(asgi_server, page, browser, clock
     green.click("#call-next")
     assert green.inner_text("#current-number").strip() == green_number
     board.wait_for_function(
-        f"document.getElementById('latest').textContent.includes('{green_number}')", timeout=3_000)
+        f"document.getElementById('latest').textContent.includes('{green_number}')", timeout=3_000
+    )
     assert "101 号窗口" in board.inner_text("#latest")
     assert all(Ticket.objects.get(pk=t.pk).status == Ticket.WAITING for t in early)
     board.screenshot(path="test-artifacts/queue-board.png", full_page=True)

@@ -1,5 +1,6 @@
 """`yimen queue expire` goes ticket by ticket: one that fails is logged and skipped, the others
 lapse, and the run reports the failure (issue 14 §3)."""
+
 import json
 from datetime import date
 from io import StringIO
@@ -15,9 +16,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_one_failing_ticket_does_not_stop_the_expiry_job(at_cx, clock, monkeypatch, caplog):
-    tickets = [services.issue_remote_ticket(at_cx, ["XN-CG-001"],
-                                            id_number=make_resident_id("630104", date(1980, 1, 2), 41 + 2 * i))
-               for i in range(3)]
+    tickets = [
+        services.issue_remote_ticket(
+            at_cx, ["XN-CG-001"], id_number=make_resident_id("630104", date(1980, 1, 2), 41 + 2 * i)
+        )
+        for i in range(3)
+    ]
     clock.travel(minutes=61)
     real = services._expire
 

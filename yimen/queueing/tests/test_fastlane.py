@@ -1,5 +1,6 @@
 """The ASGI fast lane (queueing/fastlane.py): idle call-next and boards answered from the caches in
 the event loop, byte for byte what Django answers, and everything else left to Django."""
+
 import asyncio
 import threading
 
@@ -18,7 +19,9 @@ ITEM = "XN-CG-001"  # → queue CX-ZH
 @pytest.fixture(autouse=True)
 def long_lifetimes(monkeypatch):
     # only a change may drop an entry (not the short safety lifetime on a slow machine)
-    monkeypatch.setattr(changes, "MAX_AGE", {family: (3600.0, 3600.0) for family in changes.MAX_AGE})
+    monkeypatch.setattr(
+        changes, "MAX_AGE", {family: (3600.0, 3600.0) for family in changes.MAX_AGE}
+    )
 
 
 def scope(method, path, token=None, body=b"", query=b""):
@@ -27,7 +30,13 @@ def scope(method, path, token=None, body=b"", query=b""):
         headers.append((b"authorization", f"Bearer {token}".encode()))
     if body:
         headers.append((b"content-length", str(len(body)).encode()))
-    return {"type": "http", "method": method, "path": path, "query_string": query, "headers": headers}
+    return {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "query_string": query,
+        "headers": headers,
+    }
 
 
 def in_new_loop(coroutine_function):
@@ -102,8 +111,13 @@ def test_a_waiting_ticket_goes_to_django_which_calls_it(window_client):
     assert fastlane.answer(scope("POST", path, raw)) is None  # stale hall, no refresher: Django
     selectors.hall_state(window.outlet_id)  # what core.refresher does after the change
     handed = fastlane.answer(scope("POST", path, raw))  # Django's turn, counted as a call under way
-    assert isinstance(handed, fastlane.Counted) and handed.key == (window.outlet_id, frozenset({"CX-ZH"}))
-    with services.calling(handed.key):  # another window's poll meanwhile: that call takes the ticket
+    assert isinstance(handed, fastlane.Counted) and handed.key == (
+        window.outlet_id,
+        frozenset({"CX-ZH"}),
+    )
+    with services.calling(
+        handed.key
+    ):  # another window's poll meanwhile: that call takes the ticket
         assert fastlane.answer(scope("POST", path, raw)) == (204, b"")
     response = client.post(path)
     assert response.status_code == 200 and response.json()["id"] == ticket.pk
@@ -114,15 +128,15 @@ def test_doubtful_requests_go_to_django(window_client, clerk_at):
     path = f"/api/windows/{window.pk}/call-next"
     client.post(path)
     assert fastlane.answer(scope("POST", path, raw)) == (204, b"")
-    assert fastlane.answer(scope("POST", path, raw, body=b"{}")) is None       # a body
-    assert fastlane.answer(scope("POST", path, raw, query=b"x=1")) is None     # a query string
-    assert fastlane.answer(scope("POST", path, "ym_unknown")) is None          # unknown token
-    assert fastlane.answer(scope("POST", path)) is None                        # no token
-    assert fastlane.answer(scope("GET", path, raw)) is None                    # another method
+    assert fastlane.answer(scope("POST", path, raw, body=b"{}")) is None  # a body
+    assert fastlane.answer(scope("POST", path, raw, query=b"x=1")) is None  # a query string
+    assert fastlane.answer(scope("POST", path, "ym_unknown")) is None  # unknown token
+    assert fastlane.answer(scope("POST", path)) is None  # no token
+    assert fastlane.answer(scope("GET", path, raw)) is None  # another method
     other_staff, other_window = clerk_at("CX-ZH-202")
     other_path = f"/api/windows/{other_window.pk}/call-next"
     assert fastlane.answer(scope("POST", other_path, raw)) is None  # not this clerk's window
-    assert client.post(other_path).status_code == 403               # …and Django says why
+    assert client.post(other_path).status_code == 403  # …and Django says why
 
 
 def test_revoked_token_and_paused_window_go_to_django(window_client):

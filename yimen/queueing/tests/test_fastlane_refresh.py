@@ -1,6 +1,7 @@
 """The fast lane with core.refresher running (as under uvicorn): after a change it waits for the
 background refresh instead of sending polls to Django, and records tokens' use in the background.
 Transactional: the refresher's thread has a database connection of its own."""
+
 import asyncio
 import json
 import time
@@ -23,7 +24,9 @@ ITEM = "XN-CG-001"  # → queue CX-ZH
 @pytest.fixture
 def running_refresher(settings, monkeypatch, transactional_db):
     settings.YIMEN_BACKGROUND_REFRESH = True
-    monkeypatch.setattr(changes, "MAX_AGE", {family: (3600.0, 3600.0) for family in changes.MAX_AGE})
+    monkeypatch.setattr(
+        changes, "MAX_AGE", {family: (3600.0, 3600.0) for family in changes.MAX_AGE}
+    )
     yield refresher
     refresher.stop()
 
@@ -54,19 +57,29 @@ def test_a_stale_board_is_refreshed_in_the_background_not_by_django(window_clien
     while True:  # within the staleness allowance the previous board may still be served
         status, _headers, body = run_asgi(fastlane.FastLane(app), scope("GET", path))
         assert status == 200 and called == []
-        if json.loads(body)["waiting_total"] == before["waiting_total"] + 1 or time.monotonic() > deadline:
+        if (
+            json.loads(body)["waiting_total"] == before["waiting_total"] + 1
+            or time.monotonic() > deadline
+        ):
             break
         time.sleep(0.02)
-    assert json.loads(body)["waiting_total"] == before["waiting_total"] + 1  # caught up without Django
+    assert (
+        json.loads(body)["waiting_total"] == before["waiting_total"] + 1
+    )  # caught up without Django
     assert body == client.get(path).content
     assert refresher.running
 
 
-def test_after_a_new_ticket_one_poll_goes_to_django_counted_and_the_rest_are_idle(window_client, clerk_at):
+def test_after_a_new_ticket_one_poll_goes_to_django_counted_and_the_rest_are_idle(
+    window_client, clerk_at
+):
     staff, window, raw, client = window_client
     other_staff, other_window = clerk_at("CX-ZH-202")
     _t, other_raw = issue_token(staff=other_staff)
-    path, other_path = f"/api/windows/{window.pk}/call-next", f"/api/windows/{other_window.pk}/call-next"
+    path, other_path = (
+        f"/api/windows/{window.pk}/call-next",
+        f"/api/windows/{other_window.pk}/call-next",
+    )
     assert client.post(path).status_code == 204
     assert Client(HTTP_AUTHORIZATION=f"Bearer {other_raw}").post(other_path).status_code == 204
     ticket = services.issue_ticket(window.outlet, [ITEM])  # the hall is stale now
@@ -74,7 +87,9 @@ def test_after_a_new_ticket_one_poll_goes_to_django_counted_and_the_rest_are_idl
     async def poll_both():
         handed = await asyncio.wait_for(_until_counted(scope("POST", path, raw)), 3)
         with services.calling(handed.key):  # the first poll's call is under way in Django…
-            return handed, fastlane._answer(scope("POST", other_path, other_raw))  # …the other idles
+            return handed, fastlane._answer(
+                scope("POST", other_path, other_raw)
+            )  # …the other idles
 
     handed, other = in_new_loop(poll_both)
     assert isinstance(handed, fastlane.Counted) and other == (204, b"")
@@ -93,7 +108,9 @@ async def _until_counted(sc):
             await asyncio.sleep(0.01)  # the previous, still allowed, state: nobody yet
 
 
-def test_a_token_used_after_a_minute_is_answered_and_its_use_recorded_in_the_background(window_client, clock):
+def test_a_token_used_after_a_minute_is_answered_and_its_use_recorded_in_the_background(
+    window_client, clock
+):
     staff, window, raw, client = window_client
     path = f"/api/windows/{window.pk}/call-next"
     assert client.post(path).status_code == 204
@@ -103,7 +120,9 @@ def test_a_token_used_after_a_minute_is_answered_and_its_use_recorded_in_the_bac
     app, called = never_django()
     assert run_asgi(fastlane.FastLane(app), scope("POST", path, raw))[0] == 204 and called == []
     deadline = time.monotonic() + 3
-    while ApiToken.objects.get(pk=token.pk).last_used_at == first_use and time.monotonic() < deadline:
+    while (
+        ApiToken.objects.get(pk=token.pk).last_used_at == first_use and time.monotonic() < deadline
+    ):
         time.sleep(0.02)
     assert ApiToken.objects.get(pk=token.pk).last_used_at == clock.now()
 

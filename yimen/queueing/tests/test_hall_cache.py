@@ -1,5 +1,6 @@
 """The hall caches (core.changes): idle call-next and boards answered without queries once warm,
 and invalidated at once by what changes them — tickets, window sessions, configuration, tokens."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,14 +17,16 @@ from yimen.staff.tokens import authenticate_token, issue_token, revoke_token
 pytestmark = pytest.mark.django_db
 
 COMPREHENSIVE_ITEM = "XN-CG-001"  # → queue CX-ZH (windows CX-ZH-201 … 205)
-SPECIALIST_ITEM = "XN-RS-004"     # → queue CX-ZY-RS
+SPECIALIST_ITEM = "XN-RS-004"  # → queue CX-ZY-RS
 
 
 @pytest.fixture(autouse=True)
 def long_lifetimes(monkeypatch):
     """Entries live for an hour: only a change (not the 1 s safety lifetime) may drop them, so a
     slow moment on a loaded machine cannot turn an expected 0 queries into a recompute."""
-    monkeypatch.setattr(changes, "MAX_AGE", {family: (3600.0, 3600.0) for family in changes.MAX_AGE})
+    monkeypatch.setattr(
+        changes, "MAX_AGE", {family: (3600.0, 3600.0) for family in changes.MAX_AGE}
+    )
 
 
 class Queries(CaptureQueriesContext):
@@ -41,6 +44,7 @@ def idle_warm(window, staff):
 
 
 # --- idle call-next -------------------------------------------------------------------------
+
 
 def test_idle_call_next_answers_none_without_queries_once_warm(at_cx, clerk_at):
     staff, window = clerk_at("CX-ZH-201")
@@ -136,6 +140,7 @@ def test_paused_window_is_refused_then_serves_after_resume(at_cx, clerk_at):
 
 # --- configuration cache ----------------------------------------------------------------------
 
+
 def test_window_setup_is_cached_until_the_window_changes(at_cx):
     window = Window.objects.get(code="CX-ZH-201", outlet=at_cx)
     setup = selectors.window_setup(window.pk)
@@ -182,7 +187,9 @@ def test_warm_up_fills_the_configuration_cache_before_the_first_ticket(at_cx):
         assert [b.code for b in selectors.board_queues(outlet)]
     assert q.count == 0
     window = Window.objects.get(code="CX-ZH-201")
-    assert selectors.peek_window_setup(window.pk).window.pk == window.pk  # each window's first poll too
+    assert (
+        selectors.peek_window_setup(window.pk).window.pk == window.pk
+    )  # each window's first poll too
 
 
 def test_warm_up_caches_live_tokens_of_active_staff_and_devices(at_cx, clerk_at):
@@ -201,11 +208,17 @@ def test_warm_up_caches_live_tokens_of_active_staff_and_devices(at_cx, clerk_at)
     with Queries() as q:
         assert tokens.authenticate_token(live).staff == staff
         assert tokens.authenticate_token(device).device_outlet == at_cx
-    assert not [x for x in q.captured_queries if "staff_apitoken" in x["sql"] and x["sql"].startswith("SELECT")]
+    assert not [
+        x
+        for x in q.captured_queries
+        if "staff_apitoken" in x["sql"] and x["sql"].startswith("SELECT")
+    ]
     assert tokens.authenticate_token(inactive) is None
 
 
-def test_a_locked_tickets_outlet_queue_and_window_come_from_the_configuration_cache(at_cx, clerk_at):
+def test_a_locked_tickets_outlet_queue_and_window_come_from_the_configuration_cache(
+    at_cx, clerk_at
+):
     staff, window = clerk_at("CX-ZH-201")
     ticket = services.issue_ticket(at_cx, [COMPREHENSIVE_ITEM])
     called = services.call_next(window, staff)
@@ -214,7 +227,11 @@ def test_a_locked_tickets_outlet_queue_and_window_come_from_the_configuration_ca
     assert called.outlet is selectors.outlet_by_id(at_cx.pk)
     started = services.start(ticket.pk, staff)
     assert started.window is selectors.window_setup(window.pk).window
-    assert (started.queue.code, started.outlet.code, started.window.number) == ("CX-ZH", "XN-CX", "201")
+    assert (started.queue.code, started.outlet.code, started.window.number) == (
+        "CX-ZH",
+        "XN-CX",
+        "201",
+    )
     # a renamed queue reaches the next write (a configuration change drops the cached one)
     queue = Queue.objects.get(pk=ticket.queue_id)
     queue.name = "综合（改名）"
@@ -247,6 +264,7 @@ def test_start_and_finish_check_the_sign_in_from_the_cache_and_follow_a_sign_out
 
 # --- API tokens -----------------------------------------------------------------------------
 
+
 def test_revoked_token_is_refused_at_once_though_its_lookup_was_cached(at_cx, clerk_at):
     staff, _window = clerk_at("CX-ZH-201")
     token, raw = issue_token(staff=staff)
@@ -270,6 +288,7 @@ def test_deactivated_staff_token_is_refused_at_once(at_cx):
 
 
 # --- boards ---------------------------------------------------------------------------------
+
 
 def calls_of(board):
     return [(c["number"], c["window"]) for c in board["calls"]]
@@ -299,15 +318,18 @@ def test_board_reflects_a_call_at_once_and_is_served_without_queries(at_cx, cler
     assert q.count == 0
 
 
-def test_at_the_turn_of_a_minute_the_last_minutes_board_stands_in_only_while_refreshed(at_cx, clock,
-                                                                                    monkeypatch):
+def test_at_the_turn_of_a_minute_the_last_minutes_board_stands_in_only_while_refreshed(
+    at_cx, clock, monkeypatch
+):
     from datetime import timedelta
 
     from yimen.core.refresher import refresher
 
     board = selectors.board(at_cx)
     selectors.outlet_by_code("XN-CX")
-    clock.freeze(clock.now() + timedelta(minutes=1))  # the key of the cached board was the minute before
+    clock.freeze(
+        clock.now() + timedelta(minutes=1)
+    )  # the key of the cached board was the minute before
     assert selectors.peek_board("XN-CX") is None  # no refresher: nothing stands in
     monkeypatch.setattr(type(refresher), "running", property(lambda self: True))
     assert selectors.peek_board("XN-CX") is board  # the refresher computes this minute's meanwhile

@@ -1,6 +1,7 @@
 """Issue 14 §4: an Idempotency-Key replays only the request it was first used for; reused with a
 different request (body, path) it is refused — 422 `idempotency_key_reused` — as payment APIs do.
 Over HTTP (the kiosk ticket API, the guide desk and the portal's remote ticket form) and directly."""
+
 from datetime import date
 
 import pytest
@@ -23,28 +24,45 @@ def device(at_cx):
 
 
 def post(client, url, body, key, **headers):
-    return client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key, **headers)
+    return client.post(
+        url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key, **headers
+    )
 
 
 def test_same_body_replays_different_body_is_refused(client, device):
     first = post(client, URL, {"item_code": "XN-CG-001", "name": "张三"}, "kiosk-1", **device)
     assert first.status_code == 201, first.content
     # a retry: same request, keys in another order and other white space → the same ticket
-    again = client.post(URL, '{ "name" : "张三",  "item_code": "XN-CG-001" }', content_type="application/json",
-                        HTTP_IDEMPOTENCY_KEY="kiosk-1", **device)
+    again = client.post(
+        URL,
+        '{ "name" : "张三",  "item_code": "XN-CG-001" }',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="kiosk-1",
+        **device,
+    )
     assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
     assert again.json()["number"] == first.json()["number"]
     # the same key for another request: refused, nothing issued
-    for body in ({"item_code": "XN-RS-004", "name": "张三"}, {"item_code": "XN-CG-001", "name": "李四"},
-                 {"item_code": "XN-CG-001"}):
+    for body in (
+        {"item_code": "XN-RS-004", "name": "张三"},
+        {"item_code": "XN-CG-001", "name": "李四"},
+        {"item_code": "XN-CG-001"},
+    ):
         r = post(client, URL, body, "kiosk-1", **device)
         assert r.status_code == 422, (body, r.content)
-        assert r.json()["code"] == "idempotency_key_reused" and "Idempotency-Key" in r.json()["message"]
+        assert (
+            r.json()["code"] == "idempotency_key_reused"
+            and "Idempotency-Key" in r.json()["message"]
+        )
         assert "内容不同" in r.json()["message"]
     assert Ticket.objects.count() == 1
     # the original still replays afterwards; a new key issues a new ticket
-    assert post(client, URL, {"item_code": "XN-CG-001", "name": "张三"}, "kiosk-1", **device).json()["id"] == \
-        first.json()["id"]
+    assert (
+        post(client, URL, {"item_code": "XN-CG-001", "name": "张三"}, "kiosk-1", **device).json()[
+            "id"
+        ]
+        == first.json()["id"]
+    )
     assert post(client, URL, {"item_code": "XN-RS-004"}, "kiosk-2", **device).status_code == 201
     assert Ticket.objects.count() == 2
 
@@ -55,8 +73,13 @@ def test_same_key_on_another_path_is_refused(client, device, at_cx):
     assert post(client, URL, {"item_code": "XN-CG-001"}, "k-path", **device).status_code == 201
     other = Outlet.objects.exclude(pk=at_cx.pk).filter(kind=at_cx.kind).first()
     _token, raw = issue_token(outlet=other)
-    r = post(client, f"/api/outlets/{other.code}/tickets", {"item_code": "XN-CG-001"}, "k-path",
-             HTTP_AUTHORIZATION=f"Bearer {raw}")
+    r = post(
+        client,
+        f"/api/outlets/{other.code}/tickets",
+        {"item_code": "XN-CG-001"},
+        "k-path",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
     assert r.status_code == 422 and r.json()["code"] == "idempotency_key_reused"
 
 
@@ -78,7 +101,12 @@ def test_direct_service_calls_compare_their_arguments(at_cx):
 
 def test_fingerprint_does_not_store_personal_data_in_clear(client, device):
     idn = make_resident_id("630104", date(1950, 1, 2), 11)
-    assert post(client, URL, {"item_code": "XN-CG-001", "id_number": idn}, "k-pii", **device).status_code == 201
+    assert (
+        post(
+            client, URL, {"item_code": "XN-CG-001", "id_number": idn}, "k-pii", **device
+        ).status_code
+        == 201
+    )
     fp = Ticket.objects.get(idempotency_key="k-pii").idempotency_fingerprint
     assert len(fp) == 64 and idn not in fp
     import hashlib

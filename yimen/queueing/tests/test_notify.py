@@ -1,12 +1,14 @@
 """PostgreSQL: a queue write's change notifications (core.changes NOTIFY, which keep the other
 server processes' caches exact) ride on the audit append's last statement instead of a statement
 of their own — and are still delivered only when the write commits."""
+
 import psycopg
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from yimen.core import changes
+from yimen.core.errors import InvalidTransition
 from yimen.queueing import services
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,7 +18,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def listener(settings):
     if connection.vendor != "postgresql":
         pytest.skip("NOTIFY is PostgreSQL's")
-    params = {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")}
+    params = {
+        k: v
+        for k, v in connection.get_connection_params().items()
+        if k not in ("cursor_factory", "context")
+    }
     with psycopg.connect(**params, autocommit=True) as other:
         other.execute(f"LISTEN {changes.CHANNEL}")
         yield lambda: sorted(n.payload for n in other.notifies(timeout=1.0, stop_after=10))
@@ -38,7 +44,7 @@ def test_a_write_that_fails_sends_nothing(at_cx, clerk_at, listener):
     listener()  # the sign-in's own notification
     ticket = services.issue_ticket(at_cx, ["XN-CG-001"])
     listener()
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidTransition):
         services.start(ticket.pk, staff)  # not called yet: refused inside the transaction
     assert listener() == []
 
@@ -50,7 +56,9 @@ def test_notifications_without_an_audit_entry_are_sent_as_the_block_ends(listene
             changes.bump("hall:999")
             sent_inside = [x["sql"] for x in q.captured_queries if "pg_notify" in x["sql"]]
     assert sent_inside == []
-    assert len([x for x in q.captured_queries if "pg_notify" in x["sql"]]) == 1  # one statement for all
+    assert (
+        len([x for x in q.captured_queries if "pg_notify" in x["sql"]]) == 1
+    )  # one statement for all
     assert listener() == ["hall:998", "hall:999"]
 
 

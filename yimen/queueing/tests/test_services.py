@@ -1,16 +1,23 @@
 """Tickets, calling and scenarios S01, S02, S04, S05 through the services."""
-from datetime import date, timedelta
+
+from datetime import date
 
 import pytest
 
-from yimen.core import audit
 from yimen.core import clock as project_clock
-from yimen.core.errors import Conflict, DomainError, Forbidden, InvalidTransition, OutsideOpeningHours, ValidationFailed
+from yimen.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidTransition,
+    OutsideOpeningHours,
+    ValidationFailed,
+)
 from yimen.core.models import AuditEntry
 from yimen.core.validators import make_resident_id
 from yimen.outlets.models import Outlet
 from yimen.queueing import selectors, services
-from yimen.queueing.models import Appointment, Ticket, TicketEvent
+from yimen.queueing.models import Ticket, TicketEvent
 from yimen.staff.testing import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +31,13 @@ def test_s01_green_channel_ticket_called_first_at_window_101(at_cx, clerk_at):
     ordinary = [services.issue_ticket(at_cx, ["XN-RS-004"]) for _ in range(2)]
     assert ordinary[0].queue.code == "CX-ZY-RS"
     project_clock.travel(minutes=3)
-    couple = services.issue_ticket(at_cx, ["XN-MZ-003", "XN-RS-002"], id_number=elderly_id(74), channel="guide",
-                                   actor=make_staff("guide", outlet="XN-CX", password=None))
+    couple = services.issue_ticket(
+        at_cx,
+        ["XN-MZ-003", "XN-RS-002"],
+        id_number=elderly_id(74),
+        channel="guide",
+        actor=make_staff("guide", outlet="XN-CX", password=None),
+    )
     assert couple.priority == "老年人"
     assert couple.queue.code == "CX-GREEN" and couple.number.startswith("G")
     assert sorted(couple.items.values_list("code", flat=True)) == ["XN-MZ-003", "XN-RS-002"]
@@ -74,7 +86,9 @@ def test_s04_weekday_1205_is_open_and_issues_normally(demo, clock):
     assert selectors.board(outlet)["open_now"] is True
 
 
-def test_s05_saturday_1150_served_after_noon_and_1201_refused_with_next_opening(demo, clock, clerk_at):
+def test_s05_saturday_1150_served_after_noon_and_1201_refused_with_next_opening(
+    demo, clock, clerk_at
+):
     clock.freeze(project_clock.at(2022, 3, 19, 11, 50))
     outlet = Outlet.objects.get(code="XN-CX")
     ticket = services.issue_ticket(outlet, ["XN-RS-004"])
@@ -124,14 +138,17 @@ def test_priority_from_id_number_uses_outlet_age_threshold(at_cx):
     assert services.issue_ticket(at_cx, ["XN-CG-001"], id_number=sixty).priority == "老年人"
 
 
-@pytest.mark.parametrize("kwargs,code", [
-    ({"items": ["XN-NOPE-1"]}, "unknown_item"),
-    ({"items": ["XN-CG-001"], "id_number": "630104199001011234"}, "bad_id_number"),
-    ({"items": ["XN-CG-001"], "priority": "VIP"}, "bad_priority"),
-    ({"items": ["XN-CG-001"], "phone": "12345"}, "bad_phone"),
-    ({"items": ["XN-CG-001", "XN-RS-004"]}, "split_required"),
-    ({"items": []}, "no_item"),
-])
+@pytest.mark.parametrize(
+    "kwargs,code",
+    [
+        ({"items": ["XN-NOPE-1"]}, "unknown_item"),
+        ({"items": ["XN-CG-001"], "id_number": "630104199001011234"}, "bad_id_number"),
+        ({"items": ["XN-CG-001"], "priority": "VIP"}, "bad_priority"),
+        ({"items": ["XN-CG-001"], "phone": "12345"}, "bad_phone"),
+        ({"items": ["XN-CG-001", "XN-RS-004"]}, "split_required"),
+        ({"items": []}, "no_item"),
+    ],
+)
 def test_bad_input_gives_chinese_domain_errors(at_cx, kwargs, code):
     with pytest.raises(DomainError) as err:
         services.issue_ticket(at_cx, **kwargs)
@@ -168,7 +185,9 @@ def test_full_lifecycle_recall_no_show_reactivate_transfer(at_cx, clerk_at):
     services.start(nxt, staff)
     rs_staff, rs_window = clerk_at("CX-ZY-RS-305")  # a transfer needs somebody signed in there
     moved = services.transfer(nxt, staff, queue="CX-ZY-RS", reason="需人社窗口办理")
-    assert moved.status == Ticket.WAITING and moved.number == "A002" and moved.queue.code == "CX-ZY-RS"
+    assert (
+        moved.status == Ticket.WAITING and moved.number == "A002" and moved.queue.code == "CX-ZY-RS"
+    )
     assert services.call_next(rs_window, rs_staff).pk == t2.pk
     actions = list(TicketEvent.objects.filter(ticket=t1).values_list("action", flat=True))
     assert actions == ["issue", "call", "recall", "recall", "recall", "no_show", "reactivate"]
@@ -235,7 +254,9 @@ def test_remote_ticket_keeps_place_lapses_without_check_in(at_cx, clerk_at, cloc
         clock.freeze(project_clock.at(2022, 3, 15, 8, 0))
         services.issue_remote_ticket(at_cx, ["XN-CG-001"], id_number=elderly_id(40, 31))
     clock.freeze(project_clock.at(2022, 3, 15, 10, 0))
-    remote = services.issue_remote_ticket(at_cx, ["XN-CG-001"], id_number=elderly_id(40, 31), phone="13800001234")
+    remote = services.issue_remote_ticket(
+        at_cx, ["XN-CG-001"], id_number=elderly_id(40, 31), phone="13800001234"
+    )
     assert remote.channel == "remote" and remote.check_in_by == project_clock.at(2022, 3, 15, 11, 0)
     with pytest.raises(Conflict):
         services.issue_remote_ticket(at_cx, ["XN-CG-001"], id_number=elderly_id(40, 31))

@@ -1,4 +1,5 @@
 """The page behind the ticket's QR code: a person follows their place in the queue."""
+
 import pytest
 
 from yimen.core import clock as project_clock
@@ -7,7 +8,9 @@ from yimen.queueing import services
 
 
 @pytest.mark.browser
-def test_ticket_status_page_shows_number_and_people_ahead(page, live_server, demo, clock, screenshot):
+def test_ticket_status_page_shows_number_and_people_ahead(
+    page, live_server, demo, clock, screenshot
+):
     clock.freeze(project_clock.at(2022, 3, 16, 10, 0))  # a Wednesday morning: the centre is open
     outlet = Outlet.objects.get(code="XN-CX")
     first = services.issue_ticket(outlet, ["XN-CG-001"])

@@ -1,4 +1,5 @@
 """Queue pages through HTTP (Django client) and the SSE stream's resume by Last-Event-ID."""
+
 import asyncio
 import json
 import threading
@@ -77,10 +78,15 @@ def test_console_sign_in_call_start_finish(client, at_cx):
     ticket = Ticket.objects.get()
     assert ticket.status == Ticket.CALLED and ticket.window.number == "204"
     client.post("/queue/console/action/", {"action": "start", "ticket": ticket.pk})
-    client.post("/queue/console/action/", {"action": "finish", "ticket": ticket.pk, "handled": ["XN-CG-001"]})
+    client.post(
+        "/queue/console/action/",
+        {"action": "finish", "ticket": ticket.pk, "handled": ["XN-CG-001"]},
+    )
     ticket.refresh_from_db()
     assert ticket.status == Ticket.DONE and ticket.served_by == clerk
-    follow = client.post("/queue/console/action/", {"action": "start", "ticket": ticket.pk}, follow=True)
+    follow = client.post(
+        "/queue/console/action/", {"action": "start", "ticket": ticket.pk}, follow=True
+    )
     assert "不能执行「开始办理」" in follow.content.decode()
 
 
@@ -138,7 +144,7 @@ def test_sse_resumes_after_last_event_id(demo, transactional_db, clock):
     assert retry.startswith("retry:")
     head, data = event.split("data: ", 1)
     payload = json.loads(data)
-    assert [c["number"] for c in payload["calls"]] == [second.number]       # only calls after the id
+    assert [c["number"] for c in payload["calls"]] == [second.number]  # only calls after the id
     assert f"id: {second.events.get(action='call').pk}" in head
     assert payload["board"]["calls"][0]["text"] == "请 A002 号到 201 号窗口办理"
 

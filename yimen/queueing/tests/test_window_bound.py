@@ -1,6 +1,7 @@
 """Issue 14 §1 (queue) and §2 (transfer targets): a ticket a window holds (called or being served)
 is acted on only by the clerk signed in at that window; nobody takes it from another window; a
 transfer never sends a ticket where nobody can serve it. Services, API and the console form."""
+
 import pytest
 
 from yimen.core.errors import Conflict, Forbidden, ValidationFailed
@@ -53,12 +54,15 @@ def green_at_101(at_cx, clerk_at):
 
 # --- §1: clerk 201 cannot transfer (or cancel) what window 202 holds ---------------------------
 
+
 def test_services_refuse_transfer_and_cancel_of_a_ticket_held_by_another_window(held_at_202, at_cx):
     c201, c202, first, second = held_at_202
-    for act in (lambda: services.transfer(first, c201, window="CX-ZH-201", reason="我来办"),
-                lambda: services.transfer(first, c201, queue="CX-ZH", reason="退回"),
-                lambda: services.cancel(first, c201, "取消"),
-                lambda: services.start(first, c201)):
+    for act in (
+        lambda: services.transfer(first, c201, window="CX-ZH-201", reason="我来办"),
+        lambda: services.transfer(first, c201, queue="CX-ZH", reason="退回"),
+        lambda: services.cancel(first, c201, "取消"),
+        lambda: services.start(first, c201),
+    ):
         with pytest.raises(Forbidden) as refused:
             act()
         assert refused.value.code == "not_signed_in"
@@ -72,7 +76,9 @@ def test_services_refuse_transfer_and_cancel_of_a_ticket_held_by_another_window(
     # a guide or the director may not move it either (they are not at that window) ...
     for role in ("guide", "director"):
         with pytest.raises(Forbidden):
-            services.transfer(first, make_staff(role, outlet="XN-CX", password=None), queue="CX-ZH", reason="x")
+            services.transfer(
+                first, make_staff(role, outlet="XN-CX", password=None), queue="CX-ZH", reason="x"
+            )
     # ... but a waiting ticket of their own outlet stays theirs to transfer
     guide = make_staff("guide", outlet="XN-CX", password=None)
     moved = services.transfer(second, guide, window="CX-ZH-201", reason="引导员分流")
@@ -84,32 +90,49 @@ def test_services_refuse_transfer_and_cancel_of_a_ticket_held_by_another_window(
 
 def test_api_refuses_transfer_of_a_ticket_held_by_another_window(client, held_at_202):
     c201, c202, first, _second = held_at_202
-    r = post(client, f"/api/tickets/{first.pk}/transfer", {"window": "CX-ZH-201", "reason": "我来办"}, **bearer(c201))
+    r = post(
+        client,
+        f"/api/tickets/{first.pk}/transfer",
+        {"window": "CX-ZH-201", "reason": "我来办"},
+        **bearer(c201),
+    )
     assert r.status_code == 403 and r.json()["code"] == "not_signed_in"
     assert "202 号窗口" in r.json()["message"]
     r = post(client, f"/api/tickets/{first.pk}/cancel", {"reason": "x"}, **bearer(c201))
     assert r.status_code == 403
     unchanged(first, Ticket.CALLED, "CX-ZH-202")
-    r = post(client, f"/api/tickets/{first.pk}/transfer", {"window": "CX-ZH-201", "reason": "复核"}, **bearer(c202))
+    r = post(
+        client,
+        f"/api/tickets/{first.pk}/transfer",
+        {"window": "CX-ZH-201", "reason": "复核"},
+        **bearer(c202),
+    )
     assert r.status_code == 200 and r.json()["status"] == "waiting"
 
 
 def test_console_form_refuses_transfer_of_a_ticket_held_by_another_window(client, held_at_202):
     c201, _c202, first, _second = held_at_202
     client.force_login(c201.user)
-    r = client.post("/queue/console/action/", {"action": "transfer", "ticket": first.pk, "target": "w:CX-ZH-201",
-                                               "reason": "我来办"}, follow=True)
+    r = client.post(
+        "/queue/console/action/",
+        {"action": "transfer", "ticket": first.pk, "target": "w:CX-ZH-201", "reason": "我来办"},
+        follow=True,
+    )
     assert r.status_code == 200 and "只有在该窗口签到的工作人员可以转办" in r.content.decode()
     unchanged(first, Ticket.CALLED, "CX-ZH-202")
 
 
 # --- §1: a crafted POST cannot take the green-channel ticket from window 101 -------------------
 
+
 def test_services_refuse_taking_a_called_green_ticket_from_window_101(green_at_101):
     green_clerk, clerk, ticket = green_at_101
     with pytest.raises(Conflict) as refused:
         services.call_specific(ticket, "CX-ZH-201", clerk, "群众要求")
-    assert refused.value.code == "held_by_other_window" and "正在 101 号窗口叫号" in refused.value.message
+    assert (
+        refused.value.code == "held_by_other_window"
+        and "正在 101 号窗口叫号" in refused.value.message
+    )
     with pytest.raises(Forbidden):
         services.transfer(ticket, clerk, window="CX-ZH-201", reason="我来办")
     unchanged(ticket, Ticket.CALLED, "CX-GREEN")
@@ -119,9 +142,16 @@ def test_services_refuse_taking_a_called_green_ticket_from_window_101(green_at_1
 def test_api_refuses_taking_a_called_green_ticket_from_window_101(client, green_at_101):
     _green_clerk, clerk, ticket = green_at_101
     h = bearer(clerk)
-    r = post(client, f"/api/tickets/{ticket.pk}/call", {"window": "CX-ZH-201", "reason": "群众要求"}, **h)
+    r = post(
+        client, f"/api/tickets/{ticket.pk}/call", {"window": "CX-ZH-201", "reason": "群众要求"}, **h
+    )
     assert r.status_code == 409 and r.json()["code"] == "held_by_other_window"
-    r = post(client, f"/api/tickets/{ticket.pk}/transfer", {"window": "CX-ZH-201", "reason": "我来办"}, **h)
+    r = post(
+        client,
+        f"/api/tickets/{ticket.pk}/transfer",
+        {"window": "CX-ZH-201", "reason": "我来办"},
+        **h,
+    )
     assert r.status_code == 403
     unchanged(ticket, Ticket.CALLED, "CX-GREEN")
 
@@ -129,16 +159,23 @@ def test_api_refuses_taking_a_called_green_ticket_from_window_101(client, green_
 def test_console_form_refuses_taking_a_called_green_ticket_from_window_101(client, green_at_101):
     _green_clerk, clerk, ticket = green_at_101
     client.force_login(clerk.user)
-    r = client.post("/queue/console/action/", {"action": "call_specific", "ticket": ticket.pk, "reason": "群众要求"},
-                    follow=True)
+    r = client.post(
+        "/queue/console/action/",
+        {"action": "call_specific", "ticket": ticket.pk, "reason": "群众要求"},
+        follow=True,
+    )
     assert "不能被其他窗口叫走" in r.content.decode()
-    r = client.post("/queue/console/action/", {"action": "transfer", "ticket": ticket.pk, "target": "w:CX-ZH-201",
-                                               "reason": "我来办"}, follow=True)
+    r = client.post(
+        "/queue/console/action/",
+        {"action": "transfer", "ticket": ticket.pk, "target": "w:CX-ZH-201", "reason": "我来办"},
+        follow=True,
+    )
     assert "只有在该窗口签到的工作人员可以转办" in r.content.decode()
     unchanged(ticket, Ticket.CALLED, "CX-GREEN")
 
 
 # --- §2: transfer targets that would strand the ticket ---------------------------------------
+
 
 def test_services_refuse_closed_paused_and_unsuitable_transfer_targets(at_cx, clerk_at):
     clerk, window = clerk_at("CX-ZH-201")
@@ -146,7 +183,9 @@ def test_services_refuse_closed_paused_and_unsuitable_transfer_targets(at_cx, cl
     services.call_next(window, clerk)
     with pytest.raises(Conflict) as refused:  # nobody signed in at 202
         services.transfer(ticket, clerk, window="CX-ZH-202", reason="复核")
-    assert refused.value.code == "target_closed" and "202 号窗口当前无人签到" in refused.value.message
+    assert (
+        refused.value.code == "target_closed" and "202 号窗口当前无人签到" in refused.value.message
+    )
     other, _w202 = clerk_at("CX-ZH-202")
     staff_services.pause_window(other, "午餐接力")
     with pytest.raises(Conflict) as refused:
@@ -161,14 +200,18 @@ def test_services_refuse_closed_paused_and_unsuitable_transfer_targets(at_cx, cl
     assert refused.value.code == "target_cannot_serve" and "建筑垃圾准运证" in refused.value.message
     with pytest.raises(ValidationFailed) as refused:
         services.transfer(ticket, clerk, window="CX-ZY-RS-305", reason="人社")
-    assert refused.value.code == "target_cannot_serve" and "305 号窗口不办理" in refused.value.message
+    assert (
+        refused.value.code == "target_cannot_serve" and "305 号窗口不办理" in refused.value.message
+    )
     with pytest.raises(ValidationFailed):
         services.transfer(ticket, clerk, window="CX-ZH-201", reason="本窗口")
     unchanged(ticket, Ticket.CALLED, "CX-ZH-201")
     staff_services.resume_window(other)
     moved = services.transfer(ticket, clerk, window="CX-ZH-202", reason="复核")
     assert moved.status == Ticket.WAITING and moved.target_window.code == "CX-ZH-202"
-    assert AuditEntry.objects.filter(action="ticket.transfer", object_id=str(ticket.pk)).count() == 1
+    assert (
+        AuditEntry.objects.filter(action="ticket.transfer", object_id=str(ticket.pk)).count() == 1
+    )
 
 
 def test_green_channel_takes_transfers_of_green_eligible_items(at_cx, clerk_at):
@@ -184,13 +227,21 @@ def test_api_and_console_refuse_a_transfer_to_a_closed_window(client, at_cx, cle
     clerk, window = clerk_at("CX-ZH-201")
     ticket = services.issue_ticket(at_cx, ["XN-CG-001"])
     services.call_next(window, clerk)
-    r = post(client, f"/api/tickets/{ticket.pk}/transfer", {"window": "CX-ZH-203", "reason": "复核"}, **bearer(clerk))
+    r = post(
+        client,
+        f"/api/tickets/{ticket.pk}/transfer",
+        {"window": "CX-ZH-203", "reason": "复核"},
+        **bearer(clerk),
+    )
     assert r.status_code == 409 and r.json()["code"] == "target_closed"
     assert "203 号窗口当前无人签到" in r.json()["message"]
     client.force_login(clerk.user)
     page = client.get("/queue/console/").content.decode()
     assert "窗口：203 号（关闭）" in page  # the form shows it, disabled
-    r = client.post("/queue/console/action/", {"action": "transfer", "ticket": ticket.pk, "target": "w:CX-ZH-203",
-                                               "reason": "复核"}, follow=True)
+    r = client.post(
+        "/queue/console/action/",
+        {"action": "transfer", "ticket": ticket.pk, "target": "w:CX-ZH-203", "reason": "复核"},
+        follow=True,
+    )
     assert "203 号窗口当前无人签到（已关闭），不能转入" in r.content.decode()
     unchanged(ticket, Ticket.CALLED, "CX-ZH-201")

@@ -1,5 +1,6 @@
 """A call racing the end of a window's session (threads with their own database connections):
 never a ticket called at a window nobody is signed in at. Runs on SQLite and PostgreSQL."""
+
 import pytest
 
 from yimen.core import clock as project_clock

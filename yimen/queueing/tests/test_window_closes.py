@@ -2,6 +2,7 @@
 is refused (naming the ticket) unless the clerk returns it to its queue; a chief's close_window and
 the admin taking a clerk off duty return it automatically. A returned ticket is called at its
 original place, the board stops showing it at that window, the console shows it as returned."""
+
 import pytest
 
 from yimen.core import clock as project_clock
@@ -9,8 +10,7 @@ from yimen.core.errors import Conflict, Forbidden
 from yimen.core.models import AuditEntry
 from yimen.queueing import selectors, services
 from yimen.queueing.models import Ticket, TicketEvent
-from yimen.staff import selectors as staff_selectors
-from yimen.staff import services as staff_services
+from yimen.staff import selectors as staff_selectors, services as staff_services
 from yimen.staff.testing import make_staff
 from yimen.staff.tokens import issue_token
 
@@ -73,9 +73,13 @@ def test_sign_out_returning_the_ticket_puts_it_back_at_its_place(in_hand, at_cx,
 
 def test_chief_closing_the_window_returns_the_ticket(in_hand, at_cx, clerk_at):
     _clerk, window, first, second = in_hand
-    staff_services.close_window(make_staff("chief", outlet="XN-CX", password=None), window, reason="离岗未签退")
+    staff_services.close_window(
+        make_staff("chief", outlet="XN-CX", password=None), window, reason="离岗未签退"
+    )
     assert_back_at_original_place(at_cx, clerk_at, first, second)
-    assert AuditEntry.objects.filter(action="window.close").latest("pk").summary["after"]["returned"] == ["A001"]
+    assert AuditEntry.objects.filter(action="window.close").latest("pk").summary["after"][
+        "returned"
+    ] == ["A001"]
 
 
 def test_taking_the_clerk_off_duty_returns_the_ticket(in_hand, at_cx, clerk_at):
@@ -96,7 +100,11 @@ def test_priority_is_kept_when_a_ticket_returns(at_cx, clerk_at):
     services.call_next(green, clerk)
     staff_services.sign_out_window(clerk, return_ticket=True)
     back = Ticket.objects.get(pk=ticket.pk)
-    assert back.priority == "老年人" and back.queue.code == "CX-GREEN" and back.status == Ticket.WAITING
+    assert (
+        back.priority == "老年人"
+        and back.queue.code == "CX-GREEN"
+        and back.status == Ticket.WAITING
+    )
 
 
 def test_api_sign_out_refused_then_with_return_ticket(client, in_hand, at_cx, clerk_at):
@@ -104,8 +112,14 @@ def test_api_sign_out_refused_then_with_return_ticket(client, in_hand, at_cx, cl
     _token, raw = issue_token(staff=clerk)
     h = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     r = client.post("/api/staff/window/sign-out", **h)
-    assert r.status_code == 409 and r.json()["code"] == "ticket_in_hand" and "A001" in r.json()["message"]
-    r = client.post("/api/staff/window/sign-out", {"return_ticket": True}, content_type="application/json", **h)
+    assert (
+        r.status_code == 409
+        and r.json()["code"] == "ticket_in_hand"
+        and "A001" in r.json()["message"]
+    )
+    r = client.post(
+        "/api/staff/window/sign-out", {"return_ticket": True}, content_type="application/json", **h
+    )
     assert r.status_code == 200 and r.json()["state"] == "closed"
     assert_back_at_original_place(at_cx, clerk_at, first, second)
 
@@ -123,7 +137,9 @@ def test_window_page_offers_return_and_sign_out(client, in_hand, at_cx, clerk_at
     assert_back_at_original_place(at_cx, clerk_at, first, second)
 
 
-def test_console_sign_out_return_and_the_returned_ticket_on_another_console(client, in_hand, at_cx, clerk_at):
+def test_console_sign_out_return_and_the_returned_ticket_on_another_console(
+    client, in_hand, at_cx, clerk_at
+):
     clerk, _window, first, _second = in_hand
     client.force_login(clerk.user)
     assert "将 A001 号退回队列并签退" in client.get("/queue/console/").content.decode()
@@ -147,7 +163,11 @@ def test_a_ticket_transferred_to_a_window_that_closes_goes_back_to_its_line(at_c
     services.transfer(ticket, a, window="CX-ZH-202", reason="需202复核")
     staff_services.sign_out_window(b)  # 202 closes before calling it
     back = Ticket.objects.get(pk=ticket.pk)
-    assert back.status == Ticket.WAITING and back.target_window_id is None and back.queued_at == ticket.queued_at
+    assert (
+        back.status == Ticket.WAITING
+        and back.target_window_id is None
+        and back.queued_at == ticket.queued_at
+    )
     assert services.call_next(w201, a).pk == ticket.pk  # any window of its queue takes it now
 
 

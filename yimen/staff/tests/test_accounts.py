@@ -2,6 +2,7 @@
 what changed, never the phone number; taking someone off duty or moving them signs them out of
 their window at once and (off duty) revokes their API tokens; only 管理员 may do it; the admin
 offers 停用 instead of delete."""
+
 import pytest
 
 from yimen.core.errors import Forbidden
@@ -38,7 +39,9 @@ def test_create_and_change_are_audited_with_what_changed(admin_staff):
     staff = Staff(user=user, name="新同事", role="guide", outlet=Outlet.objects.get(code="XN-CX"))
     services.save_staff(admin_staff, staff)
     created = entries("staff.create")[-1]
-    assert created.summary["after"]["role"] == "guide" and created.summary["after"]["name"] == "新同事"
+    assert (
+        created.summary["after"]["role"] == "guide" and created.summary["after"]["name"] == "新同事"
+    )
     staff.role = "clerk"
     staff.phone = "13912345678"
     services.save_staff(admin_staff, staff)
@@ -64,7 +67,9 @@ def test_taking_a_clerk_off_duty_signs_out_and_revokes_tokens_at_once(admin_staf
     assert entries("staff.update")[-1].summary["after"] == {"active": False}
 
 
-def test_moving_a_clerk_to_another_outlet_ends_the_session_but_keeps_tokens(admin_staff, signed_in_clerk):
+def test_moving_a_clerk_to_another_outlet_ends_the_session_but_keeps_tokens(
+    admin_staff, signed_in_clerk
+):
     clerk, raw = signed_in_clerk
     clerk.outlet = Outlet.objects.exclude(code="XN-CX").first()
     services.save_staff(admin_staff, clerk)
@@ -93,9 +98,19 @@ def test_admin_form_saves_through_the_service_and_offers_no_delete(admin_client,
     clerk, raw = signed_in_clerk
     url = f"/admin/staff/staff/{clerk.pk}/change/"
     assert admin_client.get(url).status_code == 200
-    response = admin_client.post(url, {"user": clerk.user_id, "name": clerk.name, "role": "clerk",
-                                       "outlet": clerk.outlet_id, "region_code": "", "shift_group": "",
-                                       "phone": "", "home_window": ""})  # 在岗 unticked
+    response = admin_client.post(
+        url,
+        {
+            "user": clerk.user_id,
+            "name": clerk.name,
+            "role": "clerk",
+            "outlet": clerk.outlet_id,
+            "region_code": "",
+            "shift_group": "",
+            "phone": "",
+            "home_window": "",
+        },
+    )  # 在岗 unticked
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Staff.objects.get(pk=clerk.pk).active is False
     assert selectors.session_of(clerk) is None and authenticate_token(raw) is None

@@ -3,6 +3,7 @@
 The expected answer is derived independently from each Rule's definition (roles, scope,
 unscoped/district roles; 管理员 everywhere), then compared with authz.check. A hand-written
 table pins the answers that matter most."""
+
 import importlib
 import importlib.util
 
@@ -39,14 +40,19 @@ def expected(rule: authz.Rule, role: str, own: bool) -> bool:
 @pytest.fixture
 def people(demo):
     """One member of staff per role, all 'at home' in XN-CX / XN-WS / 630104."""
-    return {role: make_staff(role, outlet="XN-CX", department="XN-WS", region_code="630104") for role in ROLES}
+    return {
+        role: make_staff(role, outlet="XN-CX", department="XN-WS", region_code="630104")
+        for role in ROLES
+    }
 
 
 def scope_kwargs(rule, own: bool):
     """Every facet of an object at home (XN-CX, XN-WS, 630104) or away (XN-CD in 630102, XN-RS):
     the policy picks the one that the role's scope is about."""
-    return {"outlet": Outlet.objects.get(code="XN-CX" if own else "XN-CD"),
-            "department": Department.objects.get(code="XN-WS" if own else "XN-RS")}
+    return {
+        "outlet": Outlet.objects.get(code="XN-CX" if own else "XN-CD"),
+        "department": Department.objects.get(code="XN-WS" if own else "XN-RS"),
+    }
 
 
 def test_every_action_every_role_own_and_other(people):
@@ -60,7 +66,9 @@ def test_every_action_every_role_own_and_other(people):
                 want = expected(rule, role, own)
                 checked += 1
                 if got != want:
-                    mismatches.append(f"{action} × {role} × {'own' if own else 'other'}: got {got}, want {want}")
+                    mismatches.append(
+                        f"{action} × {role} × {'own' if own else 'other'}: got {got}, want {want}"
+                    )
     assert not mismatches, "\n".join(mismatches)
     assert checked == len(authz.ACTIONS) * len(ROLES) * 2
 
@@ -68,22 +76,22 @@ def test_every_action_every_role_own_and_other(people):
 IMPORTANT = [
     # (action, role, own scope?, allowed?)
     ("staff.window.sign_in", CLERK, True, True),
-    ("staff.window.sign_in", CLERK, False, False),      # a clerk acts only at their outlet
+    ("staff.window.sign_in", CLERK, False, False),  # a clerk acts only at their outlet
     ("staff.window.sign_in", GUIDE, True, False),
-    ("staff.window.sign_in", ADMIN, False, True),       # admin everywhere
+    ("staff.window.sign_in", ADMIN, False, True),  # admin everywhere
     ("staff.rota.manage", CHIEF, True, True),
     ("staff.rota.manage", CHIEF, False, False),
     ("staff.rota.manage", CLERK, True, False),
-    ("staff.rota.view", LEADER, True, True),            # district leader sees the district …
-    ("staff.rota.view", LEADER, False, False),          # … not another district
-    ("case.view", LEADER, False, False),                # 城西区's leader does not read 城东区's cases
-    ("case.view", DIRECTOR, False, False),              # a director reads only his outlet's cases
+    ("staff.rota.view", LEADER, True, True),  # district leader sees the district …
+    ("staff.rota.view", LEADER, False, False),  # … not another district
+    ("case.view", LEADER, False, False),  # 城西区's leader does not read 城东区's cases
+    ("case.view", DIRECTOR, False, False),  # a director reads only his outlet's cases
     ("feedback.grievance.view", LEADER, False, False),
     ("feedback.dashboard", LEADER, False, False),
     ("queue.view", LEADER, False, False),
-    ("case.view", APPROVER, True, True),                # approver: own department
+    ("case.view", APPROVER, True, True),  # approver: own department
     ("case.view", APPROVER, False, False),
-    ("personal.reveal.department", APPROVER, True, True),   # approver only own department
+    ("personal.reveal.department", APPROVER, True, True),  # approver only own department
     ("personal.reveal.department", APPROVER, False, False),
     ("personal.reveal", GUIDE, True, False),
     ("staff.token.manage", DIRECTOR, True, False),
@@ -102,16 +110,23 @@ def test_cross_app_expectations_when_registered(people):
     own department's cases — checked for whichever of these the other apps have registered."""
     _import_all_permissions()
     table = [
-        ("queue.issue", GUIDE, True, True), ("queue.call", GUIDE, True, False),
-        ("queue.call", CLERK, True, True), ("queue.call", CLERK, False, False),
-        ("cases.decide", APPROVER, True, True), ("cases.decide", APPROVER, False, False),
-        ("feedback.grievance.handle", CHIEF, False, False), ("feedback.grievance.handle", CLERK, True, False),
+        ("queue.issue", GUIDE, True, True),
+        ("queue.call", GUIDE, True, False),
+        ("queue.call", CLERK, True, True),
+        ("queue.call", CLERK, False, False),
+        ("cases.decide", APPROVER, True, True),
+        ("cases.decide", APPROVER, False, False),
+        ("feedback.grievance.handle", CHIEF, False, False),
+        ("feedback.grievance.handle", CLERK, True, False),
     ]
     seen = 0
     for action, role, own, allowed in table:
         if action in authz.ACTIONS:
             seen += 1
-            assert authz.check(people[role], action, **scope_kwargs(authz.ACTIONS[action], own)) is allowed, action
+            assert (
+                authz.check(people[role], action, **scope_kwargs(authz.ACTIONS[action], own))
+                is allowed
+            ), action
     assert seen >= 2  # at least feedback's actions exist
 
 

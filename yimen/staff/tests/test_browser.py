@@ -1,4 +1,5 @@
 """Real-browser tests (Chromium): staff login, window sign-in, pause (午餐接力) and hand-over, rota."""
+
 import pytest
 
 from conftest import ARTIFACTS
@@ -36,9 +37,13 @@ def test_staff_login_and_lockout_message(page, live_server, demo, screenshot):
 
 
 @pytest.mark.browser
-def test_window_sign_in_pause_and_hand_over(page, live_server, demo, screenshot, browser, browser_context_args):
+def test_window_sign_in_pause_and_hand_over(
+    page, live_server, demo, screenshot, browser, browser_context_args
+):
     me = make_staff("clerk", outlet="XN-CX", username="relay_a", name="李建国", shift_group="A")
-    colleague = make_staff("clerk", outlet="XN-CX", username="relay_b", name="赵海燕", shift_group="B")
+    colleague = make_staff(
+        "clerk", outlet="XN-CX", username="relay_b", name="赵海燕", shift_group="B"
+    )
     sign_in(page, live_server, "relay_a")
     page.wait_for_url(f"{live_server.url}/staff/")
     page.click("a:has-text('签到 / 暂停 / 交接')")
@@ -55,7 +60,9 @@ def test_window_sign_in_pause_and_hand_over(page, live_server, demo, screenshot,
     page.click("#handover-form button[type=submit]")
     assert "已向赵海燕发出交接" in page.locator(".messages").inner_text()
     assert "等待其确认" in page.locator("#offer-made").inner_text()
-    assert "李建国" in page.locator("tr[data-window='CX-ZH-203']").inner_text()  # still mine until confirmed
+    assert (
+        "李建国" in page.locator("tr[data-window='CX-ZH-203']").inner_text()
+    )  # still mine until confirmed
     screenshot("staff-window-offer-made")
     assert selectors.current_session(window).staff_id == me.pk
 
@@ -67,7 +74,9 @@ def test_window_sign_in_pause_and_hand_over(page, live_server, demo, screenshot,
     colleague_page.goto(f"{live_server.url}/staff/window/")
     card = colleague_page.locator("[data-offer]")
     assert "李建国请您接岗 203号窗口（午餐接力）" in card.inner_text()
-    colleague_page.screenshot(path=str(ARTIFACTS / "staff-window-offer-received.png"), full_page=True)
+    colleague_page.screenshot(
+        path=str(ARTIFACTS / "staff-window-offer-received.png"), full_page=True
+    )
     colleague_page.click("button.accept-offer")
     assert "已接岗 203 号窗口" in colleague_page.locator(".messages").inner_text()
     assert "服务中" in colleague_page.locator("#window-state").inner_text()

@@ -1,6 +1,7 @@
 """Issue 14 §1: a window is handed over only to a colleague who agrees. The hand-over is an offer
 that takes effect when the colleague confirms (on their window page or by API); the offering clerk
 keeps the window until then, may withdraw it; it lapses; both steps are audited."""
+
 from datetime import timedelta
 
 import pytest
@@ -40,7 +41,9 @@ def test_offer_changes_nothing_until_the_colleague_confirms(w201, trio):
     assert offer.state == HandOverOffer.PENDING and holder(w201) == a
     assert selectors.offer_made(selectors.session_of(a)) == offer
     assert selectors.offers_for(b) == [offer]
-    assert services.hand_over(a, b, reason="午餐接力").pk == offer.pk  # a double click: the same offer
+    assert (
+        services.hand_over(a, b, reason="午餐接力").pk == offer.pk
+    )  # a double click: the same offer
     session = services.accept_hand_over(b)
     assert session.staff == b and holder(w201) == b and selectors.session_of(a) is None
     assert HandOverOffer.objects.get(pk=offer.pk).state == HandOverOffer.ACCEPTED
@@ -48,7 +51,10 @@ def test_offer_changes_nothing_until_the_colleague_confirms(w201, trio):
     offered = AuditEntry.objects.get(action="window.hand_over_offer")
     assert offered.actor_label and offered.summary["after"]["to"] == b.user.username
     taken = AuditEntry.objects.get(action="window.hand_over")
-    assert taken.summary["before"]["staff"] == a.user.username and taken.summary["after"]["staff"] == b.user.username
+    assert (
+        taken.summary["before"]["staff"] == a.user.username
+        and taken.summary["after"]["staff"] == b.user.username
+    )
 
 
 def test_only_the_named_colleague_can_confirm(w201, trio):
@@ -80,9 +86,16 @@ def test_withdraw_decline_and_replace(w201, trio):
     with pytest.raises(Conflict):
         services.accept_hand_over(c, second.pk)
     assert holder(w201) == a
-    actions = set(AuditEntry.objects.filter(object_type="staff.handoveroffer")
-                  .values_list("action", flat=True))
-    assert {"window.hand_over_offer", "window.hand_over_withdrawn", "window.hand_over_declined"} <= actions
+    actions = set(
+        AuditEntry.objects.filter(object_type="staff.handoveroffer").values_list(
+            "action", flat=True
+        )
+    )
+    assert {
+        "window.hand_over_offer",
+        "window.hand_over_withdrawn",
+        "window.hand_over_declined",
+    } <= actions
 
 
 def test_offer_lapses(w201, trio, clock):
@@ -138,32 +151,64 @@ def test_api_offer_list_accept_decline_withdraw(client, w201, trio):
     ha = {"HTTP_AUTHORIZATION": f"Bearer {issue_token(staff=a)[1]}"}
     hb = {"HTTP_AUTHORIZATION": f"Bearer {issue_token(staff=b)[1]}"}
     hc = {"HTTP_AUTHORIZATION": f"Bearer {issue_token(staff=c)[1]}"}
-    r = client.post("/api/staff/window/hand-over", {"to": b.user.username, "reason": "午餐接力"},
-                    content_type="application/json", **ha)
-    assert r.status_code == 201 and r.json()["state"] == "pending" and r.json()["window"] == "CX-ZH-201"
+    r = client.post(
+        "/api/staff/window/hand-over",
+        {"to": b.user.username, "reason": "午餐接力"},
+        content_type="application/json",
+        **ha,
+    )
+    assert (
+        r.status_code == 201
+        and r.json()["state"] == "pending"
+        and r.json()["window"] == "CX-ZH-201"
+    )
     offer_id = r.json()["id"]
-    assert client.get("/api/staff/window/hand-over", **ha).json()["made"]["to_staff"] == b.user.username
-    assert [o["id"] for o in client.get("/api/staff/window/hand-over", **hb).json()["received"]] == [offer_id]
-    r = client.post("/api/staff/window/hand-over/accept", {"offer": offer_id}, content_type="application/json", **hc)
+    assert (
+        client.get("/api/staff/window/hand-over", **ha).json()["made"]["to_staff"]
+        == b.user.username
+    )
+    assert [
+        o["id"] for o in client.get("/api/staff/window/hand-over", **hb).json()["received"]
+    ] == [offer_id]
+    r = client.post(
+        "/api/staff/window/hand-over/accept",
+        {"offer": offer_id},
+        content_type="application/json",
+        **hc,
+    )
     assert r.status_code == 409 and r.json()["code"] == "no_offer"
     r = client.post("/api/staff/window/hand-over/withdraw", **ha)
     assert r.status_code == 200 and r.json()["state"] == "withdrawn"
     r = client.post("/api/staff/window/hand-over/accept", **hb)
     assert r.status_code == 409 and holder(w201) == a
-    client.post("/api/staff/window/hand-over", {"to": c.user.username}, content_type="application/json", **ha)
+    client.post(
+        "/api/staff/window/hand-over",
+        {"to": c.user.username},
+        content_type="application/json",
+        **ha,
+    )
     r = client.post("/api/staff/window/hand-over/decline", **hc)
     assert r.status_code == 200 and r.json()["state"] == "declined"
-    client.post("/api/staff/window/hand-over", {"to": b.user.username}, content_type="application/json", **ha)
+    client.post(
+        "/api/staff/window/hand-over",
+        {"to": b.user.username},
+        content_type="application/json",
+        **ha,
+    )
     r = client.post("/api/staff/window/hand-over/accept", **hb)
     assert r.status_code == 200 and r.json()["staff"] == b.user.username and holder(w201) == b
-    r = client.post("/api/staff/window/hand-over/accept", "{bad", content_type="application/json", **hb)
+    r = client.post(
+        "/api/staff/window/hand-over/accept", "{bad", content_type="application/json", **hb
+    )
     assert r.status_code == 400
 
 
 def test_window_page_shows_the_offer_to_both_and_confirms(client, w201, trio):
     a, b, c = trio
     client.force_login(a.user)
-    r = client.post("/staff/window/", {"op": "hand_over", "to": b.pk, "reason": "午餐接力"}, follow=True)
+    r = client.post(
+        "/staff/window/", {"op": "hand_over", "to": b.pk, "reason": "午餐接力"}, follow=True
+    )
     page = r.content.decode()
     assert "已向乙发出交接" in page and "撤回交接" in page and "确认前窗口仍由您值守" in page
     assert holder(w201) == a

@@ -1,6 +1,7 @@
 """Issue 14 §5: sign-in lockout counts per account AND client address, so nobody can lock an
 account (the admin's) out from elsewhere; X-Forwarded-For is believed only from a trusted proxy;
 a 管理员 lifts locks in the Django admin (audited); refused reveals of personal data are audited."""
+
 import pytest
 from django.test import Client
 
@@ -15,7 +16,9 @@ ATTACKER, ADMIN_DESK, PROXY = "203.0.113.9", "198.51.100.20", "10.0.0.2"
 
 
 def login_from(address, username, password, **headers):
-    return Client(REMOTE_ADDR=address, **headers).post("/staff/login/", {"username": username, "password": password})
+    return Client(REMOTE_ADDR=address, **headers).post(
+        "/staff/login/", {"username": username, "password": password}
+    )
 
 
 @pytest.fixture
@@ -34,7 +37,9 @@ def test_a_stranger_cannot_lock_the_admin_out(boss, clock):
     assert login_from(ADMIN_DESK, "boss_admin", PASSWORD).status_code == 302
     lock = LoginLock.objects.get(username="boss_admin")
     assert lock.source == ATTACKER
-    assert services.locked_until("boss_admin", ip=ATTACKER) and not services.locked_until("boss_admin", ip=ADMIN_DESK)
+    assert services.locked_until("boss_admin", ip=ATTACKER) and not services.locked_until(
+        "boss_admin", ip=ADMIN_DESK
+    )
 
 
 def test_forged_x_forwarded_for_changes_nothing_without_a_trusted_proxy(boss, clock):
@@ -44,7 +49,9 @@ def test_forged_x_forwarded_for_changes_nothing_without_a_trusted_proxy(boss, cl
         login_from(ATTACKER, "boss_admin", "wrong", HTTP_X_FORWARDED_FOR=ADMIN_DESK)
     assert set(LoginFailure.objects.values_list("source", flat=True)) == {ATTACKER}
     assert login_from(ADMIN_DESK, "boss_admin", PASSWORD).status_code == 302
-    audit_ips = set(AuditEntry.objects.filter(action="auth.login_failed").values_list("source_ip", flat=True))
+    audit_ips = set(
+        AuditEntry.objects.filter(action="auth.login_failed").values_list("source_ip", flat=True)
+    )
     assert audit_ips == {ATTACKER}
 
 
@@ -53,9 +60,16 @@ def test_behind_a_trusted_proxy_the_forwarded_client_counts(boss, clock, setting
     settings.YIMEN_TRUSTED_PROXIES = ["10.0.0.0/24"]
     for _ in range(5):  # everyone arrives through the proxy; the proxy appends the real client
         login_from(PROXY, "boss_admin", "wrong", HTTP_X_FORWARDED_FOR=f"{ADMIN_DESK}, {ATTACKER}")
-    assert LoginLock.objects.get(username="boss_admin").source == ATTACKER  # the header's spoofed first hop is ignored
-    assert login_from(PROXY, "boss_admin", PASSWORD, HTTP_X_FORWARDED_FOR=ADMIN_DESK).status_code == 302
-    assert login_from(PROXY, "boss_admin", PASSWORD, HTTP_X_FORWARDED_FOR=ATTACKER).status_code == 401
+    assert (
+        LoginLock.objects.get(username="boss_admin").source == ATTACKER
+    )  # the header's spoofed first hop is ignored
+    assert (
+        login_from(PROXY, "boss_admin", PASSWORD, HTTP_X_FORWARDED_FOR=ADMIN_DESK).status_code
+        == 302
+    )
+    assert (
+        login_from(PROXY, "boss_admin", PASSWORD, HTTP_X_FORWARDED_FOR=ATTACKER).status_code == 401
+    )
 
 
 def test_one_address_trying_many_accounts_is_locked_for_all(demo, clock, settings):
@@ -80,7 +94,9 @@ def test_service_unlock_per_source_and_for_all(boss, clock):
     with pytest.raises(Forbidden):
         services.unlock(clerk, "locked_twice")
     assert services.unlock(boss, "locked_twice", source=ATTACKER) == 1
-    assert not services.locked_until("locked_twice", ip=ATTACKER) and services.locked_until("locked_twice", ip=ADMIN_DESK)
+    assert not services.locked_until("locked_twice", ip=ATTACKER) and services.locked_until(
+        "locked_twice", ip=ADMIN_DESK
+    )
     assert services.unlock(boss, "locked_twice") == 1
     with pytest.raises(ValidationFailed):
         services.unlock(boss, "")
@@ -103,14 +119,20 @@ def test_admin_actions_unlock_from_the_staff_list_and_the_lock_list(boss, clock)
     page = admin_client.get("/admin/staff/loginlock/").content.decode()
     assert "解除所选登录锁定" in page and ATTACKER in page
     # the staff list: unlock a person (every address)
-    r = admin_client.post("/admin/staff/staff/", {"action": "unlock_sign_in", "_selected_action": [clerk.pk]},
-                          follow=True)
+    r = admin_client.post(
+        "/admin/staff/staff/",
+        {"action": "unlock_sign_in", "_selected_action": [clerk.pk]},
+        follow=True,
+    )
     assert "已解除 1 个登录锁定" in r.content.decode()
     assert login_from(ATTACKER, "needs_unlock", PASSWORD).status_code == 302
     # the lock list: lift the address-wide lock
     lock = LoginLock.objects.get(username="", source=ADMIN_DESK)
-    r = admin_client.post("/admin/staff/loginlock/", {"action": "unlock_selected", "_selected_action": [lock.pk]},
-                          follow=True)
+    r = admin_client.post(
+        "/admin/staff/loginlock/",
+        {"action": "unlock_selected", "_selected_action": [lock.pk]},
+        follow=True,
+    )
     assert "已解除 1 个登录锁定" in r.content.decode() and not LoginLock.objects.exists()
     assert AuditEntry.objects.filter(action="auth.unlock", actor_label="boss_admin").count() == 2
 
@@ -123,10 +145,18 @@ def test_refused_reveals_are_audited_too(demo, client):
     with pytest.raises(Forbidden):
         services.reveal(outsider, target, "phone", reason="看看", outlet=target.outlet)
     with pytest.raises(ValidationFailed):
-        services.reveal(Staff.objects.get(user__username="cx_zh_201"), target, "phone", reason=" ", outlet=target.outlet)
+        services.reveal(
+            Staff.objects.get(user__username="cx_zh_201"),
+            target,
+            "phone",
+            reason=" ",
+            outlet=target.outlet,
+        )
     refused = list(AuditEntry.objects.filter(action="personal.reveal_refused").order_by("id"))
     assert [e.actor_label for e in refused] == ["outsider_clerk", "cx_zh_201"]
-    assert refused[0].summary["after"]["field"] == "phone" and refused[0].summary["after"]["refused"]
+    assert (
+        refused[0].summary["after"]["field"] == "phone" and refused[0].summary["after"]["refused"]
+    )
     assert not AuditEntry.objects.filter(action="personal.reveal").exists()
     assert "13912345678" not in str([e.summary for e in refused])
     # through HTTP (a token of another outlet): 403, and audited with the caller's address
@@ -134,14 +164,24 @@ def test_refused_reveals_are_audited_too(demo, client):
 
     # another outlet's clerk does not even see the person (scope policy: 404, nothing revealed)
     _, raw = issue_token(staff=outsider)
-    r = client.post("/api/staff/cx_zh_202/phone/reveal", {"reason": "看看"}, content_type="application/json",
-                    HTTP_AUTHORIZATION=f"Bearer {raw}", REMOTE_ADDR=ATTACKER)
+    r = client.post(
+        "/api/staff/cx_zh_202/phone/reveal",
+        {"reason": "看看"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+        REMOTE_ADDR=ATTACKER,
+    )
     assert r.status_code == 404 and "13912345678" not in r.content.decode()
     # a colleague who gives no purpose is refused, and that refusal is audited with the address
     colleague = Staff.objects.get(user__username="cx_zh_201")
     _, raw = issue_token(staff=colleague)
-    r = client.post("/api/staff/cx_zh_202/phone/reveal", {"reason": " "}, content_type="application/json",
-                    HTTP_AUTHORIZATION=f"Bearer {raw}", REMOTE_ADDR=ATTACKER)
+    r = client.post(
+        "/api/staff/cx_zh_202/phone/reveal",
+        {"reason": " "},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+        REMOTE_ADDR=ATTACKER,
+    )
     assert r.status_code == 400 and "13912345678" not in r.content.decode()
     last = AuditEntry.objects.filter(action="personal.reveal_refused").latest("id")
     assert last.actor_label == "cx_zh_201" and last.source_ip == ATTACKER

@@ -1,5 +1,6 @@
 """Sign-in security: lockout (per username, never revealing who exists), audit of failures and
 locks, idle session timeout, TOTP second factor, CSRF on forms, admin login through ours."""
+
 from datetime import timedelta
 
 import pyotp
@@ -87,10 +88,15 @@ def test_admin_site_login_goes_through_staff_login(client, demo):
 
 def test_csrf_is_required_on_login_and_logout(clerk):
     strict = Client(enforce_csrf_checks=True)
-    assert strict.post("/staff/login/", {"username": "lock_me", "password": PASSWORD}).status_code == 403
+    assert (
+        strict.post("/staff/login/", {"username": "lock_me", "password": PASSWORD}).status_code
+        == 403
+    )
     strict.get("/staff/login/")
     token = strict.cookies["csrftoken"].value
-    r = strict.post("/staff/login/", {"username": "lock_me", "password": PASSWORD, "csrfmiddlewaretoken": token})
+    r = strict.post(
+        "/staff/login/", {"username": "lock_me", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
     assert r.status_code == 302
     assert strict.post("/staff/logout/").status_code == 403
 
@@ -139,7 +145,13 @@ def test_director_must_enrol_and_use_totp(client, demo, settings, clock):
     page = client.get("/staff/login/totp/").content.decode()
     assert "<svg" in page and "扫描二维码" in page
     secret = TotpDevice.objects.get(staff=director).secret
-    assert client.post("/staff/login/totp/", {"code": "000000" if _code(secret, clock) != "000000" else "111111"}).status_code == 401
+    assert (
+        client.post(
+            "/staff/login/totp/",
+            {"code": "000000" if _code(secret, clock) != "000000" else "111111"},
+        ).status_code
+        == 401
+    )
     r = client.post("/staff/login/totp/", {"code": _code(secret, clock)})
     assert r.status_code == 302 and client.get("/staff/").status_code == 200
     assert TotpDevice.objects.get(staff=director).confirmed
@@ -148,7 +160,9 @@ def test_director_must_enrol_and_use_totp(client, demo, settings, clock):
     post_login(client, "dir_totp", PASSWORD)
     page = client.get("/staff/login/totp/").content.decode()
     assert "<svg" not in page
-    assert client.post("/staff/login/totp/", {"code": _code(secret, clock)}).status_code == 401  # replay
+    assert (
+        client.post("/staff/login/totp/", {"code": _code(secret, clock)}).status_code == 401
+    )  # replay
     clock.travel(minutes=1)
     assert client.post("/staff/login/totp/", {"code": _code(secret, clock)}).status_code == 302
 

@@ -1,5 +1,6 @@
 """The A/B rota of a real outlet: December 2026 for 城西区市民服务中心 has no gaps; a leave without a
 stand-in makes one that the coverage check lists; swaps and substitutes close it; page + Excel."""
+
 import io
 from datetime import date, time
 
@@ -29,12 +30,16 @@ def test_december_2026_xn_cx_has_no_gaps(cx):
     # every window open on 2026-12-05 (Saturday, ISO week 49, odd → A on duty) is run by group A
     saturday = [a for a in r.assignments if a.date == date(2026, 12, 5)]
     assert len(saturday) == 19 and {r.groups[a.staff] for a in saturday} == {"A"}
-    assert {r.groups[a.staff] for a in r.assignments if a.date == date(2026, 12, 12)} == {"B"}  # week 50
+    assert {r.groups[a.staff] for a in r.assignments if a.date == date(2026, 12, 12)} == {
+        "B"
+    }  # week 50
     assert {(a.start, a.end) for a in saturday} == {(time(9), time(12))}
     # Sundays closed, weekdays relayed at noon by the off-duty group
     assert not [a for a in r.assignments if a.date == date(2026, 12, 6)]
     relay = [a for a in r.assignments if a.date == date(2026, 12, 1) and a.kind == "relay"]
-    assert len(relay) == 19 and {r.groups[a.staff] for a in relay} == {"B"}  # week 49: A on duty, B relays
+    assert len(relay) == 19 and {r.groups[a.staff] for a in relay} == {
+        "B"
+    }  # week 49: A on duty, B relays
 
 
 def test_holidays_and_makeup_days_follow_the_calendar(cx):
@@ -64,13 +69,17 @@ def test_leave_without_stand_in_is_a_gap_then_swap_closes_it(cx):
     # the on-duty member away all day: without a stand-in the window is uncovered morning and afternoon
     leave = services.record_leave(chief, a201, day, day)
     assert [str(g) for g in selectors.coverage_gaps(cx, day, day)] == [
-        "CX-ZH-201 2026-12-02 09:00-12:00", "CX-ZH-201 2026-12-02 13:00-16:40"]
+        "CX-ZH-201 2026-12-02 09:00-12:00",
+        "CX-ZH-201 2026-12-02 13:00-16:40",
+    ]
     services.cancel_leave(chief, leave)
     services.record_leave(chief, a201, day, day, substitute=who("cx_guide_b"))
     assert selectors.coverage_gaps(cx, day, day) == []
     services.record_swap(chief, cx, day, a201, who("cx_chief_dc"), reason="培训")
     r = selectors.rota(cx, day, day)
-    assert r.gaps == [] and any(a.staff == "cx_chief_dc" and a.kind == "substitute" for a in r.assignments)
+    assert r.gaps == [] and any(
+        a.staff == "cx_chief_dc" and a.kind == "substitute" for a in r.assignments
+    )
 
 
 def test_rota_changes_are_checked(cx):
@@ -81,7 +90,9 @@ def test_rota_changes_are_checked(cx):
     with pytest.raises(ValidationFailed):
         services.record_leave(chief, a201, date(2026, 12, 3), date(2026, 12, 2))
     with pytest.raises(ValidationFailed):
-        services.record_leave(chief, a201, date(2026, 12, 2), date(2026, 12, 2), substitute=who("nsh01_clerk"))
+        services.record_leave(
+            chief, a201, date(2026, 12, 2), date(2026, 12, 2), substitute=who("nsh01_clerk")
+        )
     services.record_leave(chief, a201, date(2026, 12, 2), date(2026, 12, 4))
     with pytest.raises(Conflict):
         services.record_leave(chief, a201, date(2026, 12, 4), date(2026, 12, 5))
@@ -111,13 +122,25 @@ def test_rota_page_and_excel(client, cx):
 def test_rota_page_forms_record_leave_and_show_gap(client, cx):
     client.force_login(who("cx_director").user)
     a = who("cx_zh_203")
-    r = client.post("/staff/rota/XN-CX/change/", {"op": "leave", "staff": a.pk, "start": "2026-12-08",
-                                                  "end": "2026-12-08", "kind": "事假", "week": "2026-W50"},
-                    follow=True)
+    r = client.post(
+        "/staff/rota/XN-CX/change/",
+        {
+            "op": "leave",
+            "staff": a.pk,
+            "start": "2026-12-08",
+            "end": "2026-12-08",
+            "kind": "事假",
+            "week": "2026-W50",
+        },
+        follow=True,
+    )
     text = r.content.decode()
     assert "1 处缺岗" in text and "CX-ZH-203 2026-12-08" in text
-    r = client.post("/staff/rota/XN-CX/change/", {"op": "leave", "staff": a.pk, "start": "bad", "end": "x"},
-                    follow=True)
+    r = client.post(
+        "/staff/rota/XN-CX/change/",
+        {"op": "leave", "staff": a.pk, "start": "bad", "end": "x"},
+        follow=True,
+    )
     assert "格式不正确" in r.content.decode()
 
 

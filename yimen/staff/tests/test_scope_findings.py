@@ -2,6 +2,7 @@
 a 城西区 leader does not read 城东区; a director reads only his outlet's cases; a scoped rule with
 no scope fails closed; unknown models are an error, not unfiltered; window-bound actions need the
 window one is signed in to."""
+
 import pytest
 
 from yimen.core.errors import Forbidden
@@ -35,7 +36,10 @@ def test_leader_of_chengxi_reads_nothing_of_chengdong(client, world):
     assert body["grievances"] == 2 and body["bad"] == 2
     r = client.get(f"/api/feedback/summary?outlet={cd.outlet.code}", **_bearer(leader))
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
-    assert client.get(f"/api/feedback/grievances/{cd.grievance.number}", **_bearer(leader)).status_code == 404
+    assert (
+        client.get(f"/api/feedback/grievances/{cd.grievance.number}", **_bearer(leader)).status_code
+        == 404
+    )
     assert client.get(f"/api/cases/{cd.case.pk}", **_bearer(leader)).status_code == 404
     # web: the 台账 and the case list of the district do not show 城东区's rows
     client.force_login(leader.user)
@@ -57,11 +61,17 @@ def test_director_reads_only_his_outlets_cases(client, world):
     assert places[OWN].case.pk in visible
     assert places[DISTRICT].case.pk not in visible and places[OTHER].case.pk not in visible
     for where in (DISTRICT, OTHER):
-        assert client.get(f"/api/cases/{places[where].case.pk}", **_bearer(director)).status_code == 404
+        assert (
+            client.get(f"/api/cases/{places[where].case.pk}", **_bearer(director)).status_code
+            == 404
+        )
     client.force_login(director.user)
     page = client.get("/cases/").content.decode()
     assert places[OWN].case.receipt_number in page
-    assert places[DISTRICT].case.receipt_number not in page and places[OTHER].case.receipt_number not in page
+    assert (
+        places[DISTRICT].case.receipt_number not in page
+        and places[OTHER].case.receipt_number not in page
+    )
     assert client.get(f"/cases/{places[OTHER].case.pk}/").status_code == 404
     # the time-limit lists are scoped as well
     body = client.get("/api/case-time-limits", **_bearer(director)).json()
@@ -84,8 +94,13 @@ def test_scoped_rule_without_scope_fails_closed(world):
     _, people, _ = world
     clerk, leader, approver = people["clerk"], people["leader"], people["approver"]
     # before: a missing outlet silently skipped the check; now it raises
-    for who, action in ((clerk, "queue.view"), (leader, "feedback.grievance.view"), (approver, "case.view"),
-                        (clerk, "staff.rota.view"), (leader, "feedback.level.leader")):
+    for who, action in (
+        (clerk, "queue.view"),
+        (leader, "feedback.grievance.view"),
+        (approver, "case.view"),
+        (clerk, "staff.rota.view"),
+        (leader, "feedback.level.leader"),
+    ):
         with pytest.raises(authz.ScopeMissing):
             authz.authorize(who, action)
         assert authz.check(who, action) is False
@@ -110,7 +125,11 @@ def test_authorize_derives_scope_from_the_object(world):
     places, people, _ = world
     for obj in ("ticket", "case", "grievance"):
         own, other = getattr(places[OWN], obj), getattr(places[OTHER], obj)
-        action = {"ticket": "queue.view", "case": "case.view", "grievance": "feedback.grievance.view"}[obj]
+        action = {
+            "ticket": "queue.view",
+            "case": "case.view",
+            "grievance": "feedback.grievance.view",
+        }[obj]
         assert authz.check(people["clerk"], action, own)
         assert not authz.check(people["clerk"], action, other)
         assert authz.check(people["leader"], action, getattr(places[DISTRICT], obj))

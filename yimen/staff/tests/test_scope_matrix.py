@@ -11,6 +11,7 @@ staff.authz: which roles read each object type, and which places each role's sco
 Allowed = 200 and the object's data in the answer; denied = 401/403/404 with JSON {"code",
 "message"} in the API, 403/404 or a redirect to the login page on the web.
 """
+
 import itertools
 from dataclasses import dataclass
 from datetime import date
@@ -29,8 +30,16 @@ ITEM = {"XN-WS": "XN-WS-001", "XN-RS": "XN-RS-004"}
 
 # --- the policy (docs/staff.md) -------------------------------------------------------------------
 # which places each role's scope covers (approver: the objects of his department, here only at home)
-SCOPE = {GUIDE: {OWN}, CLERK: {OWN}, CHIEF: {OWN}, DIRECTOR: {OWN}, APPROVER: {OWN},
-         LEADER: {OWN, DISTRICT}, ADMIN: {OWN, DISTRICT, OTHER}, ANONYMOUS: set()}
+SCOPE = {
+    GUIDE: {OWN},
+    CLERK: {OWN},
+    CHIEF: {OWN},
+    DIRECTOR: {OWN},
+    APPROVER: {OWN},
+    LEADER: {OWN, DISTRICT},
+    ADMIN: {OWN, DISTRICT, OTHER},
+    ANONYMOUS: set(),
+}
 STAFF_AT_OUTLET = {GUIDE, CLERK, CHIEF, DIRECTOR}
 # which roles read each object type (admin reads everything; anonymous nothing)
 READERS = {
@@ -39,7 +48,8 @@ READERS = {
     "grievance": STAFF_AT_OUTLET | {LEADER},
     "rating": {CHIEF, DIRECTOR, LEADER},
     "summary": {CHIEF, DIRECTOR, LEADER},
-    "summary-page": STAFF_AT_OUTLET | {LEADER},  # the 台账 page: grievances for all, figures for the above
+    "summary-page": STAFF_AT_OUTLET
+    | {LEADER},  # the 台账 page: grievances for all, figures for the above
     "hall": {CHIEF, DIRECTOR, LEADER},
     "rota": STAFF_AT_OUTLET | {LEADER},
     "staff": STAFF_AT_OUTLET | {APPROVER, LEADER},
@@ -70,8 +80,7 @@ def _place(n: int, where: str):
     from yimen.cases.models import Case
     from yimen.catalog.models import ServiceItem
     from yimen.core import clock
-    from yimen.feedback import rules as fb_rules
-    from yimen.feedback import services as fb
+    from yimen.feedback import rules as fb_rules, services as fb
     from yimen.outlets.models import QUEUE_WINDOW_KINDS, Outlet, Window
     from yimen.queueing.models import Queue, Ticket
     from yimen.staff.testing import make_staff
@@ -81,18 +90,45 @@ def _place(n: int, where: str):
     person = make_staff(CLERK, outlet=outlet, department=department, username=f"matrix_clerk_{n}")
     person.phone = f"1391234567{n}"
     person.save()
-    window = Window.objects.filter(outlet=outlet, kind__in=QUEUE_WINDOW_KINDS).order_by("pk").first()
+    window = (
+        Window.objects.filter(outlet=outlet, kind__in=QUEUE_WINDOW_KINDS).order_by("pk").first()
+    )
     now = clock.now()
     ticket = Ticket.objects.create(
-        outlet=outlet, queue=Queue.objects.filter(outlet=outlet).order_by("pk").first(), service_date=clock.today(),
-        seq=900 + n, number=f"Z{900 + n}", status=Ticket.DONE, window=window, served_by=person, issued_at=now,
-        queued_at=now, called_at=now, started_at=now, finished_at=now)
+        outlet=outlet,
+        queue=Queue.objects.filter(outlet=outlet).order_by("pk").first(),
+        service_date=clock.today(),
+        seq=900 + n,
+        number=f"Z{900 + n}",
+        status=Ticket.DONE,
+        window=window,
+        served_by=person,
+        issued_at=now,
+        queued_at=now,
+        called_at=now,
+        started_at=now,
+        finished_at=now,
+    )
     case = Case.objects.create(
-        receipt_number=f"{outlet.code}-MATRIX-{n}", outlet=outlet, item=ServiceItem.objects.get(code=ITEM[department]),
-        status=case_rules.ACCEPTED, applicant_name="张三", opened_by=person, opened_at=now, accepted_at=now)
-    grievance = fb.submit_grievance(outlet=outlet, category=fb_rules.OTHER, description=f"矩阵测试反映{n}",
-                                    phone="13800138000", channel="portal")
-    rating = fb.submit_rating(ticket=ticket, score=1, reasons=["attitude"], comment="态度不好", channel="qr")
+        receipt_number=f"{outlet.code}-MATRIX-{n}",
+        outlet=outlet,
+        item=ServiceItem.objects.get(code=ITEM[department]),
+        status=case_rules.ACCEPTED,
+        applicant_name="张三",
+        opened_by=person,
+        opened_at=now,
+        accepted_at=now,
+    )
+    grievance = fb.submit_grievance(
+        outlet=outlet,
+        category=fb_rules.OTHER,
+        description=f"矩阵测试反映{n}",
+        phone="13800138000",
+        channel="portal",
+    )
+    rating = fb.submit_rating(
+        ticket=ticket, score=1, reasons=["attitude"], comment="态度不好", channel="qr"
+    )
     return Place(outlet, ticket, case, grievance, rating, person)
 
 
@@ -148,8 +184,12 @@ def api_data_ok(obj: str, p: Place, body: dict) -> bool:
         "ticket": lambda: body["number"] == p.ticket.number,
         "case": lambda: body["receipt_number"] == p.case.receipt_number,
         "grievance": lambda: body["number"] == p.grievance.number,
-        "rating": lambda: body["id"] == p.rating.pk and body["rectification"]["id"] == p.rating.rectification.pk,
-        "summary": lambda: body["outlet"] == p.outlet.code and body["grievances"] >= 1 and body["bad"] >= 1,
+        "rating": lambda: (
+            body["id"] == p.rating.pk and body["rectification"]["id"] == p.rating.rectification.pk
+        ),
+        "summary": lambda: (
+            body["outlet"] == p.outlet.code and body["grievances"] >= 1 and body["bad"] >= 1
+        ),
         "hall": lambda: body["outlet"] == p.outlet.code and body["issued_today"] >= 1,
         "rota": lambda: body["outlet"] == p.outlet.code,
         "staff": lambda: body["username"] == p.person.user.username and "*" in body["phone"],
@@ -162,8 +202,10 @@ def web_data_ok(obj: str, p: Place, page: str, role: str) -> bool:
         "case": lambda: p.case.receipt_number in page,
         "grievance": lambda: p.grievance.number in page,
         "rating": lambda: f"差评整改 #{p.rating.rectification.pk}" in page,
-        "summary": lambda: p.grievance.number in page and (
-            ('id="bad-count"' in page) == (role == ADMIN or role in READERS["summary"])),
+        "summary": lambda: (
+            p.grievance.number in page
+            and (('id="bad-count"' in page) == (role == ADMIN or role in READERS["summary"]))
+        ),
         "hall": lambda: p.outlet.name in page,
         "rota": lambda: p.outlet.name in page,
         "staff": lambda: p.person.user.username in page and p.person.name in page,
@@ -217,8 +259,11 @@ def check_cell(client, world, role, obj, place, channel) -> str | None:
     return f"a refusal shows {leaked}" if leaked else None
 
 
-@pytest.mark.parametrize("role,obj", list(itertools.product(ROLES, OBJECTS)),
-                         ids=[f"{r}-{o}" for r, o in itertools.product(ROLES, OBJECTS)])
+@pytest.mark.parametrize(
+    "role,obj",
+    list(itertools.product(ROLES, OBJECTS)),
+    ids=[f"{r}-{o}" for r, o in itertools.product(ROLES, OBJECTS)],
+)
 def test_scope_matrix(world, client, role, obj):
     """One role × one object type: own outlet / same district / other district × API / web."""
     wrong = []

@@ -9,6 +9,7 @@ def login(client):
         staff = Staff.objects.get(user__username=username)
         client.force_login(staff.user)
         return staff
+
     return do
 
 

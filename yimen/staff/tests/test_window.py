@@ -1,4 +1,5 @@
 """Window sign-in, pause (午餐接力), resume, hand-over (atomic), sign-out — services, page, API."""
+
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -18,7 +19,10 @@ def w201(demo):
 
 @pytest.fixture
 def clerks(demo):
-    return (make_staff("clerk", outlet="XN-CX", name="甲"), make_staff("clerk", outlet="XN-CX", name="乙"))
+    return (
+        make_staff("clerk", outlet="XN-CX", name="甲"),
+        make_staff("clerk", outlet="XN-CX", name="乙"),
+    )
 
 
 def test_full_cycle_is_audited_and_visible_to_the_queue(w201, clerks):
@@ -37,8 +41,18 @@ def test_full_cycle_is_audited_and_visible_to_the_queue(w201, clerks):
     assert selectors.session_of(a) is None
     services.sign_out_window(b)
     assert selectors.window_state(w201) == "closed"
-    actions = list(AuditEntry.objects.filter(object_type="staff.windowsession").values_list("action", flat=True))
-    assert actions == ["window.sign_in", "window.pause", "window.resume", "window.hand_over", "window.sign_out"]
+    actions = list(
+        AuditEntry.objects.filter(object_type="staff.windowsession").values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == [
+        "window.sign_in",
+        "window.pause",
+        "window.resume",
+        "window.hand_over",
+        "window.sign_out",
+    ]
 
 
 def test_one_clerk_per_window_and_one_window_per_clerk(w201, clerks):
@@ -55,7 +69,9 @@ def test_database_constraint_is_the_last_line(w201, clerks):
     a, b = clerks
     services.sign_in_window(a, w201)
     with pytest.raises(IntegrityError), transaction.atomic():
-        WindowSession.objects.create(window=w201, staff=b, started_at=WindowSession.objects.first().started_at)
+        WindowSession.objects.create(
+            window=w201, staff=b, started_at=WindowSession.objects.first().started_at
+        )
 
 
 def test_scope_and_role_are_checked_in_services(w201, demo):
@@ -141,15 +157,27 @@ def test_api_with_bearer_token(client, w201, clerks):
     a, b = clerks
     _, raw = issue_token(staff=a)
     h = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-    r = client.post("/api/staff/window/sign-in", {"window": "CX-ZH-201"}, content_type="application/json", **h)
+    r = client.post(
+        "/api/staff/window/sign-in", {"window": "CX-ZH-201"}, content_type="application/json", **h
+    )
     assert r.status_code == 200 and r.json()["state"] == "serving"
     r = client.post("/api/staff/window/pause", {"reason": ""}, content_type="application/json", **h)
     assert r.status_code == 400 and "暂停原因" in r.json()["message"]
-    r = client.post("/api/staff/window/hand-over", {"to": b.user.username}, content_type="application/json", **h)
-    assert r.status_code == 201 and r.json()["to_staff"] == b.user.username and r.json()["state"] == "pending"
+    r = client.post(
+        "/api/staff/window/hand-over", {"to": b.user.username}, content_type="application/json", **h
+    )
+    assert (
+        r.status_code == 201
+        and r.json()["to_staff"] == b.user.username
+        and r.json()["state"] == "pending"
+    )
     _, raw_b = issue_token(staff=b)
-    r = client.post("/api/staff/window/hand-over/accept", {}, content_type="application/json",
-                    HTTP_AUTHORIZATION=f"Bearer {raw_b}")
+    r = client.post(
+        "/api/staff/window/hand-over/accept",
+        {},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw_b}",
+    )
     assert r.status_code == 200 and r.json()["staff"] == b.user.username
     states = client.get("/api/staff/outlets/XN-CX/windows", **h).json()
     assert {"window": "CX-ZH-201", "number": "201", "state": "serving"} in states
@@ -174,7 +202,9 @@ def test_session_api_requires_csrf(w201, clerks):
     a, _ = clerks
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(a.user)
-    r = strict.post("/api/staff/window/sign-in", {"window": "CX-ZH-201"}, content_type="application/json")
+    r = strict.post(
+        "/api/staff/window/sign-in", {"window": "CX-ZH-201"}, content_type="application/json"
+    )
     assert r.status_code == 403 and r.json()["code"] == "csrf_failed"  # not a misleading 401
     assert selectors.window_state(w201) == "closed"
 

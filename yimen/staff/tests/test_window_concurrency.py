@@ -1,5 +1,6 @@
 """Many clerks racing for one window and one clerk double-clicking hand-over, each thread with its
 own database connection: exactly one session per window, never two, never none during hand-over."""
+
 import threading
 
 import pytest
@@ -61,7 +62,9 @@ def test_double_clicked_hand_over_gives_one_session(demo, transactional_db):
     pending = HandOverOffer.objects.filter(window=window, state=HandOverOffer.PENDING)
     assert pending.count() == 1
     taker = b if pending.get().to_staff_id == b.pk else c
-    assert selectors.current_session(window).staff_id == a.pk  # nothing changed before the confirmation
+    assert (
+        selectors.current_session(window).staff_id == a.pk
+    )  # nothing changed before the confirmation
     results = run_threads(3, lambda i: ("ok", services.accept_hand_over(taker).staff_id))
     assert not [r for r in results if r[0] == "error"], results
     assert results.count(("ok", taker.pk)) == 1, results

@@ -3,6 +3,7 @@ of all open cases, 容缺 reminders one working day before the deadline, termina
 whose materials did not arrive in time. Each case in its own transaction: one that fails is logged
 and skipped (a warning line; "failed" in --json; exit status 0). `yimen cases trips --json` — the 最多跑一次 metric.
 `yimen cases demo` — a few demo cases made by the demo staff (after `yimen demo`)."""
+
 import json
 from datetime import date, timedelta
 
@@ -34,7 +35,9 @@ class Command(BaseCommand):
                     on = date.fromisoformat(opts["date"])
                 except ValueError:
                     raise CommandError("日期格式应为 YYYY-MM-DD。")
-                check = check_date_window(on, latest=clock.today() + timedelta(days=366), label="--date 日期")
+                check = check_date_window(
+                    on, latest=clock.today() + timedelta(days=366), label="--date 日期"
+                )
                 if not check.ok:
                     raise CommandError(check.message)
             from yimen.core.jobs import JobRun
@@ -46,8 +49,10 @@ class Command(BaseCommand):
             if opts["json"]:
                 self.stdout.write(json.dumps(counts, ensure_ascii=False))
             else:
-                self.stdout.write(f"正常 {counts['normal']} 件，预警 {counts['warning']} 件，逾期 {counts['overdue']} 件；"
-                                  f"容缺提醒 {counts['reminded']} 件，逾期终止 {counts['terminated']} 件。")
+                self.stdout.write(
+                    f"正常 {counts['normal']} 件，预警 {counts['warning']} 件，逾期 {counts['overdue']} 件；"
+                    f"容缺提醒 {counts['reminded']} 件，逾期终止 {counts['terminated']} 件。"
+                )
         elif opts["sub"] == "demo":
             from yimen.cases.demo import load
 
@@ -58,5 +63,7 @@ class Command(BaseCommand):
             if opts["json"]:
                 self.stdout.write(json.dumps(metric, ensure_ascii=False))
             else:
-                self.stdout.write(f"办件 {metric['cases']} 件，到场 {metric['trips']} 次，平均 {metric['average']} 次/件，"
-                                  f"一次办成率 {metric['one_trip_rate']:.1%}。")
+                self.stdout.write(
+                    f"办件 {metric['cases']} 件，到场 {metric['trips']} 次，平均 {metric['average']} 次/件，"
+                    f"一次办成率 {metric['one_trip_rate']:.1%}。"
+                )

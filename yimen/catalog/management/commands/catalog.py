@@ -46,4 +46,5 @@ class Command(BaseCommand):
             raise CommandError(exc.message)
         self.stdout.write(
             f"共 {counts['total']} 项：新建 {counts['created']}，更新 {counts['updated']}，未变 {counts['unchanged']}；"
-            f"新建部门 {counts['departments_created']} 个")
+            f"新建部门 {counts['departments_created']} 个"
+        )

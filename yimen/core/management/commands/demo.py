@@ -2,6 +2,7 @@
 
 On a database that was never migrated it migrates first (and says so); a YIMEN_DEMO_PASSWORD
 shorter than 10 characters is refused before anything is touched. Both in one line, no traceback."""
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError

@@ -1,5 +1,6 @@
 """`yimen protect status` — how many protected values each data key encrypted;
 `yimen protect rekey` — re-encrypt values written with an old key (see docs/security.md)."""
+
 import json
 
 from django.apps import apps
@@ -7,8 +8,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from yimen.core import audit
-from yimen.core.fields import (ProtectedCharField, ProtectedDataError, current_key_id, is_encrypted,
-                               stored_key_id)
+from yimen.core.fields import (
+    ProtectedCharField,
+    ProtectedDataError,
+    current_key_id,
+    is_encrypted,
+    stored_key_id,
+)
 
 
 def protected_fields():
@@ -57,11 +63,22 @@ class Command(BaseCommand):
                 except ProtectedDataError as exc:
                     raise CommandError(f"{model._meta.label}.{field.name}：{exc}（未改动任何数据）")
                 report["rekeyed"] += len(stale)
-            report["fields"].append({"field": f"{model._meta.label}.{field.name}", "counts": counts,
-                                     "stale": len(stale)})
+            report["fields"].append(
+                {
+                    "field": f"{model._meta.label}.{field.name}",
+                    "counts": counts,
+                    "stale": len(stale),
+                }
+            )
         if action == "rekey" and report["rekeyed"]:
-            audit.record("cli", "protect.rekey", None, object_type="core.protected", object_id=current,
-                         after={"rekeyed": report["rekeyed"]})
+            audit.record(
+                "cli",
+                "protect.rekey",
+                None,
+                object_type="core.protected",
+                object_id=current,
+                after={"rekeyed": report["rekeyed"]},
+            )
         return report
 
     def _print(self, report, action, opts):
@@ -71,6 +88,8 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"当前数据密钥编号：{current}")
         for row in report["fields"]:
-            self.stdout.write(f"  {row['field']}: {row['counts'] or '无数据'}（需重新加密 {row['stale']} 条）")
+            self.stdout.write(
+                f"  {row['field']}: {row['counts'] or '无数据'}（需重新加密 {row['stale']} 条）"
+            )
         if action == "rekey":
             self.stdout.write(f"已重新加密 {report['rekeyed']} 条。")

@@ -27,7 +27,14 @@ class Command(BaseCommand):
             if options["json"]:
                 self.stdout.write(json.dumps(answer.as_dict(), ensure_ascii=False))
             else:
-                self.stdout.write(answer.date.isoformat() + ("" if answer.verified else "  （未核实：该年度无官方节假日安排，按周一至周五计算）"))
+                self.stdout.write(
+                    answer.date.isoformat()
+                    + (
+                        ""
+                        if answer.verified
+                        else "  （未核实：该年度无官方节假日安排，按周一至周五计算）"
+                    )
+                )
         else:
             a, b = date_arg(options["a"]), date_arg(options["b"])
             n = cal.workdays_between(a, b)

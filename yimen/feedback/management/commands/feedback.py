@@ -7,13 +7,14 @@ in --json; exit status 0).
     yimen feedback summary [--outlet XN-CX] [--json]
     yimen feedback demo
 """
+
 import json
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from yimen.core.commands import date_arg
 from yimen.core import clock
+from yimen.core.commands import date_arg
 from yimen.core.validators import check_date_window
 
 
@@ -36,19 +37,34 @@ class Command(BaseCommand):
 
         if op == "escalate":
             today = date_arg(options["date"]) if options.get("date") else clock.today()
-            check = check_date_window(today, latest=clock.today() + timedelta(days=366), label="--date 日期")
+            check = check_date_window(
+                today, latest=clock.today() + timedelta(days=366), label="--date 日期"
+            )
             if not check.ok:
                 raise CommandError(check.message)
             run = services.escalate_overdue(today)
             escalated = run.done
-            overdue_rect = [r for r in selectors.rectification_rows(authz.SYSTEM, today=today) if r.flags]
-            overdue_griev = [r for r in selectors.grievance_rows(authz.SYSTEM, today=today) if r.overdue]
+            overdue_rect = [
+                r for r in selectors.rectification_rows(authz.SYSTEM, today=today) if r.flags
+            ]
+            overdue_griev = [
+                r for r in selectors.grievance_rows(authz.SYSTEM, today=today) if r.overdue
+            ]
             result = {
                 "date": today.isoformat(),
                 "escalated": escalated,
-                "overdue_rectifications": [{"id": r.rect.pk, "outlet": r.rect.outlet.code, "flags": r.flags,
-                                            "rectify_due": r.rect.rectify_due.isoformat()} for r in overdue_rect],
-                "overdue_grievances": [{"number": r.g.number, "flags": r.overdue} for r in overdue_griev],
+                "overdue_rectifications": [
+                    {
+                        "id": r.rect.pk,
+                        "outlet": r.rect.outlet.code,
+                        "flags": r.flags,
+                        "rectify_due": r.rect.rectify_due.isoformat(),
+                    }
+                    for r in overdue_rect
+                ],
+                "overdue_grievances": [
+                    {"number": r.g.number, "flags": r.overdue} for r in overdue_griev
+                ],
                 **run.as_dict(),
             }
             if run.failed:
@@ -56,8 +72,13 @@ class Command(BaseCommand):
             if options["json"]:
                 self.stdout.write(json.dumps(result, ensure_ascii=False))
                 return
-            self.stdout.write(f"{today}：自动升级 {len(escalated)} 件" + (f"（{'、'.join(escalated)}）" if escalated else ""))
-            self.stdout.write(f"超期差评整改 {len(overdue_rect)} 件；超期办不成事反映 {len(overdue_griev)} 件")
+            self.stdout.write(
+                f"{today}：自动升级 {len(escalated)} 件"
+                + (f"（{'、'.join(escalated)}）" if escalated else "")
+            )
+            self.stdout.write(
+                f"超期差评整改 {len(overdue_rect)} 件；超期办不成事反映 {len(overdue_griev)} 件"
+            )
             return
         if op == "demo":
             from yimen.feedback.demo import load

@@ -1,4 +1,5 @@
 """`yimen triage "<words>" [--json] [--limit N]`: what the guide desk would propose."""
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -28,4 +29,6 @@ class Command(BaseCommand):
             self.stdout.write("没有找到相关事项，请换个说法或到引导台咨询。")
         for r in results:
             mark = "★" if r["intent"] else " "
-            self.stdout.write(f"{mark} {r['code']:<12} {r['score']:.3f}  {r['name']}  — {'；'.join(r['why'])}")
+            self.stdout.write(
+                f"{mark} {r['code']:<12} {r['score']:.3f}  {r['name']}  — {'；'.join(r['why'])}"
+            )

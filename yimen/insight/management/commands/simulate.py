@@ -1,4 +1,5 @@
 """yimen simulate <scenario.yaml> [--json] [--policy P] [--seed N] [--replications N]"""
+
 import json
 from pathlib import Path
 

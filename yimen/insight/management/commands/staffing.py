@@ -1,4 +1,5 @@
 """yimen staffing <profile.yaml> [--json]"""
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError

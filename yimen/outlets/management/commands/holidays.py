@@ -29,7 +29,11 @@ class Command(BaseCommand):
         for file in files:
             try:
                 document = json.loads(file.read_text(encoding="utf-8"))
-                if not isinstance(document, dict) or "year" not in document or not isinstance(document.get("days", []), list):
+                if (
+                    not isinstance(document, dict)
+                    or "year" not in document
+                    or not isinstance(document.get("days", []), list)
+                ):
                     raise ValueError("缺少 year 或 days")
                 for day in document.get("days", []):
                     if "date" not in day or "isOffDay" not in day:
@@ -47,5 +51,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(results, ensure_ascii=False))
             return
         for r in results:
-            self.stdout.write(f"{r['year']} 年：{r['days']} 天（新增 {r['created']}，修改 {r['changed']}，删除 {r['removed']}）"
-                              + ("" if r["published"] else "，未发布官方安排（按周一至周五推算，标为未核实）"))
+            self.stdout.write(
+                f"{r['year']} 年：{r['days']} 天（新增 {r['created']}，修改 {r['changed']}，删除 {r['removed']}）"
+                + ("" if r["published"] else "，未发布官方安排（按周一至周五推算，标为未核实）")
+            )

@@ -1,6 +1,7 @@
 """`yimen queue expire`: lapse remote tickets whose holders did not check in in time. Each ticket
 in its own transaction: one that fails is logged and skipped (a warning line; "failed" in --json;
 exit status 0)."""
+
 import json
 
 from django.core.management.base import BaseCommand

@@ -1,11 +1,12 @@
 """`yimen rota <outlet> --from 2026-12-01 --to 2026-12-31 [--json] [--xlsx file]`: plan the A/B rota
 and run the coverage check; exit status 1 when there is a gap or a double booking."""
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from yimen.core.commands import date_arg
 from yimen.core import clock
+from yimen.core.commands import date_arg
 from yimen.core.errors import NotFound
 from yimen.staff import exports, selectors
 
@@ -36,20 +37,34 @@ class Command(BaseCommand):
             with open(o["xlsx"], "wb") as fh:
                 fh.write(exports.rota_workbook(r))
         result = {
-            "outlet": place.code, "from": start.isoformat(), "to": end.isoformat(),
-            "windows": len(r.posts), "open_days": sum(1 for d in r.days if d.spans),
+            "outlet": place.code,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "windows": len(r.posts),
+            "open_days": sum(1 for d in r.days if d.spans),
             "assignments": len(r.assignments),
-            "gaps": [{"window": g.window, "date": g.date.isoformat(), "start": g.start.strftime("%H:%M"),
-                      "end": g.end.strftime("%H:%M")} for g in r.gaps],
-            "double_bookings": [{"staff": a.staff, "date": a.date.isoformat(), "windows": [a.window, b.window]}
-                                for a, b in r.clashes],
+            "gaps": [
+                {
+                    "window": g.window,
+                    "date": g.date.isoformat(),
+                    "start": g.start.strftime("%H:%M"),
+                    "end": g.end.strftime("%H:%M"),
+                }
+                for g in r.gaps
+            ],
+            "double_bookings": [
+                {"staff": a.staff, "date": a.date.isoformat(), "windows": [a.window, b.window]}
+                for a, b in r.clashes
+            ],
             "duty_groups": {d.date.isoformat(): r.duty_group(d.date) for d in r.days if d.spans},
         }
         if o.get("json"):
             self.stdout.write(json.dumps(result, ensure_ascii=False))
         else:
-            self.stdout.write(f"{place.name} {start}～{end}：{result['windows']} 个窗口，{result['open_days']} 个开放日，"
-                              f"{result['assignments']} 个班次；缺岗 {len(r.gaps)} 处，一人多岗 {len(r.clashes)} 处。")
+            self.stdout.write(
+                f"{place.name} {start}～{end}：{result['windows']} 个窗口，{result['open_days']} 个开放日，"
+                f"{result['assignments']} 个班次；缺岗 {len(r.gaps)} 处，一人多岗 {len(r.clashes)} 处。"
+            )
             for g in r.gaps:
                 self.stdout.write(f"  缺岗 {g}")
         if r.gaps or r.clashes:

@@ -1,5 +1,6 @@
 """`yimen token --staff <username>` / `--device <outlet_code>` print a new API token ONCE;
 `--revoke <prefix>` revokes; `--list` lists tokens (prefix only, never the token)."""
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -39,7 +40,9 @@ class Command(BaseCommand):
             prefix = o["revoke"].strip()
             if len(prefix) < 6:
                 raise CommandError("前缀至少 6 个字符（如 ym_AbCdEf）。")
-            matches = list(ApiToken.objects.filter(key_prefix__startswith=prefix[:10], revoked_at__isnull=True))
+            matches = list(
+                ApiToken.objects.filter(key_prefix__startswith=prefix[:10], revoked_at__isnull=True)
+            )
             if not matches:
                 raise CommandError(f"没有以 {prefix} 开头的有效令牌。")
             if len(matches) > 1:
@@ -47,24 +50,37 @@ class Command(BaseCommand):
             revoke_token(matches[0], actor="cli")
             self.stdout.write(f"已吊销令牌 {matches[0].key_prefix}…（{matches[0].label}）")
         else:
-            rows = [{"prefix": t.key_prefix, "label": t.label,
-                     "kind": "staff" if t.staff_id else "device",
-                     "created_at": t.created_at.isoformat(),
-                     "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
-                     "revoked": t.revoked_at is not None}
-                    for t in ApiToken.objects.order_by("created_at")]
+            rows = [
+                {
+                    "prefix": t.key_prefix,
+                    "label": t.label,
+                    "kind": "staff" if t.staff_id else "device",
+                    "created_at": t.created_at.isoformat(),
+                    "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+                    "revoked": t.revoked_at is not None,
+                }
+                for t in ApiToken.objects.order_by("created_at")
+            ]
             if o["json"]:
                 self.stdout.write(json.dumps(rows, ensure_ascii=False))
                 return
             for r in rows:
                 state = "已吊销" if r["revoked"] else "有效"
-                self.stdout.write(f"{r['prefix']}…  {r['label']}  {state}  签发 {r['created_at'][:16]}")
+                self.stdout.write(
+                    f"{r['prefix']}…  {r['label']}  {state}  签发 {r['created_at'][:16]}"
+                )
             if not rows:
                 self.stdout.write("没有令牌。")
 
     def _issued(self, token, raw, o):
         if o["json"]:
-            self.stdout.write(json.dumps({"token": raw, "prefix": token.key_prefix, "label": token.label},
-                                         ensure_ascii=False))
+            self.stdout.write(
+                json.dumps(
+                    {"token": raw, "prefix": token.key_prefix, "label": token.label},
+                    ensure_ascii=False,
+                )
+            )
         else:
-            self.stdout.write(f"新令牌（只显示这一次，请立即保存）：\n{raw}\n名称：{token.label}；吊销：yimen token --revoke {token.key_prefix}")
+            self.stdout.write(
+                f"新令牌（只显示这一次，请立即保存）：\n{raw}\n名称：{token.label}；吊销：yimen token --revoke {token.key_prefix}"
+            )
