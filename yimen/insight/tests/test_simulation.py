@@ -120,8 +120,8 @@ def test_uses_the_live_dispatcher(monkeypatch):
             calls.append(choice.reason)
         return choice
 
-    monkeypatch.setattr(simulation, "choose_next", spy)
-    assert simulation.choose_next is spy and real is rules.choose_next
+    monkeypatch.setattr(simulation.engine, "choose_next", spy)
+    assert simulation.engine.choose_next is spy and real is rules.choose_next
     result = simulate(mmc(2, 10, 8, minutes=600, warmup=0, seed=3))
     assert len(calls) == result["served"] > 50
     assert set(calls) == {"先到先办"}
