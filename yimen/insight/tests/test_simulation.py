@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from yimen.insight import erlang, simulation
 from yimen.insight.simulation import ItemSpec, ScenarioError, build_scenario, simulate
 
-SCENARIOS = Path(simulation.__file__).resolve().parent / "scenarios"
+SCENARIOS = Path(erlang.__file__).resolve().parent / "scenarios"  # yimen/insight/scenarios
 
 
 def mmc(
