@@ -26,8 +26,8 @@ from yimen.core.validators import (
 )
 from yimen.staff.authz import authorize, staff_of
 
-from . import rules, selectors
-from .models import (
+from .. import rules, selectors
+from ..models import (
     ApprovalStep,
     Case,
     CaseEvent,
@@ -38,7 +38,7 @@ from .models import (
     Result,
     Visit,
 )
-from .signals import case_ready, hard_case_recorded
+from ..signals import case_ready, hard_case_recorded
 
 log = logging.getLogger("yimen.cases")
 
