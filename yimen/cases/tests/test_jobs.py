@@ -11,6 +11,7 @@ from django.core.management import call_command
 from yimen.cases import rules, services
 from yimen.cases.models import Case
 from yimen.catalog.models import ServiceItem
+from yimen.core import notify
 from yimen.core.notify import LoggingSender
 
 from .conftest import clerk_at, mark_all, person
@@ -43,7 +44,7 @@ def test_one_failing_case_does_not_stop_the_refresh(demo, clock, monkeypatch, ca
             raise ValueError("bad due date on this row")
         return real(case, today)
 
-    monkeypatch.setattr(services, "evaluate_time_status", poisoned)
+    monkeypatch.setattr(services.time_limits, "evaluate_time_status", poisoned)
     out, err = StringIO(), StringIO()
     call_command("cases", "refresh", "--date", "2022-04-11", "--json", stdout=out, stderr=err)
     counts = json.loads(out.getvalue())
@@ -79,7 +80,7 @@ def test_one_failing_termination_does_not_stop_the_others(demo, clock, monkeypat
             raise RuntimeError("cannot close this pause")
         return real(actor, case)
 
-    monkeypatch.setattr(services, "_close_open_pause", poisoned)
+    monkeypatch.setattr(services.tolerance, "_close_open_pause", poisoned)
     LoggingSender.clear()
     counts = services.refresh_time_status(date(2022, 3, 31))
     assert counts["terminated"] == 1 and counts["failed_items"] == [first.receipt_number]
@@ -98,14 +99,14 @@ def test_reminder_is_claimed_once_and_sent_after_the_change(demo, clock, monkeyp
     case = _accepted(clerk, w, tolerance=True)
     LoggingSender.clear()
     seen = []
-    real_send = services.notify.send
+    real_send = notify.send
 
     def spy(*args, **kw):
         # when the SMS goes out the reminder is already recorded on the case
         seen.append(Case.objects.get(pk=case.pk).tolerance_reminded_at is not None)
         return real_send(*args, **kw)
 
-    monkeypatch.setattr(services.notify, "send", spy)
+    monkeypatch.setattr(notify, "send", spy)
     services.refresh_time_status(date(2022, 3, 29))
     services.refresh_time_status(date(2022, 3, 29))
     assert seen == [True]
