@@ -34,6 +34,7 @@ from .window_sessions import (  # noqa: E402
     PAUSE_REASONS as PAUSE_REASONS,
     _close_session,
     accept_hand_over as accept_hand_over,
+    close_window as close_window,
     decline_hand_over as decline_hand_over,
     hand_over as hand_over,
     offer_minutes as offer_minutes,
