@@ -43,8 +43,8 @@ from yimen.staff import authz
 from yimen.staff.authz import authorize, staff_of
 from yimen.staff.models import WindowSession
 
-from . import notify, rules, selectors
-from .models import PRIORITY_VALUES, Appointment, Queue, Ticket, TicketEvent
+from .. import notify, rules, selectors
+from ..models import PRIORITY_VALUES, Appointment, Queue, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 PUBLIC_CHANNELS = {"kiosk", "remote", "appointment"}
@@ -1272,7 +1272,7 @@ def check_in(appointment, actor=None, *, request=None) -> Ticket:
     return ticket
 
 
-from .moves import held_by, return_to_queue, transfer  # noqa: E402  (they use the helpers above)
+from ..moves import held_by, return_to_queue, transfer  # noqa: E402  (they use the helpers above)
 
 __all__ = [
     "issue_ticket",
