@@ -30,7 +30,7 @@ def test_one_failing_ticket_does_not_stop_the_expiry_job(at_cx, clock, monkeypat
             raise RuntimeError("broken row")
         return real(t, *args, **kw)
 
-    monkeypatch.setattr(services, "_expire", poisoned)
+    monkeypatch.setattr(services.issuing, "_expire", poisoned)
     out, err = StringIO(), StringIO()
     call_command("queue", "expire", "--json", stdout=out, stderr=err)
     result = json.loads(out.getvalue())
@@ -40,7 +40,7 @@ def test_one_failing_ticket_does_not_stop_the_expiry_job(at_cx, clock, monkeypat
     assert "broken row" in caplog.text
     statuses = [Ticket.objects.get(pk=t.pk).status for t in tickets]
     assert statuses == [Ticket.EXPIRED, Ticket.WAITING, Ticket.EXPIRED]
-    monkeypatch.setattr(services, "_expire", real)
+    monkeypatch.setattr(services.issuing, "_expire", real)
     out = StringIO()
     call_command("queue", "expire", stdout=out, stderr=StringIO())
     assert "1 个" in out.getvalue()
