@@ -19,8 +19,8 @@ from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import QUEUE_WINDOW_KINDS, Outlet, Window
 from yimen.staff.models import WindowSession
 
-from . import rules
-from .models import Appointment, Queue, Ticket, TicketEvent
+from .. import rules
+from ..models import Appointment, Queue, Ticket, TicketEvent
 
 GREEN = rules.GREEN_CHANNEL
 _config = changes.VersionedCache(
