@@ -23,8 +23,8 @@ from yimen.core.validators import (
 )
 from yimen.staff.authz import authorize, staff_of
 
-from . import conf, rules
-from .models import (
+from .. import conf, rules
+from ..models import (
     ConductFinding,
     EscalationLevel,
     Grievance,
@@ -374,7 +374,7 @@ def _invite_rerating(rect: Rectification) -> None:
     phone = getattr(subject, "phone", "") or getattr(subject, "applicant_phone", "")
     if not phone or rating.round >= 2:
         return
-    from .selectors import rating_url
+    from ..selectors import rating_url
 
     url = rating_url(ticket=rating.ticket) if rating.ticket_id else rating_url(case=rating.case)
     text = (
