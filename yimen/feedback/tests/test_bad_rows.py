@@ -157,7 +157,7 @@ def test_one_failing_grievance_does_not_stop_the_escalation_job(
             raise RuntimeError("ladder setting broken for this grievance")
         return real(g, level, *args, **kw)
 
-    monkeypatch.setattr(services, "_enter_level", poisoned)
+    monkeypatch.setattr(services.ladder, "_enter_level", poisoned)
     out, err = StringIO(), StringIO()
     call_command("feedback", "escalate", "--json", stdout=out, stderr=err)
     result = json.loads(out.getvalue())
@@ -171,7 +171,7 @@ def test_one_failing_grievance_does_not_stop_the_escalation_job(
     assert levels == {first.pk: 2, second.pk: 1, third.pk: 2}  # the failed one rolled back whole
     assert second.levels.count() == 1
     # once fixed, the next run picks it up
-    monkeypatch.setattr(services, "_enter_level", real)
+    monkeypatch.setattr(services.ladder, "_enter_level", real)
     run = services.escalate_overdue()
     assert run.done == [second.number] and run.failed == []
 
