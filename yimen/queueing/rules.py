@@ -1,12 +1,15 @@
-"""The dispatch policy: who is called next at a window. Pure — no database, no clock — so the live
-system (queueing.services), the simulator (insight) and the property tests run the same code.
+"""The queue's two decisions, pure — no database, no clock — so the live system (queueing.selectors
+and services), the simulator (insight.simulation) and the property tests run the same code:
+
+- routing (`route_request`): which queue a request joins, over plain `QueueRecord`s;
+- dispatch (`choose_next`): who is called next at a window.
 
 Times may be datetimes (live) or floats in minutes (simulator); only differences are used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -65,6 +68,83 @@ class WindowHistory:
 
     def record(self, ticket: WaitingTicket) -> None:
         self.ordinary_since_priority = 0 if ticket.is_priority else self.ordinary_since_priority + 1
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+# Which kind of queue takes a request when several could (comprehensive first: 一窗无差别受理).
+KIND_PREFERENCE: tuple[str, ...] = (
+    "综合窗口",
+    "专业窗口",
+    "银行网点",
+    "帮办代办",
+    "办不成事窗口",
+    GREEN_CHANNEL,
+)
+
+NO_ITEM = "no_item"
+SPLIT_REQUIRED = "split_required"
+NOT_HANDLED_HERE = "not_handled_here"
+
+
+@dataclass(frozen=True)
+class QueueRecord:
+    """A queue as routing sees it. `accepts`: the item codes its windows take (for the live
+    system, of the items asked for); `prefix`: the ticket-number prefix, the tie-break between
+    queues of the same kind."""
+
+    code: str
+    kind: str
+    accepts: frozenset[str]
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class RoutedItem:
+    code: str
+    green_channel_eligible: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    """The queue chosen (its code), or why there is none (`problem`: NO_ITEM, SPLIT_REQUIRED,
+    NOT_HANDLED_HERE)."""
+
+    queue: str | None
+    problem: str = ""
+
+
+def _kind_rank(kind: str) -> int:
+    return KIND_PREFERENCE.index(kind) if kind in KIND_PREFERENCE else len(KIND_PREFERENCE)
+
+
+def route_request(
+    queues: Sequence[QueueRecord], items: Sequence[RoutedItem], priority: bool
+) -> Route:
+    """The queue a request for `items` joins (docs/queue.md, 分流规则). `queues` in prefix order.
+
+    1. A priority person whose items may all use the green channel goes to the (first) green one.
+    2. Otherwise the queue that takes every item, by kind (comprehensive first), then prefix.
+    3. Failing that, a priority person goes to the green channel if it takes the items.
+    4. Nothing takes them together: split (each item somewhere) or not handled here."""
+    if not items:
+        return Route(None, NO_ITEM)
+    green = [q for q in queues if q.kind == GREEN_CHANNEL]
+    if priority and green and all(i.green_channel_eligible for i in items):
+        return Route(green[0].code)
+    candidates = [
+        q for q in queues if q.kind != GREEN_CHANNEL and all(i.code in q.accepts for i in items)
+    ]
+    if candidates:
+        return Route(min(candidates, key=lambda q: (_kind_rank(q.kind), q.prefix)).code)
+    if priority and green and all(i.code in green[0].accepts for i in items):
+        return Route(green[0].code)
+    if len(items) > 1 and all(any(i.code in q.accepts for q in queues) for i in items):
+        return Route(None, SPLIT_REQUIRED)
+    return Route(None, NOT_HANDLED_HERE)
+
+
+# --- dispatch --------------------------------------------------------------------------------
 
 
 def _minutes(delta) -> float:

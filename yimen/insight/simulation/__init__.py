@@ -64,6 +64,7 @@ from .loading import (
     _resolve_days as _resolve_days,
     _resolve_items as _resolve_items,
     describe as describe,
+    live_windows as live_windows,
     load_scenario as load_scenario,
     run as run,
 )

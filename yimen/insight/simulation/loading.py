@@ -41,6 +41,7 @@ def _resolve_items(data: dict) -> dict[str, ItemSpec]:
                 str((spec or {}).get("department") or "默认部门"),
                 str((spec or {}).get("name") or code),
                 bool((spec or {}).get("comprehensive", True)),
+                bool((spec or {}).get("green_channel_eligible", False)),
             )
             for code, spec in own.items()
         }
@@ -48,7 +49,11 @@ def _resolve_items(data: dict) -> dict[str, ItemSpec]:
 
     return {
         i.code: ItemSpec(
-            i.code, i.department.code if i.department_id else "", i.name, i.comprehensive
+            i.code,
+            i.department.code if i.department_id else "",
+            i.name,
+            i.comprehensive,
+            i.green_channel_eligible,
         )
         for i in ServiceItem.objects.select_related("department")
     }
@@ -154,3 +159,21 @@ def describe(result: dict) -> str:
     if result["unserved"]:
         lines.append(f"  仿真结束时仍有 {result['unserved']} 人未办理")
     return "\n".join(lines)
+
+
+def live_windows(outlet) -> list[dict]:
+    """An outlet's window groups as scenario `windows:` entries — the queues the live system
+    routes over (queueing.selectors.queue_infos), each with the items its windows take and its
+    number prefix — so a scenario can start from the network as it is configured."""
+    from yimen.queueing.selectors import get_outlet, queue_infos
+
+    return [
+        {
+            "group": info.queue.code,
+            "kind": info.kind,
+            "count": len(info.windows),
+            "items": sorted(info.item_codes),
+            "prefix": info.queue.prefix,
+        }
+        for info in queue_infos(get_outlet(outlet))
+    ]

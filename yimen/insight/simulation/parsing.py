@@ -132,6 +132,7 @@ def build_scenario(
                 count=count,
                 items=item_set,
                 department=str(raw["department"]) if raw.get("department") else None,
+                prefix=str(raw.get("prefix") or f"{i:03d}"),  # default: the order listed
             )
         )
     if not any(w.count for w in windows):

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 from yimen.queueing.rules import (
     GREEN_CHANNEL,
+    QueueRecord,
+    RoutedItem,
     WindowProfile,
+    route_request,
 )
 
 from .. import erlang
@@ -80,27 +83,63 @@ class _Layout:
     allocation: dict[str, int] = field(default_factory=dict)
 
 
+def _accepts(w: WindowSpec, codes: set[str]) -> frozenset[str]:
+    return frozenset(codes if w.items is None else codes & w.items)
+
+
+def _needed(scenario: Scenario) -> set[tuple[str, bool]]:
+    """The (item, priority?) pairs the scenario's arrivals can bring."""
+    needed = set()
+    for s in scenario.streams:
+        if s.priority_share < 1:
+            needed.add((s.item, False))
+        if s.priority_share > 0:
+            needed.add((s.item, True))
+    for row in scenario.replay or []:
+        needed.add((row[2], bool(row[3])))
+    return needed
+
+
+def _route_all(
+    scenario: Scenario, records: list[QueueRecord], codes: set[str]
+) -> dict[tuple[str, bool], str]:
+    """(item, priority?) → queue, by the live routing rule (queueing.rules.route_request). As in
+    the hall, a priority person may have a queue (the green channel) where others have none: only
+    pairs the arrivals can bring must be routable."""
+    queue_of = {}
+    needed = _needed(scenario)
+    for code in sorted(codes):
+        item = RoutedItem(code, scenario.items[code].green_channel_eligible)
+        for priority in (False, True):
+            chosen = route_request(records, [item], priority)
+            if chosen.queue is not None:
+                queue_of[(code, priority)] = chosen.queue
+            elif (code, priority) in needed:
+                who = "（优先对象）" if priority else ""
+                raise ScenarioError(f"事项 {code} 没有可办理的窗口{who}")
+    return queue_of
+
+
 def layout(scenario: Scenario) -> _Layout:
+    """Queues, window profiles and where each arrival goes. Routing is the live rule
+    (queueing.rules.route_request) over the scenario's window groups (one-window) or its
+    department queues (dedicated); window profiles as queueing.selectors.window_profile."""
     codes = {s.item for s in scenario.streams} | {r[2] for r in scenario.replay or []}
     green = [w for w in scenario.windows if w.kind == GREEN_CHANNEL]
     if scenario.policy == "one-window":
         normal = [w for w in scenario.windows if w.kind != GREEN_CHANNEL]
-        queue_of = {}
-        for code in codes:
-            home = next((w.group for w in normal if w.items is None or code in w.items), None)
-            green_home = next((w.group for w in green if w.items is None or code in w.items), None)
-            if home is None and green_home is None:
-                raise ScenarioError(f"事项 {code} 没有可办理的窗口")
-            queue_of[(code, False)] = home or green_home
-            queue_of[(code, True)] = green_home or home
+        records = [
+            QueueRecord(w.group, w.kind, _accepts(w, codes), w.prefix)
+            for w in sorted(scenario.windows, key=lambda w: w.prefix)
+        ]
+        queue_of = _route_all(scenario, records, codes)
         ordinary_queues = frozenset(w.group for w in normal)
         profiles = []
         for w in scenario.windows:
             for i in range(w.count):
                 wid = f"{w.group}#{i + 1}"
-                if (
-                    w.kind == GREEN_CHANNEL
-                ):  # as queueing.selectors.window_profile: idle → other queues
+                if w.kind == GREEN_CHANNEL:
+                    # as queueing.selectors.window_profile: idle → other queues
                     profile = WindowProfile(
                         wid,
                         w.kind,
@@ -131,17 +170,22 @@ def layout(scenario: Scenario) -> _Layout:
         extra = allocate_dedicated({d: loads.get(d, 0.0) for d in fixed}, pool + len(fixed))
         allocation = {d: n - 1 for d, n in extra.items() if n > 1}
     dept_queue = {d: f"部门:{d}" for d in set(loads) | set(fixed)}
-    queue_of = {}
-    green_groups = [w for w in green]
     for code in codes:
         dept = scenario.items[code].department
         if dept not in fixed and dept not in allocation:
             raise ScenarioError(f"部门 {dept} 没有窗口（事项 {code}）")
-        queue_of[(code, False)] = dept_queue[dept]
-        green_home = next(
-            (w.group for w in green_groups if w.items is None or code in w.items), None
+    # one queue per department (专业窗口), the green channel as listed; the live routing rule
+    records = [
+        QueueRecord(
+            dept_queue[d],
+            "专业窗口",
+            frozenset(c for c in codes if scenario.items[c].department == d),
+            f"部门:{d}",
         )
-        queue_of[(code, True)] = green_home or dept_queue[dept]
+        for d in sorted(dept_queue)
+    ] + [QueueRecord(w.group, w.kind, _accepts(w, codes), w.prefix) for w in green]
+    records.sort(key=lambda q: q.prefix)
+    queue_of = _route_all(scenario, records, codes)
     all_dept_queues = frozenset(dept_queue.values())
     profiles = []
     assigned = sorted(allocation.items())

@@ -52,6 +52,9 @@ class ItemSpec:
     department: str
     name: str = ""
     comprehensive: bool = True
+    green_channel_eligible: bool = (
+        False  # as the catalog's 可走绿色通道 (routing of priority people)
+    )
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class WindowSpec:
     count: int
     items: frozenset | None = None  # None = any item
     department: str | None = None  # dedicated: this department's queue
+    prefix: str = ""  # as a live queue's number prefix: the tie-break between groups of one kind
 
 
 @dataclass(frozen=True)

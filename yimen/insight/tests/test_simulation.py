@@ -153,7 +153,10 @@ def test_green_channel_serves_priority_and_takes_ordinary_tickets_when_idle():
     data = {
         "seed": 5,
         "duration_minutes": 3000,
-        "items": {"T": {"department": "D"}, "U": {"department": "D"}},
+        "items": {
+            "T": {"department": "D", "green_channel_eligible": True},
+            "U": {"department": "D"},
+        },
         "windows": [
             {"group": "ZH", "kind": "综合窗口", "count": 3},
             {"group": "G", "kind": "绿色通道", "count": 1, "items": ["T"]},
@@ -166,7 +169,8 @@ def test_green_channel_serves_priority_and_takes_ordinary_tickets_when_idle():
     }
     r = simulation.run(data)
     assert set(r["per_queue"]) == {"ZH", "G"}
-    # G holds only priority tickets of items the green window handles (T); U stays in ZH
+    # G holds only priority tickets of items that may use the green channel (T, as the catalog's
+    # 可走绿色通道 — the live routing rule); U's priority tickets stay in ZH
     assert r["per_queue"]["G"]["served"] < r["per_priority"]["priority"]["served"]
     # the idle green window also called ordinary tickets (fallback queue ZH, its items only)
     assert r["per_window"]["G#1"]["served"] > r["per_queue"]["G"]["served"]

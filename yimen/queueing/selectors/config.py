@@ -19,8 +19,7 @@ GREEN = rules.GREEN_CHANNEL
 _config = changes.VersionedCache(
     maxsize=2048
 )  # read-only configuration objects (core.changes "config")
-# Which kind of queue takes a request when several could (comprehensive first: 一窗无差别受理).
-KIND_PREFERENCE = ["综合窗口", "专业窗口", "银行网点", "帮办代办", "办不成事窗口", GREEN]
+KIND_PREFERENCE = rules.KIND_PREFERENCE  # the routing rule's order of window kinds
 DEFAULT_SERVICE_MINUTES = 6.0
 WEEKDAYS = "一二三四五六日"
 

@@ -12,7 +12,7 @@ from yimen.outlets.models import Outlet, Window
 
 from .. import rules
 from ..models import Queue, Ticket
-from .config import GREEN, KIND_PREFERENCE, _config, get_window, local_date, queue_infos
+from .config import GREEN, QueueInfo, _config, get_window, local_date, queue_infos
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,19 @@ def window_setup(window_id: int, window: Window | None = None) -> WindowSetup:
         return WindowSetup(w, window_profile(w), dispatch_policy(w.outlet))
 
     return _config.get("config", ("window", str(window_id)), compute)
+
+
+def route_records(infos: list[QueueInfo], items: list[ServiceItem]) -> list[rules.QueueRecord]:
+    """The outlet's queues as the routing rule sees them (what each takes of `items`)."""
+    return [
+        rules.QueueRecord(
+            code=i.queue.code,
+            kind=i.kind,
+            accepts=frozenset(it.code for it in items if i.accepts(it)),
+            prefix=i.queue.prefix,
+        )
+        for i in infos
+    ]
 
 
 def route(
@@ -56,24 +69,17 @@ def route(
                 "绿色通道只为老年人、残疾人、军人等优先对象取号。", code="green_needs_priority"
             )
         return info.queue
-    if not items:
+    chosen = rules.route_request(
+        route_records(infos, items),
+        [rules.RoutedItem(i.code, bool(i.green_channel_eligible)) for i in items],
+        bool(priority),
+    )
+    if chosen.queue is not None:
+        return next(i.queue for i in infos if i.queue.code == chosen.queue)
+    if chosen.problem == rules.NO_ITEM:
         raise ValidationFailed("请选择要办理的事项。", code="no_item")
-    green = [i for i in infos if i.kind == GREEN]
-    if priority and green and all(i.green_channel_eligible for i in items):
-        return green[0].queue
-    candidates = [i for i in infos if i.kind != GREEN and all(i.accepts(it) for it in items)]
-    if candidates:
-        candidates.sort(
-            key=lambda i: (
-                KIND_PREFERENCE.index(i.kind) if i.kind in KIND_PREFERENCE else 99,
-                i.queue.prefix,
-            )
-        )
-        return candidates[0].queue
-    if priority and green and all(green[0].accepts(it) for it in items):
-        return green[0].queue
     names = "、".join(i.display_name for i in items)
-    if len(items) > 1 and all(any(q.accepts(it) for q in infos) for it in items):
+    if chosen.problem == rules.SPLIT_REQUIRED:
         raise ValidationFailed(f"{names}不在同一个窗口办理，请分别取号。", code="split_required")
     alternatives = []
     for row in outlet_selectors.outlets_for_item(items[0]):
