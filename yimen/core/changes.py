@@ -3,7 +3,7 @@
 Topics are short strings: ``"config"`` (the network: outlets, windows, queues, items, opening
 hours), ``"hall:<outlet id>"`` (tickets of one outlet), ``"board:<outlet id>"`` (the ticket
 changes its hall display shows: not start/finish), ``"sessions:<outlet id>"`` (who is signed in
-at its windows) and ``"auth"`` (API tokens, staff, users). Writes call
+at its windows), ``"auth"`` (API tokens, staff, users) and ``"calendar"`` (holidays, 调休). Writes call
 ``bump(topic)`` inside their transaction; readers key cached values by ``version(topic)`` through
 ``VersionedCache``. Why: the hot reads of the hall (an idle window asking "anybody for me?", the
 boards) would otherwise hit the database on every request (docs/queue.md, benchmark).
@@ -48,8 +48,11 @@ MAX_AGE = {
     "board": (30.0, 1.0),
     "auth": (300.0, 1.0),
     "estimates": (60.0, 60.0),  # estimates (average service time): a minute old is fine
-    "ticket_items": (3600.0, 3600.0),
-}  # never change once issued
+    "ticket_items": (3600.0, 3600.0),  # never change once issued
+    # holidays and 调休 days (core.selectors.work_calendar): edited a few times a year; without a
+    # listener another process's import is seen within a minute
+    "calendar": (3600.0, 60.0),
+}
 
 _lock = threading.Lock()
 _versions: dict[str, int] = {}

@@ -41,8 +41,7 @@ def import_holiday_cn(document: dict, source: str = "holiday-cn", actor=None) ->
             object_id=str(year),
             after={"created": created, "changed": changed, "removed": len(removed)},
         )
-    transaction.on_commit(invalidate_calendar_cache)
-    invalidate_calendar_cache()
+    invalidate_calendar_cache()  # change bus: this and every other process, after commit
     return {
         "year": year,
         "days": len(rows),

@@ -1,8 +1,11 @@
 """Reads of the guide desk: the triage over the live catalog, with everything the desk shows.
 
 The triage index (guide/triage.py) is built from plain records of the active catalog and kept in
-memory; it is rebuilt when the catalog changes (count, last update, highest id) or the lexicon
-file changes, so an import of thousands of items is picked up by the next query.
+memory on the change bus (core.changes, topic "config": items, windows, outlets, departments): a
+catalog change in any process is seen by the next query once its NOTIFY arrives. When the entry
+expires (`changes.max_age("config")`, short without a listener) a cheap fingerprint of the
+catalog (count, last update, highest id, lexicon file) decides whether to rebuild, so an import of
+thousands of items is picked up even without the bus, and an unchanged catalog is never rebuilt.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import datetime
 from django.db.models import Count, Max
 
 from yimen.catalog.models import ServiceItem
-from yimen.core import clock
+from yimen.core import changes, clock
 from yimen.core.errors import DomainError, NotFound, ValidationFailed
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
@@ -24,6 +27,7 @@ MAX_QUERY = 200
 
 _lock = threading.Lock()
 _cache: dict = {"version": None, "index": None}
+_index = changes.VersionedCache(maxsize=1)
 
 
 def catalog_version() -> tuple:
@@ -71,6 +75,12 @@ def item_records() -> list[ItemRecord]:
 
 
 def triage_index() -> TriageIndex:
+    """The index of the active catalog: from the change bus while the catalog is unchanged (no
+    query), else rebuilt if its fingerprint moved."""
+    return _index.get("config", "triage", _current_index)
+
+
+def _current_index() -> TriageIndex:
     version = catalog_version()
     if _cache["version"] != version:
         with _lock:

@@ -4,7 +4,7 @@ bulk (`QuerySet.update`, `bulk_create`) bump the topic themselves."""
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from yimen.catalog.models import ServiceItem
+from yimen.catalog.models import Department, ServiceItem
 from yimen.core import changes
 from yimen.outlets.models import OpeningException, Outlet, Window
 from yimen.staff.models import WindowSession
@@ -25,7 +25,8 @@ def _session_changed(instance, **kwargs):
 
 
 def connect():
-    for model in (Outlet, Window, Queue, ServiceItem, OpeningException):
+    # Department: its name is in the guide's triage index (guide.selectors), also on "config"
+    for model in (Outlet, Window, Queue, ServiceItem, OpeningException, Department):
         post_save.connect(
             _config_changed, sender=model, dispatch_uid=f"yimen-config-save-{model.__name__}"
         )
