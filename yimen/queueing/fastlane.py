@@ -27,7 +27,9 @@ Responses carry the headers the Django stack adds to these endpoints (tests comp
 
 import asyncio
 import json
+import logging
 import re
+import threading
 import time
 
 from ninja.responses import NinjaJSONEncoder
@@ -37,6 +39,7 @@ from yimen.staff.tokens import peek_token
 
 from . import selectors, services
 
+logger = logging.getLogger(__name__)
 STALE = services.STALE  # answer(): cached but stale, being refreshed in the background
 STALE_WAIT_SECONDS = 0.5
 
@@ -105,11 +108,42 @@ class Counted:
         self.key = key
 
 
+SWALLOW_LOG_SECONDS = 60.0  # one log line per kind of failure and minute: polls come 100 a second
+_swallowed: dict[tuple, float] = {}
+_swallowed_lock = threading.Lock()
+
+
 def _answer(scope):
     try:
         return answer(scope)
-    except Exception:  # noqa: BLE001 — never fail here: Django gives the real answer
+    except Exception as exc:  # never fail here: Django gives the real answer
+        _log_swallowed(scope, exc)
         return None
+
+
+def _log_swallowed(scope, exc: Exception) -> None:
+    """What the fast lane swallows is logged (with its traceback), at most once a minute for
+    each kind of failure at each endpoint, with how many of that kind passed since."""
+    path = scope.get("path", "")
+    endpoint = "board" if BOARD.match(path) else "call-next" if CALL_NEXT.match(path) else path
+    key = (endpoint, type(exc).__name__)
+    now = time.monotonic()
+    with _swallowed_lock:
+        last = _swallowed.get(key)
+        count = _swallowed.get(key + ("count",), 0) + 1
+        if last is not None and now - last < SWALLOW_LOG_SECONDS:
+            _swallowed[key + ("count",)] = count
+            return
+        _swallowed[key] = now
+        _swallowed[key + ("count",)] = 0
+    logger.warning(
+        "fast lane: %s on %s %s, handed to Django (%d such since the last report)",
+        type(exc).__name__,
+        scope.get("method"),
+        endpoint,
+        count,
+        exc_info=exc,
+    )
 
 
 class FastLane:

@@ -12,7 +12,7 @@ Every function is one transaction and an explicit state transition recorded as a
 
 
 A package by concern: common (retries, locks, events, checks shared by every write), issuing
-(tickets at the kiosk, remote tickets and their expiry), calling (the hall's fast path: call_next
+(tickets at the kiosk, remote tickets and their expiry), calls (the hall's fast path: call_next
 and the per-window call serialisation), serving (call a specific ticket, recall, start, finish,
 no-show, reactivate, cancel), appointments; transfers live in queueing/moves.py. Every name is
 re-exported here.
@@ -26,7 +26,7 @@ from .appointments import (
     cancel_appointment as cancel_appointment,
     check_in as check_in,
 )
-from .calling import (
+from .calls import (
     IDLE as IDLE,
     STALE as STALE,
     _call_next_locked as _call_next_locked,
@@ -38,6 +38,7 @@ from .calling import (
     call_key as call_key,
     call_next as call_next,
     calling as calling,
+    idle_for as idle_for,
     poll_from_cache as poll_from_cache,
 )
 from .common import (

@@ -1,4 +1,4 @@
-"""Calling: the hall's fast path — call_next, the cached poll, the per-window serialisation."""
+"""Calls: the hall's fast path — call_next, the cached poll, the per-window serialisation."""
 
 from __future__ import annotations
 
@@ -36,12 +36,12 @@ def call_next(window, actor, *, request=None) -> Ticket | None:
     now = clock.now()
     hall = selectors.hall_state(window.outlet_id, selectors.local_date(now))
     staff = _clerk_at(window, actor, session=hall.sessions.get(window.pk, (None, "closed")))
-    queues = profile.queues | profile.fallback_queues
-    if not hall.may_have_work(window.pk, queues, now):
+    if idle_for(hall, window.pk, profile, 0, now):  # 0: not counted yet, never "taken by others"
         return None
+    queues = profile.queues | profile.fallback_queues
     lapsing = hall.next_lapse is not None and hall.next_lapse < now
     with calling(call_key(window, profile)) as contenders:
-        if _taken_by_others(hall, window.pk, queues, contenders, now):
+        if idle_for(hall, window.pk, profile, contenders, now):
             return None
         # Lock-free pre-check: when the policy would call nobody, answer without taking locks.
         # Only a window with fallback queues (the green channel taking others' tickets when idle)
@@ -75,9 +75,7 @@ def poll_from_cache(window_id, staff):
     window, profile = setup.window, setup.profile
     now = clock.now()
     day = selectors.local_date(now)
-    refreshing = selectors.keep_hall_fresh(
-        window.outlet_id, day
-    )  # each read keeps the entry wanted
+    refreshing = selectors.keep_hall_fresh(window.outlet_id, day)  # each read keeps it wanted
     hall = selectors.peek_hall_state(window.outlet_id, day)
     if hall is None:
         return STALE if refreshing else None
@@ -85,12 +83,20 @@ def poll_from_cache(window_id, staff):
         _clerk_at(window, staff, session=hall.sessions.get(window.pk, (None, "closed")))
     except DomainError:
         return None
-    queues = profile.queues | profile.fallback_queues
-    if not hall.may_have_work(window.pk, queues, now):
-        return IDLE
     key = call_key(window, profile)
     contenders = _calls_under_way.get(key, 0) + 1  # were it to call
-    return IDLE if _taken_by_others(hall, window.pk, queues, contenders, now) else key
+    return IDLE if idle_for(hall, window.pk, profile, contenders, now) else key
+
+
+def idle_for(hall, window_id, profile, contenders: int, now) -> bool:
+    """The idle-window decision — one rule for call_next and the fast lane (poll_from_cache):
+    True when call_next would certainly call nobody at this window, judged from the hall's cached
+    state: nothing in the hall may be for it, or this process already has `contenders` calls
+    under way (this one included) for as many tickets as wait in its queues."""
+    queues = profile.queues | profile.fallback_queues
+    return not hall.may_have_work(window_id, queues, now) or _taken_by_others(
+        hall, window_id, queues, contenders, now
+    )
 
 
 def call_key(window, profile) -> tuple:

@@ -11,7 +11,7 @@ from yimen.staff.authz import authorize
 
 from .. import rules, selectors
 from ..models import Ticket
-from .calling import _lock_window
+from .calls import _lock_window
 from .common import (
     _clerk_at,
     _event,

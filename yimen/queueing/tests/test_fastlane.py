@@ -173,3 +173,44 @@ def test_board_from_the_cache_is_byte_for_byte_djangos(window_client):
     assert (status, body) == (200, fresh.content)
     assert headers["content-type"] == fresh.headers["content-type"]
     assert int(headers["content-length"]) == len(fresh.content)
+
+
+def test_what_the_fast_lane_swallows_is_logged_once_a_minute_and_django_answers(
+    window_client, monkeypatch, caplog
+):
+    _staff, window, raw, client = window_client
+    path = f"/api/windows/{window.pk}/call-next"
+    assert client.post(path).status_code == 204  # warms the token, setup and hall caches
+    fastlane._swallowed.clear()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("cache entry of an unexpected shape")
+
+    monkeypatch.setattr(fastlane.services, "poll_from_cache", broken)
+    with caplog.at_level("WARNING", logger="yimen.queueing.fastlane"):
+        assert fastlane._answer(scope("POST", path, raw)) is None  # Django answers
+        assert fastlane._answer(scope("POST", path, raw)) is None
+    swallowed = [r for r in caplog.records if r.name == "yimen.queueing.fastlane"]
+    assert len(swallowed) == 1  # the second within the minute is only counted
+    assert "RuntimeError" in swallowed[0].getMessage() and "call-next" in swallowed[0].getMessage()
+    assert swallowed[0].exc_info is not None
+    assert fastlane._swallowed[("call-next", "RuntimeError", "count")] == 1
+
+
+def test_call_next_and_the_fast_lane_share_one_idle_decision(window_client, monkeypatch):
+    """Both ask services.calls.idle_for; when it says idle, call_next returns None and the fast
+    lane answers 204 without Django."""
+    _staff, window, raw, client = window_client
+    asked = []
+    real = services.calls.idle_for
+
+    def spy(*args, **kwargs):
+        asked.append(args[3])  # contenders
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services.calls, "idle_for", spy)
+    path = f"/api/windows/{window.pk}/call-next"
+    assert client.post(path).status_code == 204  # call_next, through Django
+    assert asked == [0]
+    assert fastlane.answer(scope("POST", path, raw)) == (204, b"")
+    assert asked == [0, 1]
