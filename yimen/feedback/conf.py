@@ -19,21 +19,21 @@ def _yimen(key, default=None):
 
 
 def rectify_workdays(outlet) -> int:
-    value = outlet.setting("feedback_rectify_workdays") if outlet else None
+    value = outlet.options.feedback_rectify_workdays if outlet else None
     return int(value or _yimen("FEEDBACK_RECTIFY_WORKDAYS", DEFAULT_RECTIFY_WORKDAYS))
 
 
 def callback_workdays(outlet) -> int:
-    value = outlet.setting("feedback_callback_workdays") if outlet else None
+    value = outlet.options.feedback_callback_workdays if outlet else None
     return int(value or _yimen("FEEDBACK_CALLBACK_WORKDAYS", DEFAULT_CALLBACK_WORKDAYS))
 
 
 def first_response_workdays(outlet) -> int:
-    value = outlet.setting("grievance_first_response_workdays") if outlet else None
+    value = outlet.options.grievance_first_response_workdays if outlet else None
     return int(value or _yimen("FEEDBACK_FIRST_RESPONSE_WORKDAYS", DEFAULT_FIRST_RESPONSE_WORKDAYS))
 
 
 def ladder_for(outlet) -> rules.Ladder:
     days = dict(_yimen("FEEDBACK_ESCALATION_WORKDAYS", {}) or {})
-    days.update((outlet.setting("escalation_workdays") if outlet else None) or {})
+    days.update((outlet.options.escalation_workdays if outlet else None) or {})
     return rules.ladder_from_chain(getattr(outlet, "escalation_chain", None), days)

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from .conf import SettingsError, clean as clean_settings, describe as describe_settings
 from .models import OpeningException, Outlet, Window
 from .rules import validate_spans, validate_weekly
 
@@ -14,6 +15,23 @@ class OutletForm(forms.ModelForm):
     class Meta:
         model = Outlet
         fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "settings" in self.fields:
+            self.fields["settings"].help_text = (
+                '如 {"priority_age": 65}。可用设置项（默认）：'
+                + "；".join(
+                    f"{o['key']} {o['label']}（{'未设' if o['default'] is None else o['default']}）"
+                    for o in describe_settings()
+                )
+            )
+
+    def clean_settings(self):
+        try:
+            return clean_settings(self.cleaned_data.get("settings"))
+        except SettingsError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean_weekly_hours(self):
         try:
@@ -173,6 +191,7 @@ class OutletAdmin(admin.ModelAdmin):
 @admin.register(Window)
 class WindowAdmin(admin.ModelAdmin):
     list_display = ["code", "outlet", "number", "kind", "label", "floor", "scope", "active"]
+    ordering = ["outlet__code", "group_code", "number"]
     list_filter = ["outlet", "kind", "scope", "floor", "active"]
     search_fields = ["code", "number", "label", "group_code"]
     list_select_related = ["outlet"]

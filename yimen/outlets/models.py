@@ -1,6 +1,9 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from yimen.catalog.models import WINDOW_KIND_CHOICES, Department, ServiceItem
+
+from .conf import SPECS, OutletSettings, SettingsError, clean as clean_settings
 
 OUTLET_KINDS = [
     ("city_centre", "市级政务服务中心"),
@@ -69,8 +72,25 @@ class Outlet(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def options(self) -> OutletSettings:
+        """The typed settings (outlets/conf.py) with their defaults."""
+        return OutletSettings.lenient(self.settings, outlet=self.code)
+
     def setting(self, key, default=None):
+        """One setting: typed (with the declared default) when OutletSettings declares it, else
+        the raw JSON value. Prefer `outlet.options.<name>`."""
+        if key in SPECS:
+            value = getattr(self.options, key)
+            return default if value is None else value
         return (self.settings or {}).get(key, default)
+
+    def clean(self):
+        super().clean()
+        try:
+            self.settings = clean_settings(self.settings)
+        except SettingsError as exc:
+            raise ValidationError({"settings": str(exc)}) from None
 
 
 class OpeningException(models.Model):
@@ -89,7 +109,7 @@ class OpeningException(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["outlet", "date"], name="one_exception_per_day")
         ]
-        ordering = ["outlet", "date"]
+        ordering = ["outlet_id", "date"]  # the column: "outlet" would join the outlet table
 
     def __str__(self):
         return f"{self.outlet} {self.date}"
@@ -120,7 +140,9 @@ class Window(models.Model):
     class Meta:
         verbose_name = "窗口"
         verbose_name_plural = "窗口"
-        ordering = ["outlet", "group_code", "number"]
+        # the column: "outlet" would join the outlet table into every window query (and a
+        # SELECT … FOR UPDATE of a window would lock the outlet row); lists order explicitly
+        ordering = ["outlet_id", "group_code", "number"]
         constraints = [
             models.UniqueConstraint(fields=["outlet", "code"], name="window_code_unique_in_outlet"),
             models.UniqueConstraint(

@@ -84,7 +84,7 @@ def remote_outlets(item, at=None) -> list[dict]:
             {
                 **r,
                 "queue": q,
-                "check_in_minutes": int(r["outlet"].setting("remote_check_in_minutes", 60)),
+                "check_in_minutes": r["outlet"].options.remote_check_in_minutes,
             }
         )
     return rows

@@ -120,17 +120,15 @@ def visible_staff(viewer):
 def rota_policy(outlet) -> rules.RotaPolicy:
     relay = None
     if not outlet.lunch_break:
-        start = time.fromisoformat(outlet.setting("noon_relay_start", "12:00"))
-        minutes = int(outlet.setting("lunch_minutes", 60))
+        start = time.fromisoformat(outlet.options.noon_relay_start)
+        minutes = outlet.options.lunch_minutes
         end_m = start.hour * 60 + start.minute + minutes
         relay = (start, time(end_m // 60, end_m % 60))
-    return rules.RotaPolicy(
-        odd_weeks_group=outlet.setting("duty_group_odd_weeks", "A"), relay=relay
-    )
+    return rules.RotaPolicy(odd_weeks_group=outlet.options.duty_group_odd_weeks, relay=relay)
 
 
 def duty_group_on(outlet, d: date) -> str:
-    return rules.duty_group(d, outlet.setting("duty_group_odd_weeks", "A"))
+    return rules.duty_group(d, outlet.options.duty_group_odd_weeks)
 
 
 def rota_posts(outlet) -> list[rules.Post]:

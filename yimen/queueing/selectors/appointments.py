@@ -20,7 +20,7 @@ from .dispatch import route
 
 
 def slot_minutes(outlet: Outlet) -> int:
-    return int(outlet.setting("appointment_slot_minutes", 30))
+    return outlet.options.appointment_slot_minutes
 
 
 def available_slots(outlet, item, day) -> list[dict]:

@@ -95,7 +95,7 @@ def route(
 
 
 def dispatch_policy(outlet: Outlet) -> rules.DispatchPolicy:
-    raw = outlet.setting("dispatch", {}) or {}
+    raw = outlet.options.dispatch or {}  # validated when saved (outlets/conf.py)
     base = rules.DispatchPolicy()
     return rules.DispatchPolicy(
         priority_mode=raw.get("priority_mode", base.priority_mode),

@@ -10,7 +10,7 @@ from yimen.outlets.models import Outlet
 from yimen.staff.models import WindowSession
 
 from ..models import Queue, Ticket
-from .config import DEFAULT_SERVICE_MINUTES, get_ticket, queue_infos
+from .config import get_ticket, queue_infos
 from .hall import hall_sessions
 
 # --- ticket status ----------------------------------------------------------------------------
@@ -32,7 +32,7 @@ def average_service_minutes(queue: Queue, outlet: Outlet, sample: int = 50) -> f
             .values_list("called_at", "finished_at")[:sample]
         )
         if len(rows) < 5:
-            return float(outlet.setting("default_service_minutes", DEFAULT_SERVICE_MINUTES))
+            return outlet.options.default_service_minutes
         return sum((b - a).total_seconds() for a, b in rows) / 60.0 / len(rows)
 
     return _estimates.get("estimates", ("service_minutes", queue.pk, sample), compute)

@@ -164,10 +164,8 @@ def check_in(appointment, actor=None, *, request=None) -> Ticket:
         if appt.status != Appointment.BOOKED:
             raise InvalidTransition("预约", appt.status_label, "签到")
         now = clock.now()
-        early = timedelta(
-            minutes=int(appt.outlet.setting("appointment_check_in_early_minutes", 30))
-        )
-        grace = timedelta(minutes=int(appt.outlet.setting("appointment_grace_minutes", 15)))
+        early = timedelta(minutes=appt.outlet.options.appointment_check_in_early_minutes)
+        grace = timedelta(minutes=appt.outlet.options.appointment_grace_minutes)
         if now < appt.slot_start - early:
             raise ValidationFailed(
                 f"签到时间未到：请于 {clock.local(appt.slot_start - early):%H:%M} 之后签到。",

@@ -130,9 +130,7 @@ def _lock_ticket(ticket) -> Ticket:
         pk = int(str(ticket))
     if pk is None:
         pk = selectors.get_ticket(ticket).pk  # a public id
-    locked = (
-        Ticket.objects.select_for_update().filter(pk=pk).order_by().first()
-    )  # (Meta.ordering joins)
+    locked = Ticket.objects.select_for_update().filter(pk=pk).order_by("pk").first()
     if locked is None:
         raise NotFound(f"找不到排队号：{ticket}")
     return _with_config(locked)
@@ -212,9 +210,7 @@ def _priority_for(outlet, priority, id_number, today):
         check = check_resident_id(id_number, today)
         if not check.ok:
             raise ValidationFailed(check.message, code="bad_id_number")
-        if not priority and age_on(check.birth_date, today) >= int(
-            outlet.setting("priority_age", 65)
-        ):
+        if not priority and age_on(check.birth_date, today) >= outlet.options.priority_age:
             priority = "老年人"
     return priority, id_number
 

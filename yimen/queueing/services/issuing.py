@@ -254,7 +254,7 @@ def issue_remote_ticket(
     items_list = selectors.resolve_items(items)
     if not schedule.is_open(now):
         raise _closed_error(outlet, items_list, now)
-    minutes = int(outlet.setting("remote_check_in_minutes", 60))
+    minutes = outlet.options.remote_check_in_minutes
     deadline = min(now + timedelta(minutes=minutes), schedule.closes_at(now))
     from yimen.core.fields import protected_lookup_hash
 

@@ -101,7 +101,7 @@ def recall(ticket, actor, *, request=None) -> Ticket:
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.CALLED,), "重呼")
         staff = _window_bound(t, actor, "重呼")
-        limit = int(t.outlet.setting("max_recalls", 3))
+        limit = t.outlet.options.max_recalls
         if t.recall_count >= limit:
             return _no_show(t, staff, f"重呼{limit}次未到，自动过号", request)
         t.recall_count += 1
