@@ -58,7 +58,9 @@ class Queue(models.Model):
     class Meta:
         verbose_name = "队列"
         verbose_name_plural = "队列"
-        ordering = ["outlet", "prefix"]
+        # by the foreign key's column: ordering by "outlet" would join the outlet table into
+        # every query (and into SELECT … FOR UPDATE); order explicitly where the name matters
+        ordering = ["outlet_id", "prefix"]
         constraints = [
             models.UniqueConstraint(fields=["outlet", "code"], name="queue_code_unique_in_outlet"),
             models.UniqueConstraint(
@@ -180,7 +182,7 @@ class Ticket(models.Model):
     class Meta:
         verbose_name = "排队号"
         verbose_name_plural = "排队号"
-        ordering = ["-service_date", "queue", "seq"]
+        ordering = ["-service_date", "queue_id", "seq"]  # no join (see Queue.Meta)
         constraints = [
             models.UniqueConstraint(
                 fields=["outlet", "service_date", "number"], name="ticket_number_unique_per_day"

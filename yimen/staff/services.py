@@ -71,8 +71,8 @@ def save_staff(actor, staff: Staff, *, request=None) -> Staff:
     old = (
         Staff.objects.select_for_update()
         .filter(pk=staff.pk)
-        .order_by()
-        .first()  # (Meta.ordering joins)
+        .order_by("pk")
+        .first()  # explicit: Staff's Meta.ordering would join the outlet into the FOR UPDATE
         if staff.pk is not None
         else None
     )

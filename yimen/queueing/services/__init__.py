@@ -3,10 +3,11 @@
 Every function is one transaction and an explicit state transition recorded as a TicketEvent
 (who, when, why) and in the audit log. Concurrency (docs/queue.md):
 - numbers come from one atomic UPSERT … RETURNING on the per-queue daily counter;
-- a call picks its ticket with the pure dispatch policy, then claims it with a conditional
-  UPDATE (… WHERE status='waiting'); on PostgreSQL the candidate is first locked with
-  SELECT … FOR UPDATE SKIP LOCKED so two windows never wait on, or take, the same ticket;
-  SQLite runs BEGIN IMMEDIATE transactions (settings) so writers are serialised;
+- a call locks its window's row, picks its ticket with the pure dispatch policy, then locks that
+  ticket's row while it is still waiting (SELECT … FOR UPDATE, with SKIP LOCKED on PostgreSQL so
+  two windows never wait on, or take, the same ticket; a candidate gone meanwhile is skipped) and
+  saves it as called; SQLite runs BEGIN IMMEDIATE transactions (settings) so writers are
+  serialised;
 - unique constraints (number per outlet-day, one active ticket per window, Idempotency-Key)
   are the last line of defence; IntegrityError / lock errors are retried a few times.
 

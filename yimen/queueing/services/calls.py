@@ -148,11 +148,10 @@ def calling(key: tuple):
 
 def _lock_window(window: Window, staff=None) -> str | None:
     """Serialise what puts a ticket at one window or ends its session (calls, sign-out, close):
-    lock only its row (Window's default ordering joins the outlet, and a plain FOR UPDATE would
-    then lock the outlet row for every call of the hall). In the same statement: the number of
-    the ticket the window holds (returned, None if none) and, with `staff`, their session there —
-    checked again under the lock, so a call that raced a sign-out or a close never leaves a
-    ticket at a closed window.
+    lock only its row (`of=("self",)`: never a related row, whatever a query joins). In the same
+    statement: the number of the ticket the window holds (returned, None if none) and, with
+    `staff`, their session there — checked again under the lock, so a call that raced a sign-out
+    or a close never leaves a ticket at a closed window.
 
     PostgreSQL: the reads are a statement of their own after the lock. A statement that waited
     for a row lock re-reads only that row; its subqueries keep the snapshot taken when it began,
