@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast system-packages setup migrate demo bench clean
+.PHONY: run test test-fast lint fmt typecheck system-packages setup migrate demo bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（找不到 $(PYTHON)）"; exit 1; }
@@ -22,6 +22,11 @@ migrate: setup
 
 # The demo runs in debug mode (YIMEN_DEBUG=1: local random keys in .yimen-dev-keys.json, no
 # secure-cookie/TOTP requirement). Production never uses `make run`: see docs/operations.md.
+# The demo network (outlets, windows, catalog, staff) in the local database; --if-empty keeps an
+# existing one. `make run` does this and starts the server.
+demo: migrate
+	YIMEN_DEBUG=$${YIMEN_DEBUG:-1} $(BIN)/yimen demo --if-empty
+
 run: migrate
 	@echo "make run：演示模式（YIMEN_DEBUG=$${YIMEN_DEBUG:-1}，调试开启，仅供本机演示；生产部署见 docs/operations.md）"
 	YIMEN_DEBUG=$${YIMEN_DEBUG:-1} $(BIN)/yimen demo --if-empty
@@ -35,9 +40,22 @@ system-packages:
 test: setup system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# For developers: no browser, no slow tests, no system packages needed.
+# For developers, the quick loop: no browser, no slow tests, no system packages needed.
 test-fast: setup
 	$(BIN)/python -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+# Lint and format check (ruff, configured in pyproject.toml); `make fmt` rewrites.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# mypy with django-stubs: strict on the modules listed in pyproject ([tool.mypy] files).
+typecheck: setup
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python bench/queue_load.py

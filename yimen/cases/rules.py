@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from yimen.core.calendar import WorkCalendar
+
 # --- Statuses -------------------------------------------------------------------------------
 DRAFT = "draft"  # 收件中: checklist at the window
 NOTIFIED = "notified"  # 一次性告知，待补齐
@@ -124,10 +126,10 @@ class MaterialLine:
 class IntakeAssessment:
     """What the checklist allows: which outcome is possible and which materials block what."""
 
-    pending: tuple  # not yet checked
-    missing_required: tuple  # required and missing (any)
-    blocking: tuple  # required, missing, NOT tolerance-eligible
-    tolerable: tuple  # required, missing, tolerance-eligible
+    pending: tuple[MaterialLine, ...]  # not yet checked
+    missing_required: tuple[MaterialLine, ...]  # required and missing (any)
+    blocking: tuple[MaterialLine, ...]  # required, missing, NOT tolerance-eligible
+    tolerable: tuple[MaterialLine, ...]  # required, missing, tolerance-eligible
 
     @property
     def complete(self) -> bool:
@@ -159,7 +161,7 @@ def surprise_materials(
     listed_before: Iterable[object],
     now_missing: Iterable[object],
     available_before: Iterable[object],
-) -> list:
+) -> list[object]:
     """一次性告知: a later notice may not name a material that was already on the checklist when
     the first notice was given but was not listed then. Returns the offending keys."""
     listed = set(listed_before)
@@ -184,7 +186,7 @@ def approval_steps(item_type: str, promised_limit: int | None) -> tuple[str, ...
     return ("承办",)
 
 
-def duty_already_held(done: Iterable[tuple[str, object]], person) -> str | None:
+def duty_already_held(done: Iterable[tuple[str, object]], person: object) -> str | None:
     """Separation of duties: 承办, 审核 and 批准 of one case are done by different people. `done`
     is the (step name, person) of the steps recorded so far; returns the step `person` already did
     (then they may do no other step of this case), or None. An item with fewer steps simply has
@@ -202,7 +204,7 @@ TIME_STATUS_LABELS = dict(TIME_STATUS_CHOICES)
 
 
 def due_date(
-    calendar, accepted_on: date, limit_workdays: int | None, paused_workdays: int = 0
+    calendar: WorkCalendar, accepted_on: date, limit_workdays: int | None, paused_workdays: int = 0
 ) -> date | None:
     """Promised/legal completion date: `limit` working days after acceptance, pushed back by the
     working days the clock was paused."""
@@ -211,13 +213,17 @@ def due_date(
     return calendar.add_workdays(accepted_on, limit_workdays + paused_workdays).date
 
 
-def workdays_left(calendar, today: date, due: date) -> int:
+def workdays_left(calendar: WorkCalendar, today: date, due: date) -> int:
     """Working days from today until the due date (0 = due today, negative = overdue)."""
     return calendar.workdays_between(today, due)
 
 
 def time_status(
-    calendar, today: date, due: date | None, warning_workdays: int = 1, paused: bool = False
+    calendar: WorkCalendar,
+    today: date,
+    due: date | None,
+    warning_workdays: int = 1,
+    paused: bool = False,
 ) -> str:
     """正常 / 预警 / 逾期. While the clock is paused the status cannot worsen beyond what it was at
     the pause: callers pass the date the pause started as `today` (or paused=True for 正常 unless
@@ -234,13 +240,13 @@ def time_status(
     return NORMAL
 
 
-def pause_workdays(calendar, started_on: date, ended_on: date) -> int:
+def pause_workdays(calendar: WorkCalendar, started_on: date, ended_on: date) -> int:
     """Working days the clock stood still: working days in (started_on, ended_on]."""
     return max(calendar.workdays_between(started_on, ended_on), 0)
 
 
 def tolerance_deadline_ok(
-    calendar, accepted_on: date, deadline: date, promised_limit: int | None
+    calendar: WorkCalendar, accepted_on: date, deadline: date, promised_limit: int | None
 ) -> bool:
     """容缺 supplement deadline: not before acceptance, not beyond the promised limit."""
     if deadline < accepted_on:
@@ -250,7 +256,7 @@ def tolerance_deadline_ok(
     return deadline <= calendar.add_workdays(accepted_on, promised_limit).date
 
 
-def reminder_day(calendar, deadline: date) -> date:
+def reminder_day(calendar: WorkCalendar, deadline: date) -> date:
     """容缺 reminder: one working day before the deadline."""
     return calendar.add_workdays(deadline, -1).date
 

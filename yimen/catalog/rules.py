@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 # Window kinds (DESIGN.md). Stored as the Chinese label: it is what centres write in their
 # spreadsheets and what the demo data uses.
@@ -86,7 +87,7 @@ class Limit:
     ok: bool = True
 
 
-def parse_limit(text) -> Limit:
+def parse_limit(text: Any) -> Limit:
     """'20(工作日)' → 20 workdays; '90(自然日)' → calendar days; '3个月' → months; '无' → none;
     '即办' → 0 (即办件). Anything else → Limit(None, ok=False) (kept empty and counted as a warning)."""
     if text is None:
@@ -118,7 +119,7 @@ def format_limit(value: int | None, unit: str) -> str:
     return f"{value}({UNIT_LABELS.get(unit, unit)})"
 
 
-def item_type_from(text_or_code) -> str | None:
+def item_type_from(text_or_code: Any) -> str | None:
     """'行政许可' or a national code ('01', '1') → the item type; None if unknown."""
     if text_or_code is None:
         return None
@@ -134,7 +135,7 @@ YES = {"是", "有", "y", "yes", "true", "1", "√", "✓"}
 NO = {"否", "无", "n", "no", "false", "0", "", "×"}
 
 
-def parse_bool(value) -> bool | None:
+def parse_bool(value: Any) -> bool | None:
     """'是'/'否', True/False, 1/0 → bool; None if not understood."""
     if isinstance(value, bool):
         return value
@@ -166,14 +167,16 @@ _SEPARATORS = set("、，,；;\n")
 _OPEN, _CLOSE = set("（(【[《"), set("）)】]》")
 
 
-def split_list(value) -> list[str]:
+def split_list(value: Any) -> list[str]:
     """'a、b，c' / 'a;b' / ['a','b'] → ['a','b','c'] (blank parts dropped). Separators inside
     brackets do not split: '社会保障（社会保险、社会救助）' stays one value."""
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
         return [str(v).strip() for v in value if str(v).strip()]
-    parts, current, depth = [], [], 0
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in str(value):
         if ch in _OPEN:
             depth += 1
@@ -188,5 +191,5 @@ def split_list(value) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def join_list(values) -> str:
+def join_list(values: Any) -> str:
     return "、".join(values or [])

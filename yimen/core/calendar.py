@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 WORKDAY = "workday"  # ordinary Monday–Friday
 WEEKEND = "weekend"  # Saturday/Sunday, not listed
@@ -25,7 +26,7 @@ class WorkdayAnswer:
     date: date
     verified: bool
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, str | bool]:
         return {"date": self.date.isoformat(), "verified": self.verified}
 
 
@@ -95,7 +96,7 @@ class WorkCalendar:
         return self.add_workdays(d, 1).date
 
 
-def parse_holiday_cn(document: dict) -> tuple[int, list[tuple[date, str, bool]]]:
+def parse_holiday_cn(document: dict[str, Any]) -> tuple[int, list[tuple[date, str, bool]]]:
     """Rows of a holiday-cn JSON document: (date, name, is_off_day)."""
     year = int(document["year"])
     rows = []

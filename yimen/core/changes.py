@@ -27,12 +27,15 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 CHANNEL = "yimen_changes"
 RESET = "*"  # a payload meaning "everything may have changed" (demo reset, bulk imports)
 
@@ -58,18 +61,20 @@ _lock = threading.Lock()
 _versions: dict[str, int] = {}
 _epoch = 0  # bumped by RESET: every topic changes at once
 _caches: weakref.WeakSet[VersionedCache] = weakref.WeakSet()
-_on_bump: list = []  # callables run after every local bump (core.refresher wakes up)
+_on_bump: list[
+    Callable[[], object]
+] = []  # callables run after every local bump (core.refresher wakes up)
 
 
-def hall(outlet_id) -> str:
+def hall(outlet_id: object) -> str:
     return f"hall:{outlet_id}"
 
 
-def board(outlet_id) -> str:
+def board(outlet_id: object) -> str:
     return f"board:{outlet_id}"
 
 
-def sessions(outlet_id) -> str:
+def sessions(outlet_id: object) -> str:
     return f"sessions:{outlet_id}"
 
 
@@ -90,13 +95,13 @@ def _local_bump(topic: str) -> None:
         callback()
 
 
-def on_bump(callback) -> None:
+def on_bump(callback: Callable[[], object]) -> None:
     """Call `callback()` (fast, no arguments) after every change seen by this process."""
     if callback not in _on_bump:
         _on_bump.append(callback)
 
 
-def off_bump(callback) -> None:
+def off_bump(callback: Callable[[], object]) -> None:
     if callback in _on_bump:
         _on_bump.remove(callback)
 
@@ -114,16 +119,21 @@ def bump(*topics: str) -> None:
         else:
             _send(topics)
     if connection.in_atomic_block:
-        transaction.on_commit(lambda: [_local_bump(topic) for topic in topics])
+        transaction.on_commit(lambda: _local_bump_all(topics))
 
 
-def _send(topics) -> None:
+def _local_bump_all(topics: Iterable[str]) -> None:
+    for topic in topics:
+        _local_bump(topic)
+
+
+def _send(topics: Sequence[str]) -> None:
     sql, params = notify_sql(topics)
     with connection.cursor() as cursor:  # one statement for all topics
         cursor.execute("SELECT " + sql, params)
 
 
-def notify_sql(topics) -> tuple[str, list]:
+def notify_sql(topics: Sequence[str]) -> tuple[str, list[str]]:
     """A SELECT list (and its parameters) that sends NOTIFY for each of `topics`."""
     return ", ".join(["pg_notify(%s, %s)"] * len(topics)), [
         value for topic in topics for value in (CHANNEL, topic)
@@ -134,7 +144,7 @@ _pending = threading.local()
 
 
 @contextmanager
-def notify_at_end():
+def notify_at_end() -> Iterator[None]:
     """PostgreSQL: collect the NOTIFYs of bump() inside the block and send them as it ends, still
     inside the caller's transaction (which must enclose the block) — in one statement, or in none
     of their own when a last statement of the block carries them (take_pending(): the audit
@@ -205,13 +215,22 @@ class VersionedCache:
     Waiting for the recomputing thread instead is not an option: a waiting request may hold one
     of the pool's database connections that the recompute needs."""
 
-    def __init__(self, maxsize: int = 512):
+    def __init__(self, maxsize: int = 512) -> None:
         self.maxsize = maxsize
-        self._data: dict = {}
-        self._computing: set = set()
+        self._data: dict[Hashable, tuple[tuple[int, int], float, Any]] = {}
+        self._computing: set[Hashable] = set()
         _caches.add(self)
 
-    def _usable(self, key, entry, topic, seen, tick, serve_stale=False, max_stale=0.0) -> bool:
+    def _usable(
+        self,
+        key: Hashable,
+        entry: tuple[tuple[int, int], float, Any] | None,
+        topic: str,
+        seen: tuple[int, int],
+        tick: float,
+        serve_stale: bool = False,
+        max_stale: float = 0.0,
+    ) -> bool:
         return (
             entry is not None
             and tick - entry[1] < max_age(topic)
@@ -222,12 +241,14 @@ class VersionedCache:
             )
         )
 
-    def get(self, topic: str, key, compute, *, serve_stale: bool = False):
+    def get(
+        self, topic: str, key: Hashable, compute: Callable[[], T], *, serve_stale: bool = False
+    ) -> T:
         seen = version(topic)  # read before computing: a change during compute makes it stale
         tick = time.monotonic()
         entry = self._data.get(key)
-        if self._usable(key, entry, topic, seen, tick, serve_stale):
-            return entry[2]
+        if entry is not None and self._usable(key, entry, topic, seen, tick, serve_stale):
+            return cast(T, entry[2])
         self._computing.add(key)
         try:
             value = compute()
@@ -238,13 +259,15 @@ class VersionedCache:
         self._data[key] = (seen, tick, value)
         return value
 
-    def peek(self, topic: str, key, default=None, *, max_stale: float = 0.0):
+    def peek(
+        self, topic: str, key: Hashable, default: Any = None, *, max_stale: float = 0.0
+    ) -> Any:
         """The entry if it is current, else `default`; never computes, never touches the database
         (for answers given in the event loop, see queueing/fastlane.py). `max_stale`: an entry
         computed less than that many seconds ago is usable even if a change has come since (its
         answer is then one the reader could have got that much earlier)."""
         entry = self._data.get(key)
-        if self._usable(
+        if entry is not None and self._usable(
             key,
             entry,
             topic,
@@ -255,7 +278,7 @@ class VersionedCache:
             return entry[2]
         return default
 
-    def put(self, topic: str, key, value) -> None:
+    def put(self, topic: str, key: Hashable, value: Any) -> None:
         """Store a value known to be current (e.g. what the caller itself just wrote and committed)."""
         if len(self._data) >= self.maxsize:
             self._data.clear()
@@ -268,9 +291,9 @@ class VersionedCache:
 class _Listener:
     """LISTEN yimen_changes on a connection of its own, in a daemon thread (PostgreSQL only)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.connected = False
-        self._thread = None
+        self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._start_lock = threading.Lock()
 
@@ -305,7 +328,7 @@ class _Listener:
             time.sleep(0.01)
         return self.connected
 
-    def _run(self, params: dict) -> None:
+    def _run(self, params: dict[str, Any]) -> None:
         import psycopg
 
         params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context")}

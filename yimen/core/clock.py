@@ -8,8 +8,9 @@ clock.travel(minutes=5)  # move a frozen clock forward
 """
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -31,7 +32,7 @@ def local_now() -> datetime:
     return now().astimezone(SHANGHAI)
 
 
-def today():
+def today() -> date:
     return local_now().date()
 
 
@@ -42,7 +43,9 @@ def local(dt: datetime) -> datetime:
     return dt.astimezone(SHANGHAI)
 
 
-def at(year, month, day, hour=0, minute=0, second=0) -> datetime:
+def at(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
     """Shanghai wall-clock time, aware."""
     return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
@@ -59,7 +62,7 @@ def unfreeze() -> None:
         _frozen = None
 
 
-def travel(**delta) -> datetime:
+def travel(**delta: float) -> datetime:
     """Move a frozen clock forward by timedelta(**delta)."""
     global _frozen
     with _lock:
@@ -70,7 +73,7 @@ def travel(**delta) -> datetime:
 
 
 @contextmanager
-def frozen(dt: datetime):
+def frozen(dt: datetime) -> Iterator[None]:
     previous = _frozen
     freeze(dt)
     try:

@@ -1,20 +1,22 @@
 """Domain errors. Services raise these; the API and the pages turn them into a clear 4xx with a
 Chinese message and a stable code. A bug is the only thing that may become a 500."""
 
+from typing import Any
+
 
 class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, code: str | None = None, **details):
+    def __init__(self, message: str, code: str | None = None, **details: Any) -> None:
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
         self.details = details
 
-    def as_dict(self):
-        data = {"code": self.code, "message": self.message}
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details:
             data["details"] = self.details
         return data

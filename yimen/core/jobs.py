@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 
@@ -26,17 +27,22 @@ log = logging.getLogger("yimen.jobs")
 @dataclass
 class JobRun:
     job: str
-    done: list = field(default_factory=list)  # what the job changed (numbers, labels)
-    failed: list = field(default_factory=list)  # labels of the objects that failed (logged)
-    _later: list = field(default_factory=list, repr=False)
+    done: list[str] = field(default_factory=list)  # what the job changed (numbers, labels)
+    failed: list[str] = field(default_factory=list)  # labels of the objects that failed (logged)
+    _later: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def later(self, fn: Callable[[], object]) -> None:
         """Run `fn` after the current object's transaction (side effects: SMS, notifications)."""
         self._later.append(fn)
 
     def each(
-        self, keys: Iterable, fn: Callable, *, label: Callable = str, atomic: bool = True
-    ) -> list:
+        self,
+        keys: Iterable[Any],
+        fn: Callable[[Any], Any],
+        *,
+        label: Callable[[Any], object] = str,
+        atomic: bool = True,
+    ) -> list[Any]:
         """Call fn(key) for every key, each in its own transaction (atomic=False when fn manages
         its own). Returns the results that are not None, in order; failures go to `failed`."""
         results = []
@@ -63,7 +69,7 @@ class JobRun:
                 results.append(result)
         return results
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"failed": len(self.failed), "failed_items": list(self.failed)}
 
     def warning(self) -> str:
@@ -76,7 +82,7 @@ class JobRun:
         return f"警告：{len(self.failed)} 个对象处理失败，已跳过（{shown}），其余已正常处理；详见日志 yimen.jobs。"
 
 
-def _safe_label(label: Callable, key) -> str:
+def _safe_label(label: Callable[[Any], object], key: Any) -> str:
     try:
         return str(label(key))
     except Exception:  # noqa: BLE001

@@ -27,7 +27,9 @@ def mask_name(value: str | None) -> str:
 
 
 # --- redaction of free text and structured data (logs, audit summaries) ------------------------
+import logging  # noqa: E402
 import re  # noqa: E402
+from typing import Any  # noqa: E402
 
 _ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
 _PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
@@ -51,7 +53,7 @@ def redact(text: str) -> str:
     return _SENSITIVE_PARAM_RE.sub(lambda m: m.group(1) + "***", text)
 
 
-def redact_data(value):
+def redact_data(value: Any) -> Any:
     """redact() applied to every string inside dicts / lists (audit before/after summaries)."""
     if isinstance(value, str):
         return redact(value)
@@ -67,7 +69,7 @@ class RedactingFilter:
     nor in its arguments (uvicorn's access log passes the request line, query string included, as
     an argument and formats it itself, so arguments are redacted one by one and keep their shape)."""
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         if isinstance(record.args, tuple):
@@ -88,7 +90,7 @@ class RedactingFilter:
         return True
 
 
-def uvicorn_log_config(level: str = "warning") -> dict:
+def uvicorn_log_config(level: str = "warning") -> dict[str, Any]:
     """uvicorn's logging set-up with the RedactingFilter on its handlers (server and access log),
     for `yimen serve`: a request line such as `GET /api/x?id_number=6301…&phone=138…` is logged
     with the numbers masked, at whatever level the access log is turned on."""

@@ -27,6 +27,8 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -43,12 +45,13 @@ MIN_ROUND_SECONDS = 0.2
 
 
 class Refresher:
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._jobs: dict = {}  # key -> [fn, monotonic time last wanted]
-        self._waiters: list = []  # (loop, future) of after_next_round
-        self._chores: list = []
+        self._jobs: dict[Hashable, list[Any]] = {}  # key -> [fn, monotonic time last wanted]
+        # (loop, future) of after_next_round
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._chores: list[Callable[[], object]] = []
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -59,7 +62,7 @@ class Refresher:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def want(self, key, fn) -> bool:
+    def want(self, key: Hashable, fn: Callable[[], object]) -> bool:
         """Keep `fn` fresh; False (nothing registered) when the refresher is off."""
         if not self.enabled():
             return False
@@ -73,7 +76,7 @@ class Refresher:
         self._ensure_started()
         return True
 
-    def chore(self, fn) -> bool:
+    def chore(self, fn: Callable[[], object]) -> bool:
         if not self.enabled():
             return False
         with self._lock:
@@ -82,7 +85,7 @@ class Refresher:
         self._ensure_started()
         return True
 
-    def after_next_round(self) -> asyncio.Future:
+    def after_next_round(self) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         with self._lock:
@@ -151,7 +154,7 @@ class Refresher:
                 pass
 
 
-def _resolve(future: asyncio.Future) -> None:
+def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
 

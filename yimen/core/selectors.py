@@ -53,6 +53,6 @@ def _load_calendar() -> WorkCalendar:
     return cal
 
 
-def invalidate_calendar_cache(**_kwargs) -> None:
+def invalidate_calendar_cache(**_kwargs: object) -> None:
     """The calendar changed (call inside the writing transaction): every process reloads it."""
     changes.bump(CALENDAR)

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 
@@ -12,7 +13,9 @@ from .selectors import invalidate_calendar_cache
 
 
 @transaction.atomic
-def import_holiday_cn(document: dict, source: str = "holiday-cn", actor=None) -> dict:
+def import_holiday_cn(
+    document: dict[str, Any], source: str = "holiday-cn", actor: Any = None
+) -> dict[str, Any]:
     """Load one holiday-cn JSON year into our own table (replacing that year). Idempotent."""
     year, rows = parse_holiday_cn(document)
     published = bool(rows)
@@ -52,7 +55,7 @@ def import_holiday_cn(document: dict, source: str = "holiday-cn", actor=None) ->
     }
 
 
-def import_holiday_dir(path: Path, actor=None) -> list[dict]:
+def import_holiday_dir(path: Path, actor: Any = None) -> list[dict[str, Any]]:
     results = []
     for file in sorted(Path(path).glob("*.json")):
         results.append(

@@ -11,6 +11,7 @@
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
@@ -26,7 +27,7 @@ class IdCheck:
     birth_date: date | None = None
     sex: str = ""  # 男 / 女
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.ok
 
 
@@ -108,7 +109,7 @@ def date_window(kind: str = "schedule", today: date | None = None) -> tuple[date
 
     from . import clock
 
-    conf = settings.YIMEN
+    conf: dict[str, Any] = settings.YIMEN
     today = today or clock.today()
     first = date.fromisoformat(str(conf.get("FIRST_DATE", "2000-01-01")))
     years = (
@@ -170,18 +171,22 @@ class DateCheck:
     ok: bool
     message: str = ""
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.ok
 
 
-def _day_of(value) -> date:
+def _day_of(value: date | datetime) -> date:
     """The calendar date of a date or datetime as written (no time-zone conversion: converting a
     year-1 time with a positive offset overflows)."""
     return value.date() if isinstance(value, datetime) else value
 
 
 def check_date_window(
-    value, *, latest=None, earliest: date = EARLIEST_DATE, label: str = "日期"
+    value: date | datetime | None,
+    *,
+    latest: date | datetime | None = None,
+    earliest: date = EARLIEST_DATE,
+    label: str = "日期",
 ) -> DateCheck:
     """Is `value` (a date or datetime) within [earliest, latest]? `latest` may be a date or a
     datetime (then, for an aware value, compared to the instant; for a naive value, by date).

@@ -6,10 +6,13 @@ live services, the scheduled `yimen feedback escalate` job and the tests all use
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from statistics import median
+from typing import Any
 
+from yimen.core.calendar import WorkCalendar
 from yimen.core.errors import InvalidTransition, ValidationFailed
 
 # --- Ratings (好差评) -------------------------------------------------------------------------
@@ -35,7 +38,7 @@ def is_bad(score: int) -> bool:
     return score <= BAD_SCORE_MAX
 
 
-def check_rating(score, reasons, comment: str) -> tuple[int, list[str], str]:
+def check_rating(score: Any, reasons: Any, comment: str) -> tuple[int, list[str], str]:
     """Validate a rating; returns (score, reasons, comment) cleaned. Raises ValidationFailed."""
     try:
         score = int(score)
@@ -147,7 +150,7 @@ class RectificationDeadlines:
 
 
 def rectification_deadlines(
-    created: date, calendar, rectify_workdays: int = 15, callback_workdays: int = 1
+    created: date, calendar: WorkCalendar, rectify_workdays: int = 15, callback_workdays: int = 1
 ) -> RectificationDeadlines:
     return RectificationDeadlines(
         calendar.add_workdays(created, callback_workdays).date,
@@ -274,7 +277,7 @@ class Ladder:
         raise ValidationFailed(f"升级督办链中没有第 {level} 级。", code="no_such_level")
 
 
-def ladder_from_chain(chain: list[str] | None, workdays: dict | None = None) -> Ladder:
+def ladder_from_chain(chain: list[str] | None, workdays: dict[Any, Any] | None = None) -> Ladder:
     """Build the ladder from an outlet's escalation_chain. Entry 0 (window staff) is the intake;
     levels 1.. are the coordination rungs. Unknown rung names are owned by the centre director."""
     chain = list(chain or DEFAULT_CHAIN)
@@ -296,7 +299,7 @@ def ladder_from_chain(chain: list[str] | None, workdays: dict | None = None) -> 
     return Ladder(tuple(rungs))
 
 
-def level_due(started: date, rung: Rung, calendar) -> date:
+def level_due(started: date, rung: Rung, calendar: WorkCalendar) -> date:
     return calendar.add_workdays(started, rung.workdays).date
 
 
@@ -322,10 +325,10 @@ def needs_auto_escalation(level: int, due: date, today: date, ladder: Ladder) ->
     return 0 < level < ladder.top and today > due
 
 
-def first_response_due(received: date, calendar, workdays: int = 1) -> date:
+def first_response_due(received: date, calendar: WorkCalendar, workdays: int = 1) -> date:
     return calendar.add_workdays(received, workdays).date
 
 
-def median_or_none(values):
-    values = [v for v in values if v is not None]
-    return median(values) if values else None
+def median_or_none(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return median(present) if present else None

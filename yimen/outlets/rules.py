@@ -5,7 +5,8 @@ use weekday hours. Used by the live system, the simulator and the tests alike.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from yimen.core.calendar import WorkCalendar
 
@@ -40,7 +41,7 @@ class OpeningSchedule:
     exceptions: dict[date, list[str]] = field(default_factory=dict)  # date → spans ([] = closed)
     holiday_rule: str = "closed_on_off_days"  # or "open_on_off_days" (e.g. self-service)
     makeup_workday_rule: str = "weekday_hours"  # 调休 workday on a weekend opens like a weekday
-    tz: object = None  # tzinfo of wall-clock times
+    tz: tzinfo | None = None  # tzinfo of wall-clock times
 
     def spans_on(self, d: date) -> list[Span]:
         if d in self.exceptions:
@@ -90,7 +91,7 @@ class OpeningSchedule:
         ]
 
 
-def validate_spans(spans) -> list[str]:
+def validate_spans(spans: Any) -> list[str]:
     """Check a day's spans (['09:00-12:00', '13:00-17:00']): format, order, no overlap.
     Returns the normalised list; raises ValueError with a Chinese message."""
     if spans is None:
@@ -110,7 +111,7 @@ def validate_spans(spans) -> list[str]:
     return [f"{a:%H:%M}-{b:%H:%M}" for a, b in parsed]
 
 
-def validate_weekly(weekly) -> dict[str, list[str]]:
+def validate_weekly(weekly: Any) -> dict[str, list[str]]:
     """Check a weekly table {"mon": [...], …, "sun": [...]}; missing days are closed.
     Returns the normalised table; raises ValueError with a Chinese message."""
     if not isinstance(weekly, dict):

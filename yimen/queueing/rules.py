@@ -23,7 +23,7 @@ class WaitingTicket:
     queue: str  # queue code, e.g. "CX-ZH"
     issued_at: Any  # datetime or minutes
     priority: str = ""  # "" = ordinary; else 老年人/残疾人/军人/孕妇 …
-    items: frozenset = frozenset()  # item codes
+    items: frozenset[str] = frozenset()  # item codes
     target_window: Hashable | None = None  # transferred to one window specifically
     appointment_at: Any = None  # slot start of a checked-in appointment
 
@@ -36,12 +36,13 @@ class WaitingTicket:
 class WindowProfile:
     id: Hashable
     kind: str  # window kind (综合窗口, 绿色通道, …)
-    queues: frozenset  # queues this window serves
-    fallback_queues: frozenset = (
-        frozenset()
-    )  # served only when nothing else waits (green window when idle)
-    items: frozenset | None = None  # the clerk's items; None = any item of its queues
-    fallback_items: frozenset | None = None  # items it may take from fallback queues; None = any
+    queues: frozenset[str]  # queues this window serves
+    # served only when nothing else waits (green window when idle)
+    fallback_queues: frozenset[str] = frozenset()
+    items: frozenset[str] | None = None  # the clerk's items; None = any item of its queues
+    fallback_items: frozenset[str] | None = (
+        None  # items it may take from fallback queues; None = any
+    )
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,8 @@ class DispatchPolicy:
     priority_mode: str = "ratio"  # "strict": priority always first; "ratio": see below
     ordinary_per_priority: int = 2  # ratio: after a priority ticket, up to N ordinary ones
     max_ordinary_wait_minutes: float = 30.0  # anti-starvation bound for ordinary tickets
-    appointment_early_minutes: float = (
-        10.0  # a checked-in appointment is due this long before its slot
-    )
+    # a checked-in appointment is due this long before its slot
+    appointment_early_minutes: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -147,18 +147,18 @@ def route_request(
 # --- dispatch --------------------------------------------------------------------------------
 
 
-def _minutes(delta) -> float:
+def _minutes(delta: Any) -> float:
     if isinstance(delta, timedelta):
         return delta.total_seconds() / 60.0
     return float(delta)
 
 
-def _id_key(ticket_id):
+def _id_key(ticket_id: Hashable) -> tuple[int, int, str]:
     """Tie-break on equal times: numeric ids numerically (10 after 9), others as text."""
     return (0, ticket_id, "") if isinstance(ticket_id, int) else (1, 0, str(ticket_id))
 
 
-def _fifo_key(t: WaitingTicket):
+def _fifo_key(t: WaitingTicket) -> tuple[Any, tuple[int, int, str]]:
     return (t.issued_at, _id_key(t.id))
 
 
@@ -180,7 +180,7 @@ def can_serve(window: WindowProfile, ticket: WaitingTicket) -> bool:
 def choose_next(
     waiting: Iterable[WaitingTicket],
     window: WindowProfile,
-    now,
+    now: Any,
     policy: DispatchPolicy = DispatchPolicy(),
     history: WindowHistory | None = None,
 ) -> Choice | None:

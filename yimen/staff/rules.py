@@ -51,7 +51,7 @@ def duty_group(d: date, odd_weeks_group: str = "A") -> str:
 
 def subtract(spans: list[Span], cut: list[Span]) -> list[Span]:
     """spans − cut, as sorted, non-empty spans."""
-    result = []
+    result: list[Span] = []
     for a, b in spans:
         pieces = [(_m(a), _m(b))]
         for c, d in cut:
@@ -95,9 +95,8 @@ class Post:
 
     window: str  # window code, e.g. CX-ZH-201
     label: str = ""  # e.g. "201 综合窗口"
-    members: dict = field(
-        default_factory=dict, hash=False, compare=False
-    )  # {"A": "cx_zh_201", "B": …}
+    # {"A": "cx_zh_201", "B": …}
+    members: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ class Assignment:
     replaces: str = ""  # the member whose shift this is, when a substitute works it
 
     @property
-    def kind_label(self):
+    def kind_label(self) -> str:
         return KIND_LABELS.get(self.kind, self.kind)
 
 
@@ -122,7 +121,7 @@ class Gap:
     start: time
     end: time
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.window} {self.date:%Y-%m-%d} {self.start:%H:%M}-{self.end:%H:%M}"
 
 
@@ -190,7 +189,12 @@ def plan(
     return out
 
 
-def _stand_in(member, d, absent, replacements):
+def _stand_in(
+    member: str | None,
+    d: date,
+    absent: dict[date, set[str]],
+    replacements: dict[date, dict[str, str]],
+) -> tuple[str | None, str]:
     if not member:
         return None, ""
     stand_in = replacements.get(d, {}).get(member)
@@ -206,8 +210,8 @@ def coverage_gaps(
 ) -> list[Gap]:
     """Every (window, date, span) inside opening hours with nobody at a window that must be open."""
     covered: dict[tuple[date, str], list[Span]] = {}
-    for a in assignments:
-        covered.setdefault((a.date, a.window), []).append((a.start, a.end))
+    for shift in assignments:
+        covered.setdefault((shift.date, shift.window), []).append((shift.start, shift.end))
     gaps = []
     for day in days:
         for post in posts:
@@ -238,7 +242,9 @@ def staffed_windows_at(assignments: list[Assignment], at: datetime | tuple[date,
     return len({a.window for a in assignments if a.date == d and a.start <= t < a.end})
 
 
-def half_hour_profile(assignments: list[Assignment], d: date, start=time(8, 0), end=time(18, 0)):
+def half_hour_profile(
+    assignments: list[Assignment], d: date, start: time = time(8, 0), end: time = time(18, 0)
+) -> list[tuple[time, int]]:
     """[(time, staffed windows)] every 30 minutes of a day."""
     rows, t = [], _m(start)
     while t < _m(end):
