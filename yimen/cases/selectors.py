@@ -11,6 +11,7 @@ from yimen.core import clock
 from yimen.core.errors import DomainError, NotFound
 from yimen.core.masking import mask_id_number, mask_name, mask_phone
 from yimen.core.selectors import work_calendar
+from yimen.core.stats import percentile
 from yimen.staff import authz
 
 from . import rules
@@ -168,13 +169,10 @@ def handling_times(qs=None) -> dict:
     if not secs:
         return {"count": 0, "median_s": None, "p90_s": None, "within_180s": None}
 
-    def pct(p):
-        return round(secs[min(len(secs) - 1, int(round(p * (len(secs) - 1))))], 1)
-
     return {
         "count": len(secs),
-        "median_s": pct(0.5),
-        "p90_s": pct(0.9),
+        "median_s": round(percentile(secs, 0.5) or 0.0, 1),
+        "p90_s": round(percentile(secs, 0.9) or 0.0, 1),
         "within_180s": round(sum(1 for x in secs if x <= 180) / len(secs), 4),
     }
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import calendar as pycal
 import io
-import math
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from yimen.core import clock
 from yimen.core.errors import ValidationFailed
+from yimen.core.stats import percentile
 
 from . import selectors
 
@@ -70,15 +70,6 @@ def parse_params(params) -> dict:
 
 def _aware(d: date) -> datetime:
     return datetime.combine(d, time(0, 0), tzinfo=clock.SHANGHAI)
-
-
-def _pct(values, q):
-    if not values:
-        return None
-    values = sorted(values)
-    k = (len(values) - 1) * q
-    lo, hi = math.floor(k), math.ceil(k)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def _hist(values, bins):
@@ -354,7 +345,7 @@ def _metrics(a) -> dict:
         "no_show": no_show,
         "no_show_rate": round(no_show / issued, 4) if issued else None,
         "mean_wait": round(sum(waits) / len(waits), 1) if waits else None,
-        "p90_wait": round(_pct(waits, 0.9), 1) if waits else None,
+        "p90_wait": round(percentile(waits, 0.9), 1) if waits else None,
         "sla_15min": round(sum(1 for w in waits if w <= SLA) / len(waits), 4) if waits else None,
         "mean_service": round(sum(service) / len(service), 1) if service else None,
         "cases": len(a.get("cases", [])),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import simpy
 
+from yimen.core.stats import percentile
 from yimen.queueing.rules import (
     WaitingTicket,
     WindowHistory,
@@ -186,12 +187,9 @@ class _Run:
         return self
 
 
-def _percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return 0.0
-    k = (len(sorted_values) - 1) * q
-    lo, hi = math.floor(k), math.ceil(k)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+def _percentile(values: list[float], q: float) -> float:
+    """core.stats.percentile, 0.0 for no values (the twin's tables show a number)."""
+    return percentile(values, q) or 0.0
 
 
 def _summary(rows: list[_Served], sla: float) -> dict:
