@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -17,18 +16,16 @@ from yimen.core import clock, pdf
 from yimen.core.audit import client_ip
 from yimen.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from yimen.core.masking import mask_name
+from yimen.core.qr import qr_data_uri
 from yimen.staff import authz
-from yimen.staff.authz import check, staff_of
+from yimen.staff.authz import check
 
 from . import rules, selectors, services
 from .models import Notice
 
 
 def _staff(request):
-    staff = staff_of(request.user) if request.user.is_authenticated else None
-    if staff is None:
-        raise Forbidden("请先以工作人员身份登录。")
-    return staff
+    return authz.request_staff(request)
 
 
 def _case_for(request, pk):
@@ -447,14 +444,13 @@ def verify_url(request, result) -> str:
 
 
 def render_result_pdf(case, result, url: str) -> bytes:
-    qr = segno.make(url, error="m")
     return pdf.render_pdf(
         "cases/pdf/result.html",
         {
             "case": case,
             "result": result,
             "verify_url": url,
-            "qr_data_uri": qr.svg_data_uri(scale=4, border=2),
+            "qr_data_uri": qr_data_uri(url, scale=4, border=2),
             "issued_local": clock.local(result.issued_at),
             "decision_label": rules.DECISION_LABELS.get(case.decision, ""),
         },

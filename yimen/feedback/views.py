@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import segno
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -15,6 +14,7 @@ from yimen.catalog.models import ServiceItem
 from yimen.core import clock
 from yimen.core.errors import DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed
 from yimen.core.masking import mask_name, mask_phone
+from yimen.core.qr import qr_svg
 from yimen.outlets.models import Outlet, Window
 from yimen.staff import authz
 from yimen.staff.authz import authorize, check, staff_of
@@ -26,9 +26,7 @@ RECENT_MINUTES = 30
 
 
 def _qr_svg(url: str, request) -> str:
-    return segno.make(request.build_absolute_uri(url), error="m").svg_inline(
-        scale=3, dark="#1d1d1f"
-    )
+    return qr_svg(request.build_absolute_uri(url), scale=3, dark="#1d1d1f")
 
 
 # --- rating pages (public) ----------------------------------------------------------------------
@@ -167,10 +165,7 @@ def window_rate(request, window_code):
 
 # --- staff pages ------------------------------------------------------------------------------------
 def _staff(request):
-    staff = staff_of(request.user)
-    if staff is None:
-        raise Forbidden("只有工作人员可以使用此页面。")
-    return staff
+    return authz.request_staff(request, "只有工作人员可以使用此页面。")
 
 
 def _outlet_scope(staff, request):

@@ -5,8 +5,9 @@ from typing import Any
 
 from ninja import Body, Router
 
-from yimen.core.errors import Unauthorized, ValidationFailed
+from yimen.core.errors import ValidationFailed
 from yimen.core.inputs import errors
+from yimen.staff import authz
 from yimen.staff.authz import authorize
 from yimen.staff.tokens import BearerAuth
 
@@ -18,10 +19,7 @@ API_MAX_VISITORS = 200_000
 
 
 def _staff(request):
-    principal = getattr(request, "principal", None)
-    if principal is None or principal.staff is None:
-        raise Unauthorized("该操作需要工作人员身份（设备令牌不可用）。")
-    return principal.staff
+    return authz.request_staff(request, "该操作需要工作人员身份（设备令牌不可用）。")
 
 
 @router.post(

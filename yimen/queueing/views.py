@@ -4,7 +4,6 @@ import asyncio
 import json
 import time
 
-import segno
 from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from yimen.core.errors import DomainError, Forbidden
 from yimen.core.masking import mask_name
+from yimen.core.qr import qr_svg
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
-from yimen.staff import selectors as staff_selectors, services as staff_services
+from yimen.staff import authz, selectors as staff_selectors, services as staff_services
 
 from . import notify, selectors, services
 from .models import PRIORITY_CHOICES, Queue, Ticket, TicketEvent
@@ -90,7 +90,7 @@ def kiosk(request, outlet_code):
 
 
 def _qr_svg(url: str) -> str:
-    return segno.make(url, error="m").svg_inline(scale=5, dark="#111")
+    return qr_svg(url, scale=5, dark="#111")
 
 
 def ticket_print(request, public_id):
@@ -164,10 +164,7 @@ def ticket_detail(request, pk):
 
 
 def _staff(request):
-    staff = getattr(request.user, "staff", None)
-    if staff is None:
-        raise Forbidden("只有工作人员可以使用窗口叫号台。")
-    return staff
+    return authz.request_staff(request, "只有工作人员可以使用窗口叫号台。")
 
 
 @login_required

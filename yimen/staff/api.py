@@ -6,12 +6,12 @@ from datetime import date, datetime, time
 import pydantic
 from ninja import Router, Schema, Status
 
-from yimen.core.errors import NotFound, Unauthorized, ValidationFailed
+from yimen.core.errors import NotFound, ValidationFailed
 from yimen.core.inputs import ScheduleDate, errors
 from yimen.core.masking import mask_phone
 from yimen.staff.tokens import BearerAuth
 
-from . import selectors, services
+from . import authz, selectors, services
 from .authz import authorize
 
 router = Router(tags=["人员与窗口"])
@@ -19,10 +19,7 @@ auth = BearerAuth()
 
 
 def _staff(request):
-    principal = getattr(request, "principal", None)
-    if principal is None or principal.staff is None:
-        raise Unauthorized("该操作需要工作人员身份（设备令牌不可用）。")
-    return principal.staff
+    return authz.request_staff(request, "该操作需要工作人员身份（设备令牌不可用）。")
 
 
 class MeOut(Schema):

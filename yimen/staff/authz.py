@@ -148,11 +148,23 @@ def scope_of(actor, rule: Rule | None = None) -> tuple[str, object]:
     return (OUTLET, staff.outlet_id) if staff.outlet_id else (NOTHING, None)
 
 
-def _active_staff(actor):
+STAFF_ONLY = "请先以工作人员身份登录。"
+
+
+def _active_staff(actor, message: str = STAFF_ONLY):
     staff = staff_of(actor)
     if staff is None or not staff.active or not staff.user.is_active:
-        raise Unauthorized("请先以工作人员身份登录。")
+        raise Unauthorized(message, code="staff_only")
     return staff
+
+
+def request_staff(request, message: str = STAFF_ONLY):
+    """The active staff member behind a page request (the session's user) or an API request (its
+    principal: a staff token, not a device token). Anyone else: Unauthorized — one status (401,
+    code "staff_only") for pages and the API alike; what a staff member may then do is
+    `authorize`'s 403."""
+    principal = getattr(request, "principal", None)
+    return _active_staff(principal if principal is not None else request.user, message)
 
 
 def _rule(action: str) -> Rule:

@@ -252,3 +252,43 @@ def parse_iso_week(text: str | None) -> date:
 def iso_week_label(monday: date) -> str:
     iso = monday.isocalendar()
     return f"{iso.year}-W{iso.week:02d}"
+
+
+# --- pages: the window desk and the rota ---------------------------------------------------------
+
+
+def window_holders(outlet) -> dict:
+    """window id → the staff member signed in there (open sessions of the outlet)."""
+    return {
+        s.window_id: s.staff
+        for s in WindowSession.objects.filter(
+            window__outlet=outlet, ended_at__isnull=True
+        ).select_related("staff")
+    }
+
+
+def queue_windows(outlet) -> list:
+    """The outlet's active windows that call tickets, in group and number order."""
+    from yimen.outlets.models import QUEUE_WINDOW_KINDS, Window
+
+    return list(
+        Window.objects.filter(outlet=outlet, active=True, kind__in=QUEUE_WINDOW_KINDS).order_by(
+            "group_code", "number"
+        )
+    )
+
+
+def rota_people(outlet) -> list:
+    return list(Staff.objects.filter(outlet=outlet, active=True).order_by("shift_group", "name"))
+
+
+def leaves_in(outlet, monday: date, sunday: date):
+    return Leave.objects.filter(
+        staff__outlet=outlet, cancelled_at__isnull=True, start__lte=sunday, end__gte=monday
+    ).select_related("staff", "substitute")
+
+
+def swaps_in(outlet, monday: date, sunday: date):
+    return ShiftSwap.objects.filter(
+        outlet=outlet, cancelled_at__isnull=True, date__range=(monday, sunday)
+    ).select_related("from_staff", "to_staff")

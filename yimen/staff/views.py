@@ -3,7 +3,6 @@ the weekly A/B rota (printable) and its Excel export. Thin: the work is in servi
 
 from datetime import datetime, timedelta
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
@@ -14,12 +13,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from yimen.core import clock
-from yimen.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from yimen.core.errors import DomainError, NotFound, ValidationFailed
 from yimen.core.masking import mask_phone
+from yimen.core.qr import qr_svg
 
-from . import exports, selectors, services
+from . import authz, exports, selectors, services
 from .authz import allowed_actions, authorize, authorize_role
-from .models import Leave, ShiftSwap, Staff, TotpDevice, WindowSession
+from .models import Leave, ShiftSwap, Staff, TotpDevice
 
 PENDING_KEY = "yimen_pending_2fa"
 PENDING_SECONDS = 300
@@ -35,10 +35,7 @@ def _safe_next(request, default="/staff/"):
 
 
 def _staff_or_403(request) -> Staff:
-    staff = getattr(request.user, "staff", None)
-    if staff is None:
-        raise Forbidden("该账号不是工作人员账号。")
-    return staff
+    return authz.request_staff(request, "该账号不是工作人员账号。")
 
 
 def _int(value) -> int:
@@ -113,7 +110,7 @@ def _pending_user(request):
 
 
 def _qr_svg(uri: str) -> str:
-    return segno.make(uri, error="m").svg_inline(scale=4, dark="#1f2937")
+    return qr_svg(uri, scale=4, dark="#1f2937")
 
 
 def login_totp_view(request):
@@ -261,7 +258,7 @@ def workbench(request):
 @login_required
 def window_view(request):
     staff = _staff_or_403(request)
-    from yimen.outlets.models import QUEUE_WINDOW_KINDS, Window
+    from yimen.outlets.models import Window
 
     if request.method == "POST":
         op = request.POST.get("op", "")
@@ -344,15 +341,8 @@ def window_view(request):
     windows = []
     if staff.outlet_id:
         states = selectors.window_states(staff.outlet)
-        holders = {
-            s.window_id: s.staff
-            for s in WindowSession.objects.filter(
-                window__outlet=staff.outlet, ended_at__isnull=True
-            ).select_related("staff")
-        }
-        for w in Window.objects.filter(
-            outlet=staff.outlet, active=True, kind__in=QUEUE_WINDOW_KINDS
-        ).order_by("group_code", "number"):
+        holders = selectors.window_holders(staff.outlet)
+        for w in selectors.queue_windows(staff.outlet):
             windows.append(
                 {
                     "window": w,
@@ -468,11 +458,7 @@ def rota_view(request, outlet_code):
         for d in r.days
     ]
     can_manage = _can(staff, "staff.rota.manage", outlet)
-    people = (
-        Staff.objects.filter(outlet=outlet, active=True).order_by("shift_group", "name")
-        if can_manage
-        else []
-    )
+    people = selectors.rota_people(outlet) if can_manage else []
     return render(
         request,
         "staff/rota.html",
@@ -488,12 +474,8 @@ def rota_view(request, outlet_code):
             "next_week": selectors.iso_week_label(monday + timedelta(days=7)),
             "can_manage": can_manage,
             "people": people,
-            "leaves": Leave.objects.filter(
-                staff__outlet=outlet, cancelled_at__isnull=True, start__lte=sunday, end__gte=monday
-            ).select_related("staff", "substitute"),
-            "swaps": ShiftSwap.objects.filter(
-                outlet=outlet, cancelled_at__isnull=True, date__range=(monday, sunday)
-            ).select_related("from_staff", "to_staff"),
+            "leaves": selectors.leaves_in(outlet, monday, sunday),
+            "swaps": selectors.swaps_in(outlet, monday, sunday),
             "leave_kinds": [k for k, _ in Leave._meta.get_field("kind").choices],
         },
     )
