@@ -175,13 +175,14 @@ def test_entry_expires_after_max_age(fake_time):
     assert compute.calls == 2
 
 
-def test_entry_lifetime_follows_monkeypatched_max_age(monkeypatch):
+def test_entry_lifetime_follows_monkeypatched_max_age(monkeypatch, fake_time):
     topic = fresh_topic("hall")
     monkeypatch.setattr(changes, "MAX_AGE", {**changes.MAX_AGE, "hall": (0.05, 0.05)})
     cache, compute = changes.VersionedCache(), Counter()
     assert cache.get(topic, "k", compute) == 1
+    fake_time.t += 0.04
     assert cache.get(topic, "k", compute) == 1
-    time.sleep(0.08)
+    fake_time.t += 0.02  # 0.06 s after the compute: expired (no real sleep)
     assert cache.get(topic, "k", compute) == 2
 
 
