@@ -13,7 +13,7 @@ from yimen.core.selectors import invalidate_calendar_cache, work_calendar
 
 
 @pytest.fixture(autouse=True)
-def fresh_calendar():
+def fresh_calendar(db):  # invalidating bumps the change bus, a table
     invalidate_calendar_cache()
     yield
     invalidate_calendar_cache()

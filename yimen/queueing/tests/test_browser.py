@@ -10,6 +10,7 @@ import time
 
 import pytest
 from django.test import Client
+from playwright.sync_api import expect
 
 from yimen.core import clock as project_clock
 from yimen.outlets.models import Window
@@ -69,7 +70,8 @@ def test_kiosk_console_board_and_green_channel(asgi_server, page, browser, clock
 
     board = browser.new_page(viewport={"width": 1600, "height": 900})
     board.goto(f"{base}/queue/board/XN-CX/")
-    board.wait_for_function("document.body.dataset.lastEvent !== undefined", timeout=10_000)
+    # (not wait_for_function: it evals a string in the page, which the board's CSP forbids)
+    board.wait_for_selector("body[data-last-event]", state="attached", timeout=10_000)
 
     # 1. a citizen takes a ticket at the kiosk
     page.goto(f"{base}/queue/kiosk/XN-CX/")
@@ -89,9 +91,7 @@ def test_kiosk_console_board_and_green_channel(asgi_server, page, browser, clock
     assert "A001" in clerk.inner_text("#waiting")
     started = time.time()
     clerk.click("#call-next")
-    board.wait_for_function(
-        "document.getElementById('latest').textContent.includes('A001')", timeout=3_000
-    )
+    expect(board.locator("#latest")).to_contain_text("A001", timeout=3_000)
     # the board page stamps Date.now() when a call appears: click → shown, without the console's
     # own page reload (an upper bound of commit → shown, as it includes the POST itself)
     latency = board.evaluate("window.lastShownAt") / 1000 - started
@@ -123,9 +123,7 @@ def test_kiosk_console_board_and_green_channel(asgi_server, page, browser, clock
     assert rows.index(green_number) < rows.index(early[0].number)  # shown first in the waiting list
     green.click("#call-next")
     assert green.inner_text("#current-number").strip() == green_number
-    board.wait_for_function(
-        f"document.getElementById('latest').textContent.includes('{green_number}')", timeout=3_000
-    )
+    expect(board.locator("#latest")).to_contain_text(green_number, timeout=3_000)
     assert "101 号窗口" in board.inner_text("#latest")
     assert all(Ticket.objects.get(pk=t.pk).status == Ticket.WAITING for t in early)
     board.screenshot(path="test-artifacts/queue-board.png", full_page=True)
