@@ -17,9 +17,9 @@ from yimen.core.errors import DomainError, NotFound, ValidationFailed
 from yimen.core.masking import mask_phone
 from yimen.core.qr import qr_svg
 
-from . import authz, exports, selectors, services
-from .authz import allowed_actions, authorize, authorize_role
-from .models import Leave, ShiftSwap, Staff, TotpDevice
+from .. import authz, exports, selectors, services
+from ..authz import allowed_actions, authorize, authorize_role
+from ..models import Leave, ShiftSwap, Staff, TotpDevice
 
 PENDING_KEY = "yimen_pending_2fa"
 PENDING_SECONDS = 300
@@ -482,7 +482,7 @@ def rota_view(request, outlet_code):
 
 
 def _can(staff, action, outlet):
-    from .authz import check
+    from ..authz import check
 
     return check(staff, action, outlet)
 
