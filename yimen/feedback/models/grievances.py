@@ -14,7 +14,7 @@ from yimen.outlets.models import Outlet, Window
 from yimen.queueing.models import Ticket
 from yimen.staff.models import ROLE_CHOICES, Staff
 
-from . import rules
+from .. import rules
 
 RATING_CHANNELS = [
     ("window", "窗口评价器"),
