@@ -19,8 +19,8 @@ from yimen.outlets.models import Outlet, Window
 from yimen.staff import authz
 from yimen.staff.authz import authorize, check, staff_of
 
-from . import rules, selectors, services
-from .models import FINDING_KINDS, Rectification
+from .. import rules, selectors, services
+from ..models import FINDING_KINDS, Rectification
 
 RECENT_MINUTES = 30
 
@@ -412,7 +412,7 @@ def grievance_detail(request, pk):
     ladder = None
     current_rung = None
     if g.category == rules.HARD:
-        from . import conf
+        from .. import conf
 
         ladder = conf.ladder_for(g.outlet)
         if g.level:
