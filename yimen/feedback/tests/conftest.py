@@ -1,7 +1,11 @@
-"""Helpers for the feedback tests: finished tickets and staff at the demo centre XN-CX."""
+"""Helpers for the feedback tests: finished tickets, staff at the demo centre XN-CX and a 很难办
+grievance there."""
+
+from datetime import date
 
 import pytest
 
+from yimen.core.validators import make_resident_id
 from yimen.staff.testing import make_staff
 
 
@@ -49,3 +53,33 @@ def cx_staff(db, demo):
         "leader": make_staff("leader", name="孙区长", region_code="630104"),
         "other_chief": make_staff("chief", outlet="XN-CB", name="周科长"),
     }
+
+
+# --- 办不成事 (test_grievances.py, test_grievance_pages.py) -----------------------------------------
+
+PHONE = "13912345678"
+OWNER_ID = make_resident_id("630104", date(1980, 5, 6), 31, "男")
+
+
+def cx():
+    from yimen.outlets.models import Outlet
+
+    return Outlet.objects.get(code="XN-CX")
+
+
+def _hard(clock, actor, **kw):
+    """A 很难办 grievance at XN-CX about the demo business licence item (XN-SJ-001)."""
+    from yimen.catalog.models import ServiceItem
+    from yimen.feedback import rules, services
+
+    return services.submit_grievance(
+        outlet=cx(),
+        category=rules.HARD,
+        item=ServiceItem.objects.get(code="XN-SJ-001"),
+        description="老楼没有房产证（历史遗留问题），开不出经营场所使用证明，办不了个体执照。",
+        missing_materials=["经营场所使用证明（或住所申报承诺书）"],
+        phone=PHONE,
+        applicant_name="马建国",
+        actor=actor,
+        **kw,
+    )
