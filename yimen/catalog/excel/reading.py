@@ -21,8 +21,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .models import ITEM_TYPES, WINDOW_KINDS
-from .rules import (
+from ..models import ITEM_TYPES, WINDOW_KINDS
+from ..rules import (
     MATERIAL_KIND_VALUES,
     UNIT_BY_LABEL,
     UNIT_LABELS,
