@@ -243,7 +243,7 @@ def import_public_catalog(source: str, path, actor=None) -> dict:
 
 
 def export_catalog_excel(items=None) -> bytes:
-    """The catalog (or the given items queryset) as an xlsx workbook (see excel.py)."""
+    """The catalog (or the given items queryset) as an xlsx workbook (see excel/)."""
     from .excel import build_workbook
 
     qs = items if items is not None else ServiceItem.objects.all()

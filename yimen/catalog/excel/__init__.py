@@ -1,7 +1,16 @@
-"""The catalog as an Excel workbook (openpyxl), by concern; the public names are re-exported here
-for `from yimen.catalog.excel import …`."""
+"""The catalog as an Excel workbook (openpyxl), because centres maintain these lists in
+spreadsheets.
 
-from .reading import (
+Workbook layout (Chinese headers, one header row, any column order; `layout.py`):
+- sheet 「事项」: one row per item (ITEM_COLUMNS);
+- sheet 「材料」: one row per material, linked by 事项编码 (MATERIAL_COLUMNS);
+- sheet 「填写说明」: what each column takes (ignored on import).
+
+Export is `writing.build_workbook`; import is `reading.parse_workbook` (validates every row, never
+writes). The public names are re-exported here for `from yimen.catalog.excel import …`.
+"""
+
+from .layout import (
     BOOL_KEYS as BOOL_KEYS,
     HELP_SHEET as HELP_SHEET,
     ITEM_COLUMNS as ITEM_COLUMNS,
@@ -12,8 +21,10 @@ from .reading import (
     MATERIALS_SHEET as MATERIALS_SHEET,
     MAX_LEN as MAX_LEN,
     RowError as RowError,
+)
+from .reading import parse_workbook as parse_workbook
+from .writing import (
     build_workbook as build_workbook,
     item_row as item_row,
     material_row as material_row,
-    parse_workbook as parse_workbook,
 )

@@ -1,237 +1,33 @@
-"""The catalog as an Excel workbook (openpyxl), because centres maintain these lists in
-spreadsheets.
-
-Workbook layout (Chinese headers, one header row, any column order):
-- sheet 「事项」: one row per item (ITEM_COLUMNS);
-- sheet 「材料」: one row per material, linked by 事项编码 (MATERIAL_COLUMNS);
-- sheet 「填写说明」: what each column takes (ignored on import).
-
-`parse_workbook` validates EVERY row first and returns (items, errors); it never writes.
-Values: 是/否 for flags; lists separated by 、; time limit = number + unit (工作日/自然日/月),
-empty = none stated, 0 = 即办件; fee empty = see 收费说明, 0 = 不收费.
-"""
+"""Import: `parse_workbook` validates EVERY row of a workbook first and returns (items, errors);
+it never writes (`catalog.services` applies the result). Values: 是/否 for flags; lists separated
+by 、; time limit = number + unit (工作日/自然日/月), empty = none stated, 0 = 即办件; fee empty =
+see 收费说明, 0 = 不收费."""
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl import load_workbook
 
 from ..models import ITEM_TYPES, WINDOW_KINDS
 from ..rules import (
     MATERIAL_KIND_VALUES,
     UNIT_BY_LABEL,
-    UNIT_LABELS,
-    join_list,
     parse_bool,
     split_list,
 )
-
-ITEMS_SHEET, MATERIALS_SHEET, HELP_SHEET = "事项", "材料", "填写说明"
-
-# (header, key, help)
-ITEM_COLUMNS = [
-    ("事项编码", "code", "必填，唯一，如 XN-WS-001；已有编码则更新该事项"),
-    ("事项名称", "name", "必填"),
-    ("简称", "short_name", ""),
-    ("主项名称", "parent_name", "拆分子项时所属的主项"),
-    ("部门编码", "department_code", "部门编码或部门名称至少填一个；新部门需两者都填"),
-    ("实施部门", "department_name", ""),
-    ("事项类型", "item_type", "、".join(ITEM_TYPES)),
-    ("法定办结时限", "legal_limit", "整数；空 = 未规定"),
-    ("法定时限单位", "legal_limit_unit", "工作日 / 自然日 / 月（空 = 工作日）"),
-    ("承诺办结时限", "promised_limit", "整数；0 = 即办件；空 = 未规定"),
-    ("承诺时限单位", "promised_limit_unit", "工作日 / 自然日 / 月（空 = 工作日）"),
-    ("最多跑动次数", "visits_required", "0–10 的整数；0 = 全程网办"),
-    ("收费金额（元）", "fee", "0 = 不收费；空 = 见收费说明"),
-    ("收费说明", "fee_note", ""),
-    ("缴费方式", "payment_methods", "多个用、分隔"),
-    ("服务对象", "target_groups", "多个用、分隔"),
-    ("关键词", "keywords", "多个用、分隔"),
-    ("受理窗口类型", "window_kinds", "、".join(WINDOW_KINDS)),
-    ("综合一窗", "comprehensive", "是 / 否"),
-    ("银行网点可办", "bank_outlet", "是 / 否"),
-    ("可走绿色通道", "green_channel_eligible", "是 / 否"),
-    ("帮办代办", "bangban_daiban", "是 / 否"),
-    ("可网上办理", "online", "是 / 否"),
-    ("在用", "active", "是 / 否"),
-    ("备注", "notes", ""),
-    ("来源", "source", ""),
-    ("来源条目", "source_ref", ""),
-]
-MATERIAL_COLUMNS = [
-    ("事项编码", "item_code", "必填，须在「事项」表中"),
-    ("序号", "position", "整数，决定材料顺序"),
-    ("材料名称", "name", "必填"),
-    ("形式", "kind", " / ".join(MATERIAL_KIND_VALUES)),
-    ("份数", "copies", "1–99 的整数"),
-    ("必需", "required", "是 / 否"),
-    ("可容缺", "tolerance", "是 / 否；只有必需材料可容缺"),
-    ("可数据共享调取", "data_sharing", "是 / 否"),
-    ("说明", "note", ""),
-]
-LIST_KEYS = {"payment_methods", "target_groups", "keywords", "window_kinds"}
-BOOL_KEYS = {
-    "comprehensive",
-    "bank_outlet",
-    "green_channel_eligible",
-    "bangban_daiban",
-    "online",
-    "active",
-}
-MAX_LEN = {
-    "code": 64,
-    "name": 300,
-    "short_name": 100,
-    "parent_name": 300,
-    "department_code": 40,
-    "department_name": 100,
-    "fee_note": 300,
-    "source": 40,
-    "source_ref": 300,
-}
-MATERIAL_MAX_LEN = {"name": 300, "note": 300}
-
-
-@dataclass(frozen=True)
-class RowError:
-    sheet: str
-    row: int
-    column: str
-    message: str
-
-    def __str__(self):
-        where = f"「{self.sheet}」表"
-        if self.row:
-            where += f"第 {self.row} 行"
-        if self.column:
-            where += f"「{self.column}」列"
-        return f"{where}：{self.message}"
-
-    def as_dict(self):
-        return {
-            "sheet": self.sheet,
-            "row": self.row,
-            "column": self.column,
-            "message": self.message,
-        }
-
-
-# --- export --------------------------------------------------------------------------------
-
-
-def _yes(v: bool) -> str:
-    return "是" if v else "否"
-
-
-def item_row(item) -> list:
-    return [
-        item.code,
-        item.name,
-        item.short_name,
-        item.parent_name,
-        item.department.code,
-        item.department.name,
-        item.item_type,
-        item.legal_limit,
-        UNIT_LABELS.get(item.legal_limit_unit, item.legal_limit_unit),
-        item.promised_limit,
-        UNIT_LABELS.get(item.promised_limit_unit, item.promised_limit_unit),
-        item.visits_required,
-        None if item.fee is None else float(item.fee),
-        item.fee_note,
-        join_list(item.payment_methods),
-        join_list(item.target_groups),
-        join_list(item.keywords),
-        join_list(item.window_kinds),
-        _yes(item.comprehensive),
-        _yes(item.bank_outlet),
-        _yes(item.green_channel_eligible),
-        _yes(item.bangban_daiban),
-        _yes(item.online),
-        _yes(item.active),
-        item.notes,
-        item.source,
-        item.source_ref,
-    ]
-
-
-def material_row(item, m) -> list:
-    return [
-        item.code,
-        m.position,
-        m.name,
-        m.kind,
-        m.copies,
-        _yes(m.required),
-        _yes(m.tolerance),
-        _yes(m.data_sharing),
-        m.note,
-    ]
-
-
-def _header(ws, columns):
-    ws.append([c[0] for c in columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="EEF0F4")
-    ws.freeze_panes = "B2"
-
-
-def build_workbook(items) -> bytes:
-    """`items`: an iterable of ServiceItem (with department and materials prefetched)."""
-    wb = Workbook()
-    ws_items = wb.active
-    ws_items.title = ITEMS_SHEET
-    ws_materials = wb.create_sheet(MATERIALS_SHEET)
-    ws_help = wb.create_sheet(HELP_SHEET)
-    _header(ws_items, ITEM_COLUMNS)
-    _header(ws_materials, MATERIAL_COLUMNS)
-    for item in items:
-        ws_items.append(item_row(item))
-        for m in item.materials.all():
-            ws_materials.append(material_row(item, m))
-    widths = {
-        "事项编码": 22,
-        "事项名称": 40,
-        "实施部门": 24,
-        "材料名称": 48,
-        "备注": 40,
-        "来源条目": 30,
-    }
-    for ws, columns in ((ws_items, ITEM_COLUMNS), (ws_materials, MATERIAL_COLUMNS)):
-        for i, (header, _k, _h) in enumerate(columns, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = widths.get(header, 12)
-    ws_help.append(["表", "列", "填写要求"])
-    for cell in ws_help[1]:
-        cell.font = Font(bold=True)
-    for sheet, columns in ((ITEMS_SHEET, ITEM_COLUMNS), (MATERIALS_SHEET, MATERIAL_COLUMNS)):
-        for header, _k, help_text in columns:
-            ws_help.append([sheet, header, help_text])
-    ws_help.append([])
-    ws_help.append(
-        [
-            "",
-            "导入规则",
-            "先检查全部行，任何一行有错则整个文件不导入；「事项」表中的事项整体更新（其材料以「材料」表为准），"
-            "未出现在文件中的事项保持不变。",
-        ]
-    )
-    ws_help.column_dimensions["A"].width = 10
-    ws_help.column_dimensions["B"].width = 18
-    ws_help.column_dimensions["C"].width = 90
-    for row in ws_help.iter_rows(min_row=2):
-        row[2].alignment = Alignment(wrap_text=True)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-# --- import --------------------------------------------------------------------------------
+from .layout import (
+    BOOL_KEYS,
+    ITEM_COLUMNS,
+    ITEMS_SHEET,
+    LIST_KEYS,
+    MATERIAL_COLUMNS,
+    MATERIAL_MAX_LEN,
+    MATERIALS_SHEET,
+    MAX_LEN,
+    RowError,
+)
 
 
 def _text(value) -> str:
