@@ -187,10 +187,10 @@ def test_what_the_fast_lane_swallows_is_logged_once_a_minute_and_django_answers(
         raise RuntimeError("cache entry of an unexpected shape")
 
     monkeypatch.setattr(fastlane.services, "poll_from_cache", broken)
-    with caplog.at_level("WARNING", logger="yimen.queueing.fastlane"):
+    with caplog.at_level("WARNING", logger="yimen.queueing.fastpath.lane"):
         assert fastlane._answer(scope("POST", path, raw)) is None  # Django answers
         assert fastlane._answer(scope("POST", path, raw)) is None
-    swallowed = [r for r in caplog.records if r.name == "yimen.queueing.fastlane"]
+    swallowed = [r for r in caplog.records if r.name == "yimen.queueing.fastpath.lane"]
     assert len(swallowed) == 1  # the second within the minute is only counted
     assert "RuntimeError" in swallowed[0].getMessage() and "call-next" in swallowed[0].getMessage()
     assert swallowed[0].exc_info is not None
