@@ -6,7 +6,7 @@ on the GIL, and a thread holding a database lock (a ticket counter, the audit ch
 turn while every other transaction waits for the lock. `AdmissionControl` lets at most
 YIMEN_MAX_CONCURRENT_REQUESTS (default 16) requests per process and lane run at once; the rest
 wait in the event loop, which costs nothing. Event streams (SSE boards) are long-lived and async,
-so they are not counted. In front of it, the fast lane (queueing/fastlane.py) answers idle
+so they are not counted. In front of it, the fast lane (queueing/fastpath/lane.py) answers idle
 windows and cached boards without Django at all (YIMEN_FASTLANE=0 turns it off). Before its first
 request each process fills its configuration and token caches (`warm_up`, YIMEN_WARM_UP).
 """
@@ -48,7 +48,7 @@ class AdmissionControl:
 
 django_application = get_asgi_application()
 
-from yimen.queueing.fastlane import FastLane  # noqa: E402  (needs the apps loaded)
+from yimen.queueing.fastpath.lane import FastLane  # noqa: E402  (needs the apps loaded)
 
 application = AdmissionControl(
     django_application, int(os.environ.get("YIMEN_MAX_CONCURRENT_REQUESTS", "16"))

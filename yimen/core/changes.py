@@ -263,7 +263,7 @@ class VersionedCache:
         self, topic: str, key: Hashable, default: Any = None, *, max_stale: float = 0.0
     ) -> Any:
         """The entry if it is current, else `default`; never computes, never touches the database
-        (for answers given in the event loop, see queueing/fastlane.py). `max_stale`: an entry
+        (for answers given in the event loop, see queueing/fastpath/lane.py). `max_stale`: an entry
         computed less than that many seconds ago is usable even if a change has come since (its
         answer is then one the reader could have got that much earlier)."""
         entry = self._data.get(key)

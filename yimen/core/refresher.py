@@ -1,6 +1,6 @@
 """Keeps hot cache entries current from one background thread per process.
 
-Why: the ASGI fast lane (queueing/fastlane.py) answers idle windows and boards from the
+Why: the ASGI fast lane (queueing/fastpath/lane.py) answers idle windows and boards from the
 per-process caches, but only while they are current, and every ticket change makes them stale.
 Without this thread the first request after a change refilled them — a Django request, waiting
 in the admission queue behind the writes. Under load (benchmark, docs/queue.md) that wait grew,

@@ -1,4 +1,7 @@
-"""Calls: the hall's fast path — call_next, the cached poll, the per-window serialisation."""
+"""Calls: call_next, the cached poll the fast lane asks (`poll_from_cache`), the one idle-window
+decision both use (`idle_for`), the count of calls under way (`calling`) and the per-window
+serialisation (`_lock_window`, also used by `services.serving`). Re-exported by
+`queueing.services`."""
 
 from __future__ import annotations
 
@@ -60,7 +63,7 @@ IDLE, STALE = "idle", "stale"
 
 def poll_from_cache(window_id, staff):
     """What call_next(window_id, staff) would do, judged from the per-process caches alone (no
-    database, no waiting), for the ASGI fast lane (queueing/fastlane.py):
+    database, no waiting), for the ASGI fast lane (fastpath/lane.py):
     - IDLE: it would certainly return None — the clerk is signed in and serving at that window
       and nothing waits for it (or this process already has as many calls under way for those
       tickets as there are tickets);

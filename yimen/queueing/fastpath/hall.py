@@ -1,4 +1,5 @@
-"""The hall's state (sessions and waiting tickets), cached per outlet and refreshed on changes; what the fast lane peeks at."""
+"""The hall's state (sessions and waiting tickets), cached per outlet and refreshed on changes;
+what call_next and the fast lane peek at. Re-exported by `queueing.selectors`."""
 
 from __future__ import annotations
 

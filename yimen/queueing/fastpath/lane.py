@@ -11,9 +11,10 @@ processes):
 - call-next: a cached, live staff token whose use was recorded within the minute, the window's
   cached setup and hall state, the clerk signed in and serving there, allowed to call, and nothing
   for this window — or as many calls of this process already under way for the same queues as
-  tickets waiting there — → 204, as call_next itself would answer (services.poll_from_cache). A
-  call-next it hands to Django is counted as under way from then on (services.calling): when a
-  ticket arrives, the polls that follow do not all queue up in Django for the one ticket;
+  tickets waiting there — → 204, as call_next itself would answer (`calls.poll_from_cache`, which
+  asks the same `calls.idle_for` as call_next). A call-next it hands to Django is counted as
+  under way from then on (`calls.calling`): when a ticket arrives, the polls that follow do not
+  all queue up in Django for the one ticket;
 - board: the outlet's cached board, rendered exactly as django-ninja renders it.
 
 When the answer is not cached only because a change made the entry stale, the fast lane asks
@@ -23,6 +24,11 @@ STALE_WAIT_SECONDS), instead of sending the request to the back of Django's queu
 Anything else — no cached answer, a body, a query string, another method — goes to Django
 unchanged, so every error message, status and side effect comes from the one implementation.
 Responses carry the headers the Django stack adds to these endpoints (tests compare them).
+
+Logged (logger `yimen.queueing.fastpath.lane`): every request answered here without Django, at
+DEBUG; a request handed to Django after waiting in vain for the refresher, at DEBUG; an exception
+caught here (the request then goes to Django), at WARNING with its traceback, once a minute per
+kind and endpoint with how many of that kind passed since.
 """
 
 import asyncio
@@ -37,10 +43,12 @@ from ninja.responses import NinjaJSONEncoder
 from yimen.core.refresher import refresher
 from yimen.staff.tokens import peek_token
 
-from .. import selectors, services
+from ..selectors import keep_board_fresh, peek_board
+from . import calls
+from .hall import peek_outlet
 
 logger = logging.getLogger(__name__)
-STALE = services.STALE  # answer(): cached but stale, being refreshed in the background
+STALE = calls.STALE  # answer(): cached but stale, being refreshed in the background
 STALE_WAIT_SECONDS = 0.5
 
 BOARD = re.compile(r"^/api/outlets/([^/]+)/board$")
@@ -72,11 +80,11 @@ def answer(scope):
         match = BOARD.match(path)
         if match is None:
             return None
-        outlet = selectors.peek_outlet(match.group(1))
+        outlet = peek_outlet(match.group(1))
         if outlet is None:
             return None
-        refreshing = selectors.keep_board_fresh(outlet)  # each read keeps the entry wanted
-        data = selectors.peek_board(match.group(1))
+        refreshing = keep_board_fresh(outlet)  # each read keeps the entry wanted
+        data = peek_board(match.group(1))
         if data is not None:
             return 200, json.dumps(data, cls=NinjaJSONEncoder).encode()
         return STALE if refreshing else None
@@ -92,10 +100,10 @@ def answer(scope):
         token = peek_token(auth[7:].strip())
         if token is None or token.staff is None:
             return None
-        poll = services.poll_from_cache(match.group(1), token.staff)
-        if poll is services.IDLE:
+        poll = calls.poll_from_cache(match.group(1), token.staff)
+        if poll is calls.IDLE:
             return 204, b""
-        if poll is services.STALE:
+        if poll is calls.STALE:
             return STALE
         return None if poll is None else Counted(poll)
     return None
@@ -121,11 +129,15 @@ def _answer(scope):
         return None
 
 
+def _endpoint(scope) -> str:
+    path = scope.get("path", "")
+    return "board" if BOARD.match(path) else "call-next" if CALL_NEXT.match(path) else path
+
+
 def _log_swallowed(scope, exc: Exception) -> None:
     """What the fast lane swallows is logged (with its traceback), at most once a minute for
     each kind of failure at each endpoint, with how many of that kind passed since."""
-    path = scope.get("path", "")
-    endpoint = "board" if BOARD.match(path) else "call-next" if CALL_NEXT.match(path) else path
+    endpoint = _endpoint(scope)
     key = (endpoint, type(exc).__name__)
     now = time.monotonic()
     with _swallowed_lock:
@@ -160,11 +172,25 @@ class FastLane:
                 break
             result = _answer(scope)
         if isinstance(result, Counted):
-            with services.calling(result.key):
+            with calls.calling(result.key):
                 return await self.app(scope, receive, send)
         if result is None or result is STALE:
+            if result is STALE and logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "fast lane: %s %s still stale after %.0f ms, handed to Django",
+                    scope.get("method"),
+                    _endpoint(scope),
+                    STALE_WAIT_SECONDS * 1000,
+                )
             return await self.app(scope, receive, send)
         status, body = result
+        if logger.isEnabledFor(logging.DEBUG):  # polls come by the hundred a second
+            logger.debug(
+                "fast lane: %s %s answered %d without Django",
+                scope.get("method"),
+                _endpoint(scope),
+                status,
+            )
         headers = list(COMMON_HEADERS)
         if status != 204:
             headers += [

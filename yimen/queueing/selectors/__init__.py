@@ -3,7 +3,7 @@ ticket status (position, people ahead, estimated wait), boards, appointment slot
 
 A package by concern: config (outlets, windows, queues, items; cached until configuration
 changes), dispatch (routing a request to a queue, window profiles and the dispatch order), hall
-(the hall's cached state the fast path reads), status (a ticket's position and estimated wait),
+(the hall's cached state the fast path reads; in queueing/fastpath/hall.py), status (a ticket's position and estimated wait),
 boards, appointments (slots). Every name is re-exported here.
 """
 

@@ -13,8 +13,8 @@ Every function is one transaction and an explicit state transition recorded as a
 
 
 A package by concern: common (retries, locks, events, checks shared by every write), issuing
-(tickets at the kiosk, remote tickets and their expiry), calls (the hall's fast path: call_next
-and the per-window call serialisation), serving (call a specific ticket, recall, start, finish,
+(tickets at the kiosk, remote tickets and their expiry), calls (call_next and the per-window call
+serialisation; it lives in the hall's fast-path package, queueing/fastpath/calls.py), serving (call a specific ticket, recall, start, finish,
 no-show, reactivate, cancel), appointments; transfers live in queueing/moves.py. Every name is
 re-exported here.
 """

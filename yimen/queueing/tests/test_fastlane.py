@@ -1,4 +1,4 @@
-"""The ASGI fast lane (queueing/fastlane.py): idle call-next and boards answered from the caches in
+"""The ASGI fast lane (queueing/fastpath/lane.py): idle call-next and boards answered from the caches in
 the event loop, byte for byte what Django answers, and everything else left to Django."""
 
 import asyncio
@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 
 from yimen.core import changes
-from yimen.queueing import fastlane, selectors, services
+from yimen.queueing import selectors, services
+from yimen.queueing.fastpath import calls, lane as fastlane
 from yimen.staff import services as staff_services
 from yimen.staff.tokens import issue_token, revoke_token
 
@@ -186,7 +187,7 @@ def test_what_the_fast_lane_swallows_is_logged_once_a_minute_and_django_answers(
     def broken(*args, **kwargs):
         raise RuntimeError("cache entry of an unexpected shape")
 
-    monkeypatch.setattr(fastlane.services, "poll_from_cache", broken)
+    monkeypatch.setattr(calls, "poll_from_cache", broken)
     with caplog.at_level("WARNING", logger="yimen.queueing.fastpath.lane"):
         assert fastlane._answer(scope("POST", path, raw)) is None  # Django answers
         assert fastlane._answer(scope("POST", path, raw)) is None
@@ -198,19 +199,54 @@ def test_what_the_fast_lane_swallows_is_logged_once_a_minute_and_django_answers(
 
 
 def test_call_next_and_the_fast_lane_share_one_idle_decision(window_client, monkeypatch):
-    """Both ask services.calls.idle_for; when it says idle, call_next returns None and the fast
+    """Both ask fastpath.calls.idle_for; when it says idle, call_next returns None and the fast
     lane answers 204 without Django."""
     _staff, window, raw, client = window_client
     asked = []
-    real = services.calls.idle_for
+    real = calls.idle_for
 
     def spy(*args, **kwargs):
         asked.append(args[3])  # contenders
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services.calls, "idle_for", spy)
+    monkeypatch.setattr(calls, "idle_for", spy)
     path = f"/api/windows/{window.pk}/call-next"
     assert client.post(path).status_code == 204  # call_next, through Django
     assert asked == [0]
     assert fastlane.answer(scope("POST", path, raw)) == (204, b"")
     assert asked == [0, 1]
+
+
+def test_what_the_fast_lane_answers_without_django_is_logged_at_debug(window_client, caplog):
+    _staff, window, raw, client = window_client
+    path = f"/api/windows/{window.pk}/call-next"
+    assert client.post(path).status_code == 204  # warms the caches
+    client.get("/api/outlets/XN-CX/board")
+
+    async def django_app(sc, receive, send):  # must not be reached
+        raise AssertionError(sc["path"])
+
+    with caplog.at_level("DEBUG", logger="yimen.queueing.fastpath.lane"):
+        assert run_asgi(fastlane.FastLane(django_app), scope("POST", path, raw))[0] == 204
+        board = scope("GET", "/api/outlets/XN-CX/board")
+        assert run_asgi(fastlane.FastLane(django_app), board)[0] == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "yimen.queueing.fastpath.lane"]
+    assert lines == [
+        "fast lane: POST call-next answered 204 without Django",
+        "fast lane: GET board answered 200 without Django",
+    ]
+    assert all(r.levelname == "DEBUG" for r in caplog.records if r.name.endswith("lane"))
+
+
+def test_the_old_module_paths_are_the_moved_modules():
+    """queueing.fastlane, queueing.services.calls and queueing.selectors.hall are aliases (the
+    same module objects) of the fast-path package's modules: imports and monkeypatching through
+    the old names still reach the code that runs."""
+    import yimen.queueing.fastlane as old_lane
+    import yimen.queueing.selectors.hall as old_hall
+    import yimen.queueing.services.calls as old_calls
+    from yimen.queueing.fastpath import hall
+
+    assert (old_lane, old_calls, old_hall) == (fastlane, calls, hall)
+    assert services.calls is calls and selectors.hall is hall
+    assert services.call_next is calls.call_next and selectors.hall_state is hall.hall_state

@@ -12,7 +12,8 @@ from django.test import Client
 
 from yimen.core import changes
 from yimen.core.refresher import refresher
-from yimen.queueing import fastlane, services
+from yimen.queueing import services
+from yimen.queueing.fastpath import lane as fastlane
 from yimen.staff.models import ApiToken
 from yimen.staff.tokens import issue_token
 
