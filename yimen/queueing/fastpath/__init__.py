@@ -8,6 +8,9 @@
 
 The old module paths (`queueing.fastlane`, `queueing.services.calls`, `queueing.selectors.hall`)
 are aliases of these modules; `queueing.services` and `queueing.selectors` re-export their names.
-Nothing is imported here, so that importing one part never loads the others (the selectors and
-services packages import `hall` and `calls` while they are themselves being loaded).
+The selectors and services packages are loaded here, first: they import `hall` and `calls` while
+they are themselves being loaded, so whichever module is imported first (`asgi.py` imports `lane`)
+the packages' `__init__` runs before these modules are needed complete.
 """
+
+from .. import selectors as _selectors, services as _services  # noqa: F401  (load order)

@@ -250,3 +250,24 @@ def test_the_old_module_paths_are_the_moved_modules():
     assert (old_lane, old_calls, old_hall) == (fastlane, calls, hall)
     assert services.calls is calls and selectors.hall is hall
     assert services.call_next is calls.call_next and selectors.hall_state is hall.hall_state
+
+
+@pytest.mark.parametrize(
+    "first", ["yimen.queueing.fastpath.lane", "yimen.queueing.fastpath.calls", "yimen.asgi"]
+)
+def test_a_fresh_process_may_import_the_fast_path_first(first):
+    """uvicorn imports yimen.asgi, which imports the fast lane before anything has loaded the
+    queue's services and selectors (the test process always has them loaded already)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup(); import importlib; "
+        f"importlib.import_module({first!r}); "
+        "from yimen.queueing import services; from yimen.queueing.fastpath import calls; "
+        "assert services.call_next is calls.call_next"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "yimen.settings_test", "YIMEN_WARM_UP": "0"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
