@@ -26,12 +26,11 @@ from yimen.core import clock
 from yimen.core.masking import mask_phone
 
 from . import conf, messages, rules
+from .backends.http import TIMEOUT
 from .backends import Outgoing, Provider, ProviderUnavailable, SendResult, get_provider
 from .models import DEAD, FAILED, PENDING, SENT, OutboxMessage
 
 log = logging.getLogger("yimen.notify")
-
-SEND_TIMEOUT = 10.0  # seconds a provider call may take (the adapters' HTTP timeout)
 
 
 @dataclass
@@ -245,7 +244,7 @@ def deliver_batch(
     provider = provider or get_provider()
     for i, msg in enumerate(batch):
         lease_left = (msg.claimed_until or clock.now()) - clock.now()
-        if should_stop() or lease_left.total_seconds() < SEND_TIMEOUT:
+        if should_stop() or lease_left.total_seconds() < TIMEOUT:
             for rest in batch[i:]:
                 _release(rest, token, rest.next_attempt_at, rest.last_error)
             break

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import ProviderUnavailable
 
-TIMEOUT = 10.0
+TIMEOUT = float(os.environ.get("YIMEN_SMS_TIMEOUT", "10"))  # seconds per provider request
 
 
 def env(name: str, default: str = "") -> str:
