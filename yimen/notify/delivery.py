@@ -26,8 +26,8 @@ from yimen.core import clock
 from yimen.core.masking import mask_phone
 
 from . import conf, messages, rules
-from .backends.http import TIMEOUT
 from .backends import Outgoing, Provider, ProviderUnavailable, SendResult, get_provider
+from .backends.http import TIMEOUT
 from .models import DEAD, FAILED, PENDING, SENT, OutboxMessage
 
 log = logging.getLogger("yimen.notify")
