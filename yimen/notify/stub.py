@@ -41,7 +41,7 @@ class StubState:
         with self.lock:
             if self.fail_next:
                 return self.fail_next.pop(0)
-            self.accepted.append(message)
+            self.accepted.append({**message, "at": time.time()})
         return ""
 
 
