@@ -125,3 +125,17 @@ def test_an_unreachable_provider_is_retried(db):
     )
     with pytest.raises(ProviderUnavailable):
         provider.send(_msg())
+
+
+def test_the_simulator_is_labelled_and_can_refuse():
+    from yimen.notify.backends import get_provider
+    from yimen.notify.backends.simulator import SimulatorProvider
+
+    sim = get_provider("simulator")
+    assert isinstance(sim, SimulatorProvider) and "模拟" in sim.label
+    result = sim.send(_msg(41))
+    assert result.ok and result.message_id.startswith("sim-")
+    assert sim.find(_msg(41)).ok
+    refusing = SimulatorProvider(failure_rate=1.0)
+    result = refusing.send(_msg(42))
+    assert not result.ok and result.retry
