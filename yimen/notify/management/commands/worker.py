@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, once=False, interval=1.0, **options):
         worker = Worker(interval=interval)
         if once:
-            chores = run_chores()
+            chores = run_chores(worker.worker_id)
             stats = deliver_due(worker.worker_id)
             result = {"delivered": stats.as_dict(), "chores": chores}
             if options["json"]:
