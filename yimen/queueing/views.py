@@ -94,9 +94,7 @@ def _qr_svg(url: str) -> str:
 
 
 def ticket_print(request, public_id):
-    ticket = selectors.get_ticket(public_id) if len(public_id) > 12 else None
-    if ticket is None:
-        raise Forbidden("无效的排队号链接。")
+    ticket = selectors.holder_ticket(public_id)
     status_url = request.build_absolute_uri(
         reverse("queueing:ticket_status", args=[ticket.public_id])
     )
@@ -114,9 +112,7 @@ def ticket_print(request, public_id):
 
 
 def ticket_status(request, public_id):
-    ticket = selectors.get_ticket(public_id) if len(public_id) > 12 else None
-    if ticket is None:
-        raise Forbidden("无效的排队号链接。")
+    ticket = selectors.holder_ticket(public_id)
     if request.method == "POST" and request.POST.get("action") == "cancel":
         try:
             services.cancel(ticket, by_holder=True, request=request)
