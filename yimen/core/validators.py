@@ -6,6 +6,8 @@
 - Mobile numbers: 11 digits starting 1[3-9].
 - Dates and times people type: within a sane window (`check_date_window`: not before 2000, not
   after the caller's `latest`), reused by services, forms and API schemas.
+- Numbers and ids from requests: `is_digits` / `parse_id` (ASCII digits only, bounded) — never
+  `str.isdigit()`, which accepts '²', '١', '５' that int() then rejects (a 500) or reads as digits.
 """
 
 import re
@@ -17,7 +19,34 @@ _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+# The largest primary key / counter any column holds (PostgreSQL bigint); a longer number is not an
+# id, and passing it to the database overflows (SQLite: OverflowError → 500).
+MAX_ID = 2**63 - 1
+
+
+def is_digits(value: object) -> bool:
+    """True for a non-empty string of ASCII digits 0-9 only. Use this, not str.isdigit(), for
+    anything that came from a request, a file or a setting."""
+    return isinstance(value, str) and _ASCII_DIGITS.fullmatch(value) is not None
+
+
+def parse_id(
+    value: object, default: int | None = None, *, minimum: int = 1, maximum: int = MAX_ID
+) -> int | None:
+    """An id or count typed, posted or sent in a header/path: ASCII digits (surrounding blanks
+    allowed) within [minimum, maximum] → int; anything else (blank, '²', '١', '-1', '1e3', a
+    number too long for the database) → `default`. Never raises."""
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value if minimum <= value <= maximum else default
+    text = value.strip() if isinstance(value, str) else ""
+    if not is_digits(text) or len(text) > len(str(maximum)):
+        return default
+    number = int(text)
+    return number if minimum <= number <= maximum else default
 
 
 @dataclass(frozen=True)
@@ -44,7 +73,7 @@ def check_resident_id(value: str, today: date | None = None) -> IdCheck:
     v = normalize_id_number(value)
     if len(v) != 18:
         return IdCheck(False, "身份证号码应为18位。")
-    if not v[:17].isdigit() or not (v[17].isdigit() or v[17] == "X"):
+    if not is_digits(v[:17]) or not (is_digits(v[17]) or v[17] == "X"):
         return IdCheck(False, "身份证号码格式不正确（前17位为数字，最后一位为数字或X）。")
     try:
         birth = date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
@@ -85,7 +114,7 @@ def check_credit_code(value: str) -> UsccCheck:
 
 
 def check_mobile(value: str) -> bool:
-    return bool(_MOBILE.match((value or "").strip()))
+    return bool(_MOBILE.fullmatch((value or "").strip()))
 
 
 # --- Dates from requests: a sane window, defined once ------------------------------------------

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from yimen.core.errors import DomainError, Forbidden
 from yimen.core.masking import mask_name
 from yimen.core.qr import qr_svg
+from yimen.core.validators import parse_id
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
 from yimen.staff import authz, selectors as staff_selectors, services as staff_services
@@ -339,7 +340,7 @@ async def board_events(request, outlet_code):
     Wakes on the change notifier (in-process and PostgreSQL NOTIFY); polls the database as a fallback."""
     outlet = await sync_to_async(selectors.get_outlet, thread_sensitive=False)(outlet_code)
     raw_last = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or ""
-    last = int(raw_last) if raw_last.isdigit() else None
+    last = parse_id(raw_last, minimum=0)
     if last is None:
         last = await sync_to_async(selectors.latest_event_id, thread_sensitive=False)(outlet.pk)
 

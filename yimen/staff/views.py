@@ -16,6 +16,7 @@ from yimen.core import clock
 from yimen.core.errors import DomainError, NotFound, ValidationFailed
 from yimen.core.masking import mask_phone
 from yimen.core.qr import qr_svg
+from yimen.core.validators import parse_id
 
 from . import authz, exports, selectors, services
 from .authz import allowed_actions, authorize, authorize_role
@@ -40,10 +41,7 @@ def _staff_or_403(request) -> Staff:
 
 def _int(value) -> int:
     """A posted id as an int; anything else becomes 0 (so a bad form never becomes a 500)."""
-    try:
-        return int(str(value or "").strip())
-    except ValueError:
-        return 0
+    return parse_id(value, 0) or 0
 
 
 def _lock_message():
@@ -491,10 +489,10 @@ def _can(staff, action, outlet):
 def rota_export(request, outlet_code):
     staff, outlet, monday = _rota_context(request, outlet_code)
     weeks = request.GET.get("weeks", "1")
-    try:
-        weeks = max(1, min(int(weeks), 8))
-    except ValueError:
+    count = parse_id(weeks, minimum=0)
+    if count is None:
         raise ValidationFailed("weeks 应为 1～8 的整数。")
+    weeks = max(1, min(count, 8))
     content = exports.rota_workbook(
         selectors.rota(outlet, monday, monday + timedelta(days=7 * weeks - 1))
     )
