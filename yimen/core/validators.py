@@ -12,7 +12,7 @@
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -171,6 +171,46 @@ def parse_date_text(
         return None, f"{label}格式不正确，应为 YYYY-MM-DD（如 2026-03-01）。"
     problem = date_window_problem(value, label, kind)
     return (None, problem) if problem else (value, "")
+
+
+_ISO_WEEK = re.compile(r"([0-9]{4})-W([0-9]{1,2})")
+
+
+def parse_iso_week(text: str | None, label: str = "周次") -> date:
+    """'2026-W49' (any case) → the Monday of that ISO week; blank → this week's Monday. Anything
+    else — no such week (W99), a week whose Monday or neighbouring weeks fall outside the sane
+    date window (year 1, 9999), non-ASCII digits, NUL — raises ValidationFailed (400, Chinese).
+    The one parser of week parameters (rota page, its export and change form, reports)."""
+    from . import clock
+    from .errors import ValidationFailed
+
+    text = (text or "").strip()
+    if not text:
+        today = clock.today()
+        return today - timedelta(days=today.weekday())
+    shown = text[:20]
+    match = _ISO_WEEK.fullmatch(text.upper())
+    monday = None
+    if match:
+        try:
+            monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError:
+            monday = None
+    if monday is None:
+        raise ValidationFailed(
+            f"{label}格式不正确：{shown}（应为 2026-W49 这样的年份-W周数）。", code="invalid_week"
+        )
+    first, last = date_window("schedule")
+    if not first <= monday <= last - timedelta(days=7):
+        raise ValidationFailed(
+            f"{label}应在 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 之间：{shown}。", code="invalid_week"
+        )
+    return monday
+
+
+def iso_week_label(monday: date) -> str:
+    iso = monday.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
 
 
 def make_resident_id(region: str, birth: date, seq: int, sex: str = "男") -> str:

@@ -16,7 +16,7 @@ from yimen.core import clock
 from yimen.core.errors import DomainError, NotFound, ValidationFailed
 from yimen.core.masking import mask_phone
 from yimen.core.qr import qr_svg
-from yimen.core.validators import parse_id
+from yimen.core.validators import iso_week_label, parse_id, parse_iso_week
 
 from . import authz, exports, selectors, services
 from .authz import allowed_actions, authorize, authorize_role
@@ -400,10 +400,7 @@ def _rota_context(request, outlet_code):
     staff = _staff_or_403(request)
     outlet = get_outlet(outlet_code)
     authorize(staff, "staff.rota.view", outlet)
-    try:
-        monday = selectors.parse_iso_week(request.GET.get("week"))
-    except ValueError as exc:
-        raise ValidationFailed(str(exc))
+    monday = parse_iso_week(request.GET.get("week"))  # a bad week: ValidationFailed → 400
     return staff, outlet, monday
 
 
@@ -467,9 +464,9 @@ def rota_view(request, outlet_code):
             "header": header,
             "rows": rows,
             "rota": r,
-            "week": selectors.iso_week_label(monday),
-            "prev_week": selectors.iso_week_label(monday - timedelta(days=7)),
-            "next_week": selectors.iso_week_label(monday + timedelta(days=7)),
+            "week": iso_week_label(monday),
+            "prev_week": iso_week_label(monday - timedelta(days=7)),
+            "next_week": iso_week_label(monday + timedelta(days=7)),
             "can_manage": can_manage,
             "people": people,
             "leaves": selectors.leaves_in(outlet, monday, sunday),
@@ -499,7 +496,7 @@ def rota_export(request, outlet_code):
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    name = f"rota-{outlet.code}-{selectors.iso_week_label(monday)}.xlsx"
+    name = f"rota-{outlet.code}-{iso_week_label(monday)}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -571,6 +568,8 @@ def rota_change(request, outlet_code):
             raise ValidationFailed("未知操作。")
     except DomainError as exc:
         messages.error(request, exc.message)
-    return redirect(
-        f"/staff/rota/{outlet.code}/?week={week}" if week else f"/staff/rota/{outlet.code}/"
-    )
+    try:  # back to the week the form was on: a clean label, never the posted text itself
+        back = f"?week={iso_week_label(parse_iso_week(week))}" if week.strip() else ""
+    except ValidationFailed:
+        back = ""
+    return redirect(f"/staff/rota/{outlet.code}/{back}")
