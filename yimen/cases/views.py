@@ -17,6 +17,7 @@ from yimen.core.audit import client_ip
 from yimen.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from yimen.core.masking import mask_name
 from yimen.core.qr import qr_data_uri
+from yimen.core.validators import parse_id
 from yimen.staff import authz
 from yimen.staff.authz import check
 
@@ -359,7 +360,7 @@ def _apply(request, staff, case) -> str:
         services.supply_material(
             staff,
             case,
-            int(f.get("material") or 0),
+            parse_id(f.get("material"), 0) or 0,
             via=f.get("via", ""),
             in_person=f.get("in_person") == "on",
             request=request,

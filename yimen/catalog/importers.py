@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from yimen.core.validators import parse_id
+
 from .rules import (
     SC_TASK_TYPE_BY_CODE,
     item_type_from,
@@ -76,7 +78,7 @@ def gd_record(raw: dict, line_no: int = 0) -> Record:
         warnings.append(f"事项类型「{raw.get('TASK_TYPE_TEXT')}」无法识别，按公共服务处理")
         item_type = "公共服务"
     visits_raw = str(raw.get("visit_number") or "").strip()
-    if visits_raw.isdigit() and int(visits_raw) <= 10:
+    if parse_id(visits_raw, minimum=0, maximum=10) is not None:
         visits = int(visits_raw)
     else:
         if visits_raw not in ("", "无"):

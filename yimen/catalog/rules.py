@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from yimen.core.validators import is_digits
+
 # Window kinds (DESIGN.md). Stored as the Chinese label: it is what centres write in their
 # spreadsheets and what the demo data uses.
 WINDOW_KINDS = [
@@ -126,7 +128,7 @@ def item_type_from(text_or_code: Any) -> str | None:
     s = str(text_or_code).strip()
     if s in ITEM_TYPES:
         return s
-    if s.isdigit():
+    if is_digits(s):
         return TASK_TYPE_BY_CODE.get(str(int(s)))
     return None
 

@@ -6,18 +6,47 @@
 - Mobile numbers: 11 digits starting 1[3-9].
 - Dates and times people type: within a sane window (`check_date_window`: not before 2000, not
   after the caller's `latest`), reused by services, forms and API schemas.
+- Numbers and ids from requests: `is_digits` / `parse_id` (ASCII digits only, bounded) — never
+  `str.isdigit()`, which accepts '²', '١', '５' that int() then rejects (a 500) or reads as digits.
 """
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+# The largest primary key / counter any column holds (PostgreSQL bigint); a longer number is not an
+# id, and passing it to the database overflows (SQLite: OverflowError → 500).
+MAX_ID = 2**63 - 1
+
+
+def is_digits(value: object) -> bool:
+    """True for a non-empty string of ASCII digits 0-9 only. Use this, not str.isdigit(), for
+    anything that came from a request, a file or a setting."""
+    return isinstance(value, str) and _ASCII_DIGITS.fullmatch(value) is not None
+
+
+def parse_id(
+    value: object, default: int | None = None, *, minimum: int = 1, maximum: int = MAX_ID
+) -> int | None:
+    """An id or count typed, posted or sent in a header/path: ASCII digits (surrounding blanks
+    allowed) within [minimum, maximum] → int; anything else (blank, '²', '١', '-1', '1e3', a
+    number too long for the database) → `default`. Never raises."""
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value if minimum <= value <= maximum else default
+    text = value.strip() if isinstance(value, str) else ""
+    if not is_digits(text) or len(text) > len(str(maximum)):
+        return default
+    number = int(text)
+    return number if minimum <= number <= maximum else default
 
 
 @dataclass(frozen=True)
@@ -44,7 +73,7 @@ def check_resident_id(value: str, today: date | None = None) -> IdCheck:
     v = normalize_id_number(value)
     if len(v) != 18:
         return IdCheck(False, "身份证号码应为18位。")
-    if not v[:17].isdigit() or not (v[17].isdigit() or v[17] == "X"):
+    if not is_digits(v[:17]) or not (is_digits(v[17]) or v[17] == "X"):
         return IdCheck(False, "身份证号码格式不正确（前17位为数字，最后一位为数字或X）。")
     try:
         birth = date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
@@ -85,7 +114,7 @@ def check_credit_code(value: str) -> UsccCheck:
 
 
 def check_mobile(value: str) -> bool:
-    return bool(_MOBILE.match((value or "").strip()))
+    return bool(_MOBILE.fullmatch((value or "").strip()))
 
 
 # --- Dates from requests: a sane window, defined once ------------------------------------------
@@ -142,6 +171,46 @@ def parse_date_text(
         return None, f"{label}格式不正确，应为 YYYY-MM-DD（如 2026-03-01）。"
     problem = date_window_problem(value, label, kind)
     return (None, problem) if problem else (value, "")
+
+
+_ISO_WEEK = re.compile(r"([0-9]{4})-W([0-9]{1,2})")
+
+
+def parse_iso_week(text: str | None, label: str = "周次") -> date:
+    """'2026-W49' (any case) → the Monday of that ISO week; blank → this week's Monday. Anything
+    else — no such week (W99), a week whose Monday or neighbouring weeks fall outside the sane
+    date window (year 1, 9999), non-ASCII digits, NUL — raises ValidationFailed (400, Chinese).
+    The one parser of week parameters (rota page, its export and change form, reports)."""
+    from . import clock
+    from .errors import ValidationFailed
+
+    text = (text or "").strip()
+    if not text:
+        today = clock.today()
+        return today - timedelta(days=today.weekday())
+    shown = text[:20]
+    match = _ISO_WEEK.fullmatch(text.upper())
+    monday = None
+    if match:
+        try:
+            monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError:
+            monday = None
+    if monday is None:
+        raise ValidationFailed(
+            f"{label}格式不正确：{shown}（应为 2026-W49 这样的年份-W周数）。", code="invalid_week"
+        )
+    first, last = date_window("schedule")
+    if not first <= monday <= last - timedelta(days=7):
+        raise ValidationFailed(
+            f"{label}应在 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 之间：{shown}。", code="invalid_week"
+        )
+    return monday
+
+
+def iso_week_label(monday: date) -> str:
+    iso = monday.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
 
 
 def make_resident_id(region: str, birth: date, seq: int, sex: str = "男") -> str:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, fields
 from datetime import time
 from typing import Any
 
+from yimen.core.validators import parse_id
+
 logger = logging.getLogger(__name__)
 
 
@@ -62,7 +64,7 @@ def _workdays_by_level(value: Any) -> dict[str, int]:
         raise SettingsError('应为 {级别: 工作日数}，如 {"1": 3, "2": 5}')
     out = {}
     for level, days in value.items():
-        if not str(level).isdigit() or not 1 <= int(level) <= 9:
+        if parse_id(str(level), minimum=1, maximum=9) is None:
             raise SettingsError(f"级别 {level} 应为 1–9")
         out[str(level)] = _number(days, int, 1, 60, f"第 {level} 级的工作日数")
     return out

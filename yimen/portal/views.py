@@ -139,9 +139,7 @@ def book(request, code):
 def appointment(request, public_id):
     from yimen.queueing import selectors as queue_selectors, services as queue_services
 
-    appt = queue_selectors.get_appointment(public_id) if len(public_id) > 12 else None
-    if appt is None:
-        raise NotFound("找不到该预约。")
+    appt = queue_selectors.holder_appointment(public_id)
     error = None
     if request.method == "POST":
         action = request.POST.get("action")
@@ -224,9 +222,7 @@ def ticket(request, public_id):
     from yimen.feedback import services as feedback_services
     from yimen.queueing import selectors as queue_selectors, services as queue_services
 
-    t = queue_selectors.get_ticket(public_id) if len(public_id) > 12 else None
-    if t is None:
-        raise NotFound("找不到该排队号。")
+    t = queue_selectors.holder_ticket(public_id)
     error = None
     if request.method == "POST":
         try:
@@ -278,9 +274,9 @@ def rate_find(request):
             slip = (request.POST.get("slip") or "").strip()
             receipt = (request.POST.get("receipt") or "").strip()
             if slip:
-                t = queue_selectors.get_ticket(slip) if len(slip) > 12 else None
-                if t is None:
+                if not queue_selectors.is_public_id(slip):
                     raise NotFound("凭条编号不正确。", code="not_found")
+                t = queue_selectors.holder_ticket(slip)
                 return redirect("portal:rate", token=feedback_services.rating_token(ticket=t))
             if receipt:
                 if (

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from yimen.core.errors import DomainError, Forbidden
 from yimen.core.masking import mask_name
 from yimen.core.qr import qr_svg
+from yimen.core.validators import parse_id
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
 from yimen.staff import authz, selectors as staff_selectors, services as staff_services
@@ -94,9 +95,7 @@ def _qr_svg(url: str) -> str:
 
 
 def ticket_print(request, public_id):
-    ticket = selectors.get_ticket(public_id) if len(public_id) > 12 else None
-    if ticket is None:
-        raise Forbidden("无效的排队号链接。")
+    ticket = selectors.holder_ticket(public_id)
     status_url = request.build_absolute_uri(
         reverse("queueing:ticket_status", args=[ticket.public_id])
     )
@@ -114,9 +113,7 @@ def ticket_print(request, public_id):
 
 
 def ticket_status(request, public_id):
-    ticket = selectors.get_ticket(public_id) if len(public_id) > 12 else None
-    if ticket is None:
-        raise Forbidden("无效的排队号链接。")
+    ticket = selectors.holder_ticket(public_id)
     if request.method == "POST" and request.POST.get("action") == "cancel":
         try:
             services.cancel(ticket, by_holder=True, request=request)
@@ -343,7 +340,7 @@ async def board_events(request, outlet_code):
     Wakes on the change notifier (in-process and PostgreSQL NOTIFY); polls the database as a fallback."""
     outlet = await sync_to_async(selectors.get_outlet, thread_sensitive=False)(outlet_code)
     raw_last = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or ""
-    last = int(raw_last) if raw_last.isdigit() else None
+    last = parse_id(raw_last, minimum=0)
     if last is None:
         last = await sync_to_async(selectors.latest_event_id, thread_sensitive=False)(outlet.pk)
 

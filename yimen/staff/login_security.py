@@ -12,6 +12,7 @@ from django.db import transaction
 from yimen.core import audit, clock
 from yimen.core.errors import ValidationFailed
 from yimen.core.masking import redact
+from yimen.core.validators import is_digits
 
 from .authz import authorize
 from .models import ADMIN, DIRECTOR, LoginFailure, LoginLock, Staff, TotpDevice
@@ -194,7 +195,7 @@ def provisioning_uri(device: TotpDevice) -> str:
 def _verify_code(device: TotpDevice, code: str) -> int | None:
     """The matching 30-second step (±1 step of clock drift), or None."""
     code = (code or "").strip().replace(" ", "")
-    if not code.isdigit() or len(code) != 6:
+    if not is_digits(code) or len(code) != 6:
         return None
     totp = pyotp.TOTP(device.secret)
     now = clock.now()

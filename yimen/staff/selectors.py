@@ -237,21 +237,7 @@ def staffing_profile(outlet, d: date) -> list[tuple[time, int]]:
     return rules.half_hour_profile(rota(outlet, d, d).assignments, d)
 
 
-def parse_iso_week(text: str | None) -> date:
-    """'2026-W49' → Monday of that ISO week (this week when empty). ValueError in Chinese."""
-    if not text:
-        today = clock.today()
-        return today - timedelta(days=today.weekday())
-    try:
-        year_s, week_s = text.upper().split("-W")
-        return date.fromisocalendar(int(year_s), int(week_s), 1)
-    except ValueError:
-        raise ValueError(f"周次格式不正确：{text}（应为 2026-W49）")
-
-
-def iso_week_label(monday: date) -> str:
-    iso = monday.isocalendar()
-    return f"{iso.year}-W{iso.week:02d}"
+# parse_iso_week / iso_week_label live in core.validators (one parser of week parameters)
 
 
 # --- pages: the window desk and the rota ---------------------------------------------------------

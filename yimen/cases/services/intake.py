@@ -108,6 +108,26 @@ def item_offered_at(item, outlet, window=None) -> bool:
     )
 
 
+def _intake_ticket(ticket, outlet):
+    """The ticket a case is taken in (or continued) from: the one being served at the outlet that
+    takes the case in — never a ticket of another outlet, nor one that is not called/serving.
+    Every intake path (open_case, return_visit) goes through here."""
+    from yimen.queueing.models import Ticket
+
+    ticket = Ticket.objects.select_related("outlet", "window").get(pk=ticket.pk)
+    if outlet is not None and ticket.outlet_id != outlet.pk:
+        raise ValidationFailed(
+            f"排队号{ticket.number}属于{ticket.outlet.name}，不是本网点的号，不能据此收件。",
+            code="other_outlet",
+        )
+    if ticket.status not in Ticket.ACTIVE_STATES:
+        raise Conflict(
+            f"排队号{ticket.number}当前不在办理中（需先叫号），不能据此收件。",
+            code="ticket_not_active",
+        )
+    return ticket
+
+
 @transaction.atomic
 def open_case(
     actor,
@@ -124,20 +144,13 @@ def open_case(
 ) -> Case:
     """收件: open a case for one item, from the called ticket (the visit is linked)."""
     if ticket is not None:
-        from yimen.queueing.models import Ticket
-
-        ticket = Ticket.objects.select_related("outlet", "window").get(pk=ticket.pk)
-        if ticket.status not in Ticket.ACTIVE_STATES:
-            raise Conflict(
-                f"排队号{ticket.number}当前不在办理中（需先叫号），不能据此收件。",
-                code="ticket_not_active",
-            )
+        ticket = _intake_ticket(ticket, outlet)
         outlet = outlet or ticket.outlet
         window = window or ticket.window
-        if ticket.outlet_id != outlet.pk:
-            raise ValidationFailed("排队号不属于本网点。")
     if outlet is None:
         raise ValidationFailed("请指定受理网点。")
+    if window is not None and window.outlet_id != outlet.pk:
+        raise ValidationFailed("该窗口不属于受理网点。", code="other_outlet")
     authorize(actor, "case.intake", outlet=outlet)
     if not item.active:
         raise ValidationFailed(f"事项「{item.display_name}」已停用。")
@@ -328,6 +341,8 @@ def return_visit(actor, case: Case, *, ticket=None, request=None) -> Case:
     """The applicant comes back with the listed materials: the case continues (a counted trip)."""
     case = _lock(case)
     _authorize_outlet(actor, "case.intake", case)
+    if ticket is not None:
+        ticket = _intake_ticket(ticket, case.outlet)
     last = case.notices.filter(kind=rules.NOTICE_ONE_TIME).order_by("-issued_at", "-id").first()
     _move(
         case,

@@ -16,6 +16,7 @@ from yimen.core import clock
 from yimen.core.errors import DomainError, Forbidden, ValidationFailed
 from yimen.core.masking import mask_name, mask_phone
 from yimen.core.qr import qr_svg
+from yimen.core.validators import parse_id
 from yimen.outlets.models import Window
 from yimen.staff import authz
 from yimen.staff.authz import authorize, check
@@ -301,7 +302,7 @@ def _grievance_action(request, staff, g):
             outcome=p.get("outcome", ""),
             meeting_at=_parse_dt(p.get("meeting_at", "")),
             answer=p.get("answer", ""),
-            target_level=int(target) if target and target.isdigit() else None,
+            target_level=parse_id(target),
             skip_reason=p.get("skip_reason", ""),
             request=request,
         )

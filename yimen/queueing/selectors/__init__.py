@@ -75,6 +75,11 @@ from .hall import (
     peek_outlet as peek_outlet,
     peek_window_setup as peek_window_setup,
 )
+from .holder import (
+    holder_appointment as holder_appointment,
+    holder_ticket as holder_ticket,
+    is_public_id as is_public_id,
+)
 from .status import (
     _estimates as _estimates,
     _ticket_items as _ticket_items,

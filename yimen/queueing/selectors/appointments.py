@@ -9,6 +9,7 @@ from django.db.models import Count
 from yimen.core import clock
 from yimen.core.errors import NotFound
 from yimen.core.selectors import work_calendar
+from yimen.core.validators import parse_id
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet
 
@@ -72,7 +73,8 @@ def get_appointment(appointment) -> Appointment:
         return appointment
     text = str(appointment)
     qs = Appointment.objects.select_related("outlet", "queue", "item")
-    found = qs.filter(pk=int(text)).first() if text.isdigit() else qs.filter(public_id=text).first()
+    pk = parse_id(text)
+    found = qs.filter(pk=pk).first() if pk is not None else qs.filter(public_id=text).first()
     if found is None:
         raise NotFound("找不到该预约。")
     return found

@@ -9,6 +9,7 @@ from yimen.catalog.models import ServiceItem
 from yimen.core import changes, clock
 from yimen.core.errors import NotFound, ValidationFailed
 from yimen.core.selectors import work_calendar
+from yimen.core.validators import parse_id
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import QUEUE_WINDOW_KINDS, Outlet, Window
 
@@ -52,7 +53,8 @@ def get_window(window, outlet=None) -> Window:
     if outlet is not None:
         qs = qs.filter(outlet=outlet)
     text = str(window)
-    found = qs.filter(pk=int(text)).first() if text.isdigit() else qs.filter(code=text).first()
+    pk = parse_id(text)
+    found = qs.filter(pk=pk).first() if pk is not None else qs.filter(code=text).first()
     if found is None:
         raise NotFound(f"找不到窗口：{text}")
     return found
@@ -90,7 +92,8 @@ def get_ticket(ticket) -> Ticket:
         return ticket
     text = str(ticket)
     qs = Ticket.objects.select_related("outlet", "queue", "window")
-    found = qs.filter(pk=int(text)).first() if text.isdigit() else qs.filter(public_id=text).first()
+    pk = parse_id(text)
+    found = qs.filter(pk=pk).first() if pk is not None else qs.filter(public_id=text).first()
     if found is None:
         raise NotFound("找不到该排队号。")
     return found

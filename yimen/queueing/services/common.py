@@ -19,7 +19,13 @@ from yimen.core.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from yimen.core.validators import age_on, check_mobile, check_resident_id, normalize_id_number
+from yimen.core.validators import (
+    age_on,
+    check_mobile,
+    check_resident_id,
+    normalize_id_number,
+    parse_id,
+)
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Window
 from yimen.staff.authz import authorize, staff_of
@@ -126,8 +132,8 @@ def _record(actor, action, ticket, before, reason="", request=None, **after):
 
 def _lock_ticket(ticket) -> Ticket:
     pk = ticket.pk if isinstance(ticket, Ticket) else None
-    if pk is None and str(ticket).isdigit():
-        pk = int(str(ticket))
+    if pk is None:
+        pk = parse_id(str(ticket))
     if pk is None:
         pk = selectors.get_ticket(ticket).pk  # a public id
     locked = Ticket.objects.select_for_update().filter(pk=pk).order_by("pk").first()

@@ -21,4 +21,4 @@ def test_ticket_status_page_shows_number_and_people_ahead(
     assert "前面还有 1 人" in text and first.number in ("A001",)  # one person is ahead
     screenshot("queue-ticket-status")
     page.goto(f"{live_server.url}/queue/t/not-a-ticket/")
-    assert "无效的排队号链接" in page.inner_text("main")
+    assert "找不到该排队号" in page.inner_text("main")

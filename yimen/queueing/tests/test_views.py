@@ -61,7 +61,7 @@ def test_status_page_shows_position_and_holder_can_cancel(client, at_cx):
     client.post(f"/queue/t/{first.public_id}/", {"action": "cancel"})
     first.refresh_from_db()
     assert first.status == Ticket.CANCELLED
-    assert client.get(f"/queue/t/{first.pk}/").status_code == 403  # the pk is not a public id
+    assert client.get(f"/queue/t/{first.pk}/").status_code == 404  # the pk is not a public id
     assert client.get("/queue/t/not-a-real-public-id-xx/").status_code == 404
 
 

@@ -16,6 +16,7 @@ from yimen.core import clock
 from yimen.core.errors import DomainError, NotFound, ValidationFailed
 from yimen.core.masking import mask_phone
 from yimen.core.qr import qr_svg
+from yimen.core.validators import parse_id
 
 from .. import authz, selectors, services
 from ..authz import allowed_actions, authorize
@@ -40,10 +41,7 @@ def _staff_or_403(request) -> Staff:
 
 def _int(value) -> int:
     """A posted id as an int; anything else becomes 0 (so a bad form never becomes a 500)."""
-    try:
-        return int(str(value or "").strip())
-    except ValueError:
-        return 0
+    return parse_id(value, 0) or 0
 
 
 def _can(staff, action, outlet):

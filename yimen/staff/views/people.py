@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from yimen.core.errors import DomainError, NotFound, ValidationFailed
 from yimen.core.masking import mask_phone
+from yimen.core.validators import iso_week_label, parse_id, parse_iso_week
 
 from .. import exports, selectors, services
 from ..authz import authorize, authorize_role
@@ -49,10 +50,7 @@ def _rota_context(request, outlet_code):
     staff = _staff_or_403(request)
     outlet = get_outlet(outlet_code)
     authorize(staff, "staff.rota.view", outlet)
-    try:
-        monday = selectors.parse_iso_week(request.GET.get("week"))
-    except ValueError as exc:
-        raise ValidationFailed(str(exc))
+    monday = parse_iso_week(request.GET.get("week"))  # a bad week: ValidationFailed → 400
     return staff, outlet, monday
 
 
@@ -116,9 +114,9 @@ def rota_view(request, outlet_code):
             "header": header,
             "rows": rows,
             "rota": r,
-            "week": selectors.iso_week_label(monday),
-            "prev_week": selectors.iso_week_label(monday - timedelta(days=7)),
-            "next_week": selectors.iso_week_label(monday + timedelta(days=7)),
+            "week": iso_week_label(monday),
+            "prev_week": iso_week_label(monday - timedelta(days=7)),
+            "next_week": iso_week_label(monday + timedelta(days=7)),
             "can_manage": can_manage,
             "people": people,
             "leaves": selectors.leaves_in(outlet, monday, sunday),
@@ -132,17 +130,17 @@ def rota_view(request, outlet_code):
 def rota_export(request, outlet_code):
     staff, outlet, monday = _rota_context(request, outlet_code)
     weeks = request.GET.get("weeks", "1")
-    try:
-        weeks = max(1, min(int(weeks), 8))
-    except ValueError:
+    count = parse_id(weeks, minimum=0)
+    if count is None:
         raise ValidationFailed("weeks 应为 1～8 的整数。")
+    weeks = max(1, min(count, 8))
     content = exports.rota_workbook(
         selectors.rota(outlet, monday, monday + timedelta(days=7 * weeks - 1))
     )
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    name = f"rota-{outlet.code}-{selectors.iso_week_label(monday)}.xlsx"
+    name = f"rota-{outlet.code}-{iso_week_label(monday)}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -214,6 +212,8 @@ def rota_change(request, outlet_code):
             raise ValidationFailed("未知操作。")
     except DomainError as exc:
         messages.error(request, exc.message)
-    return redirect(
-        f"/staff/rota/{outlet.code}/?week={week}" if week else f"/staff/rota/{outlet.code}/"
-    )
+    try:  # back to the week the form was on: a clean label, never the posted text itself
+        back = f"?week={iso_week_label(parse_iso_week(week))}" if week.strip() else ""
+    except ValidationFailed:
+        back = ""
+    return redirect(f"/staff/rota/{outlet.code}/{back}")

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from yimen.core import audit
 from yimen.core.models import AuditEntry
+from yimen.core.validators import parse_id
 
 
 class Command(BaseCommand):
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         anchor = (opts.get("anchor") or "").strip()
         if anchor:
             head_id, _, head_hash = anchor.partition(":")
-            if not head_id.isdigit() or not head_hash:
+            if parse_id(head_id) is None or not head_hash:
                 raise CommandError(
                     "--anchor 的格式应为 ID:HASH（取自此前 verify --json 的 head_id 与 head_hash）。"
                 )
