@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import bundle_views, views
 
 app_name = "cases"
 urlpatterns = [
     path("", views.index, name="index"),
     path("intake/", views.intake, name="intake"),
+    path("bundle/", bundle_views.bundle_intake, name="bundle_intake"),
+    path("bundle/<int:pk>/", bundle_views.bundle_detail, name="bundle_detail"),
     path("intake/call/", views.call_next, name="call_next"),
     path("intake/finish/", views.finish_ticket, name="finish_ticket"),
     path("approvals/", views.approvals, name="approvals"),

@@ -207,3 +207,31 @@ def test_simulated_gateway_for_card():
         services.payments.SimulatedGateway().charge(
             amount=Decimal("1000000"), method="card", reference="x"
         )
+
+
+def test_window_bundle_pages(demo, clock, client):
+    from yimen.staff.testing import make_staff
+
+    clock.freeze(clock.at(2022, 3, 16, 10, 0))
+    clerk, w = clerk_at("CX-ZY-SJ")
+    client.force_login(clerk.user)
+    page = client.get("/cases/bundle/", {"bundle": "YJS-KBCY"})
+    assert page.status_code == 200 and "店铺名称" in page.content.decode()
+    data = {
+        "bundle": "YJS-KBCY",
+        "applicant_kind": "person",
+        "applicant_name": "马老板",
+        "applicant_id_number": person()["applicant_id_number"],
+        "f_shop_name": "马家面馆",
+        "f_shop_address": "城西区某路1号",
+        "f_business_scope": "热食类食品制售",
+    }
+    bad = client.post("/cases/bundle/", {**data, "f_shop_name": ""})
+    assert bad.status_code == 400 and "店铺名称" in bad.content.decode()
+    done = client.post("/cases/bundle/", data)
+    assert done.status_code == 302
+    detail = client.get(done["Location"]).content.decode()
+    assert "YJS-XN-CX-20220316-001" in detail and "食品经营许可" in detail
+    other = make_staff("clerk", outlet="XN-NSH-01")
+    client.force_login(other.user)
+    assert client.get(done["Location"]).status_code == 404
