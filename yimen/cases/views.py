@@ -20,7 +20,7 @@ from yimen.core.qr import qr_data_uri
 from yimen.staff import authz
 from yimen.staff.authz import check
 
-from . import rules, selectors, services
+from . import promise_views, rules, selectors, services
 from .models import Notice
 
 
@@ -221,6 +221,8 @@ def _detail_context(staff, case):
         "case": case,
         "applicant": selectors.masked_applicant(case),
         "materials": list(case.materials.all()),
+        "promise_names": promise_views.promisable_names(case),
+        "promises": list(case.promises.all()),
         "notices": notices,
         "visits": list(case.visits.select_related("outlet", "ticket", "staff")),
         "events": [

@@ -235,3 +235,18 @@ def test_window_bundle_pages(demo, clock, client):
     other = make_staff("clerk", outlet="XN-NSH-01")
     client.force_login(other.user)
     assert client.get(done["Location"]).status_code == 404
+
+
+def test_window_promise_sign_and_pdf(demo, clock, client):
+    clerk, case = _salon_case(clock)
+    client.force_login(clerk.user)
+    detail = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "以告知承诺代替" in detail
+    line = case.materials.get(name="公共场所卫生检测或评价报告")
+    r = client.post(f"/cases/{case.pk}/promise/{line.pk}/")
+    assert r.status_code == 302
+    promise = case.promises.get()
+    assert "已签告知承诺书" in client.get(f"/cases/{case.pk}/").content.decode()
+    pdf = client.get(f"/cases/{case.pk}/promises/{promise.pk}.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf).startswith(b"%PDF")

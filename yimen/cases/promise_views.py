@@ -1,0 +1,69 @@
+"""告知承诺 at the window: sign (the line counts as received) and print the 承诺书 PDF."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from yimen.catalog import bundles as catalog_bundles
+from yimen.core import clock, pdf
+from yimen.core.errors import DomainError, NotFound
+from yimen.staff import authz
+
+from . import selectors, services
+from .models import Promise
+
+
+def promisable_names(case) -> list[str]:
+    return catalog_bundles.promise_materials(case.item)
+
+
+def _case(request, pk):
+    staff = authz.request_staff(request)
+    case = selectors.get_case(pk)
+    if not selectors.can_view(staff, case):
+        raise NotFound("找不到该办件。")
+    return staff, case
+
+
+@login_required
+@require_POST
+def sign(request, pk, line):
+    staff, case = _case(request, pk)
+    try:
+        p = services.promises.sign_promise(staff, case, line, request=request)
+        messages.success(
+            request, f"已签署告知承诺书 {p.number}，{p.verify_method}核查期限 {p.verify_due}。"
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("cases:detail", pk=case.pk)
+
+
+def render_promise_pdf(case, promise) -> bytes:
+    terms = catalog_bundles.promise_terms(case.item)
+    return pdf.render_pdf(
+        "cases/pdf/promise.html",
+        {
+            "case": case,
+            "promise": promise,
+            "terms": terms,
+            "applicant": selectors.masked_applicant(case),
+            "signed_local": clock.local(promise.signed_at),
+        },
+    )
+
+
+@login_required
+def pdf_view(request, pk, promise_id):
+    staff, case = _case(request, pk)
+    promise = (
+        Promise.objects.select_related("line", "department")
+        .filter(case=case, pk=promise_id)
+        .first()
+    )
+    if promise is None:
+        raise NotFound("找不到该承诺书。")
+    return pdf.pdf_response(render_promise_pdf(case, promise), f"告知承诺书-{promise.number}.pdf")
