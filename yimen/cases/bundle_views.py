@@ -119,5 +119,8 @@ def bundle_detail(request, pk):
         "rows": services.bundles.merged_checklist(app),
         "progress": services.bundles.progress(app),
         "cases": services.bundles.cases_of(app),
+        "form_rows": [
+            (f["label"], app.form_data.get(f["key"], "")) for f in app.bundle.form_fields or []
+        ],
     }
     return render(request, "cases/bundle_detail.html", ctx, status=status)
