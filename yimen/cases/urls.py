@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bundle_views, promise_views, views
+from . import bundle_views, payment_views, promise_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -18,5 +18,8 @@ urlpatterns = [
     path("<int:pk>/notices/<int:notice_id>.pdf", views.notice_pdf, name="notice_pdf"),
     path("<int:pk>/result.pdf", views.result_pdf, name="result_pdf"),
     path("<int:pk>/promise/<int:line>/", promise_views.sign, name="promise_sign"),
+    path("<int:pk>/pay/", payment_views.pay, name="pay"),
+    path("<int:pk>/payments/<int:payment_id>.pdf", payment_views.receipt_pdf, name="payment_pdf"),
+    path("cash-close/", payment_views.cash_close, name="cash_close"),
     path("<int:pk>/promises/<int:promise_id>.pdf", promise_views.pdf_view, name="promise_pdf"),
 ]

@@ -223,6 +223,8 @@ def _detail_context(staff, case):
         "materials": list(case.materials.all()),
         "promise_names": promise_views.promisable_names(case),
         "promises": list(case.promises.all()),
+        "payments": list(case.payments.all()),
+        "takes_fee": case.item.fee != 0,
         "notices": notices,
         "visits": list(case.visits.select_related("outlet", "ticket", "staff")),
         "events": [

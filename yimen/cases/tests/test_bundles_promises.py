@@ -250,3 +250,21 @@ def test_window_promise_sign_and_pdf(demo, clock, client):
     pdf = client.get(f"/cases/{case.pk}/promises/{promise.pk}.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert b"".join(pdf).startswith(b"%PDF")
+
+
+def test_window_payment_receipt_and_cash_close_pages(demo, clock, client):
+    clock.freeze(clock.at(2022, 3, 19, 10, 30))
+    clerk, w = clerk_at("XN-NSH-01-ZC")
+    item = ServiceItem.objects.get(code="XN-YB-002")
+    case = services.open_case(clerk, item=item, outlet=w.outlet, window=w, applicant=person())
+    client.force_login(clerk.user)
+    assert "收费并出具凭证" in client.get(f"/cases/{case.pk}/").content.decode()
+    client.post(f"/cases/{case.pk}/pay/", {"amount": "380", "method": "cash"})
+    p = case.payments.get()
+    receipt = client.get(f"/cases/{case.pk}/payments/{p.pk}.pdf")
+    assert receipt.status_code == 200 and b"".join(receipt).startswith(b"%PDF")
+    assert "380.00" in client.get("/cases/cash-close/").content.decode()
+    client.post("/cases/cash-close/", {"counted": "380"})
+    from yimen.cases.models import CashClose
+
+    assert CashClose.objects.get().difference == 0
