@@ -67,3 +67,55 @@ def pdf_view(request, pk, promise_id):
     if promise is None:
         raise NotFound("找不到该承诺书。")
     return pdf.pdf_response(render_promise_pdf(case, promise), f"告知承诺书-{promise.number}.pdf")
+
+
+@login_required
+def tasks(request):
+    """Approvers: their department's verification tasks, the verify form and the report."""
+    from django.shortcuts import render
+
+    from .models import CreditRecord
+
+    staff = authz.request_staff(request)
+    authz.authorize_role(staff, "case.view")
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "lift":
+                record = authz.get_visible(
+                    staff,
+                    CreditRecord.objects.all(),
+                    "找不到该记录。",
+                    pk=request.POST.get("record") or 0,
+                )
+                services.promises.lift_credit(
+                    staff, record, reason=request.POST.get("reason", ""), request=request
+                )
+                messages.success(request, "已完成信用修复。")
+            else:
+                promise = authz.get_visible(
+                    staff,
+                    Promise.objects.all(),
+                    "找不到该承诺。",
+                    pk=request.POST.get("promise") or 0,
+                )
+                services.promises.verify_promise(
+                    staff,
+                    promise,
+                    kept=request.POST.get("result") == "kept",
+                    finding=request.POST.get("finding", ""),
+                    request=request,
+                )
+                messages.success(request, f"已记录核查结果：{promise.number}。")
+            return redirect("cases:promise_tasks")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+    ctx = {
+        "pending": services.promises.promises_for(staff, state="pending"),
+        "done": services.promises.promises_for(staff).exclude(state="pending")[:50],
+        "credits": authz.visible_to(staff, CreditRecord.objects.filter(lifted_at__isnull=True)),
+        "report": services.promises.report(staff),
+        "today": clock.local(clock.now()).date(),
+    }
+    return render(request, "cases/promise_tasks.html", ctx, status=status)

@@ -21,5 +21,6 @@ urlpatterns = [
     path("<int:pk>/pay/", payment_views.pay, name="pay"),
     path("<int:pk>/payments/<int:payment_id>.pdf", payment_views.receipt_pdf, name="payment_pdf"),
     path("cash-close/", payment_views.cash_close, name="cash_close"),
+    path("promises/", promise_views.tasks, name="promise_tasks"),
     path("<int:pk>/promises/<int:promise_id>.pdf", promise_views.pdf_view, name="promise_pdf"),
 ]

@@ -268,3 +268,26 @@ def test_window_payment_receipt_and_cash_close_pages(demo, clock, client):
     from yimen.cases.models import CashClose
 
     assert CashClose.objects.get().difference == 0
+
+
+def test_approver_promise_page_false_promise(demo, clock, client):
+    clerk, case = _salon_case(clock)
+    line = case.materials.get(name="公共场所卫生检测或评价报告")
+    promise = services.promises.sign_promise(clerk, case, line.pk)
+    other = approver("XN-SJ")
+    client.force_login(other.user)
+    assert promise.number not in client.get("/cases/promises/").content.decode()
+    bad = client.post(
+        "/cases/promises/", {"promise": promise.pk, "result": "false", "finding": "x"}
+    )
+    assert bad.status_code == 404
+    ws = approver("XN-WS")
+    client.force_login(ws.user)
+    assert promise.number in client.get("/cases/promises/").content.decode()
+    empty = client.post("/cases/promises/", {"promise": promise.pk, "result": "false"})
+    assert empty.status_code == 400 and "核查情况" in empty.content.decode()
+    client.post("/cases/promises/", {"promise": promise.pk, "result": "false", "finding": "不实"})
+    promise.refresh_from_db()
+    assert promise.state == "false" and CreditRecord.objects.filter(promise=promise).exists()
+    page = client.get("/cases/promises/").content.decode()
+    assert "承诺不实 1" in page
