@@ -119,3 +119,18 @@ def tasks(request):
         "today": clock.local(clock.now()).date(),
     }
     return render(request, "cases/promise_tasks.html", ctx, status=status)
+
+
+def eligibility_warning(case) -> str:
+    """S07: the applicant is younger than the item's minimum age (受理条件) — said at the window."""
+    from yimen.core.validators import check_resident_id
+
+    if case.applicant_kind != "person" or not case.applicant_id_number:
+        return ""
+    today = clock.local(clock.now()).date()
+    check = check_resident_id(case.applicant_id_number, today)
+    if not check.ok or check.birth_date is None:
+        return ""
+    b = check.birth_date
+    age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+    return catalog_bundles.eligibility_check(case.item, age)

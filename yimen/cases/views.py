@@ -222,6 +222,7 @@ def _detail_context(staff, case):
         "applicant": selectors.masked_applicant(case),
         "materials": list(case.materials.all()),
         "promise_names": promise_views.promisable_names(case),
+        "eligibility_warning": promise_views.eligibility_warning(case),
         "promises": list(case.promises.all()),
         "payments": list(case.payments.all()),
         "takes_fee": case.item.fee != 0,

@@ -291,3 +291,20 @@ def test_approver_promise_page_false_promise(demo, clock, client):
     assert promise.state == "false" and CreditRecord.objects.filter(promise=promise).exists()
     page = client.get("/cases/promises/").content.decode()
     assert "承诺不实 1" in page
+
+
+def test_s07_window_sees_eligibility_age(demo, clock, client):
+    from datetime import date
+
+    from yimen.core.validators import make_resident_id
+
+    clock.freeze(clock.at(2022, 3, 22, 15, 0))
+    clerk, w = clerk_at("CX-ZY-SW")
+    young = make_resident_id("630104", date(1957, 1, 5), 321, "男")  # 65
+    item = ServiceItem.objects.get(code="XN-MZ-002")
+    case = services.open_case(
+        clerk, item=item, outlet=w.outlet, applicant=person(applicant_id_number=young)
+    )
+    client.force_login(clerk.user)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "须年满70周岁" in page and "还需5年" in page
