@@ -113,9 +113,21 @@ def bundle_detail(request, pk):
         except DomainError as exc:
             messages.error(request, exc.message)
             status = exc.status
+    cases = services.bundles.cases_of(app)
+    rate_link = ""
+    if cases:  # one rating for the whole: on the lead case, offered once for the bundle
+        from yimen.feedback.selectors import rating_url
+        from yimen.feedback.services import authorize_rating_link
+
+        try:
+            authorize_rating_link(staff, cases[0])
+            rate_link = rating_url(case=cases[0], absolute_base=request.build_absolute_uri("/"))
+        except DomainError:
+            rate_link = ""
     ctx = {
         "staff": staff,
         "app": app,
+        "rate_link": rate_link,
         "rows": services.bundles.merged_checklist(app),
         "progress": services.bundles.progress(app),
         "cases": services.bundles.cases_of(app),

@@ -232,6 +232,7 @@ def test_window_bundle_pages(demo, clock, client):
     assert done.status_code == 302
     detail = client.get(done["Location"]).content.decode()
     assert "YJS-XN-CX-20220316-001" in detail and "食品经营许可" in detail
+    assert 'id="bundle-rate"' in detail
     other = make_staff("clerk", outlet="XN-NSH-01")
     client.force_login(other.user)
     assert client.get(done["Location"]).status_code == 404
