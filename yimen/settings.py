@@ -285,6 +285,7 @@ YIMEN = {
 YIMEN_DEMO_LOADERS = [
     "yimen.core.demo.load",
     "yimen.catalog.demo.load",
+    "yimen.catalog.demo.load_bundles",
     "yimen.outlets.demo.load",
     "yimen.queueing.demo.load",
     "yimen.staff.demo.load",

@@ -393,3 +393,14 @@ class ProgressLookup(models.Model):
     class Meta:
         verbose_name = "进度查询记录"
         verbose_name_plural = "进度查询记录"
+
+
+from .bundle_models import (  # noqa: E402,F401  (一件事, 情形, 告知承诺, 缴费: issue #17)
+    BundleApplication,
+    BundleCase,
+    CaseSituation,
+    CashClose,
+    CreditRecord,
+    Payment,
+    Promise,
+)

@@ -34,3 +34,27 @@ register_scope(
     view="case.view",
     limit={APPROVER: Q(status__in=rules.ACCEPTED_STATES)},
 )
+
+# --- 高效办成一件事 (issue #17) ---------------------------------------------------------------------
+register(
+    {
+        # the department verifies the promises made for its items (书面/网络/实地/公示)
+        "case.promise.verify": Rule({APPROVER}, scope="department", label="告知承诺核查"),
+        # lifting a credit record (信用修复) is the department's decision too
+        "case.credit.lift": Rule({APPROVER}, scope="department", label="告知承诺信用修复"),
+        # fees at the window and the window's cash close
+        "case.payment": Rule({CLERK, CHIEF, DIRECTOR}, scope="outlet", label="收费与现金日结"),
+    }
+)
+# A bundle application belongs to its outlet (approvers see their department's cases only, not
+# the application spanning departments).
+register_scope("cases.BundleApplication", outlet="outlet", view="case.view")
+register_scope("cases.Promise", outlet="case__outlet", department="department", view="case.view")
+register_scope(
+    "cases.CreditRecord",
+    outlet="promise__case__outlet",
+    department="promise__department",
+    view="case.view",
+)
+register_scope("cases.Payment", outlet="outlet", view="case.view")
+register_scope("cases.CashClose", outlet="window__outlet", view="case.view")

@@ -109,7 +109,12 @@ MATERIAL_STATE_CHOICES = [
     (M_MISSING, "缺少"),
     (M_TOLERATED, "容缺待补"),
 ]
-RECEIVED_VIA_CHOICES = [("paper", "纸质"), ("electronic", "电子"), ("data_sharing", "数据共享调取")]
+RECEIVED_VIA_CHOICES = [
+    ("paper", "纸质"),
+    ("electronic", "电子"),
+    ("data_sharing", "数据共享调取"),
+    ("promise", "告知承诺"),  # a signed 承诺书 replaces the material (告知承诺制)
+]
 RECEIVED_VIA_LABELS = dict(RECEIVED_VIA_CHOICES)
 
 

@@ -21,7 +21,7 @@ from yimen.core.validators import parse_id
 from yimen.staff import authz
 from yimen.staff.authz import check
 
-from . import rules, selectors, services
+from . import promise_views, rules, selectors, services
 from .models import Notice
 
 
@@ -222,6 +222,11 @@ def _detail_context(staff, case):
         "case": case,
         "applicant": selectors.masked_applicant(case),
         "materials": list(case.materials.all()),
+        "promise_names": promise_views.promisable_names(case),
+        "eligibility_warning": promise_views.eligibility_warning(case),
+        "promises": list(case.promises.all()),
+        "payments": list(case.payments.all()),
+        "takes_fee": case.item.fee != 0,
         "notices": notices,
         "visits": list(case.visits.select_related("outlet", "ticket", "staff")),
         "events": [

@@ -170,3 +170,6 @@ def get_item(request, code: str):
         }
     )
     return data
+
+
+from . import bundle_api as bundle_api  # noqa: E402  (一件事 routes on this router)

@@ -50,3 +50,10 @@ def load(stdout=None):
         _, was_changed = upsert_item(item_from_yaml(raw), departments[raw["department"]])
         changed += was_changed
     return f"事项库：{len(data['items'])} 项（{changed} 项新建或更新），{len(departments)} 个部门"
+
+
+def load_bundles(stdout=None) -> str:
+    """一件事, situational guides, 告知承诺 and complete guides (bundles.yaml); after the catalog."""
+    from .bundle_services import load_file
+
+    return load_file()

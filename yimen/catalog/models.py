@@ -163,3 +163,135 @@ class Material(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# --- 高效办成一件事: bundles, situations, 告知承诺, complete guides (issue #17) -------------------
+VERIFY_METHODS = [
+    ("书面", "书面核查"),
+    ("网络", "网络核查"),
+    ("实地", "实地核查"),
+    ("公示", "公示核查"),
+]
+
+
+class Bundle(models.Model):
+    """一件事: several items applied for together — one joint form, one merged material list."""
+
+    code = models.CharField("一件事编码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=100)
+    description = models.TextField("说明", blank=True)
+    national_ref = models.CharField("国家清单依据", max_length=200, blank=True)
+    keywords = models.JSONField("关键词", default=list, blank=True)
+    # 一表申请: the fields asked once and shared by every item [{key, label, required}]
+    form_fields = models.JSONField("联合申请表字段", default=list, blank=True)
+    items = models.ManyToManyField(
+        ServiceItem, through="BundleItem", related_name="bundles", verbose_name="事项"
+    )
+    active = models.BooleanField("在用", default=True)
+
+    class Meta:
+        verbose_name = "一件事"
+        verbose_name_plural = "一件事"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class BundleItem(models.Model):
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="bundle_items")
+    item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField("序号", default=0)
+
+    class Meta:
+        verbose_name = "一件事事项"
+        verbose_name_plural = "一件事事项"
+        ordering = ["bundle", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["bundle", "item"], name="bundle_item_once"),
+        ]
+
+
+class BundleMaterial(models.Model):
+    """One line of the merged list (一套材料): covers the same material of several items."""
+
+    bundle = models.ForeignKey(
+        Bundle, on_delete=models.CASCADE, related_name="materials", verbose_name="一件事"
+    )
+    position = models.PositiveSmallIntegerField("序号", default=0)
+    name = models.CharField("材料名称", max_length=300)
+    kind = models.CharField("形式", max_length=10, choices=MATERIAL_KINDS, default="原件")
+    copies = models.PositiveSmallIntegerField("份数", default=1)
+    required = models.BooleanField("必需", default=True)
+    note = models.CharField("说明", max_length=300, blank=True)
+    sources = models.ManyToManyField(
+        Material, related_name="bundle_materials", verbose_name="对应事项材料"
+    )
+
+    class Meta:
+        verbose_name = "一件事材料"
+        verbose_name_plural = "一件事材料"
+        ordering = ["bundle", "position", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class ItemQuestion(models.Model):
+    """情形化办事指南: a question whose answer adds or removes materials.
+    options: [{"value", "label", "add": [{name, kind, copies, required, note}], "remove": [name]}]"""
+
+    item = models.ForeignKey(
+        ServiceItem, on_delete=models.CASCADE, related_name="questions", verbose_name="事项"
+    )
+    position = models.PositiveSmallIntegerField("序号", default=0)
+    key = models.CharField("代码", max_length=40)
+    text = models.CharField("问题", max_length=200)
+    options = models.JSONField("选项", default=list)
+
+    class Meta:
+        verbose_name = "办事情形问题"
+        verbose_name_plural = "办事情形问题"
+        ordering = ["item", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "key"], name="item_question_key_once"),
+        ]
+
+
+class PromiseTerms(models.Model):
+    """告知承诺制 of an item: which materials a written promise may replace (Material.code listed
+    in `materials`), the 承诺书 text and how and when the department verifies it."""
+
+    item = models.OneToOneField(
+        ServiceItem, on_delete=models.CASCADE, related_name="promise_terms", verbose_name="事项"
+    )
+    materials = models.JSONField("可承诺替代的材料", default=list)
+    text = models.TextField("承诺书正文")
+    verify_method = models.CharField("核查方式", max_length=4, choices=VERIFY_METHODS)
+    verify_workdays = models.PositiveSmallIntegerField("核查期限（工作日）", default=10)
+    basis = models.CharField("依据", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "告知承诺"
+        verbose_name_plural = "告知承诺"
+
+
+class ItemGuide(models.Model):
+    """The rest of a complete 办事指南: eligibility, legal basis, process, phones, result sample."""
+
+    item = models.OneToOneField(
+        ServiceItem, on_delete=models.CASCADE, related_name="guide", verbose_name="事项"
+    )
+    eligibility = models.TextField("受理条件", blank=True)
+    min_age = models.PositiveSmallIntegerField("最低年龄", null=True, blank=True)
+    legal_basis = models.TextField("设定依据", blank=True)
+    process = models.JSONField("办理流程", default=list, blank=True)
+    payment_note = models.CharField("缴费方式说明", max_length=300, blank=True)
+    consult_phone = models.CharField("咨询电话", max_length=40, blank=True)
+    complaint_phone = models.CharField("监督投诉电话", max_length=40, blank=True)
+    result_name = models.CharField("办理结果", max_length=100, blank=True)
+    result_sample = models.TextField("结果样本说明", blank=True)
+
+    class Meta:
+        verbose_name = "办事指南补充"
+        verbose_name_plural = "办事指南补充"

@@ -100,3 +100,20 @@ def check_in_arrival(actor, outlet: Outlet, code: str, *, request=None):
     return queue_selectors.get_ticket(
         queue_services.check_in_remote(ticket, actor=staff, request=request)
     )
+
+
+def bundle_ticket_codes(outlet: Outlet, bundle_code: str) -> list[str]:
+    """The items a guide-desk ticket for a 一件事 carries: all of them when one queue takes them
+    all; otherwise the lead item, whose window then takes the whole bundle (一窗受理: the window
+    intake proposes the bundle for a ticket holding one of its items)."""
+    from yimen.catalog import bundles as catalog_bundles
+    from yimen.core.errors import DomainError
+    from yimen.queueing import selectors as queue_selectors
+
+    bundle = catalog_bundles.get_bundle(bundle_code)
+    items = catalog_bundles.bundle_items(bundle)
+    try:
+        queue_selectors.route(outlet, items)
+        return [i.code for i in items]
+    except DomainError:
+        return [items[0].code]

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from yimen.catalog import bundles as catalog_bundles
 from yimen.catalog.models import ServiceItem
 from yimen.core import clock
 from yimen.core.errors import DomainError
@@ -48,6 +49,9 @@ def desk(request):
     elif request.method == "POST":
         codes = request.POST.getlist("codes")
         try:
+            if request.POST.get("bundle"):
+                codes = services.bundle_ticket_codes(outlet, request.POST["bundle"])
+                ctx["bundle_code"] = request.POST["bundle"]
             ctx["ticket"] = services.issue_ticket(
                 request.user,
                 outlet,
@@ -68,6 +72,7 @@ def desk(request):
     if q and not ctx["ticket"]:
         try:
             ctx["results"] = selectors.triage(q, outlet=outlet)
+            ctx["bundles"] = catalog_bundles.find_bundles(q)
         except DomainError as exc:
             ctx["error"] = exc
     if picked and not ctx["ticket"]:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("outlets/", views.outlets, name="outlets"),
     path("item/<str:code>/", views.item, name="item"),
+    path("bundle/<str:code>/", views.bundle, name="bundle"),
     path("item/<str:code>/book/", views.book, name="book"),
     path("item/<str:code>/remote/", views.remote, name="remote"),
     path("appointment/", views.appointment_lookup, name="appointment_lookup"),

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from yimen.catalog import bundles as catalog_bundles
 from yimen.core import clock
 from yimen.core.errors import DomainError, NotFound, ValidationFailed
 from yimen.core.inputs import form_date
@@ -46,18 +47,43 @@ def mode(request):
 
 def search(request):
     q = (request.GET.get("q") or "").strip()
-    results, error = [], None
+    results, bundles, error = [], [], None
     if q:
         try:
             results = guide_selectors.triage(q, limit=5)
+            bundles = catalog_bundles.find_bundles(q)
         except DomainError as exc:
             error = exc
-    return _render(request, "portal/search.html", {"q": q, "results": results}, error)
+    ctx = {"q": q, "results": results, "bundles": bundles}
+    return _render(request, "portal/search.html", ctx, error)
 
 
 def item(request, code):
+    """The item guide, tailored to the situation questions answered (s_<key>=<value>)."""
     it = guide_selectors.get_item(code)
-    return render(request, "portal/item.html", {"item": it, "info": guide_selectors.describe(it)})
+    info = guide_selectors.describe(it)
+    error = None
+    try:
+        answers = catalog_bundles.clean_answers(it, catalog_bundles.answers_from(request.GET))
+    except DomainError as exc:
+        answers, error = {}, exc
+    info["materials"] = catalog_bundles.tailored_materials(it, answers)
+    ctx = {
+        "item": it,
+        "info": info,
+        "answers": answers,
+        "questions": catalog_bundles.questions_of(it),
+        "situation": catalog_bundles.situation_lines(it, answers),
+        "guide": catalog_bundles.guide_of(it),
+        "bundles": catalog_bundles.bundles_of_item(it),
+    }
+    return _render(request, "portal/item.html", ctx, error)
+
+
+def bundle(request, code):
+    """一件事 guide: its items, the joint form's fields and the one merged material list."""
+    b = catalog_bundles.get_bundle(code)
+    return render(request, "portal/bundle.html", {"b": catalog_bundles.bundle_dict(b)})
 
 
 def outlets(request):

@@ -10,6 +10,14 @@ clock pauses), results (result and delivery), time_limits (time status, personal
 progress (the public progress lookup). Every public name is re-exported here.
 """
 
+# 高效办成一件事 (issue #17): situational intake, bundles, 告知承诺, payments — used as
+# `services.bundles.open_bundle(...)` etc. (modules, not re-exported names).
+from . import (
+    bundles as bundles,  # noqa: E402
+    payments as payments,  # noqa: E402
+    promises as promises,  # noqa: E402
+    situations as situations,  # noqa: E402
+)
 from .acceptance import (
     _finish_immediate as _finish_immediate,
     _hand_over_hard_case as _hand_over_hard_case,

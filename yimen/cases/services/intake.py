@@ -253,7 +253,7 @@ def check_materials(actor, case: Case, marks: dict, *, request=None) -> Case:
         if state not in (rules.M_RECEIVED, rules.M_MISSING, rules.M_PENDING):
             raise ValidationFailed("材料状态只能是已收取、缺少或待核验。")
         if state == rules.M_RECEIVED:
-            if via not in rules.RECEIVED_VIA_LABELS:
+            if via not in rules.RECEIVED_VIA_LABELS or via == "promise":
                 raise ValidationFailed(f"请选择「{line.name}」的收取方式（纸质/电子/数据共享）。")
             if via == "data_sharing" and not (
                 line.data_sharing or line.kind == "电子" or "共享" in line.name

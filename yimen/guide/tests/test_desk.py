@@ -177,3 +177,20 @@ def test_arrival_check_in_at_the_desk(guide, cx, client, clock):
     with pytest.raises(Exception) as exc:
         services.check_in_arrival(other, cx, appt.public_id)
     assert "Forbidden" in type(exc.value).__name__
+
+
+def test_desk_finds_bundle_and_issues_its_ticket(guide, client):
+    """一件事 at the desk: plain words → the bundle → one ticket; the window then takes it all."""
+    client.force_login(guide.user)
+    page = client.get("/guide/", {"q": "孩子刚出生要办哪些事"}).content.decode()
+    assert 'data-bundle="YJS-XSECS"' in page
+    r = client.post("/guide/", {"q": "孩子刚出生", "bundle": "YJS-XSECS", "form_key": "b-1"})
+    assert r.status_code == 200
+    ticket = r.context["ticket"]
+    assert "XN-YB-002" in {i.code for i in ticket.items.all()}
+    assert "YJS-XSECS" in r.content.decode()
+    veteran = client.post("/guide/", {"q": "退伍", "bundle": "YJS-TYJR", "form_key": "b-2"})
+    codes = {i.code for i in veteran.context["ticket"].items.all()}
+    assert codes == {"XN-TY-001", "XN-TY-002", "XN-TY-004"}  # one queue takes them all
+    bad = client.post("/guide/", {"q": "x", "bundle": "NOPE", "form_key": "b-3"})
+    assert bad.status_code == 404

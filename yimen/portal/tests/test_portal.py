@@ -238,3 +238,22 @@ def test_submit_a_grievance(at_centre, client):
     assert g.channel == "portal" and g.item.code == "XN-SJ-006"
     page = r.content.decode()
     assert g.number in page and f"/feedback/g/{g.public_token}/" in page
+
+
+def test_search_finds_bundle_and_bundle_page(db, demo, client):
+    body = client.get("/portal/search/", {"q": "孩子刚出生要办哪些事"}).content.decode()
+    assert "/portal/bundle/YJS-XSECS/" in body and "新生儿出生一件事" in body
+    page = client.get("/portal/bundle/YJS-XSECS/")
+    text = page.content.decode()
+    assert page.status_code == 200 and "监护人居民身份证" in text and "新生儿姓名" in text
+    assert client.get("/portal/bundle/NOPE/").status_code == 404
+
+
+def test_item_page_tailored_and_complete_guide(db, demo, client):
+    text = client.get("/portal/item/XN-YB-002/", {"s_registered": "yes"}).content.decode()
+    assert "出生医学证明" not in text.split("申请材料")[1].split("办事指南")[0]
+    assert "12345" in text and "办理流程" in text
+    mz = client.get("/portal/item/XN-MZ-002/").content.decode()
+    assert "年满70周岁" in mz
+    bad = client.get("/portal/item/XN-YB-002/", {"s_registered": "maybe"})
+    assert bad.status_code == 400

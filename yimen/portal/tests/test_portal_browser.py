@@ -210,3 +210,23 @@ def test_grievance(page, portal, screenshot, mode):
     screenshot(f"portal-{mode}-grievance-done")
     page.get_by_role("link", name="查看处理进度").click()
     assert "/feedback/g/" in page.url
+
+
+@pytest.mark.browser
+def test_bundle_from_plain_words_and_tailored_guide(portal, page, screenshot):
+    """孩子刚出生要办哪些事 → 新生儿出生一件事 → one merged list; an item guide tailored by answers."""
+    from playwright.sync_api import expect
+
+    goto = portal("normal")
+    goto("/portal/search/?q=孩子刚出生要办哪些事")
+    page.locator('[data-bundle="YJS-XSECS"] a').click()
+    expect(page.locator("#bundle-materials li")).to_have_count(4)
+    expect(page.locator("#bundle-items")).to_contain_text("新生儿医保")
+    screenshot("portal-bundle")
+    goto("/portal/item/XN-YB-002/")
+    page.get_by_label("已落户").check()
+    page.get_by_role("button", name="按我的情况列材料").click()
+    expect(page.locator("#situation")).to_contain_text("已落户")
+    expect(page.locator("ol.materials li")).to_have_count(2)
+    expect(page.locator("#full-guide")).to_contain_text("12345")
+    screenshot("portal-item-tailored")
