@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "yimen.guide",
     "yimen.portal",
     "yimen.insight",
+    "yimen.hall",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ from yimen.core.errors import DomainError, NotFound, ValidationFailed
 from yimen.core.inputs import form_date
 from yimen.core.masking import mask_name
 from yimen.guide import selectors as guide_selectors
+from yimen.hall.presence import present_outlet
 from yimen.outlets.models import Outlet
 
 from . import selectors
@@ -154,7 +155,9 @@ def appointment(request, public_id):
                     request=request,
                 )
             elif action == "check_in":
-                ticket = queue_services.check_in(appt, request=request)
+                ticket = queue_services.check_in(
+                    appt, present_at=present_outlet(request), request=request
+                )
                 return redirect("portal:ticket", public_id=ticket.public_id)
             else:
                 raise ValidationFailed("未知的操作。", code="bad_action")
@@ -230,7 +233,7 @@ def ticket(request, public_id):
     error = None
     if request.method == "POST":
         try:
-            queue_services.check_in_remote(t, request=request)
+            queue_services.check_in_remote(t, present_at=present_outlet(request), request=request)
             return redirect("portal:ticket", public_id=t.public_id)
         except DomainError as exc:
             error = exc

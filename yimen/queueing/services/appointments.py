@@ -18,7 +18,14 @@ from yimen.staff.authz import authorize
 
 from .. import selectors
 from ..models import Appointment, Queue, Ticket
-from .common import _check_phone, _closed_error, _priority_for, _retrying, _staff
+from .common import (
+    _check_phone,
+    _closed_error,
+    _priority_for,
+    _require_presence,
+    _retrying,
+    _staff,
+)
 from .issuing import _create_ticket
 
 # --- appointments -----------------------------------------------------------------------------
@@ -148,7 +155,7 @@ def cancel_appointment(
     return _retrying(attempt)
 
 
-def check_in(appointment, actor=None, *, request=None) -> Ticket:
+def check_in(appointment, actor=None, *, present_at=None, request=None) -> Ticket:
     """The person arrives: a ticket (channel 预约签到) that the dispatch calls at its slot.
     Check-in opens `appointment_check_in_early_minutes` (default 30) before the slot and closes
     `appointment_grace_minutes` (default 15) after its start; later the booking is 爽约."""
@@ -159,6 +166,7 @@ def check_in(appointment, actor=None, *, request=None) -> Ticket:
             .select_related("outlet", "queue", "item")
             .get(pk=selectors.get_appointment(appointment).pk)
         )
+        _require_presence(appt.outlet_id, actor, present_at)
         if appt.status == Appointment.CHECKED_IN and appt.ticket_id:
             return appt.ticket
         if appt.status != Appointment.BOOKED:
