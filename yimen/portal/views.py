@@ -158,6 +158,10 @@ def appointment(request, public_id):
                 ticket = queue_services.check_in(
                     appt, present_at=present_outlet(request), request=request
                 )
+                if ticket is None:
+                    raise ValidationFailed(
+                        "已超过预约签到时间，预约已爽约，请重新取号。", code="missed"
+                    )
                 return redirect("portal:ticket", public_id=ticket.public_id)
             else:
                 raise ValidationFailed("未知的操作。", code="bad_action")
