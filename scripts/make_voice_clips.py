@@ -26,9 +26,7 @@ SPEED = "175"  # words per minute (espeak-ng's default)
 
 
 def speak(text: str, path: Path, voice: str = "cmn") -> None:
-    subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", SPEED, "-w", str(path), text], check=True
-    )
+    subprocess.run(["espeak-ng", "-v", voice, "-s", SPEED, "-w", str(path), text], check=True)
     trim(path)
 
 

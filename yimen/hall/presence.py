@@ -20,6 +20,8 @@ from datetime import datetime
 from django.conf import settings
 from django.core import signing
 
+from yimen.core import clock
+
 PERIOD_SECONDS = 60
 GRACE_PERIODS = 2  # a code read off the screen stays good for this many further minutes
 PRESENCE_MINUTES = 30
@@ -55,8 +57,8 @@ def seconds_left(now: datetime) -> int:
     return PERIOD_SECONDS - int(now.timestamp()) % PERIOD_SECONDS
 
 
-def cookie_value(outlet_id: int) -> str:
-    return signing.dumps({"o": outlet_id}, salt=SALT)
+def cookie_value(outlet_id: int, now: datetime) -> str:
+    return signing.dumps({"o": outlet_id, "t": int(now.timestamp())}, salt=SALT)
 
 
 def present_outlet(request) -> int | None:
@@ -71,8 +73,14 @@ def present_outlet(request) -> int | None:
     if not raw:
         return None
     try:
-        data = signing.loads(raw, salt=SALT, max_age=PRESENCE_MINUTES * 60)
-    except signing.BadSignature:  # also SignatureExpired
+        data = signing.loads(raw, salt=SALT)
+    except signing.BadSignature:
         return None
-    outlet = data.get("o") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("t"), int):
+        return None
+    # the project clock, not the signature's wall-clock time (tests, training clock)
+    age = clock.now().timestamp() - data["t"]
+    if not -PERIOD_SECONDS <= age <= PRESENCE_MINUTES * 60:
+        return None
+    outlet = data.get("o")
     return outlet if isinstance(outlet, int) else None

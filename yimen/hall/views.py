@@ -170,7 +170,7 @@ def here(request, outlet_code, code):
     if valid:
         response.set_cookie(
             presence.COOKIE,
-            presence.cookie_value(outlet.pk),
+            presence.cookie_value(outlet.pk, now),
             max_age=presence.PRESENCE_MINUTES * 60,
             httponly=True,
             samesite="Lax",

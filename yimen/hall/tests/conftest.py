@@ -28,9 +28,7 @@ def pair_device():
 
     def make(client, outlet="XN-CX", kind="kiosk", printer="", name="kiosk-1"):
         guide = make_staff("guide", outlet=outlet, password=None)
-        device, value = devices.pair(
-            guide, Outlet.objects.get(code=outlet), kind, name, printer
-        )
+        device, value = devices.pair(guide, Outlet.objects.get(code=outlet), kind, name, printer)
         if client is not None:
             client.cookies[devices.COOKIE] = value
         return device, devices.token_of(value)
