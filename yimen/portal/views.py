@@ -388,3 +388,57 @@ def grievance(request):
         },
         error,
     )
+
+
+@require_http_methods(["GET", "POST"])
+def mine(request):
+    """“我的”: ID number + phone + SMS one-time code → my tickets, bookings, cases, grievances and
+    ratings (portal/mine.py)."""
+    from yimen.core.audit import client_ip
+
+    from . import mine as my
+
+    error, notice, step = None, None, "start"
+    form = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "send":
+                notice = my.request_code(
+                    request.POST.get("id_number", ""),
+                    request.POST.get("phone", ""),
+                    client_ip(request) or "",
+                    request=request,
+                )
+                step = "code"
+            elif action == "verify":
+                step = "code"
+                id_hash = my.verify(
+                    request.POST.get("id_number", ""),
+                    request.POST.get("phone", ""),
+                    request.POST.get("code", ""),
+                    client_ip(request) or "",
+                    request=request,
+                )
+                my.sign_in(request, id_hash)
+                return redirect("portal:mine")
+            elif action == "sign_out":
+                my.sign_out(request)
+                return redirect("portal:mine")
+            else:
+                raise ValidationFailed("未知的操作。", code="bad_action")
+        except DomainError as exc:
+            error = exc
+    id_hash = my.signed_in(request)
+    return _render(
+        request,
+        "portal/mine.html",
+        {
+            "step": step,
+            "notice": notice,
+            "form": form,
+            "records": my.records(id_hash) if id_hash else None,
+            "minutes": my.SESSION_MINUTES,
+        },
+        error,
+    )
