@@ -139,5 +139,6 @@ def staff_view(read: CardRead) -> dict:
     return {"read_id": read.pk, "name": read.name, "id_number": read.id_number}
 
 
-def take_for_staff(staff, read_id: int) -> None:
-    CardRead.objects.filter(pk=read_id, reader=f"staff:{staff.pk}").update(taken_at=clock.now())
+def take_read(key: str, read_id: int) -> None:
+    """Mark a read handed to staff (desk, window) as taken."""
+    CardRead.objects.filter(pk=read_id, reader=key).update(taken_at=clock.now())

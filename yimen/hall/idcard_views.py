@@ -46,15 +46,18 @@ def read_card(request, outlet_code):
     if request.method != "GET":
         return _json({"code": "method_not_allowed", "message": "只支持 GET 和 POST。"}, 405)
     device = devices.device_at(request, outlet)
-    if device is not None:
+    if device is not None and device.kind != "desk":
+        # a public kiosk: masked name, age, priority; the ticket form takes the read itself
         read = idcard.pending(f"token:{device.token_id}", outlet)
         return _json({"card": idcard.kiosk_view(read, outlet) if read else None})
     if not request.user.is_authenticated:
         raise Unauthorized("请在已配对的设备上使用，或以工作人员身份登录。")
+    # staff: the guide desk's reader (the paired desk's token) or the clerk's own (staff token)
     staff = authz.request_staff(request)
     authz.authorize(staff, "hall.card", outlet=outlet.pk)
-    read = idcard.pending(f"staff:{staff.pk}", outlet)
+    key = f"token:{device.token_id}" if device is not None else f"staff:{staff.pk}"
+    read = idcard.pending(key, outlet)
     if read is None:
         return _json({"card": None})
-    idcard.take_for_staff(staff, read.pk)
+    idcard.take_read(key, read.pk)
     return _json({"card": idcard.staff_view(read)})

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yimen.core import clock
@@ -242,7 +243,10 @@ def print_slip(request, public_id):
     printed, message = slips.print_on_device(ticket, slips.status_url(request, ticket), device)
     if printed:
         messages.success(request, f"{ticket.number}：{message}")
-        return redirect(request.POST.get("next") or reverse("guide:desk"))
+        back = request.POST.get("next") or ""
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = reverse("guide:desk")
+        return redirect(back)
     if message:
         messages.warning(request, message)
     return redirect(reverse("queueing:ticket_print", args=[ticket.public_id]) + "?from=desk")
