@@ -122,3 +122,40 @@ def test_session_expires(at_centre, client):
         project_clock.at(2022, 3, 15, 10, 0) + timedelta(minutes=mine.SESSION_MINUTES + 1)
     )
     assert "获取短信验证码" in client.get("/portal/mine/").content.decode()
+
+
+def test_booking_beyond_the_horizon_or_on_a_closed_day_is_refused(at_centre, client):
+    """A crafted day (2027-01-01, a holiday far off) or the 11th working day books nothing."""
+    for day, slot in (
+        ("2027-01-01", "2027-01-01T09:00:00+08:00"),
+        ("2022-03-30", "2022-03-30T09:00:00+08:00"),
+    ):
+        r = client.post(
+            "/portal/item/XN-RS-004/book/",
+            {
+                "outlet": "XN-CX",
+                "day": day,
+                "slot": slot,
+                "name": "马奶奶",
+                "id_number": ELDER_ID,
+                "phone": "13800138001",
+            },
+        )
+        assert r.status_code == 400, day
+    from datetime import datetime
+
+    from yimen.queueing.models import Appointment
+
+    with pytest.raises(queue_services.DomainError) as exc:
+        queue_services.book_appointment(
+            at_centre,
+            "XN-RS-004",
+            datetime(2027, 1, 4, 9, 0, tzinfo=project_clock.SHANGHAI),
+            "马奶奶",
+            ELDER_ID,
+            "13800138001",
+        )
+    assert exc.value.code == "beyond_horizon" and "10 个工作日内" in exc.value.message
+    assert not Appointment.objects.exists()
+    page = client.get("/portal/item/XN-RS-004/book/?outlet=XN-CX&day=2022-03-16").content.decode()
+    assert 'id="day" name="day" data-autosubmit' in page and "2022年3月16日（星期三）" in page

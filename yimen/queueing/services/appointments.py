@@ -53,6 +53,13 @@ def book_appointment(
 
     id_hash = protected_lookup_hash(normalize_id_number(id_number))
 
+    if not selectors.within_booking_horizon(outlet, day):
+        raise ValidationFailed(
+            f"只能预约今天起 {outlet.options.booking_horizon_workdays} 个工作日内的时段"
+            f"（{selectors.format_when(slot_start)[:-6]}不可预约）。",
+            code="beyond_horizon",
+        )
+
     def attempt():
         slots = selectors.available_slots(outlet, item, day)
         slot = next((s for s in slots if s["start"] == slot_start), None)

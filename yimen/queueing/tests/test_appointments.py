@@ -27,6 +27,9 @@ def test_slots_on_working_days_only_inside_hours(demo, clock):
         selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 3, 19)) == []
     )  # Saturday: walk-ins
     assert selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 4, 4)) == []  # 清明
+    # beyond the booking horizon (10 working days): nothing, whatever the day
+    assert selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 3, 30)) == []
+    clock.freeze(project_clock.at(2022, 3, 28, 8, 0))
     makeup = selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 4, 2))  # 调休 Saturday
     assert makeup and makeup[-1]["end"] == project_clock.at(2022, 4, 2, 16, 30)
     clock.freeze(project_clock.at(2022, 3, 16, 10, 10))
