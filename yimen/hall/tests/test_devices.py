@@ -167,3 +167,20 @@ def test_closed_board_says_when_it_opens(demo, clock, client):
     assert "本网点现在不在办公时间" in page and "下次开放：2022年3月16日" in page
     data = client.get("/api/outlets/XN-CX/board").json()
     assert data["open_now"] is False and data["next_opening"].startswith("2022年3月16日")
+
+
+def test_training_clock_runs_from_the_set_time_and_production_refuses_it():
+    from datetime import timedelta
+
+    from yimen.core import clock
+
+    try:
+        target = clock.start_training_clock("2022-03-16T12:05", debug=True)
+        assert abs(clock.now() - target) < timedelta(seconds=2)
+        assert clock.local_now().strftime("%Y-%m-%d %H:%M") == "2022-03-16 12:05"
+        with pytest.raises(ValueError, match="生产模式拒绝"):
+            clock.start_training_clock("2022-03-16T12:05", debug=False)
+        with pytest.raises(ValueError, match="格式不正确"):
+            clock.start_training_clock("noon", debug=True)
+    finally:
+        clock._offset = timedelta(0)
