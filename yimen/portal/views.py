@@ -343,6 +343,31 @@ def rate(request, token):
     )
 
 
+def _grievance_about(code: str, outlet) -> tuple:
+    """The ticket (slip code) or case (receipt number) a grievance names, at its outlet."""
+    from yimen.cases import selectors as case_selectors
+    from yimen.queueing import selectors as queue_selectors
+
+    code = (code or "").strip()
+    if not code:
+        return None, None
+    try:
+        ticket = queue_selectors.get_ticket(code) if 12 < len(code) <= 24 else None
+    except DomainError:
+        ticket = None
+    if ticket is not None and ticket.outlet_id == outlet.pk:
+        return ticket, None
+    try:
+        case = case_selectors.get_by_receipt(code)
+    except DomainError:
+        case = None
+    if case is not None and case.outlet_id == outlet.pk:
+        return None, case
+    raise ValidationFailed(
+        "没有在所选网点找到这个排队凭条编号或办件编号，请核对，或不填。", code="unknown_subject"
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def grievance(request):
     from yimen.feedback import rules as feedback_rules, services as feedback_services
@@ -356,6 +381,7 @@ def grievance(request):
                 raise ValidationFailed("请选择在哪个网点遇到的问题。", code="outlet_required")
             item_code = (request.POST.get("item") or "").strip()
             it = guide_selectors.get_item(item_code) if item_code else None
+            ticket, case = _grievance_about(request.POST.get("about", ""), outlet)
             g = feedback_services.submit_grievance(
                 outlet=outlet,
                 category=request.POST.get("category", ""),
@@ -363,6 +389,8 @@ def grievance(request):
                 phone=request.POST.get("phone", ""),
                 applicant_name=request.POST.get("name", ""),
                 item=it,
+                ticket=ticket,
+                case=case,
                 channel="portal",
                 request=request,
             )

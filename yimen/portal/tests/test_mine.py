@@ -159,3 +159,24 @@ def test_booking_beyond_the_horizon_or_on_a_closed_day_is_refused(at_centre, cli
     assert not Appointment.objects.exists()
     page = client.get("/portal/item/XN-RS-004/book/?outlet=XN-CX&day=2022-03-16").content.decode()
     assert 'id="day" name="day" data-autosubmit' in page and "2022年3月16日（星期三）" in page
+
+
+def test_a_grievance_names_its_ticket_or_case_and_shows_in_mine(at_centre, client):
+    from yimen.feedback.models import Grievance
+
+    case = accepted_case(at_centre)
+    base = {
+        "outlet": "XN-CX",
+        "category": "hard",
+        "description": "材料要求反复变",
+        "phone": PHONE,
+    }
+    bad = client.post("/portal/grievance/", {**base, "about": "NO-SUCH-0001"})
+    assert bad.status_code == 400 and "没有在所选网点找到" in bad.content.decode()
+    r = client.post("/portal/grievance/", {**base, "about": case.receipt_number.lower()})
+    assert r.status_code == 200
+    g = Grievance.objects.get()
+    assert g.case_id == case.pk
+    _send(client)
+    _verify(client, _code())
+    assert g.number in client.get("/portal/mine/").content.decode()
