@@ -237,7 +237,12 @@ def ticket(request, public_id):
     error = None
     if request.method == "POST":
         try:
-            queue_services.check_in_remote(t, present_at=present_outlet(request), request=request)
+            if request.POST.get("action") == "cancel":  # the holder gives the number back
+                queue_services.cancel(t, by_holder=True, request=request)
+            else:
+                queue_services.check_in_remote(
+                    t, present_at=present_outlet(request), request=request
+                )
             return redirect("portal:ticket", public_id=t.public_id)
         except DomainError as exc:
             error = exc

@@ -180,3 +180,15 @@ def test_a_grievance_names_its_ticket_or_case_and_shows_in_mine(at_centre, clien
     _send(client)
     _verify(client, _code())
     assert g.number in client.get("/portal/mine/").content.decode()
+
+
+def test_ticket_page_refreshes_and_the_holder_can_cancel(at_centre, client):
+    t = queue_services.issue_ticket(at_centre, ["XN-WS-001"])
+    page = client.get(f"/portal/ticket/{t.public_id}/").content.decode()
+    assert 'http-equiv="refresh" content="20"' in page and "取消排队号" in page
+    r = client.post(f"/portal/ticket/{t.public_id}/", {"action": "cancel"})
+    assert r.status_code == 302
+    t.refresh_from_db()
+    assert t.status == "cancelled"
+    page = client.get(f"/portal/ticket/{t.public_id}/").content.decode()
+    assert "取消排队号" not in page and 'http-equiv="refresh"' not in page
