@@ -192,3 +192,10 @@ def test_ticket_page_refreshes_and_the_holder_can_cancel(at_centre, client):
     assert t.status == "cancelled"
     page = client.get(f"/portal/ticket/{t.public_id}/").content.decode()
     assert "取消排队号" not in page and 'http-equiv="refresh"' not in page
+
+
+def test_outlets_page_shows_todays_hours_and_live_waiting(at_centre, client):
+    queue_services.issue_ticket(at_centre, ["XN-WS-001"])
+    page = client.get("/portal/outlets/").content.decode()
+    row = page.split('data-code="XN-CX"')[1].split("</li>")[0]
+    assert "现在排队 <strong>1</strong> 人" in row and "今日办公：" in row
