@@ -30,7 +30,12 @@ demo: migrate
 run: migrate
 	@echo "make run：演示模式（YIMEN_DEBUG=$${YIMEN_DEBUG:-1}，调试开启，仅供本机演示；生产部署见 docs/operations.md）"
 	YIMEN_DEBUG=$${YIMEN_DEBUG:-1} $(BIN)/yimen demo --if-empty
-	YIMEN_DEBUG=$${YIMEN_DEBUG:-1} $(BIN)/yimen serve --port 8000
+	@# one worker beside the server (outbox with the `log` SMS backend, periodic chores);
+	@# Ctrl-C reaches both, and the trap stops the worker whenever the server ends
+	@export YIMEN_DEBUG=$${YIMEN_DEBUG:-1} YIMEN_SMS_BACKEND=$${YIMEN_SMS_BACKEND:-log}; \
+	$(BIN)/yimen worker & WORKER=$$!; \
+	trap 'kill -TERM $$WORKER 2>/dev/null; wait $$WORKER' INT TERM EXIT; \
+	$(BIN)/yimen serve --port 8000
 
 # Chromium, CJK fonts, Pango and poppler for the browser and PDF tests: installed when missing
 # (as root), otherwise the exact install line is printed and the run stops.

@@ -98,7 +98,11 @@ INSTALLED_APPS = [
     "yimen.insight",
     "yimen.hall",
     "yimen.notify",
+    "django_tasks",  # background tasks (the backport of Django 6's tasks framework) …
+    "django_tasks_db",  # … with its database backend: run by `yimen worker`
 ]
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "chores"]}}
 
 MIDDLEWARE = [
     "yimen.core.middleware.ApiJsonErrorsMiddleware",  # every /api/ error is JSON {"code", "message"}

@@ -19,6 +19,7 @@ urlpatterns = [
     path("portal/", include("yimen.portal.urls")),
     path("insight/", include("yimen.insight.urls")),
     path("hall/", include("yimen.hall.urls")),
+    path("notify/", include("yimen.notify.urls")),
 ]
 
 # Chinese error pages; JSON {"code", "message"} under /api/ (core.http_errors)

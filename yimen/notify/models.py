@@ -62,3 +62,16 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} → {self.to_masked} [{self.status}]"
+
+
+class ChoreSchedule(models.Model):
+    """When each periodic chore of the worker runs next (one row per chore)."""
+
+    name = models.CharField("任务", max_length=64, unique=True)
+    next_run_at = models.DateTimeField("下次运行")
+    last_started_at = models.DateTimeField("上次开始", null=True, blank=True)
+    last_result = models.JSONField("上次结果", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "定时任务"
+        verbose_name_plural = "定时任务"

@@ -45,3 +45,13 @@ def as_row(msg: OutboxMessage) -> dict[str, Any]:
         "created_at": msg.created_at.isoformat(),
         "sent_at": msg.sent_at.isoformat() if msg.sent_at else None,
     }
+
+
+def last_sent(dedupe_prefix: str) -> OutboxMessage | None:
+    """The latest message sent whose dedupe key starts with `dedupe_prefix` (e.g. the reminders
+    of one ticket: "queue.near:<ticket id>:"), for pages that say when a reminder was sent."""
+    return (
+        OutboxMessage.objects.filter(dedupe_key__startswith=dedupe_prefix, status="sent")
+        .order_by("-sent_at")
+        .first()
+    )

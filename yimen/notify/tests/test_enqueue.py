@@ -80,3 +80,14 @@ def test_render_fills_the_placeholders_in_order():
         "r",
         "d",
     ]
+
+
+def test_last_sent_names_the_latest_delivered_message_of_a_prefix(db):
+    from django.utils import timezone
+
+    first = enqueue(to="13800138000", template="outbox.test", params=PARAMS, dedupe_key="t:1:a")
+    enqueue(to="13800138000", template="outbox.test", params=PARAMS, dedupe_key="t:1:b")
+    assert selectors.last_sent("t:1:") is None  # queued, not sent yet
+    OutboxMessage.objects.filter(pk=first.pk).update(status="sent", sent_at=timezone.now())
+    assert selectors.last_sent("t:1:") == first
+    assert selectors.last_sent("t:2:") is None
