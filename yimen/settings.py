@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "yimen.guide",
     "yimen.portal",
     "yimen.insight",
+    "yimen.hall",
     "yimen.notify",
     "django_tasks",  # background tasks (the backport of Django 6's tasks framework) …
     "django_tasks_db",  # … with its database backend: run by `yimen worker`

@@ -18,6 +18,7 @@ urlpatterns = [
     path("guide/", include("yimen.guide.urls")),
     path("portal/", include("yimen.portal.urls")),
     path("insight/", include("yimen.insight.urls")),
+    path("hall/", include("yimen.hall.urls")),
     path("notify/", include("yimen.notify.urls")),
 ]
 

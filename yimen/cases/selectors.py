@@ -268,3 +268,28 @@ def public_progress(receipt_number: str, secret: str) -> dict | None:
         if case.status in (rules.NOTIFIED, rules.ACCEPTED, rules.PAUSED)
         else [],
     }
+
+
+# --- the citizen's own cases (portal “我的”) ----------------------------------------------------
+
+
+def cases_of_applicant(id_hash: str, limit: int = 50) -> list:
+    """The cases whose applicant has this ID number (keyed hash), newest first."""
+    from .models import Case
+
+    if not id_hash:
+        return []
+    return list(
+        Case.objects.filter(applicant_id_hash=id_hash)
+        .select_related("item", "outlet")
+        .order_by("-opened_at", "-pk")[:limit]
+    )
+
+
+def phones_of_applicant(id_hash: str) -> set[str]:
+    from .models import Case
+
+    if not id_hash:
+        return set()
+    rows = Case.objects.filter(applicant_id_hash=id_hash).only("applicant_phone")[:200]
+    return {c.applicant_phone for c in rows if c.applicant_phone}

@@ -21,11 +21,36 @@ _lock = threading.Lock()
 _frozen: datetime | None = None
 
 
+_offset = timedelta(0)  # the training clock (YIMEN_DEMO_CLOCK): wall clock moved, then running
+
+
 def now() -> datetime:
     frozen = _frozen
     if frozen is not None:
         return frozen
-    return timezone.now()
+    return timezone.now() + _offset
+
+
+def start_training_clock(text: str, *, debug: bool) -> datetime:
+    """Run this process at the local wall-clock time `text` (ISO, e.g. "2022-03-16T12:05",
+    Asia/Shanghai), moving on in real time: demos and training walk a scenario at its hour
+    through the real pages. Refused in production mode (`debug` False): ValueError."""
+    global _offset
+    if not debug:
+        raise ValueError(
+            "YIMEN_DEMO_CLOCK 只能用于演示/培训环境（YIMEN_DEBUG=1），生产模式拒绝启动。"
+        )
+    try:
+        target = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"YIMEN_DEMO_CLOCK 格式不正确：{text!r}（应如 2022-03-16T12:05）"
+        ) from None
+    if target.tzinfo is None:
+        target = target.replace(tzinfo=SHANGHAI)
+    with _lock:
+        _offset = target - timezone.now()
+    return target
 
 
 def local_now() -> datetime:

@@ -307,3 +307,37 @@ def summary(viewer, outlet=None, start: date | None = None, end: date | None = N
             ]
         ),
     }
+
+
+# --- the citizen's own grievances and ratings (portal “我的”) ----------------------------------
+
+
+def grievances_of_person(id_hash: str, *, tickets=(), cases=(), limit: int = 50) -> list:
+    """Grievances filed with this ID number, or about one of these tickets or cases."""
+    from django.db.models import Q
+
+    from .models import Grievance
+
+    q = Q(id_number_hash=id_hash) if id_hash else Q(pk__in=[])
+    q |= Q(ticket__in=[t.pk for t in tickets]) | Q(case__in=[c.pk for c in cases])
+    return list(
+        Grievance.objects.filter(q).select_related("outlet").order_by("-received_at")[:limit]
+    )
+
+
+def ratings_of_person(*, tickets=(), cases=(), limit: int = 50) -> list:
+    from django.db.models import Q
+
+    from .models import Rating
+
+    q = Q(ticket__in=[t.pk for t in tickets]) | Q(case__in=[c.pk for c in cases])
+    return list(Rating.objects.filter(q).select_related("outlet", "ticket", "case")[:limit])
+
+
+def phones_of_person(id_hash: str) -> set[str]:
+    from .models import Grievance
+
+    if not id_hash:
+        return set()
+    rows = Grievance.objects.filter(id_number_hash=id_hash).only("phone")[:200]
+    return {g.phone for g in rows if g.phone}

@@ -115,3 +115,13 @@ def ordered_params(code: str, params: dict[str, str]) -> list[str]:
     """The parameters in placeholder order (providers that take a list: Tencent Cloud)."""
     template = check(code, params)
     return [_clip(params[n]) for n in template.placeholders]
+
+
+# --- hall (portal “我的” sign-in) ----------------------------------------------------------------
+# urgent: the person asked for it this minute; a code held back until 08:00 would be useless
+TEMPLATES["portal.mine_code"] = _t(
+    "portal.mine_code",
+    "您查询“我的办事记录”的验证码是{code}，{minutes}分钟内有效。请勿告诉他人，工作人员不会索要。",
+    urgent=True,
+    description="“我的”登录验证码（敏感，发送后清除）",
+)

@@ -102,6 +102,7 @@ class OutletSettings:
     priority_age: int = option(65, "绿色通道年龄线（岁，按身份证自动识别老年人）", 50, 120)
     remote_check_in_minutes: int = option(60, "远程取号后到场签到时限（分钟）", 5, 480)
     appointment_slot_minutes: int = option(30, "预约时段长度（分钟）", 5, 240)
+    booking_horizon_workdays: int = option(10, "可提前预约的工作日数（含当天）", 1, 60)
     appointment_check_in_early_minutes: int = option(30, "预约最早提前签到（分钟）", 0, 240)
     appointment_grace_minutes: int = option(15, "预约迟到宽限（分钟）", 0, 120)
     max_recalls: int = option(3, "同一号码最多重呼次数", 0, 10)

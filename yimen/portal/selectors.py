@@ -27,12 +27,25 @@ def outlets_now(at=None) -> list[dict]:
                 "open_now": open_now,
                 "closes_at": schedule.closes_at(at) if open_now else None,
                 "next_opening": None if open_now else schedule.next_opening(at),
+                "hours_today": "、".join(
+                    f"{a:%H:%M}–{b:%H:%M}" for a, b in schedule.spans_on(clock.local(at).date())
+                ),
+                "waiting": _waiting(o) if open_now else None,
             }
         )
     rows.sort(
         key=lambda r: (not r["open_now"], r["outlet"].kind != "district_centre", r["outlet"].code)
     )
     return rows
+
+
+def _waiting(outlet) -> int | None:
+    """People waiting at the outlet now (the hall board's cached count); None without queues."""
+    try:
+        board = queue_selectors.board(outlet)
+    except DomainError:
+        return None
+    return board["waiting_total"] if board["queues"] else None
 
 
 def booking_days(start: date | None = None, n: int = BOOKING_DAYS) -> list[date]:

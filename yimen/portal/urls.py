@@ -19,4 +19,5 @@ urlpatterns = [
     path("rate/", views.rate_find, name="rate_find"),
     path("rate/<str:token>/", views.rate, name="rate"),
     path("grievance/", views.grievance, name="grievance"),
+    path("mine/", views.mine, name="mine"),
 ]

@@ -14,6 +14,7 @@ from yimen.core.errors import DomainError, NotFound, ValidationFailed
 from yimen.core.inputs import form_date
 from yimen.core.masking import mask_name
 from yimen.guide import selectors as guide_selectors
+from yimen.hall.presence import present_outlet
 from yimen.outlets.models import Outlet
 
 from . import selectors
@@ -178,7 +179,13 @@ def appointment(request, public_id):
                     request=request,
                 )
             elif action == "check_in":
-                ticket = queue_services.check_in(appt, request=request)
+                ticket = queue_services.check_in(
+                    appt, present_at=present_outlet(request), request=request
+                )
+                if ticket is None:
+                    raise ValidationFailed(
+                        "已超过预约签到时间，预约已爽约，请重新取号。", code="missed"
+                    )
                 return redirect("portal:ticket", public_id=ticket.public_id)
             else:
                 raise ValidationFailed("未知的操作。", code="bad_action")
@@ -252,7 +259,12 @@ def ticket(request, public_id):
     error = None
     if request.method == "POST":
         try:
-            queue_services.check_in_remote(t, request=request)
+            if request.POST.get("action") == "cancel":  # the holder gives the number back
+                queue_services.cancel(t, by_holder=True, request=request)
+            else:
+                queue_services.check_in_remote(
+                    t, present_at=present_outlet(request), request=request
+                )
             return redirect("portal:ticket", public_id=t.public_id)
         except DomainError as exc:
             error = exc
@@ -358,6 +370,31 @@ def rate(request, token):
     )
 
 
+def _grievance_about(code: str, outlet) -> tuple:
+    """The ticket (slip code) or case (receipt number) a grievance names, at its outlet."""
+    from yimen.cases import selectors as case_selectors
+    from yimen.queueing import selectors as queue_selectors
+
+    code = (code or "").strip()
+    if not code:
+        return None, None
+    try:
+        ticket = queue_selectors.get_ticket(code) if 12 < len(code) <= 24 else None
+    except DomainError:
+        ticket = None
+    if ticket is not None and ticket.outlet_id == outlet.pk:
+        return ticket, None
+    try:
+        case = case_selectors.get_by_receipt(code)
+    except DomainError:
+        case = None
+    if case is not None and case.outlet_id == outlet.pk:
+        return None, case
+    raise ValidationFailed(
+        "没有在所选网点找到这个排队凭条编号或办件编号，请核对，或不填。", code="unknown_subject"
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def grievance(request):
     from yimen.feedback import rules as feedback_rules, services as feedback_services
@@ -371,6 +408,7 @@ def grievance(request):
                 raise ValidationFailed("请选择在哪个网点遇到的问题。", code="outlet_required")
             item_code = (request.POST.get("item") or "").strip()
             it = guide_selectors.get_item(item_code) if item_code else None
+            ticket, case = _grievance_about(request.POST.get("about", ""), outlet)
             g = feedback_services.submit_grievance(
                 outlet=outlet,
                 category=request.POST.get("category", ""),
@@ -378,6 +416,8 @@ def grievance(request):
                 phone=request.POST.get("phone", ""),
                 applicant_name=request.POST.get("name", ""),
                 item=it,
+                ticket=ticket,
+                case=case,
                 channel="portal",
                 request=request,
             )
@@ -400,6 +440,60 @@ def grievance(request):
             .only("code", "name", "short_name")
             .order_by("code"),
             "form": request.POST if request.method == "POST" else {},
+        },
+        error,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def mine(request):
+    """“我的”: ID number + phone + SMS one-time code → my tickets, bookings, cases, grievances and
+    ratings (portal/mine.py)."""
+    from yimen.core.audit import client_ip
+
+    from . import mine as my
+
+    error, notice, step = None, None, "start"
+    form = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "send":
+                notice = my.request_code(
+                    request.POST.get("id_number", ""),
+                    request.POST.get("phone", ""),
+                    client_ip(request) or "",
+                    request=request,
+                )
+                step = "code"
+            elif action == "verify":
+                step = "code"
+                id_hash = my.verify(
+                    request.POST.get("id_number", ""),
+                    request.POST.get("phone", ""),
+                    request.POST.get("code", ""),
+                    client_ip(request) or "",
+                    request=request,
+                )
+                my.sign_in(request, id_hash)
+                return redirect("portal:mine")
+            elif action == "sign_out":
+                my.sign_out(request)
+                return redirect("portal:mine")
+            else:
+                raise ValidationFailed("未知的操作。", code="bad_action")
+        except DomainError as exc:
+            error = exc
+    id_hash = my.signed_in(request)
+    return _render(
+        request,
+        "portal/mine.html",
+        {
+            "step": step,
+            "notice": notice,
+            "form": form,
+            "records": my.records(id_hash) if id_hash else None,
+            "minutes": my.SESSION_MINUTES,
         },
         error,
     )

@@ -51,22 +51,39 @@ def _kiosk_groups(outlet):
 
 
 def kiosk(request, outlet_code):
+    from yimen.hall import devices, idcard, slips
+    from yimen.hall.views import check_in_by_code, presence_payload
+
     outlet = selectors.get_outlet(outlet_code)
+    device = devices.device_at(request, outlet)  # a paired kiosk of this outlet (hall/devices.py)
     error = None
     if request.method == "POST":
-        item = request.POST.get("item") or ""
-        queue = request.POST.get("queue") or None
         try:
-            ticket = services.issue_ticket(
-                outlet,
-                [item] if item else [],
-                queue=None if item else queue,
-                priority=request.POST.get("priority", ""),
-                id_number=request.POST.get("id_number", ""),
-                channel="kiosk",
-                request=request,
+            if request.POST.get("action") == "check_in":
+                if device is None:
+                    raise Forbidden(services.NOT_AT_OUTLET, code="not_at_outlet")
+                ticket = check_in_by_code(outlet, request.POST.get("arrival", ""), request=request)
+            else:
+                item = request.POST.get("item") or ""
+                queue = request.POST.get("queue") or None
+                card = idcard.take(device, request.POST.get("card", "")) if device else None
+                ticket = services.issue_ticket(
+                    outlet,
+                    [item] if item else [],
+                    queue=None if item else queue,
+                    priority=request.POST.get("priority", ""),
+                    id_number=card.id_number if card else request.POST.get("id_number", ""),
+                    applicant_name=card.name if card else "",
+                    channel="kiosk",
+                    request=request,
+                )
+            printed, message = slips.print_on_device(
+                ticket, slips.status_url(request, ticket), device
             )
-            return redirect("queueing:ticket_print", public_id=ticket.public_id)
+            if message and not printed:
+                messages.warning(request, message)
+            url = reverse("queueing:ticket_print", args=[ticket.public_id])
+            return redirect(f"{url}?kiosk=1&printed={int(printed)}")
         except DomainError as exc:
             error = exc
     schedule = outlet_selectors.schedule_for(outlet)
@@ -85,9 +102,14 @@ def kiosk(request, outlet_code):
             "open_now": open_now,
             "next_opening": None if open_now else selectors.format_when(schedule.next_opening(now)),
             "closes_at": schedule.closes_at(now) if open_now else None,
+            "device": device,
+            "presence": presence_payload(request, outlet) if device else None,
         },
         status=error.status if error else 200,
     )
+
+
+KIOSK_RETURN_SECONDS = 8  # the slip page goes back to the kiosk's start screen after this
 
 
 def _qr_svg(url: str) -> str:
@@ -99,6 +121,7 @@ def ticket_print(request, public_id):
     status_url = request.build_absolute_uri(
         reverse("queueing:ticket_status", args=[ticket.public_id])
     )
+    kiosk = request.GET.get("kiosk") == "1"
     return render(
         request,
         "queueing/ticket_print.html",
@@ -108,6 +131,11 @@ def ticket_print(request, public_id):
             "qr": _qr_svg(status_url),
             "status_url": status_url,
             "items": ticket.items.all(),
+            "kiosk": kiosk,
+            "printed": request.GET.get("printed") == "1",
+            "autoprint": request.GET.get("printed") != "1"
+            and (kiosk or request.GET.get("from") == "desk"),
+            "return_seconds": KIOSK_RETURN_SECONDS,
         },
     )
 
@@ -312,12 +340,21 @@ def console_action(request):
 
 
 def board(request, outlet_code):
+    from yimen.hall import devices
+    from yimen.hall.views import presence_payload
+
     outlet = selectors.get_outlet(outlet_code)
     data = selectors.board(outlet)
+    paired = devices.device_at(request, outlet) is not None  # shows the hall's presence QR
     return render(
         request,
         "queueing/board.html",
-        {"outlet": outlet, "board": data, "board_json": json.dumps(data, ensure_ascii=False)},
+        {
+            "outlet": outlet,
+            "board": data,
+            "board_json": json.dumps(data, ensure_ascii=False),
+            "presence": presence_payload(request, outlet) if paired else None,
+        },
     )
 
 

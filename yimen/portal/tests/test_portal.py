@@ -38,6 +38,16 @@ def test_outlets_open_now_first(at_centre, client, clock):
     assert "3月21日 09:00" in page  # the centre's next opening
 
 
+def at_hall(client, outlet_code):
+    """The person scans the hall's presence QR code at the outlet (hall/presence.py)."""
+    from yimen.hall import presence
+    from yimen.outlets.models import Outlet
+
+    outlet = Outlet.objects.get(code=outlet_code)
+    code = presence.code_for(outlet.pk, project_clock.now())
+    assert client.get(f"/hall/here/{outlet_code}/{code}/").status_code == 200
+
+
 def _slot(client, code="XN-RS-004", outlet="XN-CX", day="2022-03-16"):
     page = client.get(f"/portal/item/{code}/book/", {"outlet": outlet, "day": day})
     slots = page.context["slots"]
@@ -99,6 +109,9 @@ def test_book_cancel_and_check_in(at_centre, client, helpers, clock):
     )
     again = Appointment.objects.get(status="booked")
     clock.freeze(project_clock.at(2022, 3, 16, 8, 55))
+    home = client.post(f"/portal/appointment/{again.public_id}/", {"action": "check_in"})
+    assert home.status_code == 403 and "请到网点现场签到" in home.content.decode()
+    at_hall(client, "XN-CX")  # scans the hall's QR code (hall/presence.py)
     r3 = client.post(f"/portal/appointment/{again.public_id}/", {"action": "check_in"})
     assert r3.status_code == 409  # the centre is not open yet at 08:55
     clock.freeze(project_clock.at(2022, 3, 16, 9, 5))
@@ -158,6 +171,9 @@ def test_remote_ticket_and_check_in(at_centre, client, helpers, clock):
     status = client.get(r["Location"]).content.decode()
     assert "11:00" in status and "签到" in status  # 60 minutes to arrive (outlet default)
     clock.freeze(project_clock.at(2022, 3, 15, 10, 30))
+    home = client.post(r["Location"])
+    assert home.status_code == 403 and "请到网点现场签到" in home.content.decode()
+    at_hall(client, "XN-CX")
     client.post(r["Location"])
     assert "已签到" in client.get(r["Location"]).content.decode()
 
@@ -168,6 +184,7 @@ def test_remote_ticket_lapses_when_late(at_centre, client, helpers, clock):
         {"outlet": "XN-CX", "id_number": helpers["PERSON_ID"], "form_key": "k2"},
     )
     clock.freeze(project_clock.at(2022, 3, 15, 11, 5))
+    at_hall(client, "XN-CX")
     late = client.post(r["Location"])
     assert late.status_code == 409 and "失效" in late.content.decode()
 

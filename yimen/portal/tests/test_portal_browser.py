@@ -13,6 +13,18 @@ from yimen.portal.tests.conftest import ELDER_ID, PERSON_ID, accepted_case, fini
 MODES = ["normal", "elderly"]
 
 
+def scan_hall_code(page, base, outlet_code="XN-CX"):
+    """The phone scans the presence QR on the hall's board (hall/presence.py)."""
+    from yimen.hall import presence
+    from yimen.outlets.models import Outlet
+
+    outlet = Outlet.objects.get(code=outlet_code)
+    page.goto(
+        f"{base}/hall/here/{outlet_code}/{presence.code_for(outlet.pk, project_clock.now())}/"
+    )
+    assert "已确认您在" in page.locator("#here-ok").inner_text()
+
+
 @pytest.fixture
 def portal(page, live_server, demo, clock):
     """Open /portal/ in the requested mode; returns a goto(path) helper."""
@@ -117,7 +129,7 @@ def test_search_guide_and_where_to_go(page, portal, screenshot, mode):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("mode", MODES)
-def test_book_cancel_and_check_in(page, portal, screenshot, mode):
+def test_book_cancel_and_check_in(page, portal, screenshot, mode, live_server):
     goto = portal(mode)
     goto("/portal/item/XN-RS-004/")
     page.get_by_role("link", name="预约时间" if mode == "elderly" else "预约办理").click()
@@ -142,6 +154,11 @@ def test_book_cancel_and_check_in(page, portal, screenshot, mode):
     page.get_by_label("身份证号码").fill(ELDER_ID)
     page.get_by_label("手机号码（用于提醒）").fill("13800138001")
     page.locator("#book-submit").click()
+    appointment_url = page.url
+    page.locator("#check-in").click()  # from home: refused
+    assert "请到网点现场签到" in page.get_by_role("alert").first.inner_text()
+    scan_hall_code(page, live_server.url)
+    page.goto(appointment_url)
     page.locator("#check-in").click()
     page.wait_for_url("**/portal/ticket/**")
     assert page.locator("#ticket-number").inner_text().startswith(("D", "G"))
@@ -150,7 +167,7 @@ def test_book_cancel_and_check_in(page, portal, screenshot, mode):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("mode", MODES)
-def test_remote_ticket(page, portal, screenshot, mode):
+def test_remote_ticket(page, portal, screenshot, mode, live_server):
     goto = portal(mode)
     goto("/portal/item/XN-RS-004/remote/")
     page.get_by_label("身份证号码").fill(PERSON_ID)
@@ -158,6 +175,12 @@ def test_remote_ticket(page, portal, screenshot, mode):
     page.wait_for_url("**/portal/ticket/**")
     assert "11:00" in page.locator("#check-in-by").inner_text()
     screenshot(f"portal-{mode}-remote")
+    ticket_url = page.url
+    page.locator("#remote-check-in").click()  # "我已到达网点，签到" from home: refused
+    assert "请到网点现场签到" in page.get_by_role("alert").first.inner_text()
+    screenshot(f"portal-{mode}-remote-refused")
+    scan_hall_code(page, live_server.url)
+    page.goto(ticket_url)
     page.locator("#remote-check-in").click()
     assert page.locator("#checked-in").is_visible()
 

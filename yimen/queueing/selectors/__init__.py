@@ -11,6 +11,7 @@ from .appointments import (
     available_slots as available_slots,
     get_appointment as get_appointment,
     slot_minutes as slot_minutes,
+    within_booking_horizon as within_booking_horizon,
 )
 from .boards import (
     CALL_ACTIONS as CALL_ACTIONS,

@@ -24,6 +24,24 @@ def slot_minutes(outlet: Outlet) -> int:
     return outlet.options.appointment_slot_minutes
 
 
+def within_booking_horizon(outlet, day) -> bool:
+    """Whether `day` is among the outlet's next `booking_horizon_workdays` working days (today
+    included): a crafted far-off date books nothing."""
+    cal = work_calendar()
+    today = clock.today()
+    if day < today:
+        return False
+    horizon = get_outlet(outlet).options.booking_horizon_workdays
+    count, current = 0, today
+    while current <= day:
+        if cal.is_workday(current):
+            count += 1
+            if count > horizon:
+                return False
+        current += timedelta(days=1)
+    return True
+
+
 def available_slots(outlet, item, day) -> list[dict]:
     """Bookable slots of `item` at `outlet` on `day`: inside opening hours, on working days only
     (Saturday opening hours are for walk-ins; a 调休 Saturday is a working day and has slots),
@@ -31,7 +49,7 @@ def available_slots(outlet, item, day) -> list[dict]:
     outlet = get_outlet(outlet)
     item = resolve_items([item])[0]
     cal = work_calendar()
-    if not cal.is_workday(day):
+    if not cal.is_workday(day) or not within_booking_horizon(outlet, day):
         return []
     queue = Queue.objects.get(pk=route(outlet, [item]).pk)  # fresh: the routing table is cached
     if queue.appointment_capacity <= 0:

@@ -12,7 +12,7 @@ from yimen.core.refresher import refresher
 from yimen.outlets.models import QUEUE_WINDOW_KINDS, Outlet, Window
 
 from ..models import Queue, Ticket, TicketEvent
-from .config import _config, local_date, outlet_by_code, queue_infos, schedule
+from .config import _config, format_when, local_date, outlet_by_code, queue_infos, schedule
 from .dispatch import window_setup
 from .hall import _staleness, hall_state, peek_outlet
 
@@ -185,10 +185,14 @@ def _board(outlet: Outlet, calls: int) -> dict:
         {"code": q.code, "name": q.name, "prefix": q.prefix, "waiting": counts.get(q.code, 0)}
         for q in board_queues(outlet)
     ]
+    now = clock.now()
+    open_now = schedule(outlet).is_open(now)
     return {
         "outlet": outlet.code,
         "outlet_name": outlet.name,
-        "open_now": schedule(outlet).is_open(clock.now()),
+        "open_now": open_now,
+        # a closed outlet's board says so and when it opens next (it turns by the minute too)
+        "next_opening": "" if open_now else format_when(schedule(outlet).next_opening(now)),
         "calls": shown,
         "queues": queues,
         "waiting_total": sum(q["waiting"] for q in queues),

@@ -45,6 +45,7 @@ from .calls import (
 from .common import (
     _SQLITE_WRITER as _SQLITE_WRITER,
     MAX_ATTEMPTS as MAX_ATTEMPTS,
+    NOT_AT_OUTLET as NOT_AT_OUTLET,
     OFF_BOARD_ACTIONS as OFF_BOARD_ACTIONS,
     PUBLIC_CHANNELS as PUBLIC_CHANNELS,
     _actor_label as _actor_label,

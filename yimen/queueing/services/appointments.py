@@ -18,7 +18,14 @@ from yimen.staff.authz import authorize
 
 from .. import selectors
 from ..models import Appointment, Queue, Ticket
-from .common import _check_phone, _closed_error, _priority_for, _retrying, _staff
+from .common import (
+    _check_phone,
+    _closed_error,
+    _priority_for,
+    _require_presence,
+    _retrying,
+    _staff,
+)
 from .issuing import _create_ticket
 
 # --- appointments -----------------------------------------------------------------------------
@@ -45,6 +52,13 @@ def book_appointment(
     from yimen.core.fields import protected_lookup_hash
 
     id_hash = protected_lookup_hash(normalize_id_number(id_number))
+
+    if not selectors.within_booking_horizon(outlet, day):
+        raise ValidationFailed(
+            f"只能预约今天起 {outlet.options.booking_horizon_workdays} 个工作日内的时段"
+            f"（{selectors.format_when(slot_start)[:-6]}不可预约）。",
+            code="beyond_horizon",
+        )
 
     def attempt():
         slots = selectors.available_slots(outlet, item, day)
@@ -148,7 +162,7 @@ def cancel_appointment(
     return _retrying(attempt)
 
 
-def check_in(appointment, actor=None, *, request=None) -> Ticket:
+def check_in(appointment, actor=None, *, present_at=None, request=None) -> Ticket:
     """The person arrives: a ticket (channel 预约签到) that the dispatch calls at its slot.
     Check-in opens `appointment_check_in_early_minutes` (default 30) before the slot and closes
     `appointment_grace_minutes` (default 15) after its start; later the booking is 爽约."""
@@ -159,6 +173,7 @@ def check_in(appointment, actor=None, *, request=None) -> Ticket:
             .select_related("outlet", "queue", "item")
             .get(pk=selectors.get_appointment(appointment).pk)
         )
+        _require_presence(appt.outlet_id, actor, present_at)
         if appt.status == Appointment.CHECKED_IN and appt.ticket_id:
             return appt.ticket
         if appt.status != Appointment.BOOKED:

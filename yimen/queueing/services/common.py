@@ -221,6 +221,21 @@ def _priority_for(outlet, priority, id_number, today):
     return priority, id_number
 
 
+NOT_AT_OUTLET = (
+    "请到网点现场签到：在大厅扫描叫号屏或取号机上的「到场签到」二维码，或在取号机、引导台签到。"
+    "不在网点时不能签到。"
+)
+
+
+def _require_presence(outlet_id: int, actor, present_at: int | None) -> None:
+    """A check-in (remote ticket, appointment) happens at the outlet: staff or a device act there;
+    a person without either must show they are in the hall (`present_at`: the outlet whose hall
+    code they scanned or whose kiosk they use, hall/presence.py). Forbidden otherwise."""
+    if actor is not None or present_at == outlet_id:
+        return
+    raise Forbidden(NOT_AT_OUTLET, code="not_at_outlet")
+
+
 def _check_phone(phone):
     phone = (phone or "").strip()
     if phone and not check_mobile(phone):

@@ -32,6 +32,7 @@ from .common import (
     _next_seq,
     _priority_for,
     _record,
+    _require_presence,
     _retrying,
     _staff,
     _transition,
@@ -289,11 +290,14 @@ def issue_remote_ticket(
     return ticket
 
 
-def check_in_remote(ticket, *, actor=None, request=None) -> Ticket:
-    """The holder of a remote ticket arrives: the ticket becomes callable at its original place."""
+def check_in_remote(ticket, *, actor=None, present_at=None, request=None) -> Ticket:
+    """The holder of a remote ticket arrives: the ticket becomes callable at its original place.
+    Only at the outlet: staff, a device, or a holder whose presence there is shown (`present_at`,
+    see common._require_presence)."""
 
     def attempt():
         t = _lock_ticket(ticket)
+        _require_presence(t.outlet_id, actor, present_at)
         if t.check_in_by is None:
             raise ValidationFailed("该号不是远程取号，无需签到。", code="not_remote")
         if t.checked_in_at is not None:

@@ -27,6 +27,9 @@ def test_slots_on_working_days_only_inside_hours(demo, clock):
         selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 3, 19)) == []
     )  # Saturday: walk-ins
     assert selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 4, 4)) == []  # 清明
+    # beyond the booking horizon (10 working days): nothing, whatever the day
+    assert selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 3, 30)) == []
+    clock.freeze(project_clock.at(2022, 3, 28, 8, 0))
     makeup = selectors.available_slots("XN-CX", "XN-CG-001", date(2022, 4, 2))  # 调休 Saturday
     assert makeup and makeup[-1]["end"] == project_clock.at(2022, 4, 2, 16, 30)
     clock.freeze(project_clock.at(2022, 3, 16, 10, 10))
@@ -117,13 +120,13 @@ def test_check_in_gives_a_ticket_called_at_its_slot(demo, clock, clerk_at):
     appt = book_tomorrow_10am(clock)
     clock.freeze(project_clock.at(2022, 3, 16, 9, 0))
     with pytest.raises(ValidationFailed) as early:
-        services.check_in(appt)
+        services.check_in(appt, present_at=appt.outlet_id)
     assert early.value.code == "too_early"
     walk_ins = [services.issue_ticket("XN-CX", ["XN-CG-002"]) for _ in range(3)]
     clock.freeze(project_clock.at(2022, 3, 16, 9, 40))
-    ticket = services.check_in(appt)
+    ticket = services.check_in(appt, present_at=appt.outlet_id)
     assert ticket.channel == "appointment" and ticket.appointment_at == appt.slot_start
-    assert services.check_in(appt).pk == ticket.pk  # idempotent
+    assert services.check_in(appt, present_at=appt.outlet_id).pk == ticket.pk  # idempotent
     staff, window = clerk_at("CX-ZH-201")
     first = services.call_next(window, staff)
     assert first.pk == walk_ins[0].pk  # 09:40: the 10:00 slot is not due yet (10 min early)
@@ -136,7 +139,7 @@ def test_late_check_in_is_a_missed_appointment(demo, clock):
     appt = book_tomorrow_10am(clock)
     clock.freeze(project_clock.at(2022, 3, 16, 10, 20))
     with pytest.raises(Conflict) as err:
-        services.check_in(appt)
+        services.check_in(appt, present_at=appt.outlet_id)
     assert err.value.code == "appointment_missed"
     appt.refresh_from_db()
     assert appt.status == Appointment.MISSED and not Ticket.objects.exists()

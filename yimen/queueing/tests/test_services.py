@@ -265,7 +265,7 @@ def test_remote_ticket_keeps_place_lapses_without_check_in(at_cx, clerk_at, cloc
     assert services.call_next(window, staff).pk == walk_in.pk  # not checked in: not called
     services.start(walk_in, staff), services.finish(walk_in, staff)
     clock.travel(minutes=30)
-    services.check_in_remote(remote)
+    services.check_in_remote(remote, present_at=remote.outlet_id)
     assert services.call_next(window, staff).pk == remote.pk
 
     late = services.issue_remote_ticket(at_cx, ["XN-CG-001"], id_number=elderly_id(41, 33))
@@ -274,7 +274,7 @@ def test_remote_ticket_keeps_place_lapses_without_check_in(at_cx, clerk_at, cloc
     late.refresh_from_db()
     assert late.status == Ticket.EXPIRED
     with pytest.raises(InvalidTransition):
-        services.check_in_remote(late)
+        services.check_in_remote(late, present_at=late.outlet_id)
 
 
 def test_remote_ticket_check_in_deadline_never_after_closing(demo, clock):
