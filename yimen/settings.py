@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "yimen.guide",
     "yimen.portal",
     "yimen.insight",
+    "yimen.outreach",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yimen.core.context_processors.yimen",
+                "yimen.outreach.context_processors.bell",
             ],
         },
     },

@@ -18,6 +18,7 @@ urlpatterns = [
     path("guide/", include("yimen.guide.urls")),
     path("portal/", include("yimen.portal.urls")),
     path("insight/", include("yimen.insight.urls")),
+    path("outreach/", include("yimen.outreach.urls")),
 ]
 
 # Chinese error pages; JSON {"code", "message"} under /api/ (core.http_errors)

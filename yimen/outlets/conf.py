@@ -104,6 +104,7 @@ class OutletSettings:
     appointment_grace_minutes: int = option(15, "预约迟到宽限（分钟）", 0, 120)
     max_recalls: int = option(3, "同一号码最多重呼次数", 0, 10)
     default_service_minutes: float = option(6.0, "默认办理时长（分钟，估算等候用）", 0.5, 240)
+    near_turn_position: int = option(3, "短信提醒“快到您了”的排位（排到第几位及以内）", 1, 20)
     dispatch: dict[str, Any] | None = option(
         None, "叫号参数（priority_mode 等，见 docs/queue.md）", check=_dispatch
     )

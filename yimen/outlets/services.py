@@ -97,6 +97,12 @@ def set_exception(
             reason=reason,
             request=request,
         )
+    if normalised != (before or {}).get("spans"):
+        # bookings of a day the outlet no longer opens (or hours it no longer has): cancelled and
+        # each holder told, in this transaction (docs/notifications.md, "Triggers and notices")
+        from yimen.outreach.appointments import on_exception_saved
+
+        on_exception_saved(outlet, day)
     return exception
 
 

@@ -218,6 +218,9 @@ def _submit_grievance(
         f"【{outlet.name}】您的“办不成事”反映已受理，编号 {g.number}，"
         f"我们将于 {g.first_response_due:%m月%d日} 前答复。",
     )
+    from yimen.outreach.notices import new_grievance
+
+    new_grievance(g)  # the outlet's chiefs and director: a notice on their bell
     if category == rules.HARD:
         _enter_level(g, 1, intake_staff, reason="很难办：启动逐级协调", first=True)
         g.first_response_at = now
