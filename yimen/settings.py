@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "yimen.guide",
     "yimen.portal",
     "yimen.insight",
+    "yimen.notify",
     "yimen.outreach",
 ]
 
@@ -257,7 +258,17 @@ YIMEN = {
     "LOCKOUT_WINDOW_MINUTES": 15,
     "LOCKOUT_MINUTES": 30,
     "TIME_LIMIT_WARNING_WORKDAYS": 1,
-    "SMS_BACKEND": "yimen.core.notify.LoggingSender",
+    # The outbox and its worker (docs/notifications.md): the SMS provider (log, simulator, aliyun,
+    # tencent), quiet hours (Asia/Shanghai; urgent templates are exempt), the per-phone daily
+    # limit, attempts before a message is dead and the back-off between them.
+    "SMS_BACKEND": os.environ.get("YIMEN_SMS_BACKEND", "log"),
+    "SMS_QUIET_HOURS": os.environ.get("YIMEN_SMS_QUIET_HOURS", "21:00-08:00"),
+    "SMS_DAILY_LIMIT": int(os.environ.get("YIMEN_SMS_DAILY_LIMIT", "10")),
+    "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("YIMEN_OUTBOX_MAX_ATTEMPTS", "6")),
+    "OUTBOX_BACKOFF_SECONDS": float(os.environ.get("YIMEN_OUTBOX_BACKOFF_SECONDS", "30")),
+    "OUTBOX_BACKOFF_MAX_SECONDS": float(os.environ.get("YIMEN_OUTBOX_BACKOFF_MAX_SECONDS", "3600")),
+    "OUTBOX_BATCH": int(os.environ.get("YIMEN_OUTBOX_BATCH", "50")),
+    "OUTBOX_LEASE_SECONDS": float(os.environ.get("YIMEN_OUTBOX_LEASE_SECONDS", "120")),
     "TOTP_ROLES": ["admin", "director"],  # roles that must use TOTP when REQUIRE_TOTP (staff)
     # Dates accepted from requests (API and forms, core.validators.date_window): from FIRST_DATE to
     # today + SCHEDULE_YEARS_AHEAD for days to schedule or look at (slots, rota, reports), and to

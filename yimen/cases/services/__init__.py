@@ -75,7 +75,6 @@ from .time_limits import (
 )
 from .tolerance import (
     _job_cases as _job_cases,
-    _send_reminder as _send_reminder,
     outstanding_tolerance as outstanding_tolerance,
     send_tolerance_reminders as send_tolerance_reminders,
     supply_material as supply_material,

@@ -6,8 +6,9 @@ import secrets
 
 from django.db import IntegrityError, connection, transaction
 
-from yimen.core import audit, clock, notify
+from yimen.core import audit, clock
 from yimen.core.errors import Conflict, ValidationFailed
+from yimen.notify.services import enqueue
 from yimen.staff.authz import staff_of
 
 from .. import rules
@@ -99,17 +100,22 @@ def issue_result(
 
 
 def _notify_ready(case: Case, what: str):
-    phone = case.applicant_phone or case.agent_phone
-    text = (
-        f"【一门】您的办件{case.receipt_number}（{case.item.display_name}）{what}，"
-        f"可到{case.outlet.name}窗口领取，或申请邮寄/电子送达。"
+    """The applicant is told the result is ready (the outbox, in this transaction); listeners of
+    `case_ready` run after commit."""
+    enqueue(
+        to=case.applicant_phone or case.agent_phone,
+        template="case.ready",
+        params={
+            "receipt": case.receipt_number,
+            "item": case.item.display_name,
+            "what": what,
+            "outlet": case.outlet.name,
+        },
+        dedupe_key=f"case.ready:{case.pk}",
     )
     case_pk = case.pk
     transaction.on_commit(
-        lambda: (
-            notify.send(phone, text, template="case.ready", ref=case.receipt_number),
-            case_ready.send_robust(sender=Case, case=Case.objects.get(pk=case_pk)),
-        )
+        lambda: case_ready.send_robust(sender=Case, case=Case.objects.get(pk=case_pk))
     )
 
 

@@ -6,10 +6,11 @@ from datetime import date
 
 from django.db import transaction
 
-from yimen.core import audit, clock, notify
+from yimen.core import audit, clock
 from yimen.core.errors import InvalidTransition, ValidationFailed
 from yimen.core.jobs import JobRun
 from yimen.core.selectors import work_calendar
+from yimen.notify.services import enqueue
 from yimen.staff.authz import staff_of
 
 from .. import rules
@@ -88,7 +89,7 @@ def _job_cases(qs) -> list[tuple[int, str]]:
 
 def send_tolerance_reminders(today: date | None = None, run: JobRun | None = None) -> list[str]:
     """Remind applicants one working day before their 容缺 deadline (once). Each case in its own
-    transaction; the SMS goes out after it (the reminder is claimed first, so never twice)."""
+    transaction, which queues the SMS in the outbox (delivered after commit by the worker)."""
     today = today or clock.today()
     run = run or JobRun("cases.remind_tolerance")
     cal = work_calendar()
@@ -107,12 +108,26 @@ def send_tolerance_reminders(today: date | None = None, run: JobRun | None = Non
             return None
         case.tolerance_reminded_at = clock.now()
         case.save(update_fields=["tolerance_reminded_at", "updated_at"])
-        names = "、".join(m.name for m in missing)
-        text = (
-            f"【一门】您的办件{case.receipt_number}（{case.item.display_name}）容缺材料「{names}」"
-            f"须于{case.tolerance_deadline:%Y年%m月%d日}前补交，逾期将终止办理。"
+        queued = enqueue(
+            to=case.applicant_phone or case.agent_phone,
+            template="case.tolerance_reminder",
+            params={
+                "receipt": case.receipt_number,
+                "item": case.item.display_name,
+                "materials": "、".join(m.name for m in missing),
+                "deadline": f"{case.tolerance_deadline:%Y年%m月%d日}",
+            },
+            dedupe_key=f"case.tolerance_reminder:{case.pk}",
         )
-        run.later(lambda: _send_reminder(case, text))
+        CaseEvent.objects.create(
+            case=case,
+            action="remind_tolerance",
+            from_status=case.status,
+            to_status=case.status,
+            at=clock.now(),
+            reason="已交发送队列" if queued else "无可用手机号，未发送",
+        )
+        audit.record("system", "case.remind_tolerance", case, after={"queued": bool(queued)})
         return case.receipt_number
 
     qs = Case.objects.filter(
@@ -124,28 +139,9 @@ def send_tolerance_reminders(today: date | None = None, run: JobRun | None = Non
     return run.each(_job_cases(qs), one, label=lambda k: k[1])
 
 
-def _send_reminder(case: Case, text: str):
-    receipt = notify.send(
-        case.applicant_phone or case.agent_phone,
-        text,
-        template="case.tolerance_reminder",
-        ref=case.receipt_number,
-    )
-    with transaction.atomic():
-        CaseEvent.objects.create(
-            case=case,
-            action="remind_tolerance",
-            from_status=case.status,
-            to_status=case.status,
-            at=clock.now(),
-            reason=("已发送" if receipt.ok else f"发送失败：{receipt.error}")[:300],
-        )
-        audit.record("system", "case.remind_tolerance", case, after={"sent": receipt.ok})
-
-
 def terminate_overdue_tolerance(today: date | None = None, run: JobRun | None = None) -> list[str]:
     """容缺 materials not supplied by the deadline → the case is terminated (each case in its own
-    transaction; the applicant is told by SMS after it)."""
+    transaction; the applicant is told by SMS through the outbox)."""
     today = today or clock.today()
     run = run or JobRun("cases.terminate_tolerance")
 
@@ -170,14 +166,14 @@ def terminate_overdue_tolerance(today: date | None = None, run: JobRun | None = 
         case.termination_reason = reason
         case.closed_at = clock.now()
         case.save()
-        phone, receipt_number = case.applicant_phone or case.agent_phone, case.receipt_number
-        run.later(
-            lambda: notify.send(
-                phone,
-                f"【一门】您的办件{receipt_number}因{reason}。",
-                template="case.terminated",
-                ref=receipt_number,
-            )
+        enqueue(
+            to=case.applicant_phone or case.agent_phone,
+            template="case.terminated",
+            params={
+                "receipt": case.receipt_number,
+                "deadline": f"{case.tolerance_deadline:%Y-%m-%d}",
+            },
+            dedupe_key=f"case.terminated:{case.pk}",
         )
         return case.receipt_number
 

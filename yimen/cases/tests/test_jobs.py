@@ -11,8 +11,7 @@ from django.core.management import call_command
 from yimen.cases import rules, services
 from yimen.cases.models import Case
 from yimen.catalog.models import ServiceItem
-from yimen.core import notify
-from yimen.core.notify import LoggingSender
+from yimen.notify.selectors import messages_for, text_of
 
 from .conftest import clerk_at, mark_all, person
 
@@ -81,36 +80,26 @@ def test_one_failing_termination_does_not_stop_the_others(demo, clock, monkeypat
         return real(actor, case)
 
     monkeypatch.setattr(services.tolerance, "_close_open_pause", poisoned)
-    LoggingSender.clear()
     counts = services.refresh_time_status(date(2022, 3, 31))
     assert counts["terminated"] == 1 and counts["failed_items"] == [first.receipt_number]
     first.refresh_from_db(), second.refresh_from_db()
     assert first.status == rules.ACCEPTED and not first.events.filter(action="terminate").exists()
     assert second.status == rules.TERMINATED
-    texts = [m.text for m in LoggingSender.outbox if m.template == "case.terminated"]
-    assert (
-        len(texts) == 1 and second.receipt_number in texts[0]
-    )  # the SMS follows the committed change only
+    texts = [text_of(m) for m in messages_for("case.terminated")]
+    # the rolled-back case queued nothing: the SMS belongs to the committed change only
+    assert len(texts) == 1 and second.receipt_number in texts[0]
 
 
-def test_reminder_is_claimed_once_and_sent_after_the_change(demo, clock, monkeypatch):
+def test_reminder_is_queued_once_with_the_change(demo, clock):
     clock.freeze(clock.at(2022, 3, 25, 9, 30))
     clerk, w = clerk_at("CX-ZH-201")
     case = _accepted(clerk, w, tolerance=True)
-    LoggingSender.clear()
-    seen = []
-    real_send = notify.send
-
-    def spy(*args, **kw):
-        # when the SMS goes out the reminder is already recorded on the case
-        seen.append(Case.objects.get(pk=case.pk).tolerance_reminded_at is not None)
-        return real_send(*args, **kw)
-
-    monkeypatch.setattr(notify, "send", spy)
     services.refresh_time_status(date(2022, 3, 29))
     services.refresh_time_status(date(2022, 3, 29))
-    assert seen == [True]
-    assert case.events.filter(action="remind_tolerance", reason="已发送").count() == 1
+    queued = list(messages_for("case.tolerance_reminder"))
+    assert [m.dedupe_key for m in queued] == [f"case.tolerance_reminder:{case.pk}"]
+    assert queued[0].status == "pending"  # the worker delivers it after the commit
+    assert case.events.filter(action="remind_tolerance", reason="已交发送队列").count() == 1
 
 
 @pytest.mark.parametrize("value", ["9999-12-31", "1999-01-01", "0001-01-01"])

@@ -18,7 +18,6 @@ from .common import (
     _actor_label as _actor_label,
     _event as _event,
     _notify as _notify,
-    _send_sms as _send_sms,
     _typed_time as _typed_time,
     log as log,
 )

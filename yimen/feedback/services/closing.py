@@ -62,7 +62,11 @@ def record_person_feedback(
             request=request,
             closed_at=now,
         )
-        _notify(g, f"【{g.outlet.name}】您的反映（{g.number}）已办结归档，感谢您的监督。")
+        _notify(
+            g,
+            f"【{g.outlet.name}】您的反映（{g.number}）已办结归档，感谢您的监督。",
+            template="grievance.closed",
+        )
     else:
         _transition(
             g,
@@ -110,4 +114,8 @@ def _restart_after_reopen(g: Grievance, staff):
             started_at=now,
             due=due,
         )
-    _notify(g, f"【{g.outlet.name}】您的反映（{g.number}）已重新办理，我们会尽快再次答复。")
+    _notify(
+        g,
+        f"【{g.outlet.name}】您的反映（{g.number}）已重新办理，我们会尽快再次答复。",
+        template="grievance.reopened",
+    )

@@ -1,4 +1,4 @@
-"""Shared by the feedback writes: the logger, SMS, actor labels, grievance events and notices, typed times."""
+"""Shared by the feedback writes: the logger, notices (SMS through the outbox), actor labels, grievance events and notices, typed times."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from yimen.core.errors import ValidationFailed
 from yimen.core.validators import (
     check_date_window,
 )
+from yimen.notify.services import enqueue
 
 from ..models import (
     Grievance,
@@ -20,14 +21,6 @@ from ..models import (
 log = logging.getLogger("yimen.feedback")
 
 TOKEN_SALT = "yimen.feedback.rate"
-
-
-def _send_sms(phone: str, text: str, *, template: str, ref: str):
-    try:
-        from yimen.core import notify
-    except ImportError:  # notification gateway not installed: the record in our tables stays
-        return None
-    return notify.send(phone, text, template=template, ref=ref)
 
 
 # --- grievances: intake ---------------------------------------------------------------------------
@@ -51,22 +44,29 @@ def _event(
     )
 
 
-def _notify(g: Grievance, text: str, channel: str = "sms") -> GrievanceNotice:
-    receipt = (
-        _send_sms(g.phone, text, template=f"grievance.{g.status}", ref=g.number)
-        if channel == "sms"
-        else None
+def _notify(
+    g: Grievance,
+    text: str,
+    channel: str = "sms",
+    *,
+    template: str = "",
+    params: dict[str, str] | None = None,
+) -> GrievanceNotice:
+    """Record a notice to the person; an SMS notice also queues `template` in the outbox (in this
+    transaction; the worker delivers it after commit, `reference` names the outbox row)."""
+    notice = GrievanceNotice.objects.create(
+        grievance=g, at=clock.now(), channel=channel, text=text, delivered=channel != "sms"
     )
-    return GrievanceNotice.objects.create(
-        grievance=g,
-        at=clock.now(),
-        channel=channel,
-        text=text,
-        delivered=bool(receipt and receipt.ok) or channel != "sms",
-        reference=(getattr(receipt, "message_id", "") or getattr(receipt, "error", ""))[:100]
-        if receipt
-        else "",
-    )
+    if channel == "sms":
+        queued = enqueue(
+            to=g.phone,
+            template=template,
+            params={"number": g.number, **(params or {})},
+            dedupe_key=f"grievance.notice:{notice.pk}",
+        )
+        notice.reference = f"outbox:{queued.pk}" if queued else "无可用手机号"
+        notice.save(update_fields=["reference"])
+    return notice
 
 
 def _typed_time(value, label: str, code: str, *, slack: timedelta = timedelta(0)):

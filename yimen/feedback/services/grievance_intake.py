@@ -217,6 +217,8 @@ def _submit_grievance(
         g,
         f"【{outlet.name}】您的“办不成事”反映已受理，编号 {g.number}，"
         f"我们将于 {g.first_response_due:%m月%d日} 前答复。",
+        template="grievance.accepted",
+        params={"outlet": outlet.name, "due": f"{g.first_response_due:%m月%d日}"},
     )
     from yimen.outreach.notices import new_grievance
 

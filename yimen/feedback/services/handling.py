@@ -121,6 +121,8 @@ def start_investigation(g: Grievance, actor, note: str = "", request=None) -> Gr
     _notify(
         g,
         f"【{g.outlet.name}】您的反映（{g.number}）已进入核查，督查人员：{mask_name(staff.name)}。",
+        template="grievance.investigating",
+        params={"staff": mask_name(staff.name)},
     )
     return g
 
@@ -185,5 +187,10 @@ def handle_matter(g: Grievance, actor, *, note: str, case=None, request=None) ->
             raise ValidationFailed("关联的办件不属于本网点。", code="case_outlet_mismatch")
         changes["case"] = case
     _transition(g, "handle", staff, note, request=request, **changes)
-    _notify(g, f"【{g.outlet.name}】您的反映（{g.number}）已处理：{note}")
+    _notify(
+        g,
+        f"【{g.outlet.name}】您的反映（{g.number}）已处理：{note}",
+        template="grievance.handled",
+        params={"note": note},
+    )
     return g

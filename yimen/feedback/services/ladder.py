@@ -62,6 +62,8 @@ def _enter_level(
         g,
         f"【{g.outlet.name}】您的反映（{g.number}）已提交“{rung.name}”研究协调，"
         f"将于 {due:%m月%d日} 前作出答复或继续协调。",
+        template="grievance.escalated",
+        params={"rung": rung.name, "due": f"{due:%m月%d日}"},
     )
 
 
@@ -134,7 +136,10 @@ def decide_level(
             request=request,
         )
         _notify(
-            g, f"【{g.outlet.name}】您的反映（{g.number}）经“{rung.name}”研究，答复如下：{answer}"
+            g,
+            f"【{g.outlet.name}】您的反映（{g.number}）经“{rung.name}”研究，答复如下：{answer}",
+            template="grievance.answered",
+            params={"rung": rung.name, "answer": answer},
         )
         return g
     if outcome != "escalate":

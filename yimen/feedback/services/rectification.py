@@ -6,6 +6,7 @@ from django.db import transaction
 
 from yimen.core import audit, clock
 from yimen.core.errors import ValidationFailed
+from yimen.notify.services import enqueue
 from yimen.staff.authz import authorize
 
 from .. import rules
@@ -13,7 +14,6 @@ from ..models import (
     Rectification,
     RectificationStep,
 )
-from .common import _send_sms
 
 # --- rectification transitions --------------------------------------------------------------
 _RECT_PERMISSION = {
@@ -101,8 +101,13 @@ def _invite_rerating(rect: Rectification) -> None:
     from ..selectors import rating_url
 
     url = rating_url(ticket=rating.ticket) if rating.ticket_id else rating_url(case=rating.case)
-    text = (
-        f"【{rect.outlet.name}】您反映的问题已处理：{rules.RECTIFICATION_LABELS[rect.state]}。"
-        f"欢迎对整改结果再评价一次：{url}"
+    enqueue(
+        to=phone,
+        template="feedback.rectified",
+        params={
+            "outlet": rect.outlet.name,
+            "state": rules.RECTIFICATION_LABELS[rect.state],
+            "url": url,
+        },
+        dedupe_key=f"feedback.rectified:{rect.pk}:{rating.round}",
     )
-    _send_sms(phone, text, template="feedback.rectified", ref=f"R{rect.pk}")
