@@ -27,6 +27,9 @@ class Trigger(models.Model):
     appointment = models.ForeignKey(
         Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    message = models.ForeignKey(
+        "notify.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField("加入发送队列时间")
 
     class Meta:

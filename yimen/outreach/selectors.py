@@ -20,8 +20,8 @@ LABELS = {
 
 
 def sent_for(*, ticket=None, appointment=None) -> list[dict]:
-    """The messages queued for a ticket (or a booking), oldest first: what, when, to whom
-    (masked)."""
+    """The messages queued for a ticket (or a booking), oldest first: what, to whom (masked),
+    when it was queued and — once the worker delivered it — when it was sent."""
     qs = Trigger.objects.all()
     if ticket is not None:
         qs = qs.filter(ticket=ticket)
@@ -29,12 +29,27 @@ def sent_for(*, ticket=None, appointment=None) -> list[dict]:
         qs = qs.filter(appointment=appointment)
     else:
         return []
-    return [
-        {
-            "kind": t.kind,
-            "label": LABELS.get(t.kind, "短信"),
-            "at": clock.local(t.created_at),
-            "to": t.phone_masked,
-        }
-        for t in qs.order_by("created_at", "pk")
-    ]
+    out = []
+    for t in qs.select_related("message").order_by("created_at", "pk"):
+        sent_at = t.message.sent_at if t.message is not None else None
+        out.append(
+            {
+                "kind": t.kind,
+                "label": LABELS.get(t.kind, "短信"),
+                "queued_at": clock.local(t.created_at),
+                "sent_at": clock.local(sent_at) if sent_at else None,
+                "status": t.message.status if t.message is not None else "",
+                "to": t.phone_masked,
+            }
+        )
+    return out
+
+
+def unsubscribe_token_for(phone: str) -> str:
+    """The unsubscribe link's token for a page that shows messages sent to `phone` ('' without
+    one)."""
+    if not (phone or "").strip():
+        return ""
+    from .proactive import unsubscribe_token
+
+    return unsubscribe_token(phone.strip())

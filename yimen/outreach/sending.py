@@ -29,7 +29,8 @@ def queue_message(
     not_before: datetime | None = None,
 ) -> Trigger | None:
     """Queue one message for (event, recipient) = `dedupe_key`. None when there is no phone,
-    the phone unsubscribed, or the message was queued before (a recall, a retry, a second run)."""
+    the phone unsubscribed, or the message was queued before (a recall, a retry, a second run).
+    `to` may be any stored phone: the outbox normalises it and refuses what is not a mobile."""
     to = (to or "").strip()
     if not to or opted_out(to):
         return None
@@ -37,14 +38,17 @@ def queue_message(
         return None
     from yimen.notify.services import enqueue
 
-    enqueue(
+    message = enqueue(
         to=to,
         template=template,
         params={k: str(v) for k, v in params.items()},
         dedupe_key=dedupe_key,
         not_before=not_before,
     )
+    if message is None:  # not a mobile number, or queued before by another path
+        return None
     trigger = Trigger(
+        message=message,
         kind=template,
         dedupe_key=dedupe_key,
         phone_masked=mask_phone(to),

@@ -236,7 +236,16 @@ def ticket(request, public_id):
             error = exc
     status = queue_selectors.ticket_status(t)
     rate = feedback_services.rating_token(ticket=t) if t.status == "done" else None
-    return _render(request, "portal/ticket.html", {"t": t, "s": status, "rate_token": rate}, error)
+    from yimen.outreach import selectors as outreach_selectors
+
+    context = {
+        "t": t,
+        "s": status,
+        "rate_token": rate,
+        "sent": outreach_selectors.sent_for(ticket=t),
+        "unsubscribe_token": outreach_selectors.unsubscribe_token_for(t.phone),
+    }
+    return _render(request, "portal/ticket.html", context, error)
 
 
 @require_http_methods(["GET", "POST"])
