@@ -102,7 +102,7 @@ def warn_escalations(today: date | None = None, run: JobRun | None = None) -> Jo
     """The chore: a 很难办 grievance whose rung ends today or on the next working day, and whose
     next rung belongs to the district leaders, is announced to the leaders over its outlet before
     the automatic escalation (feedback.services.escalate_overdue) reaches them."""
-    from yimen.core.calendar import work_calendar
+    from yimen.core.selectors import work_calendar
     from yimen.feedback import conf as feedback_conf
     from yimen.feedback import rules as feedback_rules
     from yimen.feedback.models import Grievance

@@ -150,7 +150,7 @@ def send_yearly_reminders(today: date | None = None, run: JobRun | None = None) 
             r.status = YearlyReminder.CANCELLED
             r.save(update_fields=["status"])
             return None
-        queue_message(
+        queued = queue_message(
             to=r.phone,
             template=rules.YEARLY,
             params={
@@ -161,9 +161,10 @@ def send_yearly_reminders(today: date | None = None, run: JobRun | None = None) 
             },
             dedupe_key=f"{rules.YEARLY}:{r.pk}",
         )
-        r.status = YearlyReminder.SENT
+        # not queued: the phone unsubscribed (or is no longer a mobile number)
+        r.status = YearlyReminder.SENT if queued else YearlyReminder.CANCELLED
         r.save(update_fields=["status"])
-        return f"reminder {r.pk}"
+        return f"reminder {r.pk}" if queued else None
 
     run.done.extend(run.each(keys, one, label=lambda pk: f"reminder {pk}"))
     return run
