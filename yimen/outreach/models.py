@@ -124,7 +124,12 @@ class YearlyReminder(models.Model):
 class Notice(models.Model):
     """An in-app notice for one member of staff (the bell in the staff pages' header)."""
 
-    DEADLINE, BAD_RATING, GRIEVANCE, ESCALATION = "deadline", "bad_rating", "grievance", "escalation"
+    DEADLINE, BAD_RATING, GRIEVANCE, ESCALATION = (
+        "deadline",
+        "bad_rating",
+        "grievance",
+        "escalation",
+    )
     KIND_CHOICES = [
         (DEADLINE, "办件临近时限"),
         (BAD_RATING, "新差评"),

@@ -103,8 +103,7 @@ def warn_escalations(today: date | None = None, run: JobRun | None = None) -> Jo
     next rung belongs to the district leaders, is announced to the leaders over its outlet before
     the automatic escalation (feedback.services.escalate_overdue) reaches them."""
     from yimen.core.selectors import work_calendar
-    from yimen.feedback import conf as feedback_conf
-    from yimen.feedback import rules as feedback_rules
+    from yimen.feedback import conf as feedback_conf, rules as feedback_rules
     from yimen.feedback.models import Grievance
 
     today = today or clock.today()

@@ -9,6 +9,7 @@ from datetime import datetime
 from yimen.core import clock
 from yimen.core.fields import protected_lookup_hash
 from yimen.core.masking import mask_phone
+from yimen.queueing.models import Appointment, Ticket
 
 from .models import OptOut, Trigger
 
@@ -24,8 +25,8 @@ def queue_message(
     template: str,
     params: dict[str, str],
     dedupe_key: str,
-    ticket=None,
-    appointment=None,
+    ticket: Ticket | None = None,
+    appointment: Appointment | None = None,
     not_before: datetime | None = None,
 ) -> Trigger | None:
     """Queue one message for (event, recipient) = `dedupe_key`. None when there is no phone,

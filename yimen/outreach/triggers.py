@@ -10,6 +10,7 @@ every queue of the outlet, the ticket's old one included). Each (event, ticket) 
 from __future__ import annotations
 
 from yimen.core import clock
+from yimen.outlets.models import Window
 from yimen.queueing.models import Ticket
 
 from . import rules
@@ -19,7 +20,9 @@ from .sending import queue_message
 SCAN_LIMIT = 200  # waiting tickets read per queue and kind (ordinary / priority) when evaluating
 
 
-def ticket_event(ticket: Ticket, action: str, from_status: str, window=None) -> None:
+def ticket_event(
+    ticket: Ticket, action: str, from_status: str, window: Window | None = None
+) -> None:
     """Called by the queue's `_event` for every ticket event, inside its transaction."""
     if action == "call" and window is not None:
         _call_message(ticket, window)
@@ -29,7 +32,7 @@ def ticket_event(ticket: Ticket, action: str, from_status: str, window=None) -> 
         _evaluate(ticket.outlet_id, ticket.queue_id, ticket)
 
 
-def _call_message(ticket: Ticket, window) -> None:
+def _call_message(ticket: Ticket, window: Window) -> None:
     if not ticket.phone:
         return
     queue_message(
@@ -75,9 +78,9 @@ def _evaluate(outlet_id: int, queue_id: int | None, ticket: Ticket) -> None:
     if not near:
         return
     told = set(
-        Trigger.objects.filter(
-            dedupe_key__in=[rules.near_key(pk) for pk in near]
-        ).values_list("dedupe_key", flat=True)
+        Trigger.objects.filter(dedupe_key__in=[rules.near_key(pk) for pk in near]).values_list(
+            "dedupe_key", flat=True
+        )
     )
     todo = [pk for pk in near if rules.near_key(pk) not in told]
     if not todo:
@@ -86,13 +89,14 @@ def _evaluate(outlet_id: int, queue_id: int | None, ticket: Ticket) -> None:
         if not t.phone:
             continue
         remote = t.check_in_by is not None and t.checked_in_at is None
+        deadline = t.check_in_by
         params = {
             "number": t.number,
             "ahead": str(near[t.pk] - 1),
             "outlet": rules.clip(outlet.name, 14),
         }
-        if remote:
-            params["deadline"] = f"{clock.local(t.check_in_by):%H:%M}"
+        if deadline is not None and t.checked_in_at is None:
+            params["deadline"] = f"{clock.local(deadline):%H:%M}"
         queue_message(
             to=t.phone,
             template=rules.NEAR_REMOTE if remote else rules.NEAR,

@@ -41,9 +41,7 @@ def test_day_before_and_hour_before_reminders_by_the_chore(demo, clock, outbox):
     assert appointments.remind_appointments().done == []  # not yet: from 10:00 the day before
     clock.freeze(project_clock.at(2022, 3, 15, 10, 0))
     run = appointments.remind_appointments()
-    assert sorted(run.done) == sorted(
-        [f"appt.day_before:{appt.pk}", f"appt.day_before:{late.pk}"]
-    )
+    assert sorted(run.done) == sorted([f"appt.day_before:{appt.pk}", f"appt.day_before:{late.pk}"])
     assert appointments.remind_appointments().done == []  # a second run: nothing new
     services.cancel_appointment(late, id_number=OTHER)
     clock.freeze(project_clock.at(2022, 3, 16, 8, 31))

@@ -7,8 +7,7 @@ import pytest
 from yimen.cases import services as case_services
 from yimen.cases.tests.conftest import approver, called_ticket, clerk_at, mark_all, person
 from yimen.catalog.models import ServiceItem
-from yimen.feedback import rules as feedback_rules
-from yimen.feedback import services as feedback_services
+from yimen.feedback import rules as feedback_rules, services as feedback_services
 from yimen.feedback.tests.conftest import make_ticket
 from yimen.outlets.models import Outlet
 from yimen.outreach import notices

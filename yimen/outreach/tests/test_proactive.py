@@ -57,8 +57,15 @@ def test_both_certifications_reminded_once_next_year(s01, clock, outbox):
     outlet, clerk = s01
     plan(outlet, clerk, consent=True)
     plan(outlet, clerk, item="XN-RS-002", consent=True)
-    plan(outlet, clerk, item="XN-RS-002", channel="paper", id_number=make_resident_id(
-        "630104", date(1948, 5, 6), 22), person_name="马奶奶", phone="")
+    plan(
+        outlet,
+        clerk,
+        item="XN-RS-002",
+        channel="paper",
+        id_number=make_resident_id("630104", date(1948, 5, 6), 22),
+        person_name="马奶奶",
+        phone="",
+    )
     clock.freeze(project_clock.at(2023, 2, 12, 10, 0))
     assert proactive.send_yearly_reminders().done == []
     clock.freeze(project_clock.at(2023, 2, 13, 10, 0))
@@ -91,7 +98,9 @@ def test_unsubscribe_link_and_keyword_are_honoured_before_enqueue(s01, clock, ou
     plan(outlet, clerk, consent=True)
     token = proactive.unsubscribe_token(SON)
     page = client.get(f"/outreach/unsubscribe/{token}/")
-    assert "确认退订" in page.content.decode() and not OptOut.objects.exists()  # GET changes nothing
+    assert (
+        "确认退订" in page.content.decode() and not OptOut.objects.exists()
+    )  # GET changes nothing
     client.post(f"/outreach/unsubscribe/{token}/")
     assert OptOut.objects.count() == 1
     bad = client.post("/outreach/unsubscribe/not-a-token/")

@@ -9,8 +9,7 @@ from yimen.core import clock as project_clock
 from yimen.core.validators import make_resident_id
 from yimen.outreach import rules, selectors
 from yimen.outreach.models import Trigger
-from yimen.queueing import services
-from yimen.queueing import selectors as queue_selectors
+from yimen.queueing import selectors as queue_selectors, services
 
 pytestmark = pytest.mark.django_db
 
@@ -18,18 +17,14 @@ PHONES = [f"1390000{n:04d}" for n in range(10)]
 
 
 def test_near_turn_after_calls_once_per_ticket(at_cx, clerk_at, outbox):
-    tickets = [
-        services.issue_ticket(at_cx, ["XN-CG-001"], phone=PHONES[i]) for i in range(6)
-    ]
+    tickets = [services.issue_ticket(at_cx, ["XN-CG-001"], phone=PHONES[i]) for i in range(6)]
     assert outbox("queue.near") == []  # issuing moves nobody forward
     staff, window = clerk_at("CX-ZH-201")
     first = services.call_next(window, staff)
     assert first.pk == tickets[0].pk
     # after the call: tickets 2–4 are at positions 1–3 (N = 3, the default)
     near = outbox("queue.near")
-    assert sorted(m.dedupe_key for m in near) == sorted(
-        rules.near_key(t.pk) for t in tickets[1:4]
-    )
+    assert sorted(m.dedupe_key for m in near) == sorted(rules.near_key(t.pk) for t in tickets[1:4])
     for t in tickets[1:4]:
         assert queue_selectors.ticket_status(t)["position"] <= 3
     by_ticket = {m.dedupe_key: m for m in near}
@@ -90,9 +85,7 @@ def test_near_turn_position_is_an_outlet_setting(at_cx, clerk_at, outbox):
 
 
 def test_cancel_and_expiry_move_positions_too(at_cx, clerk_at, outbox):
-    tickets = [
-        services.issue_ticket(at_cx, ["XN-CG-001"], phone=PHONES[i]) for i in range(5)
-    ]
+    tickets = [services.issue_ticket(at_cx, ["XN-CG-001"], phone=PHONES[i]) for i in range(5)]
     services.cancel(tickets[0], by_holder=True)
     assert {m.dedupe_key for m in outbox("queue.near")} == {
         rules.near_key(t.pk) for t in tickets[1:4]
