@@ -97,3 +97,26 @@ def test_the_sweep_catches_a_closure_made_outside_the_service(demo, clock, outbo
     OpeningException.objects.create(outlet=outlet, date=date(2022, 3, 16), spans=[])
     run = appointments.sweep_closures()
     assert run.done == [f"XN-CX:{appt.pk}"] and len(outbox("appt.closed")) == 1
+
+
+def test_outreach_run_command_runs_every_chore_once(demo, clock, outbox):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    clock.freeze(project_clock.at(2022, 3, 14, 9, 0))
+    book(project_clock.at(2022, 3, 16, 9, 30))
+    clock.freeze(project_clock.at(2022, 3, 15, 10, 5))
+    out = StringIO()
+    call_command("outreach", "run", "--json", stdout=out)
+    result = json.loads(out.getvalue())
+    assert len(result["outreach.remind_appointments"]["done"]) == 1
+    assert set(result) == {
+        "outreach.remind_appointments",
+        "outreach.closures",
+        "outreach.yearly_reminders",
+        "outreach.warn_escalations",
+    }
+    call_command("outreach", "run", "--json", stdout=StringIO())
+    assert len(outbox("appt.day_before")) == 1

@@ -111,3 +111,36 @@ def test_unsubscribe_link_and_keyword_are_honoured_before_enqueue(s01, clock, ou
     assert proactive.handle_reply("13700002222", "你好") is False
     assert proactive.handle_reply("13700002222", "退订") is True
     assert OptOut.objects.get(phone_masked="137****2222").via == OptOut.KEYWORD
+
+
+def test_api_and_page_record_consent(s01, client):
+    outlet, clerk = s01
+    body = {
+        "outlet": "XN-CX",
+        "item": "XN-RS-002",
+        "person_name": "马大爷",
+        "id_number": MA,
+        "due_date": "2023-03-15",
+        "phone": SON,
+        "relation": "儿子",
+    }
+    assert (
+        client.post("/api/outreach/reminders", body, content_type="application/json").status_code
+        == 401
+    )
+    client.force_login(clerk.user)
+    refused = client.post("/api/outreach/reminders", body, content_type="application/json")
+    assert refused.status_code == 400 and refused.json()["code"] == "consent_required"
+    made = client.post(
+        "/api/outreach/reminders", {**body, "consent": True}, content_type="application/json"
+    )
+    assert made.status_code == 201
+    assert made.json()["phone"] == "137****1111" and made.json()["consent_recorded"] is True
+    page = client.post(
+        "/outreach/reminders/",
+        {**body, "item": "XN-MZ-003", "due_date": "2023-03-15"},
+    )
+    assert page.status_code == 400 and "须先征得其本人同意" in page.content.decode()
+    client.post("/outreach/reminders/", {**body, "item": "XN-MZ-003", "consent": "1"})
+    listing = client.get("/outreach/reminders/").content.decode()
+    assert listing.count("137****1111") == 2 and SON not in listing
