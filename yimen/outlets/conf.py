@@ -3,9 +3,9 @@ the free-form JSON (`Outlet.settings`, 网点设置 in the admin) key by key.
 
 Adding a setting is one line in `OutletSettings` below:
 
-    near_turn_position: int = option(3, "提醒“快到您了”的位置（前面还有几人）", 1, 20)
+    board_rows: int = option(8, "叫号屏显示的行数", 3, 30)
 
-then read it as `outlet.options.near_turn_position`. The admin refuses a bad value when the outlet
+then read it as `outlet.options.board_rows`. The admin refuses a bad value when the outlet
 is saved (Chinese message naming the setting); a value stored before the rule existed and no
 longer valid reads as the default (logged), never a 500. Pure: no Django import.
 """
