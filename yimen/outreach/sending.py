@@ -35,8 +35,6 @@ def queue_message(
     to = (to or "").strip()
     if not to or opted_out(to):
         return None
-    if Trigger.objects.filter(dedupe_key=dedupe_key).exists():
-        return None
     from yimen.notify.services import enqueue
 
     message = enqueue(

@@ -17,7 +17,8 @@ from . import rules
 from .models import Trigger
 from .sending import queue_message
 
-SCAN_LIMIT = 200  # waiting tickets read per queue and kind (ordinary / priority) when evaluating
+NEAR_KINDS = (rules.NEAR, rules.NEAR_REMOTE)
+SCAN_LIMIT = 200  # waiting tickets read when evaluating (then the first 200 priority ones too)
 
 
 def ticket_event(
@@ -60,9 +61,9 @@ def _evaluate(outlet_id: int, queue_id: int | None, ticket: Ticket) -> None:
         base = base.filter(queue_id=queue_id)
     fields = ("pk", "queue_id", "queued_at", "priority", "check_in_by", "checked_in_at")
     order = ("queue_id", "queued_at", "pk")
-    seen = {}
-    for qs in (base, base.exclude(priority="")):
-        for row in qs.order_by(*order).values_list(*fields)[:SCAN_LIMIT]:
+    seen = {row[0]: row for row in base.order_by(*order).values_list(*fields)[:SCAN_LIMIT]}
+    if len(seen) == SCAN_LIMIT:  # a long line: priority tickets further back may be near too
+        for row in base.exclude(priority="").order_by(*order).values_list(*fields)[:SCAN_LIMIT]:
             seen[row[0]] = row
     waiting = [
         rules.Waiting(
@@ -77,17 +78,11 @@ def _evaluate(outlet_id: int, queue_id: int | None, ticket: Ticket) -> None:
     near = rules.near_turn(waiting, n)
     if not near:
         return
-    told = set(
-        Trigger.objects.filter(dedupe_key__in=[rules.near_key(pk) for pk in near]).values_list(
-            "dedupe_key", flat=True
-        )
-    )
-    todo = [pk for pk in near if rules.near_key(pk) not in told]
-    if not todo:
-        return
-    for t in Ticket.objects.filter(pk__in=todo).order_by("pk"):
-        if not t.phone:
-            continue
+    # the near tickets with a phone not told yet, in one query
+    ids = list(near)
+    told = Trigger.objects.filter(ticket_id__in=ids, kind__in=NEAR_KINDS).values("ticket_id")
+    todo = Ticket.objects.filter(pk__in=ids).exclude(phone="").exclude(pk__in=told).order_by("pk")
+    for t in todo:
         remote = t.check_in_by is not None and t.checked_in_at is None
         deadline = t.check_in_by
         params = {
