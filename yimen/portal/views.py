@@ -137,6 +137,7 @@ def book(request, code):
 
 @require_http_methods(["GET", "POST"])
 def appointment(request, public_id):
+    from yimen.outreach import selectors as outreach_selectors
     from yimen.queueing import selectors as queue_selectors, services as queue_services
 
     appt = queue_selectors.get_appointment(public_id) if len(public_id) > 12 else None
@@ -165,7 +166,12 @@ def appointment(request, public_id):
     return _render(
         request,
         "portal/appointment.html",
-        {"appt": appt, "masked_name": mask_name(appt.name)},
+        {
+            "appt": appt,
+            "masked_name": mask_name(appt.name),
+            "sent": outreach_selectors.sent_for(appointment=appt),
+            "unsubscribe_token": outreach_selectors.unsubscribe_token_for(appt.phone),
+        },
         error,
     )
 

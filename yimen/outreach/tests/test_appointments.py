@@ -120,3 +120,10 @@ def test_outreach_run_command_runs_every_chore_once(demo, clock, outbox):
     }
     call_command("outreach", "run", "--json", stdout=StringIO())
     assert len(outbox("appt.day_before")) == 1
+
+
+def test_appointment_page_lists_messages_masked(demo, clock, client):
+    clock.freeze(project_clock.at(2022, 3, 14, 9, 0))
+    appt = book(project_clock.at(2022, 3, 16, 9, 30))
+    page = client.get(f"/portal/appointment/{appt.public_id}/").content.decode()
+    assert "预约确认" in page and "139****0001" in page and "13900000001" not in page

@@ -144,3 +144,17 @@ def test_api_and_page_record_consent(s01, client):
     client.post("/outreach/reminders/", {**body, "item": "XN-MZ-003", "consent": "1"})
     listing = client.get("/outreach/reminders/").content.decode()
     assert listing.count("137****1111") == 2 and SON not in listing
+
+
+def test_admin_lists_are_masked(s01, client):
+    outlet, clerk = s01
+    plan(outlet, clerk, consent=True)
+    admin = make_staff("admin", password=None)
+    admin.user.is_staff = admin.user.is_superuser = True
+    admin.user.save()
+    client.force_login(admin.user)
+    for url in ("/admin/outreach/yearlyreminder/", "/admin/outreach/consent/"):
+        page = client.get(url)
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert "137****1111" in body and SON not in body and "马大爷" not in body
