@@ -127,7 +127,7 @@ TEMPLATES.update(
             ),
             _t(
                 "appt.closed",
-                "{outlet}{date}暂停办公，您当天的预约已取消，可改约{next}或到{alt}办理。",
+                "{outlet}{date}{change}，您当天的预约已取消，可改约{next}或到{alt}办理。",
                 description="网点闭馆，预约取消并告知改约",
             ),
             _t(

@@ -55,6 +55,10 @@ def set_weekly_hours(
             reason=reason,
             request=request,
         )
+        # bookings in hours the outlet no longer opens: cancelled, each holder told (outreach)
+        from yimen.outreach.appointments import handle_closures
+
+        handle_closures(outlet)
     return outlet
 
 

@@ -154,6 +154,7 @@ def handle_closures(
         )
         params = _params(appt)
         params["date"] = f"{appt.service_date.month}月{appt.service_date.day}日"
+        params["change"] = "调整办公时间" if schedule.spans_on(appt.service_date) else "暂停办公"
         params.update(_alternatives(appt, schedule))
         queue_message(
             to=appt.phone,

@@ -83,6 +83,9 @@ def test_closing_a_day_cancels_its_bookings_and_tells_each_holder_once(demo, clo
     )
     msg = next(m for m in closed if m.dedupe_key.endswith(f":{first.pk}"))
     assert msg.params["date"] == "3月16日" and msg.params["next"] == "3月17日"
+    assert msg.params["change"] == "暂停办公"
+    first_msg = next(m for m in closed if m.dedupe_key.endswith(f":{second.pk}"))
+    assert first_msg.params["change"] == "调整办公时间"  # the afternoon closed first
     # the sweep (admin edits, holidays) finds nothing more to do: each holder told once
     assert appointments.sweep_closures().done == []
     assert len(outbox("appt.closed")) == 2
@@ -127,3 +130,16 @@ def test_appointment_page_lists_messages_masked(demo, clock, client):
     appt = book(project_clock.at(2022, 3, 16, 9, 30))
     page = client.get(f"/portal/appointment/{appt.public_id}/").content.decode()
     assert "预约确认" in page and "139****0001" in page and "13900000001" not in page
+
+
+def test_new_weekly_hours_cancel_bookings_they_no_longer_cover(demo, clock, outbox):
+    clock.freeze(project_clock.at(2022, 3, 14, 9, 0))
+    outlet = Outlet.objects.get(code="XN-CX")
+    morning = book(project_clock.at(2022, 3, 16, 9, 30))
+    afternoon = book(project_clock.at(2022, 3, 16, 15, 0), id_number=OTHER, phone="13900000002")
+    weekly = {**outlet.weekly_hours, "wed": ["09:00-12:00"]}
+    outlet_services.set_weekly_hours(outlet, weekly, actor=make_staff("admin", password=None))
+    morning.refresh_from_db()
+    afternoon.refresh_from_db()
+    assert morning.status == Appointment.BOOKED and afternoon.status == Appointment.CANCELLED
+    assert [m.dedupe_key for m in outbox("appt.closed")] == [f"appt.closed:{afternoon.pk}"]

@@ -93,6 +93,7 @@ EXAMPLES = {
     "appt.closed": {
         "outlet": rules.clip(LONG_OUTLET, 12),
         "date": "12月31日",
+        "change": "调整办公时间",
         "item": LONG_ITEM,
         "next": "12月31日",
         "alt": rules.clip("城北区市民服务中心", 12),
