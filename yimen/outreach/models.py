@@ -21,14 +21,33 @@ class Trigger(models.Model):
     kind = models.CharField("提醒类型", max_length=30)
     dedupe_key = models.CharField("去重键", max_length=120, unique=True)
     phone_masked = models.CharField("手机号（脱敏）", max_length=20)
+    # No database foreign keys (db_constraint=False): inserting a row with one takes a KEY SHARE
+    # lock on the referenced ticket, and a call transaction that told a ticket "快到您了" while
+    # another window held that ticket FOR UPDATE (calling it) deadlocked with it on PostgreSQL
+    # (each waiting for the other's row; detected after 1 s, then retried). Django still cascades.
     ticket = models.ForeignKey(
-        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     appointment = models.ForeignKey(
-        Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Appointment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     message = models.ForeignKey(
-        "notify.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "notify.OutboxMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     created_at = models.DateTimeField("加入发送队列时间")
 
