@@ -29,6 +29,7 @@ for app, prefix, tag in [
     ("guide", "/", "导办"),
     ("portal", "/", "一网通办"),
     ("insight", "/", "数据"),
+    ("outreach", "/", "通知"),
 ]:
     module = import_module(f"yimen.{app}.api")
     router = getattr(module, "router", None)

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "yimen.notify",
     "django_tasks",  # background tasks (the backport of Django 6's tasks framework) …
     "django_tasks_db",  # … with its database backend: run by `yimen worker`
+    "yimen.outreach",
 ]
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "chores"]}}
@@ -135,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yimen.core.context_processors.yimen",
+                "yimen.outreach.context_processors.bell",
             ],
         },
     },

@@ -20,6 +20,7 @@ urlpatterns = [
     path("insight/", include("yimen.insight.urls")),
     path("hall/", include("yimen.hall.urls")),
     path("notify/", include("yimen.notify.urls")),
+    path("outreach/", include("yimen.outreach.urls")),
 ]
 
 # Chinese error pages; JSON {"code", "message"} under /api/ (core.http_errors)

@@ -82,6 +82,63 @@ TEMPLATES: dict[str, Template] = {
     ]
 }
 
+# --- notify (helper `notify`: queue, appointments, 主动服务; yimen/outreach) -------------------
+# Each renders within one SMS (70 characters) with the parameters outreach passes (names clipped
+# by outreach.rules.clip); tested in yimen/outreach/tests/test_rules.py.
+TEMPLATES.update(
+    {
+        t.code: t
+        for t in [
+            _t(
+                "queue.near",
+                "您在{outlet}的{number}号前面还有{ahead}人，快到您了，请留意叫号。",
+                description="快到您了（排位≤N）",
+            ),
+            _t(
+                "queue.near_remote",
+                "您远程取的{number}号前面还有{ahead}人，请于{deadline}前到{outlet}签到。",
+                description="快到您了（远程号，提醒到场签到）",
+            ),
+            _t(
+                "queue.call",
+                "请{number}号到{window}号窗口办理（{outlet}）。",
+                urgent=True,
+                description="叫号：请到 X 号窗口（不受免打扰时段限制）",
+            ),
+            _t(
+                "appt.booked",
+                "您已预约{when}在{outlet}办理{item}，预约码{code}，请带身份证按时签到。",
+                description="预约确认",
+            ),
+            _t(
+                "appt.day_before",
+                "提醒：您预约了明天{time}在{outlet}办理{item}，请带身份证提前签到。",
+                description="预约前一天提醒",
+            ),
+            _t(
+                "appt.hour_before",
+                "您预约的{time}{item}即将开始，请到{outlet}签到。",
+                description="预约前一小时提醒",
+            ),
+            _t(
+                "appt.cancelled",
+                "您{when}在{outlet}的{item}预约已取消。{reason}",
+                description="预约取消",
+            ),
+            _t(
+                "appt.closed",
+                "{outlet}{date}{change}，您当天的预约已取消，可改约{next}或到{alt}办理。",
+                description="网点闭馆，预约取消并告知改约",
+            ),
+            _t(
+                "proactive.yearly",
+                "提醒：{name}的{item}须在{due}前办理年度认证，可到{outlet}办理。回T退订",
+                description="主动服务：年度认证提醒（本人或经同意的亲属）",
+            ),
+        ]
+    }
+)
+
 
 def get(code: str) -> Template:
     try:

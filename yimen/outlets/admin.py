@@ -186,6 +186,10 @@ class OutletAdmin(admin.ModelAdmin):
                 reason="管理后台修改",
                 request=request,
             )
+            # bookings on days the outlet no longer opens: cancelled, each holder told
+            from yimen.outreach.appointments import handle_closures
+
+            handle_closures(outlet)
 
 
 @admin.register(Window)

@@ -3,9 +3,9 @@ the free-form JSON (`Outlet.settings`, 网点设置 in the admin) key by key.
 
 Adding a setting is one line in `OutletSettings` below:
 
-    near_turn_position: int = option(3, "提醒“快到您了”的位置（前面还有几人）", 1, 20)
+    board_rows: int = option(8, "叫号屏显示的行数", 3, 30)
 
-then read it as `outlet.options.near_turn_position`. The admin refuses a bad value when the outlet
+then read it as `outlet.options.board_rows`. The admin refuses a bad value when the outlet
 is saved (Chinese message naming the setting); a value stored before the rule existed and no
 longer valid reads as the default (logged), never a 500. Pure: no Django import.
 """
@@ -107,6 +107,7 @@ class OutletSettings:
     appointment_grace_minutes: int = option(15, "预约迟到宽限（分钟）", 0, 120)
     max_recalls: int = option(3, "同一号码最多重呼次数", 0, 10)
     default_service_minutes: float = option(6.0, "默认办理时长（分钟，估算等候用）", 0.5, 240)
+    near_turn_position: int = option(3, "短信提醒“快到您了”的排位（排到第几位及以内）", 1, 20)
     dispatch: dict[str, Any] | None = option(
         None, "叫号参数（priority_mode 等，见 docs/queue.md）", check=_dispatch
     )

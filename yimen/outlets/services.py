@@ -55,6 +55,10 @@ def set_weekly_hours(
             reason=reason,
             request=request,
         )
+        # bookings in hours the outlet no longer opens: cancelled, each holder told (outreach)
+        from yimen.outreach.appointments import handle_closures
+
+        handle_closures(outlet)
     return outlet
 
 
@@ -97,6 +101,12 @@ def set_exception(
             reason=reason,
             request=request,
         )
+    if normalised != (before or {}).get("spans"):
+        # bookings of a day the outlet no longer opens (or hours it no longer has): cancelled and
+        # each holder told, in this transaction (docs/notifications.md, "Triggers and notices")
+        from yimen.outreach.appointments import on_exception_saved
+
+        on_exception_saved(outlet, day)
     return exception
 
 

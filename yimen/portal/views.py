@@ -164,6 +164,7 @@ def book(request, code):
 
 @require_http_methods(["GET", "POST"])
 def appointment(request, public_id):
+    from yimen.outreach import selectors as outreach_selectors
     from yimen.queueing import selectors as queue_selectors, services as queue_services
 
     appt = queue_selectors.holder_appointment(public_id)
@@ -196,7 +197,12 @@ def appointment(request, public_id):
     return _render(
         request,
         "portal/appointment.html",
-        {"appt": appt, "masked_name": mask_name(appt.name)},
+        {
+            "appt": appt,
+            "masked_name": mask_name(appt.name),
+            "sent": outreach_selectors.sent_for(appointment=appt),
+            "unsubscribe_token": outreach_selectors.unsubscribe_token_for(appt.phone),
+        },
         error,
     )
 
@@ -270,7 +276,16 @@ def ticket(request, public_id):
             error = exc
     status = queue_selectors.ticket_status(t)
     rate = feedback_services.rating_token(ticket=t) if t.status == "done" else None
-    return _render(request, "portal/ticket.html", {"t": t, "s": status, "rate_token": rate}, error)
+    from yimen.outreach import selectors as outreach_selectors
+
+    context = {
+        "t": t,
+        "s": status,
+        "rate_token": rate,
+        "sent": outreach_selectors.sent_for(ticket=t),
+        "unsubscribe_token": outreach_selectors.unsubscribe_token_for(t.phone),
+    }
+    return _render(request, "portal/ticket.html", context, error)
 
 
 @require_http_methods(["GET", "POST"])

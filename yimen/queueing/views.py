@@ -154,10 +154,18 @@ def ticket_status(request, public_id):
         if request.headers.get("HX-Request")
         else "queueing/ticket_status.html"
     )
+    from yimen.outreach import selectors as outreach_selectors
+
     return render(
         request,
         template,
-        {"ticket": ticket, "status": selectors.ticket_status(ticket), "items": ticket.items.all()},
+        {
+            "ticket": ticket,
+            "status": selectors.ticket_status(ticket),
+            "items": ticket.items.all(),
+            "sent": outreach_selectors.sent_for(ticket=ticket),
+            "unsubscribe_token": outreach_selectors.unsubscribe_token_for(ticket.phone),
+        },
     )
 
 

@@ -48,6 +48,10 @@ def refresh_time_status(today: date | None = None, run: JobRun | None = None) ->
                 before={"time_status": before},
                 after={"time_status": status},
             )
+            if status == rules.WARNING:  # the department's approvers see it on their bell
+                from yimen.outreach.notices import deadline_warning
+
+                deadline_warning(case)
         else:
             Case.objects.filter(pk=case.pk).update(time_status_at=now)
         return status

@@ -220,6 +220,9 @@ def _submit_grievance(
         template="grievance.accepted",
         params={"outlet": outlet.name, "due": f"{g.first_response_due:%m月%d日}"},
     )
+    from yimen.outreach.notices import new_grievance
+
+    new_grievance(g)  # the outlet's chiefs and director: a notice on their bell
     if category == rules.HARD:
         _enter_level(g, 1, intake_staff, reason="很难办：启动逐级协调", first=True)
         g.first_response_at = now

@@ -213,4 +213,7 @@ def _open_rectification(rating: Rating, request=None) -> Rectification:
             "rectify_due": str(rect.rectify_due),
         },
     )
+    from yimen.outreach.notices import bad_rating
+
+    bad_rating(rect)  # the outlet's chiefs and director: a notice on their bell
     return rect

@@ -14,6 +14,7 @@ from yimen.core.errors import (
 from yimen.core.masking import mask_id_number, mask_name, mask_phone
 from yimen.core.validators import check_resident_id, normalize_id_number
 from yimen.outlets import selectors as outlet_selectors
+from yimen.outreach import appointments as outreach
 from yimen.staff.authz import authorize
 
 from .. import selectors
@@ -108,6 +109,7 @@ def book_appointment(
                 "phone": mask_phone(phone),
             },
         )
+        outreach.booked(appt)  # the confirmation SMS, queued in this transaction
         return appt
 
     try:
@@ -157,6 +159,7 @@ def cancel_appointment(
             reason=reason,
             request=request,
         )
+        outreach.cancelled(appt)  # the cancellation SMS, queued in this transaction
         return appt
 
     return _retrying(attempt)

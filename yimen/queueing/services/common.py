@@ -28,6 +28,7 @@ from yimen.core.validators import (
 )
 from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Window
+from yimen.outreach import triggers as outreach
 from yimen.staff.authz import authorize, staff_of
 
 from .. import notify, selectors
@@ -114,6 +115,8 @@ def _event(
         reason=reason[:200],
     )
     notify.changed(ticket.outlet_id, board=action not in OFF_BOARD_ACTIONS)
+    # messages to the ticket's holder ("快到您了", "请到 X 号窗口"), in this transaction
+    outreach.ticket_event(ticket, action, from_status, window)
     return event
 
 

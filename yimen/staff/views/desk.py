@@ -200,11 +200,16 @@ def logout_view(request):
 # --- workbench -----------------------------------------------------------------------------------
 
 ROLE_LINKS = {
-    "guide": [("/guide/", "引导台（导办、取号）"), ("/queue/", "排队叫号")],
+    "guide": [
+        ("/guide/", "引导台（导办、取号）"),
+        ("/queue/", "排队叫号"),
+        ("/outreach/reminders/", "主动服务：年度认证提醒"),
+    ],
     "clerk": [
         ("/staff/window/", "窗口签到、暂停与交接"),
         ("/queue/console/", "窗口叫号台"),
         ("/cases/", "办件"),
+        ("/outreach/reminders/", "主动服务：年度认证提醒"),
     ],
     "approver": [("/cases/", "本部门办件审批")],
     "chief": [("/queue/", "排队叫号"), ("/feedback/", "好差评·办不成事"), ("/cases/", "办件")],
