@@ -25,3 +25,34 @@ def feedback_escalate(run: JobRun) -> dict[str, Any]:
 
     services.escalate_overdue(None, run)
     return {"escalated": list(run.done)}
+
+
+# --- outreach (yimen/outreach/chores.py describes them) -------------------------------------------
+
+
+def outreach_remind_appointments(run: JobRun) -> dict[str, Any]:
+    from yimen.outreach.appointments import remind_appointments
+
+    remind_appointments(run=run)
+    return {"reminded": len(run.done)}
+
+
+def outreach_closures(run: JobRun) -> dict[str, Any]:
+    from yimen.outreach.appointments import sweep_closures
+
+    sweep_closures(run=run)
+    return {"outlets_with_cancellations": len(run.done)}
+
+
+def outreach_yearly_reminders(run: JobRun) -> dict[str, Any]:
+    from yimen.outreach.proactive import send_yearly_reminders
+
+    send_yearly_reminders(run=run)
+    return {"sent": len(run.done)}
+
+
+def outreach_warn_escalations(run: JobRun) -> dict[str, Any]:
+    from yimen.outreach.notices import warn_escalations
+
+    warn_escalations(run=run)
+    return {"warned": len(run.done)}

@@ -32,6 +32,23 @@ DEFAULT_CHORES: list[dict[str, Any]] = [
     {"name": "queue.expire", "every": 60, "call": "yimen.notify.chores.queue_expire"},
     {"name": "cases.refresh", "every": 3600, "call": "yimen.notify.chores.cases_refresh"},
     {"name": "feedback.escalate", "every": 3600, "call": "yimen.notify.chores.feedback_escalate"},
+    # outreach: booking reminders, closures, 主动服务 yearly reminders, leaders' escalation notice
+    {
+        "name": "outreach.remind_appointments",
+        "every": 300,
+        "call": "yimen.notify.chores.outreach_remind_appointments",
+    },
+    {"name": "outreach.closures", "every": 3600, "call": "yimen.notify.chores.outreach_closures"},
+    {
+        "name": "outreach.yearly_reminders",
+        "every": 3600,
+        "call": "yimen.notify.chores.outreach_yearly_reminders",
+    },
+    {
+        "name": "outreach.warn_escalations",
+        "every": 3600,
+        "call": "yimen.notify.chores.outreach_warn_escalations",
+    },
 ]
 
 

@@ -76,4 +76,6 @@ def test_concurrent_calls_queue_each_message_once(demo, transactional_db, clock)
     # never twice; a ticket may go from position > 3 straight to being called when five windows
     # call at once (then the call message is the one it gets: docs/notifications.md)
     assert len(near) == len(set(near)) and near
-    print(f"\n{TICKETS} calls by {len(clerks)} windows on {connection.vendor}: {len(near)} 快到您了")
+    print(
+        f"\n{TICKETS} calls by {len(clerks)} windows on {connection.vendor}: {len(near)} 快到您了"
+    )
