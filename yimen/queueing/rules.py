@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 GREEN_CHANNEL = "绿色通道"
+ASSISTED = "帮办代办"
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,9 @@ def plan_visit(
     queues: Sequence[QueueRecord], items: Sequence[RoutedItem], priority: bool
 ) -> VisitPlan:
     """One visit for items no single queue takes together (一次到场，多个队列): each item goes
-    where `route_request` sends it alone, items sent to the same queue are one stop, and the
-    stops follow the order the items were asked for (S04: 帮办代办 first, then the 2F window).
+    where `route_request` sends it alone, items sent to the same queue are one stop. The 帮办代办
+    stop comes first (it prepares the file the windows then accept: S04, B1 before 2F); the
+    other stops follow the order the items were asked for.
     When one queue takes them all, that is the one stop; otherwise `route_request`'s problem
     (NO_ITEM, NOT_HANDLED_HERE), or TOO_MANY_LEGS beyond MAX_LEGS stops."""
     whole = route_request(queues, items, priority)
@@ -187,7 +189,9 @@ def plan_visit(
         stops.setdefault(alone.queue, []).append(item.code)
     if len(stops) > MAX_LEGS:
         return VisitPlan((), TOO_MANY_LEGS)
-    return VisitPlan(tuple(Leg(q, tuple(codes)) for q, codes in stops.items()))
+    kinds = {q.code: q.kind for q in queues}
+    ordered = sorted(stops, key=lambda q: kinds.get(q) != ASSISTED)  # stable: asked order kept
+    return VisitPlan(tuple(Leg(q, tuple(stops[q])) for q in ordered))
 
 
 # --- dispatch --------------------------------------------------------------------------------

@@ -31,12 +31,15 @@ QUEUES = [
 ]
 
 
-def test_plan_visit_stops_follow_the_order_asked():
+def test_plan_visit_assisted_stop_first_then_the_order_asked():
     items = [rules.RoutedItem("ZW"), rules.RoutedItem("WS")]
     plan = rules.plan_visit(QUEUES, items, False)
     assert plan.legs == (rules.Leg("BB", ("ZW",)), rules.Leg("ZH", ("WS",)))
+    # 帮办代办 prepares the file: first whatever order the items came in (kiosk, desk)
     reverse = rules.plan_visit(QUEUES, list(reversed(items)), False)
-    assert [leg.queue for leg in reverse.legs] == ["ZH", "BB"]
+    assert [leg.queue for leg in reverse.legs] == ["BB", "ZH"]
+    three = [rules.RoutedItem("RS"), rules.RoutedItem("WS"), rules.RoutedItem("MZ")]
+    assert [leg.queue for leg in rules.plan_visit(QUEUES, three, False).legs] == ["RS", "ZH", "SW"]
 
 
 def test_plan_visit_one_queue_is_one_stop_and_green_stays_one_stop():
