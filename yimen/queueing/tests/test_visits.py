@@ -239,3 +239,27 @@ def test_near_turn_is_sent_again_for_the_next_stop(s04, clerk_at):
     assert len(near()) == 2, near()
     _serve(ahead[2], zh, zh_staff)
     assert len(near()) == 2  # once per stop
+
+
+def test_twin_routes_each_stop_as_the_live_visit_plan(demo):
+    """The digital twin (insight.simulation) models one item per arrival; a visit of several
+    queues is, stop by stop, what the twin routes each of its items to — the same rule."""
+    from yimen.insight import simulation
+    from yimen.outlets.models import Outlet
+
+    cx = Outlet.objects.get(code="XN-CX")
+    for codes in (["XN-ZW-001", "XN-WS-001"], ["XN-MZ-003", "XN-RS-002"]):
+        items = selectors.resolve_items(codes)
+        stops = selectors.plan_legs(cx, items)
+        data = {
+            "seed": 1,
+            "duration_minutes": 60,
+            "windows": simulation.live_windows("XN-CX"),
+            "arrivals": [{"item": c, "rate_per_hour": 1, "priority_share": 0} for c in codes],
+            "service_minutes": {"default": {"dist": "fixed", "mean": 5}},
+        }
+        twin = simulation.layout(simulation.load_scenario(data)).queue_of
+        assert len(stops) == 2
+        for queue, stop_items in stops:
+            for item in stop_items:
+                assert twin[(item.code, False)] == queue.code
