@@ -5,40 +5,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0003_bundles_situations_promises'),
-        ('outlets', '0002_order_by_columns_not_joins'),
-        ('queueing', '0005_order_by_columns_not_joins'),
+        ("catalog", "0003_bundles_situations_promises"),
+        ("outlets", "0002_order_by_columns_not_joins"),
+        ("queueing", "0005_order_by_columns_not_joins"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='leg',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='当前站'),
+            model_name="ticket",
+            name="leg",
+            field=models.PositiveSmallIntegerField(default=0, verbose_name="当前站"),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='stops',
-            field=models.PositiveSmallIntegerField(default=1, verbose_name='站数'),
+            model_name="ticket",
+            name="stops",
+            field=models.PositiveSmallIntegerField(default=1, verbose_name="站数"),
         ),
         migrations.CreateModel(
-            name='TicketLeg',
+            name="TicketLeg",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(verbose_name='站序')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='本站办结')),
-                ('items', models.ManyToManyField(related_name='+', to='catalog.serviceitem', verbose_name='本站事项')),
-                ('queue', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='queueing.queue', verbose_name='队列')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='legs', to='queueing.ticket', verbose_name='排队号')),
-                ('window', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='outlets.window', verbose_name='办理窗口')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(verbose_name="站序")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="本站办结"),
+                ),
+                (
+                    "items",
+                    models.ManyToManyField(
+                        related_name="+", to="catalog.serviceitem", verbose_name="本站事项"
+                    ),
+                ),
+                (
+                    "queue",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="queueing.queue",
+                        verbose_name="队列",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="legs",
+                        to="queueing.ticket",
+                        verbose_name="排队号",
+                    ),
+                ),
+                (
+                    "window",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="outlets.window",
+                        verbose_name="办理窗口",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '排队号站点',
-                'verbose_name_plural': '排队号站点',
-                'ordering': ['ticket_id', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('ticket', 'position'), name='ticket_leg_unique')],
+                "verbose_name": "排队号站点",
+                "verbose_name_plural": "排队号站点",
+                "ordering": ["ticket_id", "position"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("ticket", "position"), name="ticket_leg_unique")
+                ],
             },
         ),
     ]

@@ -18,9 +18,7 @@ def stops_of(t: Ticket) -> list[TicketLeg]:
     """The ticket's current and later stops (locked with the ticket: [] for one queue)."""
     if t.stops <= 1:
         return []
-    return list(
-        TicketLeg.objects.filter(ticket_id=t.pk, position__gte=t.leg).order_by("position")
-    )
+    return list(TicketLeg.objects.filter(ticket_id=t.pk, position__gte=t.leg).order_by("position"))
 
 
 def leg_items(leg: TicketLeg) -> list[tuple[int, str]]:

@@ -58,9 +58,7 @@ def test_plan_visit_problems():
         rules.NOT_HANDLED_HERE
     )
     assert rules.plan_visit(QUEUES, [rules.RoutedItem("WS"), rules.RoutedItem("XX")], False).problem
-    many = [
-        _q(f"Q{n}", "专业窗口", {f"I{n}"}, f"P{n}") for n in range(rules.MAX_LEGS + 1)
-    ]
+    many = [_q(f"Q{n}", "专业窗口", {f"I{n}"}, f"P{n}") for n in range(rules.MAX_LEGS + 1)]
     items = [rules.RoutedItem(f"I{n}") for n in range(rules.MAX_LEGS + 1)]
     assert rules.plan_visit(many, items, False).problem == rules.TOO_MANY_LEGS
 
@@ -142,7 +140,9 @@ def test_s04_one_ticket_two_queues_keeps_number_and_place(s04, clerk_at, clock):
     assert Ticket.objects.filter(outlet=s04, service_date=date(2022, 3, 16)).count() == 4
 
 
-def test_s01_couple_without_the_green_channel_is_one_ticket_for_two_departments(demo, clock, clerk_at):
+def test_s01_couple_without_the_green_channel_is_one_ticket_for_two_departments(
+    demo, clock, clerk_at
+):
     clock.freeze(project_clock.at(2022, 3, 15, 10, 0))
     guide = make_staff("guide", outlet="XN-CX", password=None)
     from yimen.outlets.models import Outlet

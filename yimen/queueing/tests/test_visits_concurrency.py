@@ -24,9 +24,7 @@ ORDINARY = 16  # 2F only
 
 
 @pytest.mark.slow
-def test_windows_finishing_and_calling_at_once_keep_each_visit_once(
-    demo, transactional_db, clock
-):
+def test_windows_finishing_and_calling_at_once_keep_each_visit_once(demo, transactional_db, clock):
     clock.freeze(project_clock.at(2022, 3, 15, 10, 0))
     outlet = Outlet.objects.get(code="XN-CX")
     visits = [
@@ -76,9 +74,7 @@ def test_windows_finishing_and_calling_at_once_keep_each_visit_once(
         finally:
             connection.close()
 
-    threads = [
-        threading.Thread(target=window, args=(n, s, w)) for n, (s, w) in enumerate(clerks)
-    ]
+    threads = [threading.Thread(target=window, args=(n, s, w)) for n, (s, w) in enumerate(clerks)]
     for t in threads:
         t.start()
     for t in threads:

@@ -28,9 +28,7 @@ def test_guide_desk_issues_one_ticket_for_b1_and_2f(s04, client):
     page = client.get("/guide/", {"q": S04}).content.decode()
     for code in ("XN-ZW-001", "XN-WS-001"):
         assert f'value="{code}"' in page
-    r = client.post(
-        "/guide/", {"q": S04, "codes": ["XN-ZW-001", "XN-WS-001"], "form_key": "s04-a"}
-    )
+    r = client.post("/guide/", {"q": S04, "codes": ["XN-ZW-001", "XN-WS-001"], "form_key": "s04-a"})
     html = r.content.decode()
     assert r.status_code == 200 and "请分别取号" not in html
     ticket = r.context["ticket"]
