@@ -338,7 +338,12 @@ def console_action(request):
             ticket = services.finish(
                 ticket_id, staff, request.POST.getlist("handled") or None, request=request
             )
-            messages.success(request, f"{ticket.number} 已办结。")
+            if ticket.status == Ticket.WAITING:  # a visit of several queues: on to its next stop
+                messages.success(
+                    request, f"{ticket.number} 本站已办结，已排入下一站：{ticket.queue.name}。"
+                )
+            else:
+                messages.success(request, f"{ticket.number} 已办结。")
         elif action == "no_show":
             ticket = services.mark_no_show(ticket_id, staff, reason, request=request)
             messages.success(request, f"{ticket.number} 已标记过号。")

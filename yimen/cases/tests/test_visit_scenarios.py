@@ -136,3 +136,21 @@ def test_s04_b1_then_2f_one_ticket_one_trip(demo, clock):
     assert {v.ticket_id for v in visits} == {ticket.pk}  # one trip
     assert {v.outlet.code for v in visits} == {"XN-CX"}
     assert bank_file.window == b1 and permit.window == w2f
+
+
+def test_intake_page_offers_this_stops_item_and_finish_sends_the_ticket_on(demo, clock, client):
+    clock.freeze(clock.at(2022, 3, 16, 12, 5))
+    cx = Outlet.objects.get(code="XN-CX")
+    ticket = queue.issue_ticket(cx, ["XN-ZW-001", "XN-WS-001"], several_queues=True)
+    helper, b1 = clerk_at("CX-BANGBAN")
+    queue.call_next(b1, helper)
+    client.force_login(helper.user)
+    page = client.get("/cases/intake/")
+    assert [i.code for i in page.context["items"]][:1] == ["XN-ZW-001"]
+    r = client.post("/cases/intake/finish/", follow=True)
+    assert "本站已办结，已排入下一站：综合一窗无差别受理窗口" in r.content.decode()
+    clerk, w2f = clerk_at("CX-ZH-203")
+    assert queue.call_next(w2f, clerk).pk == ticket.pk
+    client.force_login(clerk.user)
+    items = [i.code for i in client.get("/cases/intake/").context["items"]]
+    assert items[0] == "XN-WS-001" and "XN-ZW-001" not in items

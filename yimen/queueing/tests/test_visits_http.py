@@ -78,7 +78,10 @@ def test_console_shows_this_stop_and_the_next_and_the_board_sends_it_on(s04, cle
     assert "本窗口为第 1/2 站" in page and "下一站：综合一窗无差别受理窗口" in page
     # the handled items offered are this stop's only
     assert 'value="XN-ZW-001" checked' in page and 'value="XN-WS-001"' not in page
-    client.post("/queue/console/action/", {"action": "finish", "ticket": ticket.pk})
+    done = client.post(
+        "/queue/console/action/", {"action": "finish", "ticket": ticket.pk}, follow=True
+    )
+    assert "本站已办结，已排入下一站：综合一窗无差别受理窗口" in done.content.decode()
     moved = Ticket.objects.get(pk=ticket.pk)
     assert moved.status == Ticket.WAITING and moved.queue.code == "CX-ZH"
     board = selectors.board(s04)
