@@ -127,3 +127,15 @@ def test_api_several_queues(s04, client):
         **auth,
     ).json()
     assert one["stops"] == [] and one["next_stop"] is None and one["queue"] == "CX-ZH"
+
+
+def test_thermal_slip_lists_the_stops(s04):
+    from yimen.hall import printing, slips
+
+    ticket = services.issue_ticket(s04, ["XN-WS-001", "XN-ZW-001"], several_queues=True)
+    slip = slips.slip_for(ticket, "http://hall.example/queue/t/x/")
+    assert any(
+        "分 2 站办理：1. 帮办代办" in n and "2. 综合一窗无差别受理窗口" in n for n in slip.notes
+    )
+    text = printing.render_text(printing.escpos_job(slip))
+    assert "B001" in text and "分 2 站办理" in text
