@@ -251,7 +251,8 @@ def export_catalog_excel(items=None) -> bytes:
     from .excel import build_workbook
 
     qs = items if items is not None else ServiceItem.objects.all()
-    qs = qs.select_related("department").prefetch_related("materials").order_by("code")
+    qs = qs.select_related("department", "national_code").prefetch_related("materials")
+    qs = qs.order_by("code")
     return build_workbook(
         qs.iterator(chunk_size=1000)
     )  # prefetches per chunk: bounded IN (...) lists

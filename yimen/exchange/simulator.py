@@ -206,14 +206,14 @@ def send_work_order(webhook_url: str, secret: str, order: dict[str, Any]) -> tup
         return exc.code, json.loads(exc.read() or b"{}")
 
 
-def main() -> None:  # pragma: no cover - a demo entry point
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a demo entry point
     parser = argparse.ArgumentParser(description="政务数据交换模拟器（好差评 / 12345 / 电子证照）")
     parser.add_argument("--port", type=int, default=8765)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     server = SimulatorServer(SimulatorState(dict(DEMO_SECRETS), auto_id_cards=True), args.port)
     print("模拟器已启动（SIMULATOR，非真实政务平台）。请设置：")
     for key, value in server.settings().items():
-        print(f"  YIMEN_{key}={value}")
+        print(f"  YIMEN_{key}={value}", flush=True)
     server.serve_forever()
 
 

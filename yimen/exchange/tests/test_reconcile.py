@@ -88,3 +88,28 @@ def test_nothing_is_reconciled_without_a_url(db, clock, settings):
     _record(0, "XN-CX")
     reconcile.reconcile_day(date(2026, 3, 2))
     assert not Reconciliation.objects.exists() and Document.objects.count() == 1
+
+
+def test_the_command_reconciles_a_day_and_prints_json(db, clock, sim):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    clock.freeze(clock.at(2026, 3, 2, 18, 0))
+    _record(0, "XN-CX")
+    worker_once()
+    out = StringIO()
+    call_command("exchange", "reconcile", "--date", "2026-03-02", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["day"] == "2026-03-02" and data["failed"] == []
+    assert data["outlets"] == [
+        {
+            "outlet_code": "XN-CX",
+            "ours": 1,
+            "acknowledged": 1,
+            "missing": 0,
+            "repushed": 0,
+            "error": "",
+        }
+    ]

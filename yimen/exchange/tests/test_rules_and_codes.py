@@ -96,3 +96,45 @@ def test_codes_are_validated_when_stored(db, demo):
     }
     codes.apply(item, {"basic_code": "", "implementation_code": ""})
     assert services.codes_of(item)["item_code"] == "XN-SJ-001"  # ours where none is known
+
+
+def test_the_catalog_workbook_carries_national_codes(db, demo):
+    import io
+
+    from openpyxl import load_workbook
+
+    from yimen.catalog.excel.layout import ITEM_COLUMNS
+    from yimen.catalog.models import ServiceItem
+    from yimen.catalog.services import (
+        CatalogImportRejected,
+        export_catalog_excel,
+        import_catalog_excel,
+    )
+
+    item = ServiceItem.objects.get(code="XN-SJ-001")
+    codes.apply(item, {"implementation_code": REAL})
+    wb = load_workbook(io.BytesIO(export_catalog_excel(ServiceItem.objects.filter(pk=item.pk))))
+    ws = wb["事项"]
+    headers = [c.value for c in ws[1]]
+    basic_col = headers.index("基本编码") + 1
+    impl_col = headers.index("实施编码") + 1
+    assert (ws.cell(2, basic_col).value, ws.cell(2, impl_col).value) == ("440101007000", REAL)
+    assert len(headers) == len(ITEM_COLUMNS)
+
+    def save(book):
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+    ws.cell(2, impl_col).value = REAL[:-1] + "9"  # the embedded 基本编码 no longer matches
+    with pytest.raises(CatalogImportRejected) as info:
+        import_catalog_excel(save(wb))
+    assert [(e.row, e.column) for e in info.value.errors] == [(2, "实施编码")]
+    other = "11440000006939756B3440101007000"  # 市级
+    ws.cell(2, impl_col).value = other
+    import_catalog_excel(save(wb))
+    assert ItemCode.objects.get(item=item).implementation_code == other
+    # a workbook exported before these columns existed still imports, codes untouched
+    ws.delete_cols(basic_col, 2)
+    import_catalog_excel(save(wb))
+    assert ItemCode.objects.get(item=item).implementation_code == other
