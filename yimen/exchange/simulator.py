@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import threading
+import time
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -122,7 +123,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._json({"code": "ok", "licences": self._query(doc)})
         doc_id = self.headers.get("X-Yimen-Document-Id", "")
         with state.lock:
-            state.requests.append({"system": system, "headers": dict(self.headers), "body": body})
+            state.requests.append(
+                {"system": system, "headers": dict(self.headers), "body": body, "at": time.time()}
+            )
             store = state.documents.setdefault(system, {})
             duplicate = doc_id in store
             store[doc_id] = doc
