@@ -73,7 +73,15 @@ def main() -> None:
         )
         for _ in range(args.workers)
     ]
-    time.sleep(3)  # workers up (their first tick runs the chores)
+    # workers up: their first tick runs every chore (outreach's sweeps take seconds); measure after
+    from yimen.notify.models import ChoreSchedule
+    from yimen.notify.worker import chores
+
+    until = time.time() + 120
+    while time.time() < until:
+        if ChoreSchedule.objects.exclude(last_result={}).count() >= len(chores()):
+            break
+        time.sleep(0.5)
     recorded: dict[str, float] = {}
     start = time.time()
     for i in range(args.documents):

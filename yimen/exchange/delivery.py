@@ -29,10 +29,13 @@ def send(msg) -> SendResult:
     if adapter is None:
         return SendResult(False, error="对方系统地址未配置，未推送", retry=False)
     result = adapter.push(doc.doc_id, doc.body, PATHS.get(doc.system, ""))
-    Document.objects.filter(pk=doc.pk).update(pushes=F("pushes") + 1)
     if not result.ok:
+        Document.objects.filter(pk=doc.pk).update(pushes=F("pushes") + 1)
         return SendResult(False, error=result.error[:500], retry=result.retry)
-    Document.objects.filter(pk=doc.pk).update(
-        acknowledged_at=clock.now(), remote_ref=result.receipt, simulated=result.simulated
+    Document.objects.filter(pk=doc.pk).update(  # one write: SQLite serialises writers
+        pushes=F("pushes") + 1,
+        acknowledged_at=clock.now(),
+        remote_ref=result.receipt,
+        simulated=result.simulated,
     )
     return SendResult(True, message_id=result.receipt[:100])
