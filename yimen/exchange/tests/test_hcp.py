@@ -166,3 +166,21 @@ def test_two_concurrent_workers_push_every_document_exactly_once(sim, settings):
     assert len(counts) == 40 and set(counts.values()) == {1}
     assert {d.doc_id for d in docs} == set(counts)
     assert OutboxMessage.objects.filter(channel="exchange", status=SENT).count() == 40
+
+
+def test_a_push_in_doubt_after_a_worker_crash_is_sent_again_and_held_once(db, clock, sim):
+    """A worker killed after the receiver accepted a push but before it settled the row: the next
+    worker sends it again when the lease runs out; the receiver is idempotent on the document id."""
+    from yimen.exchange.delivery import send
+    from yimen.notify.delivery import claim
+
+    clock.freeze(clock.at(2026, 3, 2, 10, 0))
+    (doc,) = _docs(1)
+    _token, (msg,) = claim("dead-worker")  # claimed …
+    assert send(msg).ok  # … pushed, and the worker dies before settling
+    clock.travel(seconds=121)  # the lease runs out
+    assert worker_once("w2").sent == 1
+    msg.refresh_from_db()
+    assert msg.status == SENT and msg.attempts == 2
+    assert sim.state.deliveries(HCP) == {doc.doc_id: 2}  # sent twice …
+    assert list(sim.state.documents["hcp"]) == [doc.doc_id]  # … held once
