@@ -39,7 +39,8 @@ run: migrate
 	  $(BIN)/python -m yimen.exchange.simulator --port 8765 & SIM=$$!; \
 	  export YIMEN_EXCHANGE_HCP_URL=http://127.0.0.1:8765/hcp YIMEN_EXCHANGE_HCP_SECRET=sim-hcp-secret \
 	    YIMEN_EXCHANGE_12345_URL=http://127.0.0.1:8765/12345 YIMEN_EXCHANGE_12345_SECRET=sim-12345-secret \
-	    YIMEN_EXCHANGE_LICENCE_URL=http://127.0.0.1:8765/licence YIMEN_EXCHANGE_LICENCE_SECRET=sim-licence; fi; \
+	    YIMEN_EXCHANGE_LICENCE_URL=http://127.0.0.1:8765/licence YIMEN_EXCHANGE_LICENCE_SECRET=sim-licence \
+	    YIMEN_EXCHANGE_SIMULATOR_ON=1; fi; \
 	$(BIN)/yimen worker & WORKER=$$!; \
 	trap 'kill -TERM $$WORKER $$SIM 2>/dev/null; wait $$WORKER' INT TERM EXIT; \
 	$(BIN)/yimen serve --port 8000

@@ -293,6 +293,8 @@ YIMEN = {
     "EXCHANGE_TIMEOUT": float(os.environ.get("YIMEN_EXCHANGE_TIMEOUT", "10")),
     "EXCHANGE_LOOKUP_TIMEOUT": float(os.environ.get("YIMEN_EXCHANGE_LOOKUP_TIMEOUT", "3")),
     "EXCHANGE_SOURCE": os.environ.get("YIMEN_EXCHANGE_SOURCE", "YIMEN"),
+    # set by `make run` when it points the exchange at the local simulator: pages say so
+    "EXCHANGE_SIMULATOR": os.environ.get("YIMEN_EXCHANGE_SIMULATOR_ON", "0") == "1",
 }
 
 # Demo loaders run in this order by `yimen demo`; each app adds its own (a callable taking

@@ -44,3 +44,8 @@ def lookup_timeout() -> float:
 def source() -> str:
     """Our system's code in document numbers (one platform serves several systems)."""
     return str(settings.YIMEN.get("EXCHANGE_SOURCE", "YIMEN"))
+
+
+def simulator_on() -> bool:
+    """The demo points every system at the local simulator (`make run`): the pages say so."""
+    return bool(settings.YIMEN.get("EXCHANGE_SIMULATOR", False))

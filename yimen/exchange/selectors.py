@@ -19,11 +19,8 @@ def _host(url: str) -> str:
 
 
 def licence_simulated() -> bool:
-    """Whether the licence library answered as the simulator last time (labelled 模拟)."""
-    return (
-        LicenceUse.objects.filter(simulated=True).exists()
-        and not LicenceUse.objects.filter(simulated=False).exists()
-    )
+    """Whether the intake page talks to the simulator (labelled 模拟器)."""
+    return conf.simulator_on()
 
 
 def status() -> dict[str, Any]:
@@ -57,6 +54,7 @@ def status() -> dict[str, Any]:
             }
         )
     return {
+        "simulator_on": conf.simulator_on(),
         "systems": systems,
         "reconciliations": list(Reconciliation.objects.all()[:30]),
         "work_orders": list(WorkOrder.objects.all()[:20]),

@@ -20,7 +20,7 @@ def sign_in(page, live_server, username):
 
 
 @pytest.mark.browser
-def test_admin_sees_the_exchange_status(page, live_server, demo, clock, sim, screenshot):
+def test_admin_sees_the_exchange_status(page, live_server, demo, clock, sim, screenshot, settings):
     from yimen.core import clock as project_clock
     from yimen.exchange import reconcile, services
     from yimen.exchange.models import HCP
@@ -28,6 +28,7 @@ def test_admin_sees_the_exchange_status(page, live_server, demo, clock, sim, scr
     from .conftest import worker_once
     from .test_hotline import _post, grievance_order
 
+    settings.YIMEN = {**settings.YIMEN, "EXCHANGE_SIMULATOR": True}  # as `make run` sets it
     clock.freeze(project_clock.at(2026, 3, 2, 10, 0))
     for i in range(3):
         services.record(
@@ -49,6 +50,7 @@ def test_admin_sees_the_exchange_status(page, live_server, demo, clock, sim, scr
     sign_in(page, live_server, "xchg_admin")
     page.goto(f"{live_server.url}/exchange/")
     expect(page.locator("h1")).to_have_text("政务数据交换状态")
+    expect(page.locator("#simulator-banner")).to_contain_text("不是真实的政务服务平台")
     hcp = page.locator("#systems tr[data-system=hcp]")
     expect(hcp).to_contain_text("好差评系统")
     expect(hcp.locator("[data-simulator]")).to_contain_text("模拟器")
