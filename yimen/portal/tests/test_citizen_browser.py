@@ -86,7 +86,7 @@ def test_booking_books_the_outlet_and_day_shown(page, live_server, demo, clock):
     page.get_by_label("姓名").fill("马奶奶")
     page.get_by_label("身份证号码").fill(ELDER_ID)
     page.get_by_label("手机号码（用于提醒）").fill("13800138001")
-    expect(page.locator("#book-submit")).to_contain_text("3月17日（星期四）")
+    expect(page.locator("#book-submit")).to_contain_text("2022年3月17日（星期四）")
     page.locator("#book-submit").click()
     expect(page.locator("#appt-status")).to_have_text("已预约")
     appt = Appointment.objects.get()

@@ -206,3 +206,16 @@ def test_when_page_suggests_an_open_bank_branch_for_a_bank_item(at_centre, clien
     assert "2027" not in crafted.content.decode().split('id="when-day"')[1].split("</select>")[0]
     bad = client.get("/portal/item/XN-CG-002/when/?day=yesterday")
     assert bad.status_code == 400
+
+
+@pytest.mark.django_db
+def test_booking_dates_carry_the_year_where_it_could_be_mistaken(demo, clock, client):
+    from yimen.core import clock as project_clock
+
+    clock.freeze(project_clock.at(2022, 12, 28, 10, 0))
+    page = client.get("/portal/item/XN-RS-004/book/").content.decode()
+    options = re.findall(r'<option value="(\d{4}-\d\d-\d\d)"[^>]*>([^<]+)</option>', page)
+    labels = dict(options)
+    assert labels["2022-12-28"] == "12月28日 星期三"  # this year: no year needed
+    assert labels["2023-01-04"] == "2023年1月4日 星期三"  # next year: said so
+    assert "2023-01-02" not in labels  # 元旦 holiday (observed on Monday) is not offered
