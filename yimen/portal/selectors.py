@@ -118,6 +118,8 @@ def when_to_go(item, day: date) -> dict:
         prediction = forecast.predicted_waits(o, day)
         slots = prediction["slots"]
         current = _clock_slot(now) if day == today else None
+        ahead = [s for s in slots if current is None or s["slot"] >= current]  # today: not the past
+        best = min(ahead, key=lambda s: (s["wait"], s["slot"])) if ahead else None
         rows.append(
             {
                 **r,
@@ -125,6 +127,7 @@ def when_to_go(item, day: date) -> dict:
                 "peak": max((s["wait"] for s in slots), default=0),
                 "waiting": _waiting(o) if r["open_now"] else None,
                 "wait_now": next((s["wait"] for s in slots if s["slot"] == current), None),
+                "best": best,
             }
         )
     rows.sort(key=lambda x: (not x["prediction"]["open"], x["outlet"].kind == "bank"))

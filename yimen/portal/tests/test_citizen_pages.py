@@ -196,6 +196,8 @@ def test_when_page_suggests_an_open_bank_branch_for_a_bank_item(at_centre, clien
     assert "2022年3月15日 星期二" in page  # the date with its year and weekday
     row = re.search(r'data-code="XN-NSH-01">(.*?)</li>', page, re.S).group(1)
     assert "人最少" in row and "每半小时预计等多久" in row
+    assert "现在去预计等" in row  # it is 10:00 on the day shown
+    assert re.search(r'class="best">(\d\d:\d\d)<', row).group(1) >= "10:00"  # not the past
     assert "现在排队 <strong>3</strong> 人" in row
     other = re.search(r'data-code="XN-NSH-03">(.*?)</li>', page, re.S).group(1)
     assert "暂无这一天的历史取号记录" in other
