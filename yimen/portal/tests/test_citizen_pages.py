@@ -113,6 +113,7 @@ def test_every_citizen_page_has_citizen_navigation_the_toggle_and_a_footer_staff
         f"/feedback/rate/{feedback_services.rating_token(ticket=done)}/",
         f"/feedback/g/{g.public_token}/",
         f"/outreach/unsubscribe/{outreach_selectors.unsubscribe_token_for('13800138000')}/",
+        "/cases/progress/",
     ]
     for path in pages:
         r = client.get(path)
