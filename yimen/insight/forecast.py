@@ -6,9 +6,9 @@ that demand on the outlet's windows as they are configured (`live_windows`), wit
 and dispatch rules, and reports the mean wait of each half hour. Without history there is no
 prediction (the page says so rather than guess). Results are cached per outlet and day.
 
-Assumptions (docs/insight.md): every configured window is staffed during opening hours (the A/B
-rota is not applied); the mean wait of a half hour is over everyone arriving in it, whatever
-their item.
+The windows open per half hour follow the day's A/B rota (`planned_windows_by_group`); a group
+the rota does not staff keeps its configured windows. The mean wait of a half hour is over
+everyone arriving in it, whatever their item (docs/insight.md).
 """
 
 from __future__ import annotations
@@ -106,23 +106,25 @@ def predicted_waits(outlet, day: date) -> dict:
     return result
 
 
-def _predict(outlet, day: date) -> dict:
-    from yimen.core.errors import DomainError
+def scenario_for(outlet, day: date) -> tuple[dict | None, dict]:
+    """The twin's scenario for `outlet` on `day` (None without opening hours, windows or history)
+    and what the page says about it: {"open", "history_days"}."""
     from yimen.outlets.selectors import schedule_for
 
-    from .simulation import live_windows, run
+    from .simulation import live_windows
 
     spans = schedule_for(outlet).spans_on(day)
-    out = {"open": bool(spans), "history_days": 0, "slots": [], "best": None}
+    info = {"open": bool(spans), "history_days": 0}
     if not spans:
-        return out
+        return None, info
     windows = [w for w in live_windows(outlet.code) if w["count"]]
     served = {code for w in windows for code in w["items"]}
     wanted = demand(outlet, day)
     arrivals = [a for a in wanted["arrivals"] if a["item"] in served]
-    out["history_days"] = wanted["days"]
+    info["history_days"] = wanted["days"]
     if not arrivals or not windows:
-        return out
+        return None, info
+    opening = [(a.hour * 60 + a.minute, b.hour * 60 + b.minute) for a, b in spans]
     scenario = {
         "name": f"{outlet.code} {day} 等候预测",
         "seed": 1,
@@ -134,10 +136,55 @@ def _predict(outlet, day: date) -> dict:
         "arrivals": arrivals,
         "service_minutes": wanted["service_minutes"],
     }
+    rota = _rota(outlet, day, windows, opening)
+    if rota:
+        scenario["rota"] = rota
+    return scenario, info
+
+
+def _rota(outlet, day: date, windows: list[dict], opening: list[tuple[int, int]]) -> list[dict]:
+    """The A/B rota of the day as the twin's `rota:` (windows staffed per half hour and group);
+    a group the rota does not staff that day keeps its configured windows (unknown, not closed)."""
+    from yimen.queueing.models import Queue
+
+    from .selectors import planned_windows_by_group
+
+    planned = {g: dict(rows) for g, rows in planned_windows_by_group(outlet, day).items()}
+    if not planned:
+        return []
+    group_of = {q.code: q.window_group or q.code for q in Queue.objects.filter(outlet=outlet)}
+    out = []
+    for a, b in opening:
+        t = a
+        while t < b:
+            end = min(b, (t // SLOT + 1) * SLOT)
+            open_ = {}
+            for w in windows:
+                rows = planned.get(group_of.get(w["group"], w["group"]))
+                if rows is not None:
+                    staffed = int(rows.get(float(t // SLOT * SLOT), 0))
+                    open_[w["group"]] = min(w["count"], staffed)
+            if open_:
+                out.append({"span": f"{_clock(t)}-{_clock(end)}", "open": open_})
+            t = end
+    return out
+
+
+def _predict(outlet, day: date) -> dict:
+    from yimen.core.errors import DomainError
+    from yimen.outlets.selectors import schedule_for
+
+    from .simulation import run
+
+    scenario, info = scenario_for(outlet, day)
+    out = {**info, "slots": [], "best": None}
+    if scenario is None:
+        return out
     try:
         result = run(scenario)
     except DomainError:  # e.g. an item no window takes any more: no prediction, not a 500
         return out
+    spans = schedule_for(outlet).spans_on(day)
     opening = [(a.hour * 60 + a.minute, b.hour * 60 + b.minute) for a, b in spans]
     by_slot = {r["slot"]: r for r in result["by_half_hour"]}
     for a, b in opening:

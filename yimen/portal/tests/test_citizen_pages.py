@@ -170,6 +170,11 @@ def test_predicted_wait_by_half_hour_from_history_and_the_twin(at_centre):
     assert len(slots) == 16 and result["history_days"] == 4
     assert all(s["wait"] >= 0 for s in slots) and any(s["arrivals"] > 0 for s in slots)
     assert result["best"] in {s["slot"] for s in slots}
+    # the windows open follow the day's A/B rota, never more than are configured
+    scenario, _info = forecast.scenario_for(at_centre, date(2022, 3, 15))
+    counts = {w["group"]: w["count"] for w in scenario["windows"]}
+    assert scenario["rota"][0]["span"] == "09:00-09:30" and len(scenario["rota"]) == 16
+    assert all(0 <= n <= counts[g] for r in scenario["rota"] for g, n in r["open"].items())
     # a Sunday: closed, no prediction
     assert forecast.predicted_waits(at_centre, date(2022, 3, 20)) == {
         "open": False,
