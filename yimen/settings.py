@@ -312,4 +312,5 @@ YIMEN_DEMO_LOADERS = [
 YIMEN_DEMO_EXTRAS = [
     "yimen.cases.demo.load",
     "yimen.feedback.demo.load",
+    "yimen.insight.history.load",  # sample visit history: the waiting forecast reads it
 ]
