@@ -162,7 +162,7 @@ def test_citizen_pages_on_a_phone_in_elderly_mode(browser, live_server, demo, cl
     page.goto(f"{base}/portal/rate/{feedback_services.rating_token(ticket=done)}/")
     page.get_by_label("非常不满意").check()
     page.locator("input[name=reasons]").first.check()
-    page.get_by_label("想说的话（不满意时必填）").fill("等了很久，窗口说不清楚要什么材料。")
+    page.get_by_label("想说的话（选填）").fill("等了很久，窗口说不清楚要什么材料。")
     page.get_by_label("回访电话（选填）").fill("13900139000")
     shot(page, "hall2-phone-rate-callback")
     page.locator("#rate-submit").click()
