@@ -45,7 +45,9 @@ class Cluster:
     logs: list[Path] = field(default_factory=list)
     log_dir: Path | None = None
 
-    def _spawn(self, args: list[str], name: str) -> subprocess.Popen:
+    def _spawn(
+        self, args: list[str], name: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen:
         log_dir = self.log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
         log = log_dir / f"yimen-{name}-{os.getpid()}-{len(self.procs)}.log"
         self.logs.append(log)
@@ -53,7 +55,7 @@ class Cluster:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "yimen.cli", *args],
                 cwd=ROOT,
-                env=self.env,
+                env=env or self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -66,8 +68,8 @@ class Cluster:
         self.ports.append(port)
         return f"http://127.0.0.1:{port}"
 
-    def start_worker(self, interval: float = 0.2) -> None:
-        self._spawn(["worker", "--interval", str(interval)], "worker")
+    def start_worker(self, interval: float = 0.2, env: dict[str, str] | None = None) -> None:
+        self._spawn(["worker", "--interval", str(interval)], "worker", env)
 
     def wait_ready(self, base: str, timeout: float = 90.0) -> None:
         """Until `base`/readyz answers 200 (database reachable, migrations applied, caches warm)."""
