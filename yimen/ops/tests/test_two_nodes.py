@@ -96,8 +96,9 @@ def make_outlet(code: str = "NODES", windows: int = 2) -> dict:
 class BoardStream:
     """An SSE client of one node's board, in a thread: every `board` message with its arrival."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **client) -> None:
         self.url = url
+        self.client = client  # httpx.Client arguments (verify=, transport=)
         self.messages: list[tuple[float, dict]] = []
         self.opened = threading.Event()
         self._stop = threading.Event()
@@ -113,7 +114,10 @@ class BoardStream:
         self._thread.join(10)
 
     def _run(self) -> None:
-        with httpx.stream("GET", self.url, timeout=httpx.Timeout(30, read=2)) as response:
+        with (
+            httpx.Client(timeout=httpx.Timeout(30, read=2), **self.client) as http,
+            http.stream("GET", self.url) as response,
+        ):
             try:
                 for line in response.iter_lines():
                     if line.startswith("data:"):
@@ -121,8 +125,8 @@ class BoardStream:
                         self.opened.set()
                     if self._stop.is_set():
                         return
-            except httpx.ReadTimeout:
-                return  # a keep-alive only comes every 15 s; the test is over
+            except httpx.HTTPError:
+                return  # a read timeout (keep-alives come every 15 s) or the server stopping
 
     def wait_for_call(self, number: str, timeout: float) -> float | None:
         """Arrival time of the first call of `number`, or None."""
