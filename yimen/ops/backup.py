@@ -36,6 +36,18 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
+def _for_tool(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without its password and an environment carrying it (PGPASSWORD): a password in
+    pg_dump's arguments would be readable by every user of the machine (ps)."""
+    parts = urlsplit(url)
+    env = dict(os.environ)
+    if parts.password:
+        env["PGPASSWORD"] = parts.password
+        netloc = parts.netloc.replace(f":{parts.password}@", "@", 1)
+        url = urlunsplit(parts._replace(netloc=netloc))
+    return url, env
+
+
 def table_counts(conn: psycopg.Connection) -> dict[str, int]:
     tables = [
         row[0]
@@ -67,11 +79,13 @@ def create(url: str, dump: Path) -> dict[str, Any]:
             **audit_head(conn),
         }
         # the snapshot lives as long as this transaction: pg_dump must run inside it
+        target, env = _for_tool(url)
         subprocess.run(
-            ["pg_dump", "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(dump), url],
+            ["pg_dump", "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(dump), target],
             check=True,
             capture_output=True,
             text=True,
+            env=env,
         )
         conn.rollback()
     manifest_path(dump).write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -107,10 +121,12 @@ def verify(url: str, dump: Path, anchor: str = "", keep: bool = False) -> Verifi
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
     scratch_url = with_database(url, scratch)
     try:
+        target, env = _for_tool(scratch_url)
         restored = subprocess.run(
-            ["pg_restore", "--no-owner", "--exit-on-error", "-d", scratch_url, str(dump)],
+            ["pg_restore", "--no-owner", "--exit-on-error", "-d", target, str(dump)],
             capture_output=True,
             text=True,
+            env=env,
         )
         if restored.returncode != 0:
             result.problems.append(f"pg_restore 失败：{restored.stderr.strip()[-500:]}")

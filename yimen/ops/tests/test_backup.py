@@ -57,3 +57,8 @@ def test_a_damaged_dump_is_refused(postgres, tmp_path):
     dump.write_bytes(b"PGDMP not really")
     result = backup.verify(database_url(), dump)
     assert not result.ok and "pg_restore" in result.problems[0]
+
+
+def test_the_password_goes_to_the_tools_by_environment_not_arguments():
+    url, env = backup._for_tool("postgres://yimen:s3cret@db.internal:5432/yimen")
+    assert url == "postgres://yimen@db.internal:5432/yimen" and env["PGPASSWORD"] == "s3cret"

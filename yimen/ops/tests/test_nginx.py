@@ -14,6 +14,7 @@ import datetime
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import time
 from pathlib import Path
@@ -68,6 +69,11 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
         )
     )
     return crt, pem
+
+
+def trusting(crt: Path) -> ssl.SSLContext:
+    """A TLS context that trusts only the test's self-signed certificate."""
+    return ssl.create_default_context(cafile=str(crt))
 
 
 def render_site(ports: list[int], http: int, https: int, crt: Path, pem: Path) -> str:
@@ -132,8 +138,8 @@ def behind_nginx(demo, tmp_path):
         proxy = f"https://127.0.0.1:{https}"
         client = httpx.Client(
             base_url=proxy,
-            verify=str(crt),
-            transport=httpx.HTTPTransport(local_address=CLIENT_ADDRESS, verify=str(crt)),
+            verify=trusting(crt),
+            transport=httpx.HTTPTransport(local_address=CLIENT_ADDRESS, verify=trusting(crt)),
             timeout=10,
         )
         deadline = time.monotonic() + 30
@@ -209,9 +215,9 @@ def check_cycles_and_boards_on_both_upstreams(behind_nginx):
     before = [served(node) for node in nodes]
     board_url = f"{behind_nginx['proxy']}/queue/board/NODES/events"
     kw = {
-        "verify": str(behind_nginx["crt"]),
+        "verify": trusting(behind_nginx["crt"]),
         "transport": httpx.HTTPTransport(
-            local_address=CLIENT_ADDRESS, verify=str(behind_nginx["crt"])
+            local_address=CLIENT_ADDRESS, verify=trusting(behind_nginx["crt"])
         ),
     }
     with BoardStream(board_url, **kw) as first, BoardStream(board_url, **kw) as second:
