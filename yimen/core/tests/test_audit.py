@@ -166,6 +166,10 @@ def test_source_address_is_recorded(rf, db, settings):
     request = rf.get("/", HTTP_X_FORWARDED_FOR="10.1.2.3, 198.51.100.8", REMOTE_ADDR="10.0.0.1")
     entry = audit.record("tester", "test.ip", None, object_type="t", object_id="1", request=request)
     assert entry.source_ip == "198.51.100.8"
+    # the runbook's check behind nginx (operations.md §0 step 8): `audit tail` shows the address
+    out = StringIO()
+    call_command("audit", "tail", "-n", "1", stdout=out)
+    assert out.getvalue().startswith(f"#{entry.pk} ") and "来源 198.51.100.8" in out.getvalue()
 
 
 def test_seal_introduced_on_an_existing_log_counts_what_is_there(chain):

@@ -52,6 +52,40 @@ def test_a_dump_that_does_not_match_its_manifest_or_anchor_fails(postgres, tmp_p
     assert "outlets_outlet" in out and "链头" in out
 
 
+def test_a_backup_that_cannot_be_written_says_why_in_one_line(postgres, tmp_path):
+    # the runbook's first nightly run, before /backup was made (operations.md §0 step 10)
+    with pytest.raises(CommandError, match="备份目录不存在"):
+        call_command("backup", "create", str(tmp_path / "missing" / "yimen.dump"))
+    # pg_dump itself refuses (here: the target is a directory): its own message, no traceback
+    (tmp_path / "taken.dump").mkdir()
+    with pytest.raises(CommandError, match="pg_dump 失败：.*taken.dump"):
+        call_command("backup", "create", str(tmp_path / "taken.dump"))
+
+
+def test_a_drill_without_the_right_to_create_databases_says_what_to_grant(
+    postgres, tmp_path, monkeypatch
+):
+    from urllib.parse import urlsplit, urlunsplit
+
+    from psycopg import sql
+
+    role = f"{connection.settings_dict['NAME']}_nocreatedb"[:60]
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE ROLE {} LOGIN NOCREATEDB").format(sql.Identifier(role)))
+    try:
+        parts = urlsplit(database_url())
+        host = parts.netloc.rpartition("@")[2]
+        as_role = urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+        monkeypatch.setattr("yimen.ops.management.commands.backup.database_url", lambda: as_role)
+        dump = tmp_path / "yimen.dump"
+        dump.write_bytes(b"PGDMP")  # never read: the scratch database is refused first
+        with pytest.raises(CommandError, match="CREATEDB"):
+            call_command("backup", "verify", str(dump))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
 def test_a_damaged_dump_is_refused(postgres, tmp_path):
     dump = tmp_path / "broken.dump"
     dump.write_bytes(b"PGDMP not really")

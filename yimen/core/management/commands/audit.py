@@ -1,7 +1,7 @@
 """`yimen audit verify [--json] [--anchor ID:HASH]`: walk the audit hash chain; exit status 1 when
 it is broken. The JSON document carries ok, count, head_id and head_hash: keep them outside the
 database (docs/security.md) and pass one back with --anchor to check that the history up to it was
-not rewritten. `yimen audit tail [-n 20]`: the latest entries."""
+not rewritten. `yimen audit tail [-n 20]`: the latest entries, with their source address."""
 
 import json
 
@@ -32,7 +32,9 @@ class Command(BaseCommand):
     def handle(self, *args, sub=None, **opts):
         if sub == "tail":
             for entry in reversed(list(AuditEntry.objects.order_by("-id")[: opts["n"]])):
-                self.stdout.write(f"#{entry.pk} {entry}")
+                # the source address: how an operator checks the proxy passes the real client on
+                source = f" 来源 {entry.source_ip}" if entry.source_ip else ""
+                self.stdout.write(f"#{entry.pk} {entry}{source}")
             return
         report = audit.verify_report()
         anchor = (opts.get("anchor") or "").strip()

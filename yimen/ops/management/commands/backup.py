@@ -2,8 +2,10 @@
 (PostgreSQL; yimen/ops/backup.py, docs/operations.md "Backups and restore drills")."""
 
 import json
+import subprocess
 from pathlib import Path
 
+import psycopg
 from django.core.management.base import BaseCommand, CommandError
 
 from yimen.ops import backup
@@ -29,7 +31,15 @@ class Command(BaseCommand):
             raise CommandError("备份演练需要 PostgreSQL（SQLite 的备份见 docs/operations.md）。")
         path = Path(dump)
         if sub == "create":
-            manifest = backup.create(url, path)
+            # an operator's mistake (no directory, no write access) gets one line, not a traceback
+            if not path.parent.is_dir():
+                raise CommandError(
+                    f"备份目录不存在：{path.parent}（先建好，并让运行本命令的用户可写）"
+                )
+            try:
+                manifest = backup.create(url, path)
+            except subprocess.CalledProcessError as exc:
+                raise CommandError(f"pg_dump 失败：{(exc.stderr or '').strip()}") from exc
             self.stdout.write(
                 f"已备份到 {path}（{len(manifest['tables'])} 张表，"
                 f"{sum(manifest['tables'].values())} 行；审计链头第 {manifest['head_id']} 条）"
@@ -37,7 +47,13 @@ class Command(BaseCommand):
             return
         if not path.exists():
             raise CommandError(f"找不到备份文件：{path}")
-        result = backup.verify(url, path, anchor=opts["anchor"], keep=opts["keep"])
+        try:
+            result = backup.verify(url, path, anchor=opts["anchor"], keep=opts["keep"])
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise CommandError(
+                f"无权创建临时库（{exc}）：ALTER ROLE … CREATEDB，或以 postgres 身份运行"
+                "（docs/operations.md §3）。"
+            ) from exc
         if opts["json"]:
             self.stdout.write(
                 json.dumps(
