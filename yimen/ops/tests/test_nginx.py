@@ -198,6 +198,8 @@ def test_systemd_units_verify_clean(tmp_path):
     for name, as_name in (
         ("yimen-server@.service", "yimen-server@8001.service"),
         ("yimen-worker.service", "yimen-worker.service"),
+        ("yimen-backup.service", "yimen-backup.service"),
+        ("yimen-backup.timer", "yimen-backup.timer"),
     ):
         text = (DEPLOY / "systemd" / name).read_text(encoding="utf-8")
         # the units name the installed path; here the command lives in this checkout's venv
