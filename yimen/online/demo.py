@@ -1,0 +1,24 @@
+"""The online outlet (网上办事大厅) that online applications belong to: its receipt numbers, its
+comprehensive back office. Approvers of each department pre-check their own items as well."""
+
+from __future__ import annotations
+
+ONLINE_OUTLET = "XN-WEB"
+
+
+def load(stdout=None):
+    from yimen.outlets.models import Outlet
+
+    outlet, created = Outlet.objects.get_or_create(
+        code=ONLINE_OUTLET,
+        defaults={
+            "name": "西宁市城西区网上办事大厅",
+            "kind": "online",
+            "type_label": "一网通办",
+            "operator": "城西区政务服务中心",
+            "region_code": "630104",
+            "address": "网上办理，无需到场",
+            "holiday_rule": "open_on_off_days",
+        },
+    )
+    return f"网上办事大厅：{'新建' if created else '已存在'} {outlet.code}"
