@@ -25,7 +25,7 @@ from .selectors import limits, online_outlet
 
 def _lock(app: Application) -> Application:
     return (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("item", "item__department", "outlet", "case")
         .get(pk=app.pk)
     )
