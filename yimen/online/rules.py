@@ -4,6 +4,7 @@ status and the online figures (网办率, 全程网办率, 零跑动). No databa
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from dataclasses import dataclass
 from datetime import date
 
@@ -77,7 +78,7 @@ class UploadCheck:
 
 
 def check_upload(
-    head: bytes, size: int, live_total: int, limits: dict | None = None
+    head: bytes, size: int, live_total: int, limits: dict[str, int] | None = None
 ) -> UploadCheck:
     """Whether a file may be stored: its type by content, its size, the application's total."""
     limits = limits or {}
@@ -130,7 +131,7 @@ class CaseFacts:
     opened_on: date | None = None
 
 
-def online_figures(facts: Iterable[CaseFacts]) -> dict:
+def online_figures(facts: Iterable[CaseFacts]) -> dict[str, Any]:
     """网办率 = cases applied online / all cases; 全程网办率 = closed cases applied online with no
     trip at all / closed cases; 零跑动 share = closed cases with no trip (any channel) / closed."""
     facts = list(facts)
@@ -151,7 +152,7 @@ def online_figures(facts: Iterable[CaseFacts]) -> dict:
     }
 
 
-def figures_by_group(facts: Iterable[CaseFacts]) -> dict[object, dict]:
+def figures_by_group(facts: Iterable[CaseFacts]) -> dict[object, dict[str, Any]]:
     groups: dict[object, list[CaseFacts]] = {}
     for f in facts:
         groups.setdefault(f.group, []).append(f)
