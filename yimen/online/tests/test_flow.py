@@ -149,3 +149,67 @@ def test_submit_needs_every_required_upload_and_delivery(online_env, client):
     assert r.status_code == 400 and "还有必需材料没有上传" in r.content.decode()
     assert re.search("公共场所卫生许可申请表", r.content.decode())
     assert Application.objects.get(pk=app.pk).status == "draft"
+
+
+def test_post_delivery_and_licence_seam(online_env, client):
+    import pytest
+
+    from yimen.core.errors import ValidationFailed
+
+    sign_in(client)
+    app, url = start_application(client)
+    # 营业执照 may come from the licence library: not connected yet, a clear answer
+    line = next(i for i, e in enumerate(app.checklist) if "营业执照" in e["name"])
+    r = client.post(url, {"action": "licence", "line": line})
+    assert r.status_code == 409 and "电子证照库中没有找到" in r.content.decode()
+    # mail needs an address
+    client.post(url, _form(delivery_method="mail"))
+    upload_all(client, app, url)
+    r = client.post(url, {"action": "submit"})
+    assert r.status_code == 400 and "收件地址" in r.content.decode()
+    client.post(
+        url, _form(delivery_method="mail", delivery_address="西宁市城西区胜利路 1 号 2 单元")
+    )
+    assert client.post(url, {"action": "submit"}).status_code == 302
+    app.refresh_from_db()
+    staff = approver_ws()
+    backoffice.accept(staff, app)
+    case = app.case
+    from yimen.staff.testing import make_staff
+
+    people = [staff, make_staff("approver", department="XN-WS")]
+    for person in people:
+        case_services.review_step(person, case, opinion="同意")
+        case.refresh_from_db()
+    case_services.decide(
+        make_staff("approver", department="XN-WS"), case, decision="approve", reason="符合"
+    )
+    with pytest.raises(ValidationFailed, match="邮件单号"):
+        backoffice.deliver_result(staff, app, tracking_number="")
+    backoffice.deliver_result(staff, app, tracking_number="EMS1234567890CN")
+    case.refresh_from_db()
+    assert case.status == case_rules.CLOSED and case.result.tracking_number == "EMS1234567890CN"
+    assert case.visits.count() == 0
+    assert "EMS1234567890CN" in client.get(url).content.decode()
+    # 我的 shows the online case to the same person (ID + phone known from the case)
+    from yimen.portal import mine
+
+    assert any(c.pk == case.pk for c in mine.records(case.applicant_id_hash)["cases"])
+
+
+def test_office_refuse_needs_reasons(online_env, client):
+    from django.test import Client
+
+    app, _url = submitted(client)
+    c = Client()
+    c.force_login(approver_ws().user)
+    r = c.post(f"/online/office/{app.pk}/", {"action": "refuse", "reason": ""})
+    assert r.status_code == 400 and "必须写明理由" in r.content.decode()
+    r = c.post(f"/online/office/{app.pk}/", {"action": "correct"})
+    assert r.status_code == 400 and "至少选择一项" in r.content.decode()
+    r = c.post(f"/online/office/{app.pk}/", {"action": "correct", "fix_2": "on", "why_2": ""})
+    assert r.status_code == 400 and "具体内容" in r.content.decode()
+    r = c.post(f"/online/office/{app.pk}/", {"action": "refuse", "reason": "不属于本区管辖范围"})
+    assert r.status_code == 302
+    app.refresh_from_db()
+    assert app.status == "refused"
