@@ -4,9 +4,9 @@ status and the online figures (网办率, 全程网办率, 零跑动). No databa
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 # --- Application states ---------------------------------------------------------------------
 DRAFT, PRECHECK, CORRECTION, ACCEPTED, REFUSED, WITHDRAWN = (
