@@ -312,11 +312,11 @@ YIMEN_DEMO_LOADERS = [
     "yimen.outlets.demo.load",
     "yimen.queueing.demo.load",
     "yimen.staff.demo.load",
-    "yimen.online.demo.load",
 ]
 # Sample activity for `yimen demo` only (not loaded into test databases): a few cases in every
 # state and a few 办不成事 grievances, made through the services by the demo staff.
 YIMEN_DEMO_EXTRAS = [
+    "yimen.online.demo.load",  # 网上办事大厅 (created on first use otherwise)
     "yimen.cases.demo.load",
     "yimen.feedback.demo.load",
 ]

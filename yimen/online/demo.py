@@ -1,5 +1,6 @@
 """The online outlet (网上办事大厅) that online applications belong to: its receipt numbers, its
-comprehensive back office. Approvers of each department pre-check their own items as well."""
+comprehensive back office. Approvers of each department pre-check their own items as well.
+Created on the first online application (selectors.online_outlet), or by `load` for a demo."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ def load(stdout=None):
             "region_code": "630104",
             "address": "网上办理，无需到场",
             "holiday_rule": "open_on_off_days",
+            # applications are taken day and night; 预审 deadlines count working days regardless
+            "weekly_hours": {
+                k: ["00:00-23:59"] for k in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+            },
         },
     )
     return f"网上办事大厅：{'新建' if created else '已存在'} {outlet.code}"

@@ -9,11 +9,12 @@ from datetime import date
 from typing import Any
 
 # --- Application states ---------------------------------------------------------------------
-DRAFT, PRECHECK, CORRECTION, ACCEPTED, REFUSED, WITHDRAWN = (
+DRAFT, PRECHECK, CORRECTION, ACCEPTED, DONE, REFUSED, WITHDRAWN = (
     "draft",
     "precheck",
     "correction",
     "accepted",
+    "done",
     "refused",
     "withdrawn",
 )
@@ -22,6 +23,7 @@ STATUS_CHOICES = [
     (PRECHECK, "网上预审中"),
     (CORRECTION, "待补正"),
     (ACCEPTED, "已受理"),
+    (DONE, "已办结"),
     (REFUSED, "不予受理"),
     (WITHDRAWN, "已撤回"),
 ]
@@ -36,6 +38,8 @@ def status_from_case(case_status: str) -> str:
         "notified": CORRECTION,
         "rejected": REFUSED,
         "withdrawn": WITHDRAWN,
+        "closed": DONE,
+        "terminated": DONE,
     }.get(case_status, ACCEPTED)
 
 
@@ -54,6 +58,8 @@ CONSENT_CHOICES = [("letter", "上传委托人签字的授权委托书")]
 MAX_BYTES = 10 * 1024 * 1024  # one file (a scanned multi-page PDF fits)
 MAX_FILES_PER_LINE = 1  # the live file; re-uploads supersede it
 MAX_TOTAL_BYTES = 60 * 1024 * 1024  # all live files of one application
+STORED_FACTOR = 2  # replaced files count too, up to twice the live total (no endless re-uploads)
+MAX_DRAFTS = 20  # open drafts of one applicant
 MIN_BYTES = 16
 ALLOWED = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
@@ -78,7 +84,11 @@ class UploadCheck:
 
 
 def check_upload(
-    head: bytes, size: int, live_total: int, limits: dict[str, int] | None = None
+    head: bytes,
+    size: int,
+    live_total: int,
+    limits: dict[str, int] | None = None,
+    stored_total: int = 0,
 ) -> UploadCheck:
     """Whether a file may be stored: its type by content, its size, the application's total."""
     limits = limits or {}
@@ -94,6 +104,8 @@ def check_upload(
         return UploadCheck(
             False, message=f"本次申报的材料合计不能超过 {mb(max_total)}，请压缩后再上传。"
         )
+    if stored_total + size > STORED_FACTOR * max_total:
+        return UploadCheck(False, message="本次申报重复上传的次数过多，请联系受理部门。")
     kind = sniff(head)
     if kind is None:
         return UploadCheck(False, message="只能上传 PDF、JPG 或 PNG 文件（按文件内容识别）。")

@@ -46,6 +46,11 @@ def start(identity: Identity, item, answers: dict | None = None) -> Application:
     """A draft for `item`, its checklist tailored to the situation answers (情形)."""
     if not item.active:
         raise ValidationFailed(f"事项「{item.display_name}」已停用。", code="item_inactive")
+    drafts = Application.objects.filter(owner=identity.owner, status=rules.DRAFT).count()
+    if drafts >= rules.MAX_DRAFTS:
+        raise Conflict(
+            f"您已有 {drafts} 份未提交的草稿，请先提交或继续填写已有草稿。", code="too_many_drafts"
+        )
     clean = catalog_bundles.clean_answers(item, answers)
     checklist = [
         {
@@ -117,8 +122,10 @@ def _agent_id_number(app: Application) -> str:
     return decrypt(stored) if stored else ""
 
 
-def _live_total(app: Application) -> int:
-    return app.uploads.filter(superseded=False).aggregate(t=Sum("size"))["t"] or 0
+def _live_total(app: Application, replacing: int | None = None) -> int:
+    """Bytes of the live files, without the one about to be replaced on line `replacing`."""
+    qs = app.uploads.filter(superseded=False).exclude(line=replacing)
+    return qs.aggregate(t=Sum("size"))["t"] or 0
 
 
 def _line(app: Application, line: int) -> dict:
@@ -146,7 +153,10 @@ def _store(app: Application, line: int, entry: dict, fileobj) -> Upload:
     head = fileobj.read(16)
     fileobj.seek(0)
     size = int(getattr(fileobj, "size", 0) or 0)
-    verdict = rules.check_upload(head, size, _live_total(app), limits())
+    stored_total = app.uploads.aggregate(t=Sum("size"))["t"] or 0
+    verdict = rules.check_upload(
+        head, size, _live_total(app, line), limits(), stored_total=stored_total
+    )
     if not verdict.ok:
         raise ValidationFailed(verdict.message, code="bad_upload")
     stored = storage.new_name(app.public_id, rules.ALLOWED[verdict.content_type])

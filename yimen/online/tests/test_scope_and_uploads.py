@@ -150,3 +150,20 @@ def test_agent_needs_recorded_consent(online_env, client):
     assert OutboxMessage.objects.filter(
         template="online.consent", recipient_hash=protected_lookup_hash(PHONE)
     ).exists()
+
+
+def test_replaced_files_and_drafts_are_bounded(online_env, client, settings):
+    sign_in(client)
+    app, url = start_application(client)
+    settings.YIMEN = {**settings.YIMEN, "ONLINE": {"MAX_BYTES": 1024, "MAX_TOTAL_BYTES": 1024}}
+    body = PDF + b"0" * (700 - len(PDF))
+    for _ in range(2):  # live 700 each time; stored 700, 1400 (≤ 2 × 1024)
+        f = SimpleUploadedFile("a.pdf", body)
+        assert client.post(url, {"action": "upload", "line": 0, "file": f}).status_code == 302
+    f = SimpleUploadedFile("a.pdf", body)
+    r = client.post(url, {"action": "upload", "line": 0, "file": f})
+    assert r.status_code == 400 and "重复上传的次数过多" in r.content.decode()
+    for _ in range(rules.MAX_DRAFTS - 1):
+        assert client.post("/online/apply/XN-WS-001/", {}).status_code == 302
+    r = client.post("/online/apply/XN-WS-001/", {})
+    assert r.status_code == 409 and "未提交的草稿" in r.content.decode()
