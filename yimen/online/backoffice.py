@@ -87,7 +87,12 @@ def deliver_result(actor, app: Application, *, tracking_number: str = "", base_u
         case_services.issue_result(actor, case)
         case.refresh_from_db()
     if app.delivery_method == "window":
-        raise Conflict("申请人选择到窗口自取：请在窗口送达（按领取计一次到场）。", code="pickup")
+        # the result waits at the chosen place; the handover there (cases.deliver) counts the trip
+        if case.status != case_rules.RESULT_READY:
+            raise Conflict("该办件还没有可领取的结果。", code="no_result")
+        _tell(app, "online.result", how=f"请到{app.pickup_place}领取"[:60])
+        _sync(app)
+        return app
     method = "electronic" if app.delivery_method == "electronic" else "mail"
     case_services.deliver(
         actor,

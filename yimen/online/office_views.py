@@ -100,7 +100,8 @@ def detail(request, pk):
             "can_deliver": case is not None
             and case.status in ("decided", "ready")
             and case.decision == "approve"
-            and app.delivery_method in ("electronic", "mail"),
+            and bool(app.delivery_method)
+            and (case.status == "decided" or app.delivery_method != "window"),
             "error": error,
             "time_labels": rules.TIME_STATUS_LABELS,
         },

@@ -116,3 +116,20 @@ def readable_upload(*, upload_id: int, identity=None, actor=None) -> Upload:
         if actor is not None and authz.can_see(actor, row):
             return row
     raise NotFound("找不到该文件，或您无权查看。", code="not_found")
+
+
+LOCKER = "24小时智能柜"
+
+
+def pickup_places() -> list[str]:
+    """Where a result may be picked up: every centre and bank branch, or a 24-hour locker at a
+    centre (the person comes once, to collect: that trip is counted at the handover)."""
+    from yimen.outlets.models import Outlet
+
+    outlets = list(
+        Outlet.objects.filter(active=True, kind__in=("city_centre", "district_centre", "bank"))
+        .order_by("kind", "code")
+        .values_list("name", "kind")
+    )
+    centres = [name for name, kind in outlets if kind != "bank"]
+    return [name for name, _kind in outlets] + [f"{LOCKER}（{c}）" for c in centres]

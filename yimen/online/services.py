@@ -20,7 +20,7 @@ from yimen.notify.services import enqueue
 from . import rules, seams, storage
 from .identity import Identity
 from .models import AgentConsent, Application, Upload
-from .selectors import limits, online_outlet
+from .selectors import limits, online_outlet, pickup_places
 
 
 def _lock(app: Application) -> Application:
@@ -109,7 +109,10 @@ def save_form(identity: Identity, app: Application, data: dict) -> Application:
         raise ValidationFailed("请选择结果送达方式。", code="bad_delivery")
     app.delivery_method = method
     app.delivery_address = (data.get("delivery_address") or "").strip()[:200]
-    app.pickup_place = (data.get("pickup_place") or "").strip()[:100]
+    place = (data.get("pickup_place") or "").strip()
+    if place and place not in pickup_places():
+        raise ValidationFailed("请从列表中选择自取地点。", code="bad_pickup")
+    app.pickup_place = place[:100]
     app.updated_at = clock.now()
     app.save()
     return app

@@ -175,6 +175,7 @@ def application(request, public_id):
             "agent": services.is_agent(who, app) if app.applicant_name else False,
             "consent": AgentConsent.objects.filter(application=app).first(),
             "delivery_choices": rules.DELIVERY_CHOICES,
+            "pickup_places": selectors.pickup_places() if app.status == rules.DRAFT else [],
             "consent_choices": rules.CONSENT_CHOICES,
             "case": case,
             "notices": notices,

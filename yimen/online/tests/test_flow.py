@@ -213,3 +213,42 @@ def test_office_refuse_needs_reasons(online_env, client):
     assert r.status_code == 302
     app.refresh_from_db()
     assert app.status == "refused"
+
+
+def test_pickup_place_from_the_list_and_handover_at_the_window_counts_a_trip(online_env, client):
+    from yimen.online.selectors import pickup_places
+
+    sign_in(client)
+    app, url = start_application(client)
+    r = client.post(url, _form(delivery_method="window", pickup_place="我家门口"))
+    assert r.status_code == 400 and "请从列表中选择" in r.content.decode()
+    places = pickup_places()
+    assert "城西区市民服务中心" in " ".join(places) and any("24小时智能柜" in p for p in places)
+    bank = next(p for p in places if "银行" in p or "信用社" in p or "农商" in p)
+    assert client.post(url, _form(delivery_method="window", pickup_place=bank)).status_code == 302
+    upload_all(client, app, url)
+    assert client.post(url, {"action": "submit"}).status_code == 302
+    app.refresh_from_db()
+    assert app.pickup_place == bank
+    staff = approver_ws()
+    backoffice.accept(staff, app)
+    from yimen.core.errors import Conflict
+    from yimen.staff.testing import make_staff
+
+    case = app.case
+    for person in (staff, make_staff("approver", department="XN-WS")):
+        case_services.review_step(person, case, opinion="同意")
+        case.refresh_from_db()
+    case_services.decide(
+        make_staff("approver", department="XN-WS"), case, decision="approve", reason="符合"
+    )
+    import pytest
+
+    backoffice.deliver_result(staff, app)
+    with pytest.raises(Conflict):  # once issued, a second issue is refused
+        case_services.issue_result(staff, case)
+    case.refresh_from_db()
+    assert case.status == case_rules.RESULT_READY  # the result is issued, waiting at the window
+    clerk = make_staff("clerk", outlet="XN-WEB")
+    case_services.deliver(clerk, case, method="window", recipient="李四")
+    assert case.visits.count() == 1  # the pick-up is a trip
