@@ -26,4 +26,25 @@ def load(stdout=None):
             },
         },
     )
-    return f"网上办事大厅：{'新建' if created else '已存在'} {outlet.code}"
+    clerk = _demo_clerk(outlet)
+    return f"网上办事大厅：{'新建' if created else '已存在'} {outlet.code}" + (
+        f"，综合受理账号 {clerk}" if clerk else ""
+    )
+
+
+def _demo_clerk(outlet) -> str:
+    """A comprehensive back-office clerk of the online hall for the demo (`web_clerk`), with the
+    same password as the other demo accounts (its hash is copied from `cx_director`)."""
+    from django.contrib.auth import get_user_model
+
+    from yimen.staff.models import CLERK, Staff
+
+    User = get_user_model()
+    if User.objects.filter(username="web_clerk").exists():
+        return ""
+    model = User.objects.filter(username="cx_director").first()
+    if model is None:  # no demo staff loaded: nothing to copy the password from
+        return ""
+    user = User.objects.create(username="web_clerk", password=model.password)
+    Staff.objects.create(user=user, name="网办受理员", role=CLERK, outlet=outlet)
+    return "web_clerk"
