@@ -131,10 +131,12 @@ def _live_total(app: Application, replacing: int | None = None) -> int:
     return qs.aggregate(t=Sum("size"))["t"] or 0
 
 
-def _line(app: Application, line: int) -> dict:
+def _line(app: Application, line) -> dict:
     try:
-        line = int(line)
-        return app.checklist[line]
+        index = int(line)
+        if index < 0:
+            raise IndexError(index)
+        return app.checklist[index]
     except (ValueError, IndexError, TypeError):
         raise ValidationFailed("没有这项材料。", code="bad_line") from None
 
@@ -144,9 +146,10 @@ def upload(identity: Identity, app: Application, line: int, fileobj, *, request=
     (magic bytes), size and the application's total before anything is kept."""
     with transaction.atomic():
         app = _own(identity, app)
+        entry = _line(app, line)  # a clear 400 for a line that does not exist
         if app.status == rules.CORRECTION and int(line) not in correction_lines(app):
             raise ValidationFailed("补正期间只需重新上传补正告知列明的材料。", code="not_named")
-        return _store(app, int(line), _line(app, line), fileobj)
+        return _store(app, int(line), entry, fileobj)
 
 
 LETTER_LINE = 999  # the 授权委托书 of an agent's application (not a line of the checklist)
@@ -311,6 +314,10 @@ def submit(identity: Identity, app: Application) -> Application:
     if missing:
         raise ValidationFailed(
             "还有必需材料没有上传：" + "、".join(missing), code="uploads_missing"
+        )
+    if not app.applicant_phone:
+        raise ValidationFailed(
+            "请填写联系电话：预审结果和补正告知会短信通知。", code="phone_missing"
         )
     if not app.delivery_method:
         raise ValidationFailed("请选择办理结果的送达方式。", code="delivery_missing")

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yimen.catalog import bundles as catalog_bundles
-from yimen.core import pdf
+from yimen.core import audit, pdf
 from yimen.core.audit import client_ip
 from yimen.core.errors import DomainError, NotFound, ValidationFailed
 
@@ -199,9 +199,12 @@ def file(request, upload_id):
     row = selectors.readable_upload(upload_id=upload_id, identity=who, actor=actor)
     if row.source != "upload":
         raise NotFound("该材料来自电子证照库，没有上传的文件。")
-    response = FileResponse(
-        open(storage.path_of(row.stored_name), "rb"), content_type=row.content_type
-    )
+    path = storage.path_of(row.stored_name)
+    if not path.exists():  # a restore without the files (docs/online.md §3)
+        raise NotFound("文件已不在存储中，请联系管理员从备份恢复。", code="file_missing")
+    if who is None or row.application.owner != who.owner:  # staff reading personal documents
+        audit.record(actor, "online.file_read", row.application, after={"material": row.name})
+    response = FileResponse(open(path, "rb"), content_type=row.content_type)
     ext = rules.ALLOWED.get(row.content_type, "")
     response["Content-Disposition"] = f'inline; filename="upload-{row.pk}{ext}"'
     response["X-Content-Type-Options"] = "nosniff"

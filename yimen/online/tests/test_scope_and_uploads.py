@@ -167,3 +167,29 @@ def test_replaced_files_and_drafts_are_bounded(online_env, client, settings):
         assert client.post("/online/apply/XN-WS-001/", {}).status_code == 302
     r = client.post("/online/apply/XN-WS-001/", {})
     assert r.status_code == 409 and "未提交的草稿" in r.content.decode()
+
+
+def test_staff_reads_are_audited_and_missing_files_are_a_clear_404(online_env, client):
+    from yimen.core.models import AuditEntry
+
+    app, _url = submitted(client)
+    row = app.uploads.filter(superseded=False).first()
+    staff = make_staff("approver", department="XN-WS")
+    c = Client()
+    c.force_login(staff.user)
+    assert c.get(f"/online/file/{row.pk}/").status_code == 200
+    assert AuditEntry.objects.filter(action="online.file_read").count() == 1
+    client.get(f"/online/file/{row.pk}/")  # the applicant's own reads are not "reveals"
+    assert AuditEntry.objects.filter(action="online.file_read").count() == 1
+    storage.path_of(row.stored_name).unlink()
+    r = c.get(f"/online/file/{row.pk}/")
+    assert r.status_code == 404 and "从备份恢复" in r.content.decode()
+
+
+def test_bad_line_numbers_are_400(online_env, client):
+    sign_in(client)
+    app, url = start_application(client)
+    for line in ("abc", "-1", "", "99"):
+        f = SimpleUploadedFile("a.pdf", PDF)
+        r = client.post(url, {"action": "upload", "line": line, "file": f})
+        assert r.status_code == 400 and "没有这项材料" in r.content.decode(), line
