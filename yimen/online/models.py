@@ -35,6 +35,10 @@ class Application(models.Model):
     status = models.CharField(
         "状态", max_length=12, choices=rules.STATUS_CHOICES, default=rules.DRAFT, db_index=True
     )
+    # 一件事: the applications of one bundle share a group (one joint form, one merged list);
+    # each item is still its own case, pre-checked by its own department
+    group = models.CharField("一件事申报号", max_length=24, blank=True, db_index=True)
+    bundle_code = models.CharField("一件事编码", max_length=40, blank=True)
     applicant_kind = models.CharField("申请人类型", max_length=10, default="person")
     applicant_name = models.CharField("申请人", max_length=100, blank=True)
     applicant_id_number = ProtectedCharField("申请人证件号码", max_length=64, blank=True)

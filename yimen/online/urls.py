@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import office_views, oidc, views
+from . import bundle_views, office_views, oidc, views
 
 app_name = "online"
 urlpatterns = [
@@ -9,6 +9,8 @@ urlpatterns = [
     path("oidc/start/", oidc.start, name="oidc_start"),
     path("oidc/callback/", oidc.callback, name="oidc_callback"),
     path("apply/<str:code>/", views.apply, name="apply"),
+    path("bundle/<str:code>/", bundle_views.start, name="bundle"),
+    path("g/<str:group>/", bundle_views.group, name="group"),
     path("a/<str:public_id>/", views.application, name="application"),
     path("a/<str:public_id>/result.pdf", views.result_pdf, name="result_pdf"),
     path("a/<str:public_id>/notice/<int:notice_id>.pdf", views.notice_pdf, name="notice_pdf"),
