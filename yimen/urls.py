@@ -22,6 +22,7 @@ urlpatterns = [
     path("notify/", include("yimen.notify.urls")),
     path("outreach/", include("yimen.outreach.urls")),
     path("online/", include("yimen.online.urls")),
+    path("exchange/", include("yimen.exchange.urls")),
 ]
 
 # Chinese error pages; JSON {"code", "message"} under /api/ (core.http_errors)

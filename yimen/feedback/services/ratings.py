@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from yimen.core import audit, clock
 from yimen.core.errors import Conflict, ValidationFailed
 from yimen.core.selectors import work_calendar
+from yimen.exchange import hooks as exchange
 from yimen.staff.authz import authorize, staff_of
 
 from .. import conf, rules
@@ -110,10 +111,12 @@ def submit_rating(
     reasons=None,
     comment: str = "",
     channel: str = "qr",
+    callback_phone: str = "",
     actor=None,
     request=None,
 ) -> Rating:
-    """Rate a visit (ticket) or a case. A 差评 opens a Rectification at once."""
+    """Rate a visit (ticket) or a case. A 差评 opens a Rectification at once; it may leave a
+    phone for the callback (kept protected, shown masked)."""
     from yimen.cases.models import Case
     from yimen.queueing.models import Ticket
 
@@ -135,6 +138,7 @@ def submit_rating(
             .get(pk=case.pk)
         )
     score, reasons, comment = rules.check_rating(score, reasons, comment)
+    callback_phone = rules.check_callback_contact(callback_phone, score)
     state = rating_state(ticket=ticket, case=case)
     if not state["can_rate"]:
         raise Conflict(state["message"], code="already_rated")
@@ -152,6 +156,7 @@ def submit_rating(
                 score=score,
                 reasons=reasons,
                 comment=comment,
+                callback_phone=callback_phone,
                 channel=channel,
                 created_at=clock.now(),
                 **snap,
@@ -168,8 +173,10 @@ def submit_rating(
             "round": rating.round,
             "channel": channel,
             "subject": f"{rating.subject}:{(ticket or case).pk}",
+            "callback_phone": bool(callback_phone),
         },
     )
+    exchange.rating_submitted(rating)  # 好差评 push, after commit (docs/exchange.md)
     if rating.is_bad:
         _open_rectification(rating, request=request)
     return rating
@@ -195,7 +202,7 @@ def _open_rectification(rating: Rating, request=None) -> Rectification:
         rectify_due=deadlines.rectify_due,
         created_at=opened,
     )
-    RectificationStep.objects.create(
+    step = RectificationStep.objects.create(
         rectification=rect,
         action="open",
         to_state=rules.R_VERIFY,
@@ -216,4 +223,5 @@ def _open_rectification(rating: Rating, request=None) -> Rectification:
     from yimen.outreach.notices import bad_rating
 
     bad_rating(rect)  # the outlet's chiefs and director: a notice on their bell
+    exchange.rectification_step(rect, step)  # 好差评 push of the opened rectification
     return rect
