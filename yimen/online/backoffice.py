@@ -30,12 +30,20 @@ def accept(actor, app: Application, *, request=None) -> Application:
 
     app = _lock(app)
     case_lines = {int(k): v for k, v in (app.form.get("case_lines") or {}).items()}
-    received = {
-        case_lines[u.line]: "data_sharing" if u.source == "licence" else "electronic"
-        for u in app.uploads.filter(superseded=False)
-        if u.line in case_lines
+    live = [u for u in app.uploads.filter(superseded=False) if u.line in case_lines]
+    # an electronic licence counts (数据共享调取) only while still valid; one expired since the
+    # draft leaves its line missing, so the back office asks for it in a 补正
+    licences = {
+        case_lines[u.line]: u
+        for u in live
+        if u.source == "licence" and seams.licence_still_valid(u.licence)
     }
+    received = {
+        case_lines[u.line]: "electronic" for u in live if u.source != "licence"
+    } | dict.fromkeys(licences, "data_sharing")
     precheck_accept(actor, app.case, received=received, request=request)
+    for line in app.case.materials.filter(pk__in=list(licences)):
+        seams.record_licence_use(app.case, line, licences[line.pk].licence)
     _sync(app)
     due = app.case.due_date
     _tell(app, "online.accepted", due=f"{due:%m月%d日}" if due else "法定期限内")
@@ -76,8 +84,8 @@ def refuse(actor, app: Application, *, reason: str, request=None):
 
 @transaction.atomic
 def deliver_result(actor, app: Application, *, tracking_number: str = "", base_url: str = ""):
-    """The result leaves as the applicant chose: electronic (the PDF with its QR, pushed to the
-    licence library through the seam) or by post (tracking number); a pick-up is handed over at
+    """The result leaves as the applicant chose: electronic (the PDF with its QR, downloaded by
+    the applicant; the licence itself reached the library when it was issued) or by post (tracking number); a pick-up is handed over at
     the window (cases.deliver there, which counts that trip)."""
     from yimen.cases import rules as case_rules, services as case_services
 
@@ -101,12 +109,8 @@ def deliver_result(actor, app: Application, *, tracking_number: str = "", base_u
         tracking_number=tracking_number,
         recipient=app.applicant_name,
     )
-    case.refresh_from_db()
-    if method == "electronic" and hasattr(case, "result"):
-        from yimen.cases.document_views import render_result_pdf
-
-        url = f"{base_url.rstrip('/')}/cases/verify/{case.result.verify_token}/"
-        seams.push_result(case, case.result, render_result_pdf(case, case.result, url))
+    # the issued licence was queued for the library by issue_result (exchange.hooks.result_issued,
+    # pushed after commit): nothing more to push here — one result, one push
     how = (
         "电子证照已可在网上申报中下载"
         if method == "electronic"

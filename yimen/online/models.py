@@ -102,6 +102,9 @@ class Upload(models.Model):
     name = models.CharField("材料名称", max_length=300)
     source = models.CharField("来源", max_length=12, choices=rules.SOURCE_CHOICES, default="upload")
     licence_ref = models.CharField("电子证照编号", max_length=80, blank=True)
+    # what the library answered (type, masked holder, validity, issuer, source URL, simulator):
+    # becomes the case's exchange.LicenceUse at acceptance
+    licence = models.JSONField("电子证照信息", default=dict, blank=True)
     stored_name = models.CharField("存储文件名", max_length=100, blank=True)
     original_name = models.CharField("原文件名", max_length=200, blank=True)
     content_type = models.CharField("文件类型（按内容识别）", max_length=40, blank=True)

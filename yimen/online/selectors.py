@@ -9,7 +9,7 @@ from django.db.models import Count
 from yimen.core.errors import NotFound
 from yimen.staff import authz
 
-from . import rules
+from . import rules, seams
 from .demo import ONLINE_OUTLET
 from .models import Application, Upload
 
@@ -78,6 +78,7 @@ def checklist_rows(app: Application) -> list[dict]:
             "fix": fixes.get(i),
             "needs_fix": i in fixes,
             "fixed": i in fixes and live.get(i) is not None and live[i].round == app.rounds,
+            "shareable": seams.shareable(entry),
         }
         for i, entry in enumerate(app.checklist)
     ]

@@ -59,6 +59,7 @@ def start(identity: Identity, item, answers: dict | None = None) -> Application:
             "kind": r.get("kind", ""),
             "required": bool(r.get("required", True)),
             "tolerance": bool(r.get("tolerance", False)),
+            "data_sharing": bool(r.get("data_sharing", False)),
             "note": r.get("note") or "",
         }
         for r in catalog_bundles.tailored_materials(item, clean)
@@ -215,15 +216,60 @@ def _replace_upload(app: Application, line: int, entry: dict, **fields) -> Uploa
 
 @transaction.atomic
 def use_licence(identity: Identity, app: Application, line: int) -> Upload:
-    """Use an electronic licence (电子证照) from the licence library instead of an upload."""
+    """Use an electronic licence (电子证照) from the licence library instead of an upload. The
+    library is asked by the holder's real ID number (or USCC) kept, encrypted, on the draft; an
+    agent may use the principal's licence only once the consent is recorded. Library unset or
+    down, or nothing valid: a Conflict with a Chinese note — the upload is needed as before."""
     app = _own(identity, app)
     entry = _line(app, line)
-    licence = seams.electronic_licence_for(entry["name"], app.owner_id_hash)
+    if app.status == rules.CORRECTION and int(line) not in correction_lines(app):
+        raise ValidationFailed("补正期间只需重新上传补正告知列明的材料。", code="not_named")
+    if not seams.shareable(_with_sharing(entry)):
+        raise ValidationFailed("这项材料不能用电子证照代替，请上传文件。", code="not_shareable")
+    holder_id = seams.holder_id_for(entry["name"], app.applicant_id_number, app.credit_code)
+    if (
+        holder_id
+        and protected_lookup_hash(holder_id) != identity.id_hash
+        and not AgentConsent.objects.filter(application=app).exists()
+    ):
+        raise Forbidden(
+            "代他人申报时，须先记录委托人的同意（授权委托书），才能调用其电子证照。",
+            code="consent_first",
+        )
+    licence, note = seams.electronic_licence_for(entry["name"], holder_id)
     if licence is None:
-        raise Conflict("电子证照库中没有找到这项材料，请上传文件。", code="no_licence")
-    return _replace_upload(
-        app, int(line), entry, source="licence", licence_ref=str(licence["ref"])[:80]
+        raise Conflict(note, code="no_licence")
+    row = _replace_upload(
+        app,
+        int(line),
+        entry,
+        source="licence",
+        licence_ref=str(licence["ref"])[:80],
+        licence=licence,
     )
+    audit.record(
+        "public",
+        "online.licence_used",
+        app,
+        after={
+            "line": entry["name"],
+            "licence_no": licence["licence_no"],
+            "holder_id": licence["holder_id"],
+            "source": licence["source"],
+            "simulator": licence["simulated"],
+        },
+    )
+    return row
+
+
+def _with_sharing(entry: dict) -> dict:
+    """Drafts made before the checklist kept 可数据共享: ask the catalog."""
+    if "data_sharing" in entry:
+        return entry
+    from yimen.catalog.models import Material
+
+    shared = Material.objects.filter(pk=entry.get("material_id"), data_sharing=True).exists()
+    return {**entry, "data_sharing": shared}
 
 
 @transaction.atomic
@@ -341,6 +387,7 @@ def submit(identity: Identity, app: Application) -> Application:
             "kind": "电子",
             "required": e["required"],
             "tolerance": e.get("tolerance", False),
+            "data_sharing": _with_sharing(e).get("data_sharing", False),
             "note": e.get("note", ""),
         }
         for e in app.checklist

@@ -13,7 +13,7 @@ from yimen.core import audit, pdf
 from yimen.core.audit import client_ip
 from yimen.core.errors import DomainError, NotFound, ValidationFailed
 
-from . import identity as ident, rules, selectors, services, storage
+from . import identity as ident, rules, seams, selectors, services, storage
 from .models import AgentConsent
 
 
@@ -166,12 +166,15 @@ def application(request, public_id):
             app = selectors.own_application(who, public_id)
     case = app.case
     notices = list(case.notices.order_by("id")) if case else []
+    rows = selectors.checklist_rows(app)
     return _render(
         request,
         "application.html",
         {
             "app": app,
-            "rows": selectors.checklist_rows(app),
+            "rows": rows,
+            "library": seams.library_configured(),
+            "any_shareable": any(r["shareable"] for r in rows),
             "agent": services.is_agent(who, app) if app.applicant_name else False,
             "consent": AgentConsent.objects.filter(application=app).first(),
             "delivery_choices": rules.DELIVERY_CHOICES,

@@ -151,17 +151,17 @@ def test_submit_needs_every_required_upload_and_delivery(online_env, client):
     assert Application.objects.get(pk=app.pk).status == "draft"
 
 
-def test_post_delivery_and_licence_seam(online_env, client):
+def test_post_delivery_and_licence_library_unset(online_env, client):
     import pytest
 
     from yimen.core.errors import ValidationFailed
 
     sign_in(client)
     app, url = start_application(client)
-    # 营业执照 may come from the licence library: not connected yet, a clear answer
+    # 营业执照 may come from the licence library: none configured here, a clear answer
     line = next(i for i, e in enumerate(app.checklist) if "营业执照" in e["name"])
     r = client.post(url, {"action": "licence", "line": line})
-    assert r.status_code == 409 and "电子证照库中没有找到" in r.content.decode()
+    assert r.status_code == 409 and "尚未接入电子证照库，请上传文件" in r.content.decode()
     # mail needs an address
     client.post(url, _form(delivery_method="mail"))
     upload_all(client, app, url)
