@@ -25,7 +25,7 @@ from yimen.core import audit, clock
 from yimen.core.errors import DomainError, Forbidden, ValidationFailed
 from yimen.core.fields import protected_lookup_hash
 from yimen.core.masking import mask_phone
-from yimen.core.validators import check_resident_id, normalize_id_number
+from yimen.core.validators import check_resident_id, is_digits, normalize_id_number
 
 from .models import MineCode
 
@@ -127,7 +127,7 @@ def verify(id_number: str, phone: str, code: str, ip: str, *, request=None) -> s
     """Check the code; returns the person's ID hash (for the session). Forbidden otherwise."""
     idn, mobile = _clean(id_number, phone)
     code = (code or "").strip()
-    if not (len(code) == 6 and code.isdigit()):
+    if not (len(code) == 6 and is_digits(code)):  # ASCII digits only ("１２３４５６" is not a code)
         raise ValidationFailed("请输入短信里的 6 位数字验证码。", code="bad_code")
     person = _key(protected_lookup_hash(idn), mobile)
     now = clock.now()

@@ -8,6 +8,7 @@ simulator (labelled as one: its references start with "SIM-") used until a real 
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -55,9 +56,16 @@ def gateway() -> PaymentGateway:
     return import_string(path)() if path else SimulatedGateway()
 
 
+_AMOUNT_RE = re.compile(r"[0-9]{1,6}(\.[0-9]{1,2})?")
+
+
 def parse_amount(value) -> Decimal:
+    text = str(value).strip()
+    # ASCII digits only: Decimal() also reads "１０", "1e5" or "NaN", which a clerk never means
+    if not _AMOUNT_RE.fullmatch(text):
+        raise ValidationFailed("金额应为数字（元，最多两位小数），如 12.50。", code="bad_amount")
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(text)
     except (InvalidOperation, ValueError):
         raise ValidationFailed("金额应为数字（元，最多两位小数）。", code="bad_amount")
     if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:

@@ -199,3 +199,15 @@ def test_outlets_page_shows_todays_hours_and_live_waiting(at_centre, client):
     page = client.get("/portal/outlets/").content.decode()
     row = page.split('data-code="XN-CX"')[1].split("</li>")[0]
     assert "现在排队 <strong>1</strong> 人" in row and "今日办公：" in row
+
+
+def test_code_must_be_ascii_digits_and_a_bad_one_costs_no_try(at_centre, client):
+    """'１２３４５６' or '٠١٢٣٤٥' passed str.isdigit(): now the same 400 as any malformed code, and
+    it does not use up one of the five tries."""
+    accepted_case(at_centre)
+    _send(client)
+    for code in ("１２３４５６", "٠١٢٣٤٥", "12345²", "12 456"):
+        r = _verify(client, code)
+        assert r.status_code == 400 and "6 位数字验证码" in r.content.decode(), code
+    assert MineCode.objects.get().attempts == 0
+    assert _verify(client, _code()).status_code == 302

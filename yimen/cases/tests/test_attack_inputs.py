@@ -1,0 +1,70 @@
+"""Issue 14 attacker pass over 一件事 / 告知承诺 / fees: wrong types never give a 500, amounts are
+ASCII numbers, and a payment receipt is read within the payment's own scope."""
+
+from decimal import Decimal
+
+import pytest
+
+from yimen.cases import services
+from yimen.catalog.models import ServiceItem
+from yimen.core.errors import NotFound, ValidationFailed
+from yimen.staff import authz
+
+from .conftest import approver, clerk_at, person
+
+pytestmark = pytest.mark.django_db
+
+
+def test_promise_page_posts_with_an_id_that_is_not_a_number(demo, clock, client):
+    clock.freeze(clock.at(2022, 3, 25, 9, 30))
+    client.force_login(approver("XN-WS").user)
+    for field, extra in (("promise", {}), ("record", {"action": "lift"})):
+        for value in ("abc", "x1", "1.5", "²", "9" * 30, ""):
+            r = client.post("/cases/promises/", {field: value, "result": "kept", **extra})
+            assert r.status_code == 404, (field, value, r.status_code)
+
+
+def test_get_visible_treats_a_badly_typed_lookup_as_not_found(demo):
+    from yimen.cases.models import Promise
+
+    admin = approver("XN-WS")
+    for value in ("abc", "", None, [1], {"a": 1}):
+        with pytest.raises(NotFound):
+            authz.get_visible(admin, Promise.objects.all(), pk=value)
+
+
+@pytest.mark.parametrize(
+    "amount", ["１０", "1e2", "NaN", "Infinity", "10.001", "-5", "0x10", " ", "1,000", "100001"]
+)
+def test_amounts_are_plain_ascii_numbers(amount):
+    with pytest.raises(ValidationFailed) as err:
+        services.payments.parse_amount(amount)
+    assert err.value.code == "bad_amount"
+
+
+def test_good_amounts():
+    assert services.payments.parse_amount(" 380 ") == Decimal("380.00")
+    assert services.payments.parse_amount("12.5") == Decimal("12.50")
+    assert services.payments.parse_amount(Decimal("0.01")) == Decimal("0.01")
+
+
+def test_payment_receipt_is_not_for_the_back_office(demo, clock, client):
+    """An approver reads the case (of their department) but not its cash receipts: the receipt
+    is found through the payment's own scope (cases.Payment: outlet staff, leaders)."""
+    clock.freeze(clock.at(2022, 3, 19, 10, 30))
+    clerk, w = clerk_at("XN-NSH-01-ZC")
+    item = ServiceItem.objects.get(code="XN-YB-002")
+    case = services.open_case(clerk, item=item, outlet=w.outlet, window=w, applicant=person())
+    pay = services.payments.take_payment(clerk, case, amount="380", method="cash", window=w)
+    url = f"/cases/{case.pk}/payments/{pay.pk}.pdf"
+    dept = item.department.code
+    client.force_login(approver(dept).user)
+    from yimen.cases.models import Case
+
+    # accepted: the approver now reads the case
+    Case.objects.filter(pk=case.pk).update(status="accepted", accepted_at=clock.now())
+    assert client.get(f"/cases/{case.pk}/").status_code == 200
+    assert client.get(url).status_code == 404
+    client.force_login(clerk.user)
+    r = client.get(url)
+    assert r.status_code == 200 and b"".join(r).startswith(b"%PDF")
