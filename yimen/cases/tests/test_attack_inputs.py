@@ -7,7 +7,7 @@ import pytest
 
 from yimen.cases import services
 from yimen.catalog.models import ServiceItem
-from yimen.core.errors import NotFound, ValidationFailed
+from yimen.core.errors import Conflict, NotFound, ValidationFailed
 from yimen.staff import authz
 
 from .conftest import approver, clerk_at, person
@@ -68,3 +68,25 @@ def test_payment_receipt_is_not_for_the_back_office(demo, clock, client):
     client.force_login(clerk.user)
     r = client.get(url)
     assert r.status_code == 200 and b"".join(r).startswith(b"%PDF")
+
+
+def test_a_double_click_on_pay_charges_once(demo, clock, client):
+    """Two POSTs of the same 收费 form: one payment (the card is charged once), a clear 409
+    message for the second; a second payment of the same amount later is the clerk's choice."""
+    clock.freeze(clock.at(2022, 3, 19, 10, 30))
+    clerk, w = clerk_at("XN-NSH-01-ZC")
+    item = ServiceItem.objects.get(code="XN-YB-002")
+    case = services.open_case(clerk, item=item, outlet=w.outlet, window=w, applicant=person())
+    client.force_login(clerk.user)
+    for _ in range(2):
+        r = client.post(f"/cases/{case.pk}/pay/", {"amount": "380", "method": "cash"})
+        assert r.status_code == 302
+    assert case.payments.count() == 1
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "为防重复收费本次未收" in page
+    with pytest.raises(Conflict) as err:
+        services.payments.take_payment(clerk, case, amount="380.00", method="现金", window=w)
+    assert err.value.code == "duplicate_payment" and err.value.status == 409
+    clock.travel(seconds=services.payments.REPEAT_SECONDS + 1)
+    services.payments.take_payment(clerk, case, amount="380", method="cash", window=w)
+    assert case.payments.count() == 2
