@@ -31,7 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from yimen.guide.triage import LOCAL_PRIOR, ItemRecord, build_index, percentile, read_tsv  # noqa: E402
+from yimen.core.stats import percentile  # noqa: E402
+from yimen.guide.triage import LOCAL_PRIOR, ItemRecord, build_index  # noqa: E402
+from yimen.guide.triage_eval import read_tsv  # noqa: E402
 
 DEMO = ROOT / "yimen" / "data" / "xining-demo"
 SOURCES = ROOT / "yimen" / "data" / "sources"
@@ -152,11 +154,11 @@ def evaluate(index, rows, names_by_code) -> dict:
         "top1": top1 / n,
         "top3": top3 / n,
         "top1_equivalent": eq1 / n,
-        "p50_ms": percentile(times, 50),
-        "p99_ms": percentile(times, 99),
+        "p50_ms": percentile(times, 0.50),
+        "p99_ms": percentile(times, 0.99),
         "max_ms": max(times),
-        "cpu_p50_ms": percentile(cpu, 50),
-        "cpu_p99_ms": percentile(cpu, 99),
+        "cpu_p50_ms": percentile(cpu, 0.50),
+        "cpu_p99_ms": percentile(cpu, 0.99),
         "misses": misses,
     }
 

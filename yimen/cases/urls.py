@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bundle_views, payment_views, promise_views, views
+from . import bundle_views, document_views, payment_views, promise_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -13,10 +13,10 @@ urlpatterns = [
     path("approvals/", views.approvals, name="approvals"),
     path("time-limits/", views.time_limits, name="time_limits"),
     path("progress/", views.progress, name="progress"),
-    path("verify/<str:token>/", views.verify, name="verify"),
+    path("verify/<str:token>/", document_views.verify, name="verify"),
     path("<int:pk>/", views.detail, name="detail"),
-    path("<int:pk>/notices/<int:notice_id>.pdf", views.notice_pdf, name="notice_pdf"),
-    path("<int:pk>/result.pdf", views.result_pdf, name="result_pdf"),
+    path("<int:pk>/notices/<int:notice_id>.pdf", document_views.notice_pdf, name="notice_pdf"),
+    path("<int:pk>/result.pdf", document_views.result_pdf, name="result_pdf"),
     path("<int:pk>/promise/<int:line>/", promise_views.sign, name="promise_sign"),
     path("<int:pk>/pay/", payment_views.pay, name="pay"),
     path("<int:pk>/payments/<int:payment_id>.pdf", payment_views.receipt_pdf, name="payment_pdf"),

@@ -22,116 +22,51 @@ How a query is understood (each step leaves a human-readable "why"):
 from __future__ import annotations
 
 import logging
-import math
 import re
-import unicodedata
-from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import jieba
 import numpy as np
-import yaml
 from pypinyin import lazy_pinyin
 from rank_bm25 import BM25Okapi
 from rapidfuzz import fuzz
 
 jieba.setLogLevel(logging.WARNING)
 
-LEXICON_PATH = Path(__file__).resolve().parent / "data" / "synonyms.yaml"
+# The vocabulary and the plain records live in triage_text; they are re-exported here because
+# callers think of them as the triage's own.
+from .triage_text import (  # noqa: E402
+    CJK,
+    CJK_RUN,
+    CLAUSE_SPLIT,
+    LATIN_RUN,
+    LEXICON_PATH,
+    LOCAL_PRIOR,
+    ItemRecord,
+    Lexicon,
+    Match,
+    Understanding,
+    bigrams,
+    normalise,
+)
 
-CJK = re.compile(r"[\u3400-\u9fff]")
-CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-LATIN_RUN = re.compile(r"[a-z][a-z ]*[a-z]|[a-z]")
-CLAUSE_SPLIT = re.compile(r"[，,。.;；、！!？?\n]+")
-
-
-LOCAL_PRIOR = 1.2  # items handled by an outlet of this network rank a little higher (就近能办)
-
-
-@dataclass(frozen=True)
-class ItemRecord:
-    """What the triage needs to know about one item (plain data, no ORM)."""
-
-    code: str
-    name: str
-    short_name: str = ""
-    parent_name: str = ""
-    keywords: tuple[str, ...] = ()
-    department: str = ""
-    prior: float = 1.0  # >1 for items served by an outlet of this network (就近能办)
-
-
-@dataclass
-class Lexicon:
-    synonyms: dict[str, tuple[str, ...]]  # variant -> canonical words
-    stopwords: frozenset[str]
-    conjunctions: tuple[str, ...]
-    actions: tuple[str, ...] = ()
-    done_markers: tuple[str, ...] = ()
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Lexicon:
-        synonyms: dict[str, list[str]] = {}
-        for canonical, variants in (data.get("synonyms") or {}).items():
-            words = str(canonical).split()
-            for v in variants or []:
-                key = unicodedata.normalize("NFKC", str(v)).lower()
-                synonyms.setdefault(key, [])
-                synonyms[key].extend(w for w in words if w not in synonyms[key])
-        return cls(
-            synonyms={k: tuple(v) for k, v in synonyms.items()},
-            stopwords=frozenset(str(w) for w in data.get("stopwords") or []),
-            conjunctions=tuple(
-                sorted((str(w) for w in data.get("conjunctions") or []), key=len, reverse=True)
-            ),
-            actions=tuple(str(w) for w in data.get("actions") or []),
-            done_markers=tuple(str(w) for w in data.get("done_markers") or []),
-        )
-
-    @classmethod
-    def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
-        with open(path, encoding="utf-8") as fh:
-            return cls.from_dict(yaml.safe_load(fh) or {})
-
-
-@dataclass
-class Match:
-    code: str
-    name: str
-    score: float
-    why: list[str] = field(default_factory=list)
-    intent: bool = False  # one of the requests recognised in the sentence
-
-
-@dataclass
-class Understanding:
-    """The query after pinyin, typo and lexicon steps."""
-
-    text: str
-    extra: list[str]  # words added (pinyin readings, corrections, canonical words)
-    notes: list[str]  # human-readable reasons
-    added: list[tuple[str, ...]] = field(default_factory=list)  # words each note added
-    n_read: int = (
-        0  # extra[:n_read] are readings of the person's words (pinyin, typos); the rest inferred
-    )
-
-    @property
-    def full(self) -> str:
-        return " ".join([self.text, *self.extra])
-
-
-def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").lower().strip()
-
-
-def bigrams(text: str) -> list[str]:
-    out = []
-    for run in CJK_RUN.findall(text):
-        if len(run) == 1:
-            out.append(run)
-        out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return out
+__all__ = [
+    "CJK",
+    "CJK_RUN",
+    "CLAUSE_SPLIT",
+    "LATIN_RUN",
+    "LEXICON_PATH",
+    "LOCAL_PRIOR",
+    "ItemRecord",
+    "Lexicon",
+    "Match",
+    "TriageIndex",
+    "Understanding",
+    "bigrams",
+    "build_index",
+    "default_lexicon",
+    "normalise",
+]
 
 
 class TriageIndex:
@@ -544,37 +479,3 @@ def default_lexicon() -> Lexicon:
 
 def build_index(records: list[ItemRecord]) -> TriageIndex:
     return TriageIndex(records, default_lexicon())
-
-
-def accuracy(index: TriageIndex, rows: list[tuple[str, str]]) -> dict:
-    """top-1 / top-3 accuracy of `index` on (query, expected_code) rows."""
-    top1 = top3 = 0
-    misses = []
-    for query, expected in rows:
-        codes = [m.code for m in index.search(query, limit=3)]
-        top1 += bool(codes) and codes[0] == expected
-        top3 += expected in codes[:3]
-        if not codes or codes[0] != expected:
-            misses.append((query, expected, codes[:3]))
-    n = max(len(rows), 1)
-    return {"n": len(rows), "top1": top1 / n, "top3": top3 / n, "misses": misses}
-
-
-def read_tsv(path) -> list[tuple[str, str]]:
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for k, line in enumerate(fh):
-            parts = line.rstrip("\n").split("\t")
-            if k == 0 and parts[0] == "query":
-                continue
-            if len(parts) >= 2 and parts[0].strip():
-                rows.append((parts[0].strip(), parts[1].strip()))
-    return rows
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return math.nan
-    s = sorted(values)
-    k = min(len(s) - 1, max(0, math.ceil(p / 100 * len(s)) - 1))
-    return s[k]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import tracking_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -15,9 +15,9 @@ urlpatterns = [
     path("appointment/", views.appointment_lookup, name="appointment_lookup"),
     path("appointment/<str:public_id>/", views.appointment, name="appointment"),
     path("ticket/<str:public_id>/", views.ticket, name="ticket"),
-    path("progress/", views.progress, name="progress"),
-    path("rate/", views.rate_find, name="rate_find"),
-    path("rate/<str:token>/", views.rate, name="rate"),
-    path("grievance/", views.grievance, name="grievance"),
-    path("mine/", views.mine, name="mine"),
+    path("progress/", tracking_views.progress, name="progress"),
+    path("rate/", tracking_views.rate_find, name="rate_find"),
+    path("rate/<str:token>/", tracking_views.rate, name="rate"),
+    path("grievance/", tracking_views.grievance, name="grievance"),
+    path("mine/", tracking_views.mine, name="mine"),
 ]

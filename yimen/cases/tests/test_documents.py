@@ -83,7 +83,7 @@ def test_one_time_notice_pdf_lists_all_missing_materials(one_time_case, client, 
 
 
 def test_acceptance_tolerance_reject_and_delivery_notices(demo, clock, tmp_path):
-    from yimen.cases.views import render_notice_pdf
+    from yimen.cases.document_views import render_notice_pdf
 
     clock.freeze(clock.at(2022, 3, 28, 10, 0))
     clerk, w = clerk_at("CX-ZH-203")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from yimen.guide.triage import ItemRecord, Lexicon, TriageIndex, accuracy, build_index, read_tsv
+from yimen.guide.triage import ItemRecord, Lexicon, TriageIndex, build_index
+from yimen.guide.triage_eval import accuracy, read_tsv
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "bench"))

@@ -105,8 +105,8 @@ def test_remote_ticket_near_turn_asks_to_check_in(at_cx, clerk_at, outbox):
     (msg,) = outbox("queue.near_remote")
     assert msg.dedupe_key == rules.near_key(remote.pk)
     assert msg.params["ahead"] == "1" and msg.params["deadline"] == "11:00"
-    # checked in and called: the call message, and the remote page lists what was sent
-    services.check_in_remote(remote)
+    # checked in at the hall and called: the call message, and the remote page lists what was sent
+    services.check_in_remote(remote, present_at=remote.outlet_id)  # shown by the hall QR
     for _ in range(2):
         services.start(first, staff)
         services.finish(first, staff)
