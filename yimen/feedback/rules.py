@@ -230,8 +230,15 @@ DUPLICATE_WINDOW_MINUTES = 10
 
 
 def submission_key(
-    *, category: str, description: str, phone: str, id_number: str, name: str, ticket, case
-) -> tuple:
+    *,
+    category: str,
+    description: str,
+    phone: str,
+    id_number: str,
+    name: str,
+    ticket: int | None,
+    case: int | None,
+) -> tuple[str, str, str, str, str, int | None, int | None]:
     """What makes two intakes the same reflection (white space inside the text does not count)."""
     return (
         category,

@@ -47,7 +47,7 @@ def _lock_outlet(outlet) -> None:
     list(Outlet.objects.select_for_update(no_key=True).filter(pk=outlet.pk).values_list("pk"))
 
 
-def _same_submission(outlet, key: tuple, since: datetime) -> Grievance | None:
+def _same_submission(outlet, key: tuple[object, ...], since: datetime) -> Grievance | None:
     """The grievance this intake repeats, if one was received in the last few minutes (the
     person's fields are encrypted: the few candidates are compared here, not in SQL)."""
     candidates = Grievance.objects.filter(
