@@ -211,3 +211,38 @@ def test_code_must_be_ascii_digits_and_a_bad_one_costs_no_try(at_centre, client)
         assert r.status_code == 400 and "6 位数字验证码" in r.content.decode(), code
     assert MineCode.objects.get().attempts == 0
     assert _verify(client, _code()).status_code == 302
+
+
+@pytest.mark.slow
+def test_concurrent_code_requests_send_one_sms(transactional_db, at_centre):
+    """Six requests for the same person at once (real threads and transactions): one code is sent,
+    the others are told to wait — the limits hold under concurrency (no burst of SMS)."""
+    import threading
+
+    from django.db import connection
+
+    from yimen.portal.mine import TooMany
+
+    accepted_case(at_centre)
+    sent, refused, errors = [], [], []
+    barrier = threading.Barrier(6)
+
+    def ask(n):
+        try:
+            barrier.wait(timeout=20)
+            sent.append(mine.request_code(PERSON_ID, PHONE, f"10.0.0.{n}"))
+        except TooMany:
+            refused.append(n)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert len(sent) == 1 and len(refused) == 5
+    assert OutboxMessage.objects.filter(template="portal.mine_code").count() == 1
