@@ -90,3 +90,41 @@ def test_a_double_click_on_pay_charges_once(demo, clock, client):
     clock.travel(seconds=services.payments.REPEAT_SECONDS + 1)
     services.payments.take_payment(clerk, case, amount="380", method="cash", window=w)
     assert case.payments.count() == 2
+
+
+@pytest.mark.slow
+def test_concurrent_pay_submits_charge_once(transactional_db, demo, clock):
+    """Four 收费 submits at once (real threads and transactions): the case row lock serialises
+    them, one payment is taken and the others are refused as repeats."""
+    import threading
+
+    from django.db import connection
+
+    clock.freeze(clock.at(2022, 3, 19, 10, 30))
+    clerk, w = clerk_at("XN-NSH-01-ZC")
+    item = ServiceItem.objects.get(code="XN-YB-002")
+    case = services.open_case(clerk, item=item, outlet=w.outlet, window=w, applicant=person())
+    taken, refused, errors = [], [], []
+    barrier = threading.Barrier(4)
+
+    def pay():
+        try:
+            barrier.wait(timeout=20)
+            taken.append(
+                services.payments.take_payment(clerk, case, amount="380", method="cash", window=w)
+            )
+        except Conflict as exc:
+            refused.append(exc.code)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pay) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert len(taken) == 1 and refused == ["duplicate_payment"] * 3
+    assert case.payments.count() == 1
