@@ -32,9 +32,17 @@ run: migrate
 	YIMEN_DEBUG=$${YIMEN_DEBUG:-1} $(BIN)/yimen demo --if-empty
 	@# one worker beside the server (outbox with the `log` SMS backend, periodic chores);
 	@# Ctrl-C reaches both, and the trap stops the worker whenever the server ends
+	@# and the exchange SIMULATOR (模拟器: 好差评 / 12345 / 电子证照, docs/exchange.md) on port 8765,
+	@# unless YIMEN_EXCHANGE_SIMULATOR=0 or real URLs are set
 	@export YIMEN_DEBUG=$${YIMEN_DEBUG:-1} YIMEN_SMS_BACKEND=$${YIMEN_SMS_BACKEND:-log}; \
+	SIM=; if [ "$${YIMEN_EXCHANGE_SIMULATOR:-1}" = 1 ] && [ -z "$$YIMEN_EXCHANGE_HCP_URL" ]; then \
+	  $(BIN)/python -m yimen.exchange.simulator --port 8765 & SIM=$$!; \
+	  export YIMEN_EXCHANGE_HCP_URL=http://127.0.0.1:8765/hcp YIMEN_EXCHANGE_HCP_SECRET=sim-hcp-secret \
+	    YIMEN_EXCHANGE_12345_URL=http://127.0.0.1:8765/12345 YIMEN_EXCHANGE_12345_SECRET=sim-12345-secret \
+	    YIMEN_EXCHANGE_LICENCE_URL=http://127.0.0.1:8765/licence YIMEN_EXCHANGE_LICENCE_SECRET=sim-licence \
+	    YIMEN_EXCHANGE_SIMULATOR_ON=1; fi; \
 	$(BIN)/yimen worker & WORKER=$$!; \
-	trap 'kill -TERM $$WORKER 2>/dev/null; wait $$WORKER' INT TERM EXIT; \
+	trap 'kill -TERM $$WORKER $$SIM 2>/dev/null; wait $$WORKER' INT TERM EXIT; \
 	$(BIN)/yimen serve --port 8000
 
 # Chromium, CJK fonts, Pango and poppler for the browser and PDF tests: installed when missing

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "django_tasks",  # background tasks (the backport of Django 6's tasks framework) …
     "django_tasks_db",  # … with its database backend: run by `yimen worker`
     "yimen.outreach",
+    "yimen.exchange",  # 好差评 push, 12345, 电子证照, national item codes (docs/exchange.md)
 ]
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "chores"]}}
@@ -281,6 +282,19 @@ YIMEN = {
     "FIRST_DATE": os.environ.get("YIMEN_FIRST_DATE", "2000-01-01"),
     "SCHEDULE_YEARS_AHEAD": int(os.environ.get("YIMEN_SCHEDULE_YEARS_AHEAD", "2")),
     "RECORD_YEARS_AHEAD": 100,
+    # Exchange with the government platform (docs/exchange.md): nothing is pushed to a system
+    # whose URL is unset. 好差评 push, 12345 hotline, 电子证照 library; each signs with its secret.
+    "EXCHANGE_HCP_URL": os.environ.get("YIMEN_EXCHANGE_HCP_URL", ""),
+    "EXCHANGE_HCP_SECRET": os.environ.get("YIMEN_EXCHANGE_HCP_SECRET", ""),
+    "EXCHANGE_12345_URL": os.environ.get("YIMEN_EXCHANGE_12345_URL", ""),
+    "EXCHANGE_12345_SECRET": os.environ.get("YIMEN_EXCHANGE_12345_SECRET", ""),
+    "EXCHANGE_LICENCE_URL": os.environ.get("YIMEN_EXCHANGE_LICENCE_URL", ""),
+    "EXCHANGE_LICENCE_SECRET": os.environ.get("YIMEN_EXCHANGE_LICENCE_SECRET", ""),
+    "EXCHANGE_TIMEOUT": float(os.environ.get("YIMEN_EXCHANGE_TIMEOUT", "10")),
+    "EXCHANGE_LOOKUP_TIMEOUT": float(os.environ.get("YIMEN_EXCHANGE_LOOKUP_TIMEOUT", "3")),
+    "EXCHANGE_SOURCE": os.environ.get("YIMEN_EXCHANGE_SOURCE", "YIMEN"),
+    # set by `make run` when it points the exchange at the local simulator: pages say so
+    "EXCHANGE_SIMULATOR": os.environ.get("YIMEN_EXCHANGE_SIMULATOR_ON", "0") == "1",
 }
 
 # Demo loaders run in this order by `yimen demo`; each app adds its own (a callable taking

@@ -21,6 +21,7 @@ urlpatterns = [
     path("hall/", include("yimen.hall.urls")),
     path("notify/", include("yimen.notify.urls")),
     path("outreach/", include("yimen.outreach.urls")),
+    path("exchange/", include("yimen.exchange.urls")),
 ]
 
 # Chinese error pages; JSON {"code", "message"} under /api/ (core.http_errors)

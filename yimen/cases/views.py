@@ -142,8 +142,12 @@ def intake(request):
 
 def _intake_context(staff, window, ticket, outlet, form):
     items = []
-    if ticket is not None:
-        items = list(ticket.items.all())
+    if (
+        ticket is not None
+    ):  # a visit of several queues: this stop's items (queueing/selectors/visits.py)
+        from yimen.queueing import selectors as queue_selectors
+
+        items = queue_selectors.current_leg_items(ticket)
     if window is not None:
         from yimen.outlets.selectors import window_items
 
@@ -204,8 +208,13 @@ def finish_ticket(request):
     try:
         if ticket.status == Ticket.CALLED:
             ticket = queue_services.start(ticket, staff, request=request)
-        queue_services.finish(ticket, staff, handled_items=handled, request=request)
-        messages.success(request, f"{ticket.number} 已办结。")
+        done = queue_services.finish(ticket, staff, handled_items=handled, request=request)
+        if done.status == Ticket.WAITING:  # a visit of several queues: on to its next stop
+            messages.success(
+                request, f"{done.number} 本站已办结，已排入下一站：{done.queue.name}。"
+            )
+        else:
+            messages.success(request, f"{ticket.number} 已办结。")
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("cases:intake")

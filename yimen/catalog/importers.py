@@ -106,6 +106,13 @@ def gd_record(raw: dict, line_no: int = 0) -> Record:
         if value:
             notes.append(f"{label}：{value}")
     parent = _none_if_wu(raw.get("parentCatalogName"))
+    # the platform's TASK_CODE is the national 实施编码 and CATAID its 基本编码 (GB/T 39554.1)
+    from yimen.exchange.codes import check as check_codes
+
+    basic, implementation, problem = check_codes(str(raw.get("CATAID") or ""), task_code)
+    if problem:
+        warnings.append(f"国家事项编码未导入：{problem}")
+        basic = implementation = ""
     data = {
         "code": f"GD-{task_code}",
         "name": name[:300],
@@ -124,6 +131,8 @@ def gd_record(raw: dict, line_no: int = 0) -> Record:
         "window_kinds": [],
         "online": str(raw.get("ONLINECHECK")) == "1" or raw.get("online_book") == "是",
         "notes": "\n".join(notes),
+        "basic_code": basic,
+        "implementation_code": implementation,
         "source": "gd-policy",
         "source_ref": str(raw.get("URL") or "")[:300],
         "materials": [

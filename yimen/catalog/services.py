@@ -5,6 +5,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
+from yimen.exchange import codes as national_codes
+
 from .models import Department, Material, ServiceItem
 
 DATA_SHARING_HINTS = ("共享调取", "数据共享", "电子证照")
@@ -90,7 +92,9 @@ def upsert_item(data: dict, department: Department) -> tuple[ServiceItem, bool]:
     if item is None:
         item = ServiceItem.objects.create(code=data["code"], **fields)
         Material.objects.bulk_create(Material(item=item, **m) for m in materials)
+        national_codes.apply(item, data)  # GB/T 39554.1 基本编码 / 实施编码, when given
         return item, True
+    national_codes.apply(item, data)
     changed = False
     for key, value in fields.items():
         current = getattr(item, key)
@@ -247,7 +251,8 @@ def export_catalog_excel(items=None) -> bytes:
     from .excel import build_workbook
 
     qs = items if items is not None else ServiceItem.objects.all()
-    qs = qs.select_related("department").prefetch_related("materials").order_by("code")
+    qs = qs.select_related("department", "national_code").prefetch_related("materials")
+    qs = qs.order_by("code")
     return build_workbook(
         qs.iterator(chunk_size=1000)
     )  # prefetches per chunk: bounded IN (...) lists

@@ -53,15 +53,10 @@ def check_rating(score: Any, reasons: Any, comment: str) -> tuple[int, list[str]
     comment = (comment or "").strip()
     if len(comment) > 500:
         raise ValidationFailed("评价内容不能超过 500 字。", code="comment_too_long")
-    if is_bad(score):
-        if not reasons:
-            raise ValidationFailed(
-                "「不满意」及以下的评价请至少选择一项原因。", code="reason_required"
-            )
-        if not comment:
-            raise ValidationFailed(
-                "「不满意」及以下的评价请简要说明情况，便于我们整改。", code="comment_required"
-            )
+    # GB/T 39734 and 国办发〔2019〕51号: evaluation is voluntary and must not be obstructed — a
+    # 差评 asks for a reason to tick (selectable), never for a written comment
+    if is_bad(score) and not reasons:
+        raise ValidationFailed("「不满意」及以下的评价请至少选择一项原因。", code="reason_required")
     return score, sorted(set(reasons), key=list(REASON_LABELS).index), comment
 
 

@@ -51,7 +51,9 @@ def issue_ticket(
 
     `elderly` (the 老年人 tick box) or an explicit `priority` makes it a priority ticket; an ID
     number whose age reaches the outlet's priority age does the same (checked by the queue).
-    Green-channel-eligible items of a priority person go to the 绿色通道 queue."""
+    Green-channel-eligible items of a priority person go to the 绿色通道 queue. Items no single
+    queue takes together make one ticket whose stops follow one another (S04: 帮办代办, then a
+    2F window): it moves to the next queue when the first window finishes."""
     staff = authorize(staff_of(actor), "guide.desk", outlet=outlet.pk)
     codes = [c for c in dict.fromkeys(c.strip() for c in codes or []) if c]
     if not codes:
@@ -72,6 +74,7 @@ def issue_ticket(
         phone=phone,
         idempotency_key=idempotency_key,
         request=request,
+        several_queues=True,  # items of different queues: one ticket, one visit (S04)
     )
 
 

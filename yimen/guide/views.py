@@ -10,6 +10,7 @@ from yimen.catalog import bundles as catalog_bundles
 from yimen.catalog.models import ServiceItem
 from yimen.core import clock
 from yimen.core.errors import DomainError
+from yimen.queueing import selectors as queue_selectors
 
 from . import selectors, services
 
@@ -65,6 +66,7 @@ def desk(request):
                 request=request,
             )
             ctx["ticket_items"] = list(ctx["ticket"].items.all())
+            ctx["ticket_stops"] = queue_selectors.ticket_status(ctx["ticket"])
             ctx["codes"] = codes
         except DomainError as exc:
             ctx["error"] = exc

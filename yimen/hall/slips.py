@@ -25,6 +25,9 @@ def slip_for(ticket, url: str) -> printing.Slip:
     notes = []
     if ticket.check_in_by and not ticket.checked_in_at:
         notes.append(f"远程取号：请于 {clock.local(ticket.check_in_by):%H:%M} 前到场签到")
+    if status["stops"]:  # one visit, several queues: the thermal slip lists the stops too
+        route = " → ".join(f"{n}. {s['queue_name']}" for n, s in enumerate(status["stops"], 1))
+        notes.append(f"分 {len(status['stops'])} 站办理：{route}；第一站办结后自动排入下一站")
     return printing.Slip(
         outlet=ticket.outlet.name,
         number=ticket.number,

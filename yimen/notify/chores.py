@@ -56,3 +56,12 @@ def outreach_warn_escalations(run: JobRun) -> dict[str, Any]:
 
     warn_escalations(run=run)
     return {"warned": len(run.done)}
+
+
+# --- exchange (docs/exchange.md) ----------------------------------------------------------------
+
+
+def exchange_reconcile(run: JobRun) -> dict[str, Any]:
+    from yimen.exchange.reconcile import chore
+
+    return chore(run)

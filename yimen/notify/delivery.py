@@ -76,7 +76,8 @@ def due_messages(now: datetime):
     qs = OutboxMessage.objects.filter(status__in=[PENDING, FAILED], next_attempt_at__lte=now)
     qs = qs.filter(_free(now))
     if rules.in_quiet_hours(clock.local(now), conf.quiet_hours()):
-        qs = qs.filter(template__in=urgent_codes())  # the others wait for the morning
+        # the others wait for the morning; pushes to other systems (exchange) never do
+        qs = qs.filter(Q(template__in=urgent_codes()) | Q(channel="exchange"))
     return qs
 
 
@@ -170,13 +171,39 @@ def _record(msg: OutboxMessage, token: str, result: SendResult, provider: Provid
         status=FAILED,
         last_error=error,
         provider=provider.name,
-        next_attempt_at=first_allowed(later, bool(template and template.urgent)),
+        next_attempt_at=first_allowed(
+            later, bool(template and template.urgent) or msg.channel == "exchange"
+        ),
     )
     log.info("outbox #%s → %s failed, retry later: %s", msg.pk, mask_phone(msg.recipient), error)
     return FAILED
 
 
+def _count(outcome: str, stats: DeliveryStats) -> None:
+    if outcome == SENT:
+        stats.sent += 1
+    elif outcome == DEAD:
+        stats.dead += 1
+    else:
+        stats.failed += 1
+
+
+def deliver_exchange(msg: OutboxMessage, token: str, stats: DeliveryStats) -> None:
+    """A push to an external system (yimen/exchange): its receiver is idempotent on the document
+    id, so a push in doubt after a crash is simply sent again."""
+    from yimen.exchange.delivery import EXCHANGE, send
+
+    try:
+        result = send(msg)
+    except Exception as exc:  # noqa: BLE001 — an adapter bug must not stop the batch
+        log.exception("outbox #%s: exchange push raised", msg.pk)
+        result = SendResult(False, error=f"{type(exc).__name__}: {exc}", retry=True)
+    _count(_record(msg, token, result, EXCHANGE), stats)
+
+
 def deliver_one(msg: OutboxMessage, token: str, provider: Provider, stats: DeliveryStats) -> None:
+    if msg.channel == "exchange":
+        return deliver_exchange(msg, token, stats)
     now = clock.now()
     try:
         template = messages.check(msg.template, msg.params)
@@ -212,13 +239,7 @@ def deliver_one(msg: OutboxMessage, token: str, provider: Provider, stats: Deliv
     except Exception as exc:  # noqa: BLE001 — an adapter bug must not stop the batch
         log.exception("outbox #%s: provider %s raised", msg.pk, provider.name)
         result = SendResult(False, error=f"{type(exc).__name__}: {exc}", retry=True)
-    outcome = _record(msg, token, result, provider)
-    if outcome == SENT:
-        stats.sent += 1
-    elif outcome == DEAD:
-        stats.dead += 1
-    else:
-        stats.failed += 1
+    _count(_record(msg, token, result, provider), stats)
 
 
 def _ask(provider: Provider, outgoing: Outgoing) -> SendResult | None:

@@ -14,7 +14,7 @@ STATUS_CHOICES = [
     (FAILED, "发送失败待重试"),
     (DEAD, "已放弃"),
 ]
-CHANNEL_CHOICES = [("sms", "短信")]
+CHANNEL_CHOICES = [("sms", "短信"), ("exchange", "政务数据交换")]  # exchange: docs/exchange.md
 
 
 class OutboxMessage(models.Model):

@@ -89,6 +89,33 @@ def enqueue(
         return None
 
 
+def enqueue_exchange(
+    *, system: str, kind: str, params: dict[str, str], dedupe_key: str
+) -> OutboxMessage | None:
+    """Queue one push to an external system (yimen/exchange) in the current transaction: the
+    recipient is the system's code, the template `exchange.<system>.<kind>`, the params name the
+    exchange document. Not held by quiet hours nor the daily limit. None when already queued."""
+    if not dedupe_key or len(dedupe_key) > 200:
+        raise ValueError("dedupe_key must be 1–200 characters")
+    if OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            return OutboxMessage.objects.create(
+                channel="exchange",
+                recipient=system,
+                template=f"exchange.{system}.{kind}"[:64],
+                params={k: str(v) for k, v in params.items()},
+                dedupe_key=dedupe_key,
+                status=PENDING,
+                next_attempt_at=now,
+                created_at=now,
+            )
+    except IntegrityError:
+        return None
+
+
 def for_phone(phone: str):
     return OutboxMessage.objects.filter(
         recipient_hash=protected_lookup_hash(normalize_phone(phone))

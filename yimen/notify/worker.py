@@ -49,6 +49,8 @@ DEFAULT_CHORES: list[dict[str, Any]] = [
         "every": 3600,
         "call": "yimen.notify.chores.outreach_warn_escalations",
     },
+    # exchange: yesterday's 好差评 reconciliation per outlet, re-push of what is missing
+    {"name": "exchange.reconcile", "every": 3600, "call": "yimen.notify.chores.exchange_reconcile"},
 ]
 
 

@@ -50,8 +50,9 @@ def near_turn(rows: Iterable[Waiting], n: int) -> dict[int, int]:
     return {pk: pos for pk, pos in positions(rows).items() if pos <= n}
 
 
-def near_key(ticket_id: int) -> str:
-    return f"{NEAR}:{ticket_id}"
+def near_key(ticket_id: int, leg: int = 0) -> str:
+    """Once per ticket — and per stop of a visit of several queues (`leg`: 0 the first)."""
+    return f"{NEAR}:{ticket_id}" if not leg else f"{NEAR}:{ticket_id}:{leg}"
 
 
 def call_key(ticket_id: int, window_id: int) -> str:

@@ -29,6 +29,8 @@ def ticket_event(
         _call_message(ticket, window)
     if action == "transfer":
         _evaluate(ticket.outlet_id, None, ticket)
+    elif action == "advance":  # on to the next stop's queue, at its place by issue time
+        _evaluate(ticket.outlet_id, ticket.queue_id, ticket)
     elif from_status == Ticket.WAITING and ticket.status != Ticket.WAITING:
         _evaluate(ticket.outlet_id, ticket.queue_id, ticket)
 
@@ -78,11 +80,16 @@ def _evaluate(outlet_id: int, queue_id: int | None, ticket: Ticket) -> None:
     near = rules.near_turn(waiting, n)
     if not near:
         return
-    # the near tickets with a phone not told yet, in one query
-    ids = list(near)
-    told = Trigger.objects.filter(ticket_id__in=ids, kind__in=NEAR_KINDS).values("ticket_id")
-    todo = Ticket.objects.filter(pk__in=ids).exclude(phone="").exclude(pk__in=told).order_by("pk")
+    # the near tickets with a phone not told yet (at this stop of their visit)
+    todo = list(Ticket.objects.filter(pk__in=list(near)).exclude(phone="").order_by("pk"))
+    told = set(
+        Trigger.objects.filter(
+            dedupe_key__in=[rules.near_key(t.pk, t.leg) for t in todo], kind__in=NEAR_KINDS
+        ).values_list("dedupe_key", flat=True)
+    )
     for t in todo:
+        if rules.near_key(t.pk, t.leg) in told:
+            continue
         remote = t.check_in_by is not None and t.checked_in_at is None
         deadline = t.check_in_by
         params = {
@@ -96,6 +103,6 @@ def _evaluate(outlet_id: int, queue_id: int | None, ticket: Ticket) -> None:
             to=t.phone,
             template=rules.NEAR_REMOTE if remote else rules.NEAR,
             params=params,
-            dedupe_key=rules.near_key(t.pk),
+            dedupe_key=rules.near_key(t.pk, t.leg),
             ticket=t,
         )

@@ -25,6 +25,17 @@ class TicketIn(Schema):
     name: str | None = None
     phone: str | None = None
     queue: str | None = None
+    # items of different queues: one ticket for one visit of several stops (else 422 split_required)
+    several_queues: bool = False
+
+
+class StopOut(Schema):
+    position: int
+    queue: str
+    queue_name: str
+    item_codes: list[str]
+    state: str
+    window: str | None = None
 
 
 class TicketOut(Schema):
@@ -39,6 +50,8 @@ class TicketOut(Schema):
     window: str | None = None
     priority: str = ""
     items: list[str] = []
+    stops: list[StopOut] = []
+    next_stop: str | None = None
     status_url: str
 
 
@@ -110,6 +123,7 @@ def issue(request, outlet_id: str, payload: TicketIn):
         idempotency_key=request.headers.get("Idempotency-Key"),
         queue=payload.queue,
         request=request,
+        several_queues=payload.several_queues,
     )
     return Status(201, _out(ticket))
 

@@ -156,6 +156,9 @@ class Ticket(models.Model):
         verbose_name="办理人",
     )
     recall_count = models.PositiveSmallIntegerField("重呼次数", default=0)
+    # one visit, several queues: the index of the current stop in `legs` (0 when it has none)
+    leg = models.PositiveSmallIntegerField("当前站", default=0)
+    stops = models.PositiveSmallIntegerField("站数", default=1)  # > 1: it has TicketLegs
     issued_at = models.DateTimeField("取号时间")
     queued_at = models.DateTimeField(
         "排入队列时间", help_text="先到先办的排序时间（过号恢复后为恢复时间）"
@@ -231,6 +234,42 @@ class Ticket(models.Model):
     def is_remote_pending(self) -> bool:
         """A remote ticket whose holder has not checked in yet (keeps its place, is not called)."""
         return self.check_in_by is not None and self.checked_in_at is None
+
+
+class TicketLeg(models.Model):
+    """One stop of a visit that needs several queues (S04: B1 帮办代办, then a 2F window). Only
+    such tickets have legs; the ticket waits in one leg's queue at a time (`Ticket.leg`), keeps
+    its number throughout and enters each next queue at the place its issue time gives it.
+    `Ticket.items` stays the whole visit's items; a leg's `items` are those of that stop."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="legs", verbose_name="排队号"
+    )
+    position = models.PositiveSmallIntegerField("站序")
+    queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, related_name="+", verbose_name="队列"
+    )
+    items = models.ManyToManyField(ServiceItem, related_name="+", verbose_name="本站事项")
+    window = models.ForeignKey(
+        Window,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="办理窗口",
+    )
+    finished_at = models.DateTimeField("本站办结", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "排队号站点"
+        verbose_name_plural = "排队号站点"
+        ordering = ["ticket_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "position"], name="ticket_leg_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} 第{self.position + 1}站"
 
 
 class TicketEvent(models.Model):

@@ -152,7 +152,8 @@ def _check_target(t: Ticket, new_queue: Queue, target_window: Window | None) -> 
             raise Conflict(
                 f"{where}的窗口当前都无人签到，不能转入，请转至其他队列。", code="target_closed"
             )
-    codes = [code for _pk, code in selectors.ticket_items(t.pk)]
+    # a visit of several stops: the current stop's items (selectors._item_codes knows the stop)
+    codes = sorted(selectors._item_codes([t.pk]).get(t.pk, ()))
     items = selectors.resolve_items(codes) if codes else []
     # as routing does (selectors.route): the green channel takes green-channel-eligible items too
     green = info.kind == selectors.GREEN

@@ -2,6 +2,8 @@
 and services), the simulator (insight.simulation) and the property tests run the same code:
 
 - routing (`route_request`): which queue a request joins, over plain `QueueRecord`s;
+- a visit's stops (`plan_visit`): the queues, in order, of one ticket for items no single queue
+  takes together;
 - dispatch (`choose_next`): who is called next at a window.
 
 Times may be datetimes (live) or floats in minutes (simulator); only differences are used.
@@ -15,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 GREEN_CHANNEL = "绿色通道"
+ASSISTED = "帮办代办"
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ KIND_PREFERENCE: tuple[str, ...] = (
 NO_ITEM = "no_item"
 SPLIT_REQUIRED = "split_required"
 NOT_HANDLED_HERE = "not_handled_here"
+TOO_MANY_LEGS = "too_many_legs"
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,52 @@ def route_request(
     if len(items) > 1 and all(any(i.code in q.accepts for q in queues) for i in items):
         return Route(None, SPLIT_REQUIRED)
     return Route(None, NOT_HANDLED_HERE)
+
+
+MAX_LEGS = 4  # a visit of more stops is better planned at the guide desk, item by item
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One stop of a visit: the queue (code) and the item codes handled there."""
+
+    queue: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VisitPlan:
+    """The stops of one visit (one ticket), in order, or why there are none (`problem`)."""
+
+    legs: tuple[Leg, ...]
+    problem: str = ""
+
+
+def plan_visit(
+    queues: Sequence[QueueRecord], items: Sequence[RoutedItem], priority: bool
+) -> VisitPlan:
+    """One visit for items no single queue takes together (一次到场，多个队列): each item goes
+    where `route_request` sends it alone, items sent to the same queue are one stop. The 帮办代办
+    stop comes first (it prepares the file the windows then accept: S04, B1 before 2F); the
+    other stops follow the order the items were asked for.
+    When one queue takes them all, that is the one stop; otherwise `route_request`'s problem
+    (NO_ITEM, NOT_HANDLED_HERE), or TOO_MANY_LEGS beyond MAX_LEGS stops."""
+    whole = route_request(queues, items, priority)
+    if whole.queue is not None:
+        return VisitPlan((Leg(whole.queue, tuple(i.code for i in items)),))
+    if whole.problem != SPLIT_REQUIRED:
+        return VisitPlan((), whole.problem)
+    stops: dict[str, list[str]] = {}
+    for item in items:
+        alone = route_request(queues, [item], priority)
+        if alone.queue is None:  # every item is handled somewhere (SPLIT_REQUIRED says so)
+            return VisitPlan((), NOT_HANDLED_HERE)
+        stops.setdefault(alone.queue, []).append(item.code)
+    if len(stops) > MAX_LEGS:
+        return VisitPlan((), TOO_MANY_LEGS)
+    kinds = {q.code: q.kind for q in queues}
+    ordered = sorted(stops, key=lambda q: kinds.get(q) != ASSISTED)  # stable: asked order kept
+    return VisitPlan(tuple(Leg(q, tuple(stops[q])) for q in ordered))
 
 
 # --- dispatch --------------------------------------------------------------------------------

@@ -63,6 +63,19 @@ def kiosk(request, outlet_code):
                 if device is None:
                     raise Forbidden(services.NOT_AT_OUTLET, code="not_at_outlet")
                 ticket = check_in_by_code(outlet, request.POST.get("arrival", ""), request=request)
+            elif request.POST.get("action") == "several":
+                # 办好几件事: one ticket, its stops in the queues that take them (S04)
+                card = idcard.take(device, request.POST.get("card", "")) if device else None
+                ticket = services.issue_ticket(
+                    outlet,
+                    [c for c in request.POST.getlist("items") if c][:10],
+                    priority=request.POST.get("priority", ""),
+                    id_number=card.id_number if card else request.POST.get("id_number", ""),
+                    applicant_name=card.name if card else "",
+                    channel="kiosk",
+                    request=request,
+                    several_queues=True,
+                )
             else:
                 item = request.POST.get("item") or ""
                 queue = request.POST.get("queue") or None
@@ -218,6 +231,11 @@ def console(request):
         .prefetch_related("items")
         .first()
     )
+    current_items, current_next = [], None
+    if current is not None:  # a visit of several stops: this stop's items, and where it goes next
+        current_items = selectors.current_leg_items(current)
+        following = selectors.next_stop(selectors.legs_of(current))
+        current_next = following["queue_name"] if following else None
     order = selectors.dispatch_order(window)
     today = selectors.local_date()
     no_shows = Ticket.objects.filter(
@@ -250,6 +268,8 @@ def console(request):
             "window": window,
             "current": current,
             "current_name": mask_name(current.applicant_name) if current else "",
+            "current_items": current_items,
+            "current_next": current_next,
             "waiting": [
                 {
                     "ticket": t,
@@ -318,7 +338,12 @@ def console_action(request):
             ticket = services.finish(
                 ticket_id, staff, request.POST.getlist("handled") or None, request=request
             )
-            messages.success(request, f"{ticket.number} 已办结。")
+            if ticket.status == Ticket.WAITING:  # a visit of several queues: on to its next stop
+                messages.success(
+                    request, f"{ticket.number} 本站已办结，已排入下一站：{ticket.queue.name}。"
+                )
+            else:
+                messages.success(request, f"{ticket.number} 已办结。")
         elif action == "no_show":
             ticket = services.mark_no_show(ticket_id, staff, reason, request=request)
             messages.success(request, f"{ticket.number} 已标记过号。")

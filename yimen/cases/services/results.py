@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 
 from yimen.core import audit, clock
 from yimen.core.errors import Conflict, ValidationFailed
+from yimen.exchange import hooks as exchange
 from yimen.notify.services import enqueue
 from yimen.staff.authz import staff_of
 
@@ -80,6 +81,7 @@ def _create_result(
     else:
         raise Conflict("证照编号分配冲突，请重试。")
     audit.record(actor, "case.result", case, after={"licence": result.licence_number})
+    exchange.result_issued(result)  # the licence to the 电子证照 library, after commit
     return result
 
 

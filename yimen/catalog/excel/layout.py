@@ -39,7 +39,11 @@ ITEM_COLUMNS = [
     ("备注", "notes", ""),
     ("来源", "source", ""),
     ("来源条目", "source_ref", ""),
+    ("基本编码", "basic_code", "GB/T 39554.1：12 位数字；不知道可留空"),
+    ("实施编码", "implementation_code", "GB/T 39554.1：31 位（业务办理项 33 位）；不知道可留空"),
 ]
+# columns an older workbook may lack (then the item's national codes are left as they are)
+OPTIONAL_ITEM_COLUMNS = {"基本编码", "实施编码"}
 MATERIAL_COLUMNS = [
     ("事项编码", "item_code", "必填，须在「事项」表中"),
     ("序号", "position", "整数，决定材料顺序"),

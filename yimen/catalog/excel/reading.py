@@ -10,6 +10,8 @@ from decimal import Decimal, InvalidOperation
 
 from openpyxl import load_workbook
 
+from yimen.exchange.codes import check as check_national_codes
+
 from ..models import ITEM_TYPES, WINDOW_KINDS
 from ..rules import (
     MATERIAL_KIND_VALUES,
@@ -26,6 +28,7 @@ from .layout import (
     MATERIAL_MAX_LEN,
     MATERIALS_SHEET,
     MAX_LEN,
+    OPTIONAL_ITEM_COLUMNS,
     RowError,
 )
 
@@ -79,7 +82,7 @@ def _read_sheet(wb, sheet_name, columns, errors):
     for col, name in enumerate(header):
         if name:
             index.setdefault(name, col)
-    missing = [h for h, _k, _ in columns if h not in index]
+    missing = [h for h, _k, _ in columns if h not in index and h not in OPTIONAL_ITEM_COLUMNS]
     for h in missing:
         errors.append(RowError(sheet_name, 1, h, "缺少该列（请使用导出的模板）"))
     if missing:
@@ -92,6 +95,8 @@ def _read_sheet(wb, sheet_name, columns, errors):
             continue
         record = {}
         for header_name, key, _ in columns:
+            if header_name not in index:  # an optional column the workbook lacks
+                continue
             col = index[header_name]
             record[key] = values[col] if col < len(values) else None
         result.append((row_number, record))
@@ -259,6 +264,13 @@ def parse_workbook(data: bytes, departments: dict[str, str]) -> tuple[list[dict]
                     )
                 )
             item[key] = bool(value)
+        if "basic_code" in raw or "implementation_code" in raw:  # GB/T 39554.1 codes
+            basic, implementation, problem = check_national_codes(
+                _text(raw.get("basic_code")), _text(raw.get("implementation_code"))
+            )
+            if problem:
+                errors.append(RowError(S, row, "实施编码", problem))
+            item["basic_code"], item["implementation_code"] = basic, implementation
         item["materials"] = []
         if code and code not in items:
             items[code] = item

@@ -52,7 +52,13 @@ def item_row(item) -> list:
         item.notes,
         item.source,
         item.source_ref,
+        *_national_codes(item),
     ]
+
+
+def _national_codes(item) -> tuple[str, str]:
+    code = getattr(item, "national_code", None)  # exchange.ItemCode (GB/T 39554.1), if any
+    return (code.basic_code, code.implementation_code) if code else ("", "")
 
 
 def material_row(item, m) -> list:

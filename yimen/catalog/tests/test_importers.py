@@ -102,16 +102,18 @@ def test_unknown_values_are_kept_empty_and_counted_as_warnings(db, tmp_path):
     )
     record = gd_record(odd)
     assert record.data["legal_limit"] is None and record.data["promised_limit"] is None
-    assert len(record.warnings) == 4
+    # 4 values not understood + "ODD-1" is no national 实施编码 (GB/T 39554.1): not imported
+    assert len(record.warnings) == 5
+    assert any("国家事项编码未导入" in w for w in record.warnings)
     path = tmp_path / "odd.jsonl"
     path.write_text(json.dumps(odd, ensure_ascii=False) + "\n", encoding="utf-8")
     counts = import_public_catalog("gd", path)
-    assert counts["created"] == 1 and counts["warnings"] == 4
+    assert counts["created"] == 1 and counts["warnings"] == 5
     assert any("三十(工作日)" in w for w in counts["warning_examples"])
     item = ServiceItem.objects.get(code="GD-ODD-1")
     assert item.legal_limit is None and item.item_type == "公共服务" and item.visits_required == 1
     again = import_public_catalog("gd", path)
-    assert (again["unchanged"], again["warnings"]) == (1, 4)
+    assert (again["unchanged"], again["warnings"]) == (1, 5)
 
 
 def test_sc_sample_imports_and_normalises_departments(db):

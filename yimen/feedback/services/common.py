@@ -10,6 +10,7 @@ from yimen.core.errors import ValidationFailed
 from yimen.core.validators import (
     check_date_window,
 )
+from yimen.exchange import hooks as exchange
 from yimen.notify.services import enqueue
 
 from ..models import (
@@ -31,6 +32,7 @@ def _actor_label(staff, fallback="system"):
 def _event(
     g: Grievance, action: str, from_status: str, staff=None, note: str = "", label: str = ""
 ):
+    exchange.grievance_changed(g, action)  # a 12345 work order's result, after commit
     return GrievanceEvent.objects.create(
         grievance=g,
         action=action,

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from yimen.core import audit, clock
 from yimen.core.errors import Conflict, ValidationFailed
 from yimen.core.selectors import work_calendar
+from yimen.exchange import hooks as exchange
 from yimen.staff.authz import authorize, staff_of
 
 from .. import conf, rules
@@ -170,6 +171,7 @@ def submit_rating(
             "subject": f"{rating.subject}:{(ticket or case).pk}",
         },
     )
+    exchange.rating_submitted(rating)  # 好差评 push, after commit (docs/exchange.md)
     if rating.is_bad:
         _open_rectification(rating, request=request)
     return rating
@@ -195,7 +197,7 @@ def _open_rectification(rating: Rating, request=None) -> Rectification:
         rectify_due=deadlines.rectify_due,
         created_at=opened,
     )
-    RectificationStep.objects.create(
+    step = RectificationStep.objects.create(
         rectification=rect,
         action="open",
         to_state=rules.R_VERIFY,
@@ -216,4 +218,5 @@ def _open_rectification(rating: Rating, request=None) -> Rectification:
     from yimen.outreach.notices import bad_rating
 
     bad_rating(rect)  # the outlet's chiefs and director: a notice on their bell
+    exchange.rectification_step(rect, step)  # 好差评 push of the opened rectification
     return rect

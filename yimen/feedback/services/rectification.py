@@ -6,6 +6,7 @@ from django.db import transaction
 
 from yimen.core import audit, clock
 from yimen.core.errors import ValidationFailed
+from yimen.exchange import hooks as exchange
 from yimen.notify.services import enqueue
 from yimen.staff.authz import authorize
 
@@ -68,7 +69,7 @@ def act_on_rectification(
     if to in rules.RECTIFICATION_CLOSED:
         rect.closed_at, rect.closed_by = now, staff
     rect.save()
-    RectificationStep.objects.create(
+    step = RectificationStep.objects.create(
         rectification=rect,
         action=action,
         from_state=before,
@@ -86,6 +87,7 @@ def act_on_rectification(
         reason=note,
         request=request,
     )
+    exchange.rectification_step(rect, step)  # 好差评 (and 12345) push, after commit
     if to in rules.RECTIFICATION_CLOSED:
         _invite_rerating(rect)
     return rect

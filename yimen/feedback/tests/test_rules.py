@@ -21,13 +21,12 @@ CAL = WorkCalendar(
 )
 
 
-def test_bad_rating_needs_reason_and_text():
+def test_bad_rating_needs_a_ticked_reason_but_no_compulsory_comment():
     with pytest.raises(ValidationFailed) as e:
         rules.check_rating(2, [], "")
     assert e.value.code == "reason_required"
-    with pytest.raises(ValidationFailed) as e:
-        rules.check_rating(1, ["wait_long"], "  ")
-    assert e.value.code == "comment_required"
+    # GB/T 39734 / 51号: no compulsory text for a 差评
+    assert rules.check_rating(1, ["wait_long"], "  ") == (1, ["wait_long"], "")
     assert rules.check_rating("1", ["wait_long", "wait_long"], " 排队太久 ") == (
         1,
         ["wait_long"],

@@ -55,6 +55,7 @@ from .dispatch import (
     dispatch_order as dispatch_order,
     dispatch_policy as dispatch_policy,
     needs_items as needs_items,
+    plan_legs as plan_legs,
     route as route,
     waiting_for as waiting_for,
     window_history as window_history,
@@ -89,4 +90,9 @@ from .status import (
     serving_windows as serving_windows,
     ticket_items as ticket_items,
     ticket_status as ticket_status,
+)
+from .visits import (
+    current_leg_items as current_leg_items,
+    legs_of as legs_of,
+    next_stop as next_stop,
 )

@@ -43,6 +43,8 @@ def peek_board(code: str, calls: int = 8) -> dict | None:
 # --- boards -----------------------------------------------------------------------------------
 
 CALL_ACTIONS = ("call", "recall")
+ONWARD = "advance"  # a visit of several queues moved on to its next stop (services/visits.py)
+ONWARD_SHOWN = 4
 
 
 def announcement(number: str, window_number: str) -> str:
@@ -158,8 +160,9 @@ def _board(outlet: Outlet, calls: int) -> dict:
     # row carrying the outlet's latest event id of any kind (where a board's event stream starts).
     since = datetime.combine(day, datetime.min.time(), tzinfo=clock.SHANGHAI)
     latest = TicketEvent.objects.filter(outlet=outlet).order_by("-pk").values("pk")[:1]
+    # (with the latest moves to a next stop: the same query, a few rows more)
     rows = list(
-        TicketEvent.objects.filter(outlet=outlet, action__in=CALL_ACTIONS, at__gte=since)
+        TicketEvent.objects.filter(outlet=outlet, action__in=(*CALL_ACTIONS, ONWARD), at__gte=since)
         .order_by("-pk")
         .annotate(latest=Subquery(latest))
         .values_list(
@@ -172,9 +175,17 @@ def _board(outlet: Outlet, calls: int) -> dict:
             "ticket__service_date",
             "ticket__status",
             "latest",
-        )[:calls]
+            "ticket__queue__name",
+        )[: calls + ONWARD_SHOWN]
     )
-    last_event_id = rows[0][-1] if rows else latest_event_id(outlet.pk)
+    last_event_id = rows[0][8] if rows else latest_event_id(outlet.pk)
+    # moves to a next stop whose ticket still waits there (the queue it waits in now)
+    onward, seen = [], set()
+    for row in rows:
+        if row[1] == ONWARD and row[6] == day and row[7] == Ticket.WAITING and row[3] not in seen:
+            seen.add(row[3])
+            onward.append({"number": row[3], "queue_name": row[9]})
+    rows = [row for row in rows if row[1] != ONWARD][:calls]
     # a call whose ticket is back in line (returned to its queue when its window closed, or
     # transferred) no longer stands at that window: the board stops showing it there
     shown = [_call_payload(*row[:6]) for row in rows if row[6] == day and row[7] != Ticket.WAITING]
@@ -196,5 +207,6 @@ def _board(outlet: Outlet, calls: int) -> dict:
         "calls": shown,
         "queues": queues,
         "waiting_total": sum(q["waiting"] for q in queues),
+        "onward": onward[:ONWARD_SHOWN],
         "last_event_id": last_event_id,
     }

@@ -11,7 +11,7 @@ from yimen.outlets import selectors as outlet_selectors
 from yimen.outlets.models import Outlet, Window
 
 from .. import rules
-from ..models import Queue, Ticket
+from ..models import Queue, Ticket, TicketLeg
 from .config import GREEN, QueueInfo, _config, get_window, local_date, queue_infos
 
 
@@ -76,10 +76,40 @@ def route(
     )
     if chosen.queue is not None:
         return next(i.queue for i in infos if i.queue.code == chosen.queue)
-    if chosen.problem == rules.NO_ITEM:
+    _no_route(outlet, items, chosen.problem)
+    raise AssertionError("unreachable")  # _no_route always raises
+
+
+def plan_legs(
+    outlet: Outlet, items: list[ServiceItem], priority: str = ""
+) -> list[tuple[Queue, list[ServiceItem]]]:
+    """The stops of one visit (rules.plan_visit): [(queue, its items)], one stop when one queue
+    takes every item; the same Chinese errors as `route` when there is no way."""
+    infos = queue_infos(outlet)
+    plan = rules.plan_visit(
+        route_records(infos, items),
+        [rules.RoutedItem(i.code, bool(i.green_channel_eligible)) for i in items],
+        bool(priority),
+    )
+    if plan.problem == rules.TOO_MANY_LEGS:
+        raise ValidationFailed(
+            f"所选事项要到 {rules.MAX_LEGS} 个以上的队列办理，请到引导台分次取号。",
+            code="too_many_legs",
+        )
+    if plan.problem:
+        _no_route(outlet, items, plan.problem)
+    by_code = {i.queue.code: i.queue for i in infos}
+    by_item = {i.code: i for i in items}
+    return [(by_code[leg.queue], [by_item[c] for c in leg.items]) for leg in plan.legs]
+
+
+def _no_route(outlet: Outlet, items: list[ServiceItem], problem: str) -> None:
+    """Raise the Chinese error for a request no queue takes (rules.NO_ITEM, SPLIT_REQUIRED,
+    NOT_HANDLED_HERE: with the outlets that do handle it)."""
+    if problem == rules.NO_ITEM:
         raise ValidationFailed("请选择要办理的事项。", code="no_item")
     names = "、".join(i.display_name for i in items)
-    if chosen.problem == rules.SPLIT_REQUIRED:
+    if problem == rules.SPLIT_REQUIRED:
         raise ValidationFailed(f"{names}不在同一个窗口办理，请分别取号。", code="split_required")
     alternatives = []
     for row in outlet_selectors.outlets_for_item(items[0]):
@@ -156,13 +186,26 @@ def window_history(window: Window, day=None, depth: int = 20) -> rules.WindowHis
     return rules.WindowHistory(ordinary_since_priority=count)
 
 
-def _item_codes(ticket_ids) -> dict:
+def _item_codes(ticket_ids, several=None) -> dict:
+    """{ticket id: its item codes} — of the current stop for a visit of several stops.
+    `several`: the ids among them with several stops when the caller knows (none: no query)."""
+    from django.db.models import F
+
     codes: dict = {}
     rows = Ticket.items.through.objects.filter(ticket_id__in=list(ticket_ids)).values_list(
         "ticket_id", "serviceitem__code"
     )
     for tid, code in rows:
         codes.setdefault(tid, set()).add(code)
+    # a visit of several stops is served, at each stop, for that stop's items only
+    if codes and (several is None or several):
+        current: dict = {}
+        for tid, code in TicketLeg.items.through.objects.filter(
+            ticketleg__ticket_id__in=list(codes if several is None else several),
+            ticketleg__position=F("ticketleg__ticket__leg"),
+        ).values_list("ticketleg__ticket_id", "serviceitem__code"):
+            current.setdefault(tid, set()).add(code)
+        codes.update(current)
     return codes
 
 
@@ -188,10 +231,17 @@ def waiting_for(
         Ticket.objects.filter(cond, outlet_id=outlet_id, service_date=day, status=Ticket.WAITING)
         .filter(Q(check_in_by__isnull=True) | Q(checked_in_at__isnull=False))
         .values_list(
-            "pk", "queue__code", "queued_at", "priority", "target_window_id", "appointment_at"
+            "pk",
+            "queue__code",
+            "queued_at",
+            "priority",
+            "target_window_id",
+            "appointment_at",
+            "stops",
         )
     )
-    codes = _item_codes(r[0] for r in rows) if with_items and rows else {}
+    several = {r[0] for r in rows if r[-1] > 1}
+    codes = _item_codes([r[0] for r in rows], several) if with_items and rows else {}
     return [
         rules.WaitingTicket(
             id=pk,
@@ -202,7 +252,7 @@ def waiting_for(
             target_window=target,
             appointment_at=appt,
         )
-        for pk, qcode, queued_at, priority, target, appt in rows
+        for pk, qcode, queued_at, priority, target, appt, _stops in rows
     ]
 
 

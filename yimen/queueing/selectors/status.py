@@ -92,7 +92,15 @@ def ticket_status(ticket: Ticket) -> dict:
         "estimated_wait_minutes": None,
         "check_in_by": ticket.check_in_by,
         "checked_in": ticket.checked_in_at is not None or ticket.check_in_by is None,
+        "stops": [],  # a visit of several queues: its stops (selectors/visits.py)
+        "next_stop": None,
     }
+    if ticket.stops > 1:
+        from .visits import legs_of, next_stop
+
+        data["stops"] = legs_of(ticket)
+        following = next_stop(data["stops"])
+        data["next_stop"] = following["queue_name"] if following else None
     if ticket.status == Ticket.WAITING:
         from django.db.models import Q
 

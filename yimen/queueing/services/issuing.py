@@ -21,7 +21,7 @@ from yimen.outlets.models import Outlet
 from yimen.staff.authz import authorize
 
 from .. import selectors
-from ..models import Queue, Ticket
+from ..models import Queue, Ticket, TicketLeg
 from .common import (
     PUBLIC_CHANNELS,
     _actor_label,
@@ -71,7 +71,9 @@ def _create_ticket(
     check_in_by=None,
     request=None,
     idempotency_fingerprint="",
+    legs=None,
 ) -> Ticket:
+    """`legs`: [(queue, items)] of a visit of several stops (the first is `queue`), else None."""
     now = clock.now()
     day = selectors.local_date(now)
     seq = _next_seq(queue, day)
@@ -92,11 +94,14 @@ def _create_ticket(
         appointment_at=appointment_at,
         check_in_by=check_in_by,
         idempotency_fingerprint=idempotency_fingerprint if idempotency_key else "",
+        stops=len(legs) if legs else 1,
     )
     if items:  # a new ticket: plain inserts (items.set() would first read what is there)
         Ticket.items.through.objects.bulk_create(
             [Ticket.items.through(ticket=ticket, serviceitem=i) for i in items]
         )
+    if legs:
+        _create_legs(ticket, legs)
     _event(ticket, "issue", staff=_staff(actor), reason=channel)
     audit.record(
         _actor_label(actor, outlet),
@@ -109,12 +114,26 @@ def _create_ticket(
             "priority": priority,
             "channel": channel,
             "items": [i.code for i in items],
+            **({"legs": [q.code for q, _i in legs]} if legs else {}),
             "name": mask_name(applicant_name),
             "id_number": mask_id_number(id_number),
             "phone": mask_phone(phone),
         },
     )
     return ticket
+
+
+def _create_legs(ticket: Ticket, legs) -> None:
+    rows = TicketLeg.objects.bulk_create(
+        [TicketLeg(ticket=ticket, position=n, queue=q) for n, (q, _items) in enumerate(legs)]
+    )
+    TicketLeg.items.through.objects.bulk_create(
+        [
+            TicketLeg.items.through(ticketleg_id=row.pk, serviceitem_id=i.pk)
+            for row, (_q, items) in zip(rows, legs, strict=True)
+            for i in items
+        ]
+    )
 
 
 def issue_ticket(
@@ -131,6 +150,7 @@ def issue_ticket(
     queue=None,
     request=None,
     check_in_by=None,
+    several_queues=False,
 ) -> Ticket:
     """Issue a ticket (取号) at `outlet` for `items` (ServiceItems or codes).
 
@@ -140,7 +160,11 @@ def issue_ticket(
     Closed outlet → OutsideOpeningHours with the next opening and open alternatives. The same
     `idempotency_key` with the same request returns the same ticket (attribute `replayed` is True
     then); with a different request (method, path, body — or, called directly, other arguments)
-    it is refused, 422 `idempotency_key_reused` (core.idempotency)."""
+    it is refused, 422 `idempotency_key_reused` (core.idempotency).
+
+    `several_queues` (guide desk, kiosk): items no single queue takes together make one ticket
+    for one visit of several stops (rules.plan_visit) instead of the error 请分别取号; the ticket
+    moves to the next stop's queue when a window finishes the current one (services.finish)."""
     outlet = outlet if isinstance(outlet, Outlet) else selectors.outlet_by_code(str(outlet))
     items = selectors.resolve_items(items)
     if channel not in {c for c, _ in Ticket._meta.get_field("channel").choices}:
@@ -175,6 +199,7 @@ def issue_ticket(
                 phone=phone,
                 queue=queue.code if queue else None,
                 check_in_by=check_in_by,
+                **({"several_queues": True} if several_queues else {}),
             )
         )
         # a key reused for another request is refused before anything else is checked
@@ -201,7 +226,12 @@ def issue_ticket(
     now = clock.now()
     is_open = selectors.schedule(outlet).is_open(now)
     prio, idn = _priority_for(outlet, priority, id_number, selectors.local_date(now))
-    target = selectors.route(outlet, items, prio, queue) if is_open else None
+    target, legs = None, None
+    if is_open and several_queues and queue is None:
+        legs = selectors.plan_legs(outlet, items, prio)
+        target, legs = legs[0][0], (legs if len(legs) > 1 else None)
+    elif is_open:
+        target = selectors.route(outlet, items, prio, queue)
 
     def attempt():
         existing = replay()
@@ -223,6 +253,7 @@ def issue_ticket(
             request=request,
             check_in_by=check_in_by,
             idempotency_fingerprint=fingerprint,
+            legs=legs,
         )
         ticket.replayed = False
         return ticket

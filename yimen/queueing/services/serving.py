@@ -11,6 +11,7 @@ from yimen.staff.authz import authorize
 
 from .. import rules, selectors
 from ..models import Ticket
+from . import visits
 from .calls import _lock_window
 from .common import (
     _clerk_at,
@@ -55,7 +56,7 @@ def call_specific(ticket, window, actor, reason, *, request=None) -> Ticket:
             queue=t.queue.code,
             issued_at=t.queued_at,
             priority=t.priority,
-            items=frozenset(t.items.values_list("code", flat=True)),
+            items=frozenset(selectors._item_codes([t.pk]).get(t.pk, ())),  # the current stop's
             target_window=t.target_window_id,
             appointment_at=t.appointment_at,
         )
@@ -137,26 +138,38 @@ def start(ticket, actor, *, request=None) -> Ticket:
 
 
 def finish(ticket, actor, handled_items=None, *, request=None) -> Ticket:
-    """Finish service, recording the items actually handled (default: the ticket's items)."""
+    """Finish service, recording the items actually handled (default: the ticket's items, or the
+    current stop's). A visit with a further stop is not done: it moves to that stop's queue
+    (services/visits.py), keeping its number and its place by issue time."""
 
     def attempt():
         t = _lock_ticket(ticket)
         _transition(t, (Ticket.SERVING,), "办结")
         staff = _window_bound(t, actor, "办结")
+        stops = visits.stops_of(t)  # [] unless the visit has several stops
         handled = (
             [(i.pk, i.code) for i in selectors.resolve_items(handled_items)]
             if handled_items is not None
+            else visits.leg_items(stops[0])
+            if stops
             else selectors.ticket_items(t.pk)
         )
-        t.status, t.finished_at = Ticket.DONE, clock.now()
-        t.save(update_fields=["status", "finished_at"])
-        # a ticket is finished once (SERVING → DONE), so there is nothing to replace: plain inserts
+        # a ticket is finished once (SERVING → DONE), so there is nothing to replace: plain
+        # inserts (a visit of several stops adds each stop's items; one named twice is kept once)
         Ticket.handled_items.through.objects.bulk_create(
             [
                 Ticket.handled_items.through(ticket_id=t.pk, serviceitem_id=pk)
                 for pk, _code in handled
-            ]
+            ],
+            ignore_conflicts=bool(stops),
         )
+        if len(stops) > 1:  # on to the next stop's queue, keeping number and place
+            return visits.advance(t, stops, staff, request)
+        if stops:
+            stops[0].finished_at, stops[0].window_id = clock.now(), t.window_id
+            stops[0].save(update_fields=["finished_at", "window"])
+        t.status, t.finished_at = Ticket.DONE, clock.now()
+        t.save(update_fields=["status", "finished_at"])
         _event(t, "finish", staff=staff, window=t.window, from_status=Ticket.SERVING)
         _record(
             staff,

@@ -61,6 +61,13 @@
     document.getElementById("counts").innerHTML = board.queues.map(function (q) {
       return "<tr><td>" + esc(q.prefix) + " · " + esc(q.name) + "</td><td>" + esc(q.waiting) + "</td></tr>";
     }).join("");
+    var onward = document.getElementById("onward");  // visits of several queues: 下一站
+    if (onward) {
+      onward.innerHTML = (board.onward || []).map(function (o) {
+        return "<tr><td>" + esc(o.number) + "</td><td>下一站：" + esc(o.queue_name) + "</td></tr>";
+      }).join("");
+      document.getElementById("onward-box").hidden = !(board.onward || []).length;
+    }
     var closed = document.getElementById("closed");
     closed.hidden = !!board.open_now;
     document.getElementById("next-opening").textContent = board.next_opening ? "，下次开放：" + board.next_opening : "";
