@@ -17,6 +17,11 @@ Prints throughput and p50/p99 latency per endpoint for both phases (and --json f
 The load generator (aiohttp, `queue_load_client.py`) runs on the same machine and prints its own
 CPU use; the database and bench outlet are prepared by `queue_load_setup.py`.
 Server settings come from the environment (YIMEN_MAX_CONCURRENT_REQUESTS, YIMEN_FASTLANE, …).
+
+`--nodes N` starts N servers (each `--workers` processes) on N ports, as N machines behind a
+proxy would be, and spreads the requests over them round robin; afterwards it prints each
+node's cache-keeping cost from its /metrics (changes seen, refresher rounds and CPU). For one
+against two nodes on the same machine: `--nodes 1 --workers 1` and `--nodes 2 --workers 1`.
 """
 
 from __future__ import annotations
@@ -66,25 +71,8 @@ def print_report(title, report):
         )
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yimen_bench"),
-    )
-    parser.add_argument("--profile-seconds", type=float, default=30)
-    parser.add_argument("--max-seconds", type=float, default=20)
-    parser.add_argument("--cycle-clients", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--pool-size", type=int, default=12, help="database connections per worker")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    if not args.database_url.startswith("postgres"):
-        parser.error("the benchmark runs against PostgreSQL (DATABASE_URL=postgres://…)")
-
-    ensure_database(args.database_url)
-    env = prepare(args.database_url, WINDOWS)
-    port = free_port()
+def start_nodes(args) -> tuple[list[subprocess.Popen], list[str]]:
+    """`args.nodes` uvicorn servers (`args.workers` processes each) on spare loopback ports."""
     # Under ASGI every request runs in its own thread: persistent connections (CONN_MAX_AGE > 0)
     # would pile up one per thread, and a new connection per request costs a PostgreSQL backend
     # fork. The server therefore runs with Django's psycopg connection pool (bench settings).
@@ -103,29 +91,37 @@ def main(argv=None):
         "YIMEN_ALLOWED_HOSTS": "127.0.0.1",
         "YIMEN_LOG_LEVEL": "ERROR",
     }
-    server = subprocess.Popen(
-        [
-            str(BIN / "uvicorn"),
-            "yimen.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-            "--timeout-keep-alive",
-            "60",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=server_env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        import httpx
+    ports = [free_port() for _ in range(args.nodes)]
+    servers = [
+        subprocess.Popen(
+            [
+                str(BIN / "uvicorn"),
+                "yimen.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--timeout-keep-alive",
+                "60",
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=server_env,
+        )
+        for port in ports
+    ]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    return servers, bases
 
+
+def wait_for(bases: list[str]) -> None:
+    import httpx
+
+    for base in bases:
         for _ in range(100):
             try:
                 if httpx.get(base + "/api/outlets/BENCH/board", timeout=2).status_code == 200:
@@ -135,17 +131,72 @@ def main(argv=None):
             time.sleep(0.3)
         else:
             raise SystemExit("server did not start")
-        profile = asyncio.run(warm_and_profile(base, env, args.profile_seconds, 5, 100))
-        fastest = asyncio.run(phase_max(base, env, args.max_seconds, args.cycle_clients))
-    finally:
+
+
+def stop_nodes(servers: list[subprocess.Popen]) -> None:
+    for server in servers:
         server.terminate()
+    for server in servers:
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def node_cost(base: str) -> dict:
+    """What keeping its caches current cost one process of a node (its /metrics): changes it saw
+    (its own and the other processes' NOTIFYs), refresher rounds and their CPU time."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    values = {}
+    for family in text_string_to_metric_families(httpx.get(base + "/metrics", timeout=10).text):
+        for s in family.samples:
+            if not s.labels:
+                values[s.name] = s.value
+    changes = values.get("yimen_changes_received_total", 0)
+    cpu = values.get("yimen_refresher_cpu_seconds_total", 0.0)
+    return {
+        "changes_seen": int(changes),
+        "refresher_rounds": int(values.get("yimen_refresher_rounds_total", 0)),
+        "refresher_cpu_s": round(cpu, 2),
+        "cpu_ms_per_change": round(1000 * cpu / changes, 3) if changes else None,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yimen_bench"),
+    )
+    parser.add_argument("--profile-seconds", type=float, default=30)
+    parser.add_argument("--max-seconds", type=float, default=20)
+    parser.add_argument("--cycle-clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="processes per node")
+    parser.add_argument("--nodes", type=int, default=1, help="servers on their own ports")
+    parser.add_argument("--pool-size", type=int, default=12, help="database connections per worker")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.database_url.startswith("postgres"):
+        parser.error("the benchmark runs against PostgreSQL (DATABASE_URL=postgres://…)")
+
+    ensure_database(args.database_url)
+    env = prepare(args.database_url, WINDOWS)
+    servers, bases = start_nodes(args)
+    try:
+        wait_for(bases)
+        spread = ",".join(bases)
+        profile = asyncio.run(warm_and_profile(spread, env, args.profile_seconds, 5, 100))
+        fastest = asyncio.run(phase_max(spread, env, args.max_seconds, args.cycle_clients))
+        cache_cost = [node_cost(base) for base in bases]
+    finally:
+        stop_nodes(servers)
     result = {
         "profile_10x": profile,
         "max": fastest,
+        "nodes": args.nodes,
+        "cache_cost": cache_cost,
         "workers": args.workers,
         "pool_size": args.pool_size,
         "cpus": os.cpu_count(),
@@ -162,6 +213,9 @@ def main(argv=None):
             f"as fast as possible for {args.max_seconds:.0f}s ({args.cycle_clients} cycle clients)",
             fastest,
         )
+        print(f"\nnodes: {args.nodes} × {args.workers} process(es)")
+        for base, cost in zip(bases, cache_cost, strict=True):
+            print(f"cache upkeep at {base} (one of its processes, whole run): {cost}")
         print(f"\nload average after the run: {os.getloadavg()}")
 
 

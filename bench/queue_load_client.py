@@ -119,6 +119,28 @@ async def timed(stats, client, name, method, url, **kw):
         return None
 
 
+class Spread:
+    """Several nodes behind one client, as a proxy spreads them: request i goes to node i mod N
+    (`base` is a comma-separated list of node URLs)."""
+
+    def __init__(self, bases):
+        self.sessions = [session(b) for b in bases]
+        self._next = 0
+
+    async def __aenter__(self):
+        for s in self.sessions:
+            await s.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc):
+        for s in self.sessions:
+            await s.__aexit__(*exc)
+
+    def request(self, method, url, **kw):
+        self._next = (self._next + 1) % len(self.sessions)
+        return self.sessions[self._next].request(method, url, **kw)
+
+
 def session(base):
     """aiohttp, not httpx: with hundreds of concurrent requests httpx's connection pool cost the
     load generator most of a core (~18 ms CPU per request measured), starving the server it
@@ -126,6 +148,8 @@ def session(base):
     limit); latency figures include the wait for a free connection."""
     import aiohttp
 
+    if "," in base:
+        return Spread(base.split(","))
     return aiohttp.ClientSession(
         base_url=base,
         connector=aiohttp.TCPConnector(limit=MAX_IN_FLIGHT),

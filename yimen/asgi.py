@@ -64,6 +64,7 @@ def warm_up() -> None:
     from django.db import connection
 
     from yimen.core import changes
+    from yimen.ops.health import mark_warm
     from yimen.queueing.selectors import warm_up as warm_queue_caches
     from yimen.staff.tokens import warm_up as warm_tokens
 
@@ -76,8 +77,13 @@ def warm_up() -> None:
             logging.getLogger(__name__).warning("cache warm-up failed", exc_info=True)
         finally:
             connection.close()
+            mark_warm()  # a failed warm-up leaves the caches to fill on demand: not a reason to stay unready
 
-    if settings.YIMEN_WARM_UP:
+    if not settings.YIMEN_WARM_UP:
+        from yimen.ops.health import mark_warm
+
+        mark_warm()  # nothing to wait for
+    else:
         thread = threading.Thread(target=run, name="yimen-warm-up")
         thread.start()
         thread.join()
@@ -92,3 +98,7 @@ gc.freeze()
 if os.environ.get("YIMEN_FASTLANE", "1") != "0":
     # answers from per-process caches in the event loop (not counted by admission control)
     application = FastLane(application)
+# outermost: request latency per route for /metrics, the fast lane's answers included
+from yimen.ops.metrics import RequestMetrics  # noqa: E402
+
+application = RequestMetrics(application)

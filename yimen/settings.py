@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "django_tasks_db",  # … with its database backend: run by `yimen worker`
     "yimen.outreach",
     "yimen.exchange",  # 好差评 push, 12345, 电子证照, national item codes (docs/exchange.md)
+    "yimen.ops",  # /metrics, /healthz, /readyz, `yimen backup verify` (docs/scaling.md)
 ]
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "chores"]}}
@@ -220,6 +221,13 @@ SECURE_HSTS_PRELOAD = False
 # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: IPs or CIDRs, comma-separated
 # (e.g. "127.0.0.1,10.0.0.0/24"). Empty: the peer's address is the client, whatever a header says
 # (yimen/core/clientaddr.py). Rate limits, lockouts and the audit's source address use it.
+# /metrics: only these client addresses (after YIMEN_TRUSTED_PROXIES) or this bearer token
+YIMEN_METRICS_ALLOW = [
+    p.strip()
+    for p in os.environ.get("YIMEN_METRICS_ALLOW", "127.0.0.1,::1").split(",")
+    if p.strip()
+]
+YIMEN_METRICS_TOKEN = os.environ.get("YIMEN_METRICS_TOKEN", "")
 YIMEN_TRUSTED_PROXIES = [
     p.strip() for p in os.environ.get("YIMEN_TRUSTED_PROXIES", "").split(",") if p.strip()
 ]
@@ -253,6 +261,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["redact_personal_data"]}
     },
     "root": {"handlers": ["console"], "level": os.environ.get("YIMEN_LOG_LEVEL", "WARNING")},
+    # one JSON line per request, personal data masked (yimen/ops/metrics.py): YIMEN_REQUEST_LOG=1
+    "loggers": {
+        "yimen.request": {
+            "level": "INFO" if os.environ.get("YIMEN_REQUEST_LOG") == "1" else "WARNING"
+        }
+    },
 }
 
 # --- Yimen ----------------------------------------------------------------------------------
@@ -312,4 +326,5 @@ YIMEN_DEMO_LOADERS = [
 YIMEN_DEMO_EXTRAS = [
     "yimen.cases.demo.load",
     "yimen.feedback.demo.load",
+    "yimen.insight.history.load",  # sample visit history: the waiting forecast reads it
 ]

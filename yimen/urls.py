@@ -6,7 +6,7 @@ from yimen.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("", include("yimen.ops.urls")),  # /healthz, /readyz, /metrics
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("catalog/", include("yimen.catalog.urls")),

@@ -54,6 +54,8 @@ class Refresher:
         self._chores: list[Callable[[], object]] = []
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self.rounds = 0
+        self.cpu_seconds = 0.0  # CPU time of this process's rounds so far
 
     def enabled(self) -> bool:
         return getattr(settings, "YIMEN_BACKGROUND_REFRESH", True)
@@ -141,12 +143,16 @@ class Refresher:
             ]:
                 del self._jobs[key]
             jobs = [fn for fn, _wanted in self._jobs.values()]
+        cpu = time.thread_time()
         for fn in chores + jobs:
             try:
                 fn()
             except Exception:  # noqa: BLE001 — one failing entry must not stop the others
                 logger.exception("background refresh failed")
                 connection.close()  # a broken connection is replaced in the next call
+        # what keeping the caches current costs this process (/metrics, docs/scaling.md)
+        self.rounds += 1
+        self.cpu_seconds += time.thread_time() - cpu
         for loop, future in waiters:
             try:
                 loop.call_soon_threadsafe(_resolve, future)

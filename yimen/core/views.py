@@ -1,5 +1,3 @@
-from django.db import connection
-from django.http import JsonResponse
 from django.shortcuts import render
 
 from yimen.catalog.models import ServiceItem
@@ -40,9 +38,3 @@ def home(request):
             "today_verified": work_calendar().is_verified(today),
         },
     )
-
-
-def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "database": connection.vendor})

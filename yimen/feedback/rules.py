@@ -6,6 +6,7 @@ live services, the scheduled `yimen feedback escalate` job and the tests all use
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +15,7 @@ from typing import Any
 
 from yimen.core.calendar import WorkCalendar
 from yimen.core.errors import InvalidTransition, ValidationFailed
+from yimen.core.validators import check_mobile
 
 # --- Ratings (好差评) -------------------------------------------------------------------------
 SCORE_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -58,6 +60,20 @@ def check_rating(score: Any, reasons: Any, comment: str) -> tuple[int, list[str]
     if is_bad(score) and not reasons:
         raise ValidationFailed("「不满意」及以下的评价请至少选择一项原因。", code="reason_required")
     return score, sorted(set(reasons), key=list(REASON_LABELS).index), comment
+
+
+def check_callback_contact(value: str, score: int) -> str:
+    """The optional phone a 差评 leaves for the promised callback: a mobile (11 digits) or a
+    landline with its area code (0971-6100400); dropped for a good rating (nobody calls back)."""
+    value = re.sub(r"[\s（）()]", "", value or "").replace("－", "-")
+    if not value or not is_bad(score):
+        return ""
+    if check_mobile(value) or re.fullmatch(r"0\d{2,3}-?\d{7,8}", value):
+        return value
+    raise ValidationFailed(
+        "回访电话请填 11 位手机号，或带区号的座机号（如 0971-6100400）；也可以不填。",
+        code="callback_phone_invalid",
+    )
 
 
 # --- Rectification (差评整改) -----------------------------------------------------------------

@@ -66,6 +66,8 @@ def load(stdout=None):
                 "street": raw.get("street", ""),
                 "street_code": str(raw.get("street_code", "")),
                 "address": raw.get("address", ""),
+                "phone": str(raw.get("phone", "")),
+                "transport": raw.get("transport", ""),
                 "floors": raw.get("floors") or {},
                 "weekly_hours": raw["hours"]["weekly"],
                 "lunch_break": bool(raw["hours"].get("lunch_break")),

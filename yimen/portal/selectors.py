@@ -101,3 +101,56 @@ def remote_outlets(item, at=None) -> list[dict]:
             }
         )
     return rows
+
+
+def when_to_go(item, day: date) -> dict:
+    """“什么时候去、去哪儿”: the outlets handling `item`, each with its predicted wait by half hour
+    on `day` (insight.forecast: history played on the twin), its live queue when open now, and —
+    for an item the bank branches also handle — the bank branch to suggest (open now, shortest
+    queue; else the one opening first)."""
+    from yimen.insight import forecast
+
+    now = clock.now()
+    today = clock.local(now).date()
+    rows = []
+    for r in outlet_selectors.outlets_for_item(item, now):
+        o = r["outlet"]
+        prediction = forecast.predicted_waits(o, day)
+        slots = prediction["slots"]
+        current = _clock_slot(now) if day == today else None
+        ahead = [s for s in slots if current is None or s["slot"] >= current]  # today: not the past
+        best = min(ahead, key=lambda s: (s["wait"], s["slot"])) if ahead else None
+        rows.append(
+            {
+                **r,
+                "prediction": prediction,
+                "peak": max((s["wait"] for s in slots), default=0),
+                "waiting": _waiting(o) if r["open_now"] else None,
+                "wait_now": next((s["wait"] for s in slots if s["slot"] == current), None),
+                "best": best,
+            }
+        )
+    rows.sort(key=lambda x: (not x["prediction"]["open"], x["outlet"].kind == "bank"))
+    banks = [x for x in rows if x["outlet"].kind == "bank"]
+    suggestion = None
+    open_banks = [x for x in banks if x["open_now"]]
+    if open_banks:
+        suggestion = min(
+            open_banks,
+            # the shortest queue now; then a known short predicted wait before an unknown one
+            key=lambda x: (
+                x["waiting"] or 0,
+                x["wait_now"] is None,
+                x["wait_now"] or 0,
+                x["outlet"].code,
+            ),
+        )
+    elif banks:
+        suggestion = min(banks, key=lambda x: (x["next_opening"] is None, x["next_opening"] or now))
+    return {"rows": rows, "bank_item": bool(banks), "bank_suggestion": suggestion}
+
+
+def _clock_slot(at) -> str:
+    local = clock.local(at)
+    minute = (local.hour * 60 + local.minute) // 30 * 30
+    return f"{minute // 60:02d}:{minute % 60:02d}"

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from yimen.core.errors import DomainError, NotFound, ValidationFailed
+from yimen.core.masking import mask_phone
 from yimen.guide import selectors as guide_selectors
 from yimen.outlets.models import Outlet
 
@@ -86,6 +87,7 @@ def rate(request, token):
                 score=request.POST.get("score"),
                 reasons=request.POST.getlist("reasons"),
                 comment=request.POST.get("comment", ""),
+                callback_phone=request.POST.get("callback_phone", ""),
                 channel="portal",
                 request=request,
                 **kwargs,
@@ -104,6 +106,7 @@ def rate(request, token):
             "scores": feedback_rules.SCORE_CHOICES,
             "reasons": feedback_rules.REASON_CHOICES,
             "form": request.POST if request.method == "POST" and not done else {},
+            "callback_masked": mask_phone(done.callback_phone) if done else "",
         },
         error,
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import tracking_views, views
+from . import tracking_views, views, when_views
 
 app_name = "portal"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("bundle/<str:code>/", views.bundle, name="bundle"),
     path("item/<str:code>/book/", views.book, name="book"),
     path("item/<str:code>/remote/", views.remote, name="remote"),
+    path("item/<str:code>/when/", when_views.when, name="when"),
     path("appointment/", views.appointment_lookup, name="appointment_lookup"),
     path("appointment/<str:public_id>/", views.appointment, name="appointment"),
     path("ticket/<str:public_id>/", views.ticket, name="ticket"),

@@ -102,7 +102,14 @@ def book(request, code):
     )
     outlet = next((r["outlet"] for r in choices if r["outlet"].code == outlet_code), None)
     days = selectors.booking_days()
-    day_labels = [(d, f"{d.month}月{d.day}日 星期{'一二三四五六日'[d.weekday()]}") for d in days]
+    this_year = clock.today().year  # the year where it could be mistaken (booking into January)
+    day_labels = [
+        (
+            d,
+            f"{'' if d.year == this_year else f'{d.year}年'}{d.month}月{d.day}日 星期{'一二三四五六日'[d.weekday()]}",
+        )
+        for d in days
+    ]
     day_text = request.POST.get("day") or request.GET.get("day") or ""
     try:
         day = form_date(day_text, "预约日期") or (days[0] if days else None)

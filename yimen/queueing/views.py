@@ -391,10 +391,14 @@ def board(request, outlet_code):
     )
 
 
-def _events_payload(outlet_id, after_id):
+def _events_payload(outlet_id, after_id, live=False):
     events = selectors.board_events_after(outlet_id, after_id)
     if not events:
         return None, after_id
+    if live:  # call → board lag for /metrics (not the backlog sent when a board connects)
+        from yimen.ops.metrics import observe_board_lag
+
+        observe_board_lag(e.at for e in events if e.action in selectors.CALL_ACTIONS)
     calls = [selectors.call_payload(e) for e in events if e.action in selectors.CALL_ACTIONS]
     outlet = Outlet.objects.get(pk=outlet_id)
     return {"calls": calls, "board": selectors.board(outlet)}, events[-1].pk
@@ -441,7 +445,7 @@ async def board_events(request, outlet_code):
                 continue
             seen, polled = version, now
             payload, new_last = await sync_to_async(_events_payload, thread_sensitive=False)(
-                outlet.pk, last
+                outlet.pk, last, True
             )
             if payload is not None:
                 last = new_last

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from yimen.cases.models import Case
 from yimen.catalog.models import Department, ServiceItem
+from yimen.core.fields import ProtectedCharField
 from yimen.outlets.models import Outlet, Window
 from yimen.queueing.models import Ticket
 from yimen.staff.models import Staff
@@ -52,6 +53,8 @@ class Rating(models.Model):
     score = models.PositiveSmallIntegerField("评价等级", choices=rules.SCORE_CHOICES)
     reasons = models.JSONField("原因", default=list, blank=True)
     comment = models.TextField("评价内容", blank=True)
+    # a 差评 may leave a phone for the promised callback (a slip's ticket often has none)
+    callback_phone = ProtectedCharField("回访电话", max_length=20, blank=True)
     channel = models.CharField("评价渠道", max_length=10, choices=RATING_CHANNELS)
     outlet = models.ForeignKey(
         Outlet, on_delete=models.PROTECT, related_name="ratings", verbose_name="网点"

@@ -111,10 +111,12 @@ def submit_rating(
     reasons=None,
     comment: str = "",
     channel: str = "qr",
+    callback_phone: str = "",
     actor=None,
     request=None,
 ) -> Rating:
-    """Rate a visit (ticket) or a case. A 差评 opens a Rectification at once."""
+    """Rate a visit (ticket) or a case. A 差评 opens a Rectification at once; it may leave a
+    phone for the callback (kept protected, shown masked)."""
     from yimen.cases.models import Case
     from yimen.queueing.models import Ticket
 
@@ -136,6 +138,7 @@ def submit_rating(
             .get(pk=case.pk)
         )
     score, reasons, comment = rules.check_rating(score, reasons, comment)
+    callback_phone = rules.check_callback_contact(callback_phone, score)
     state = rating_state(ticket=ticket, case=case)
     if not state["can_rate"]:
         raise Conflict(state["message"], code="already_rated")
@@ -153,6 +156,7 @@ def submit_rating(
                 score=score,
                 reasons=reasons,
                 comment=comment,
+                callback_phone=callback_phone,
                 channel=channel,
                 created_at=clock.now(),
                 **snap,
@@ -169,6 +173,7 @@ def submit_rating(
             "round": rating.round,
             "channel": channel,
             "subject": f"{rating.subject}:{(ticket or case).pk}",
+            "callback_phone": bool(callback_phone),
         },
     )
     exchange.rating_submitted(rating)  # 好差评 push, after commit (docs/exchange.md)

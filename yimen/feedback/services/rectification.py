@@ -97,7 +97,11 @@ def _invite_rerating(rect: Rectification) -> None:
     """Tell the person the outcome and invite the one re-rating (when a phone is known)."""
     rating = rect.rating
     subject = rating.ticket if rating.ticket_id else rating.case
-    phone = getattr(subject, "phone", "") or getattr(subject, "applicant_phone", "")
+    phone = (
+        rating.callback_phone
+        or getattr(subject, "phone", "")
+        or getattr(subject, "applicant_phone", "")
+    )
     if not phone or rating.round >= 2:
         return
     from ..selectors import rating_url

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from yimen.core import clock
 from yimen.core.errors import DomainError, Forbidden, NotFound, Unauthorized
-from yimen.core.masking import mask_name
+from yimen.core.masking import mask_name, mask_phone
 from yimen.outlets.models import Outlet, Window
 from yimen.staff import authz
 from yimen.staff.authz import authorize, check, staff_of
@@ -30,6 +30,7 @@ def _rating_form_values(request):
         "score": request.POST.get("score", ""),
         "reasons": request.POST.getlist("reasons"),
         "comment": request.POST.get("comment", ""),
+        "callback_phone": request.POST.get("callback_phone", ""),
     }
 
 
@@ -64,6 +65,7 @@ def rate(request, token):
                 score=request.POST.get("score"),
                 reasons=request.POST.getlist("reasons"),
                 comment=request.POST.get("comment", ""),
+                callback_phone=request.POST.get("callback_phone", ""),
                 channel="qr",
                 request=request,
             )
@@ -121,6 +123,7 @@ def window_rate(request, window_code):
                 score=request.POST.get("score"),
                 reasons=request.POST.getlist("reasons"),
                 comment=request.POST.get("comment", ""),
+                callback_phone=request.POST.get("callback_phone", ""),
                 channel="window",
                 request=request,
             )
@@ -156,6 +159,18 @@ def window_rate(request, window_code):
             )
         )
     return render(request, "feedback/window_rate.html", ctx)
+
+
+def _callback_contact(rating) -> tuple | None:
+    """(object, field) of the phone to call back: the one left with the 差评, else the ticket's
+    or the case's own."""
+    if rating.callback_phone:
+        return rating, "callback_phone"
+    if rating.ticket_id and rating.ticket.phone:
+        return rating.ticket, "phone"
+    if rating.case_id and rating.case.applicant_phone:
+        return rating.case, "applicant_phone"
+    return None
 
 
 # --- staff pages ------------------------------------------------------------------------------------
@@ -213,8 +228,27 @@ def rectification_detail(request, pk):
     )
     if rect is None or not authz.can_see(staff, rect):
         raise Http404
-    error, posted = "", {}
-    if request.method == "POST":
+    error, posted, revealed = "", {}, ""
+    contact = _callback_contact(rect.rating)
+    if request.method == "POST" and request.POST.get("action") == "reveal_contact":
+        from yimen.staff import services as staff_services
+
+        try:  # the full number for the callback: audited, refused ones too
+            revealed = (
+                staff_services.reveal(
+                    staff,
+                    contact[0],
+                    contact[1],
+                    reason=request.POST.get("reason", ""),
+                    outlet=rect.outlet,
+                    request=request,
+                )
+                if contact
+                else ""
+            )
+        except DomainError as exc:
+            error = exc.message
+    elif request.method == "POST":
         posted = request.POST
         try:
             services.act_on_rectification(
@@ -239,6 +273,11 @@ def rectification_detail(request, pk):
         "action_labels": rules.RECTIFICATION_ACTION_LABELS,
         "error": error,
         "posted": posted,
+        "contact_masked": mask_phone(getattr(*contact)) if contact else "",
+        "contact_source": "评价时留的回访电话"
+        if contact and contact[1] == "callback_phone"
+        else "取号/申请时留的电话",
+        "revealed_contact": revealed,
         "flags": rules.rectification_flags(
             rect.state, today, rect.callback_due, rect.rectify_due, bool(rect.callback_note)
         ),

@@ -198,7 +198,7 @@ def test_outlets_page_shows_todays_hours_and_live_waiting(at_centre, client):
     queue_services.issue_ticket(at_centre, ["XN-WS-001"])
     page = client.get("/portal/outlets/").content.decode()
     row = page.split('data-code="XN-CX"')[1].split("</li>")[0]
-    assert "现在排队 <strong>1</strong> 人" in row and "今日办公：" in row
+    assert "现在排队 <strong>1</strong> 人" in row and "<dt>今日办公</dt>" in row
 
 
 def test_code_must_be_ascii_digits_and_a_bad_one_costs_no_try(at_centre, client):

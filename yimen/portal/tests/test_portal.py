@@ -35,7 +35,7 @@ def test_outlets_open_now_first(at_centre, client, clock):
     page = client.get("/portal/outlets/").content.decode()
     first_closed = page.index("已休息")
     assert page.index("开放中") < first_closed  # bank branches open on Saturday come first
-    assert "3月21日 09:00" in page  # the centre's next opening
+    assert "3月21日（星期一）09:00" in page  # the centre's next opening, with its weekday
 
 
 def at_hall(client, outlet_code):
