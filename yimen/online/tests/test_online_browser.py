@@ -97,7 +97,7 @@ def test_apply_online_correct_accept_download_licence(
         expect(page.locator(f"#online-materials tr.m-row[data-line='{i}'] a")).to_be_visible()
     shot("1-uploaded")
     page.locator("#online-submit").click()
-    expect(page.locator("#online-status")).to_have_text("网上预审中")
+    expect(page.locator("#online-status")).to_have_text("网上预审中", timeout=20_000)
     receipt = page.inner_text("#online-receipt")
     app = Application.objects.get(case__receipt_number=receipt)
 
@@ -117,7 +117,7 @@ def test_apply_online_correct_accept_download_licence(
     plan.locator(".fix-why").fill("平面图未标注比例尺和卫生设施位置，请补充后重新上传")
     staff_page.screenshot(path=str(ARTIFACTS / "online-2-precheck.png"), full_page=True)
     staff_page.locator("#office-correct").click()
-    expect(staff_page.locator("#office-status")).to_have_text("待补正")
+    expect(staff_page.locator("#office-status")).to_have_text("待补正", timeout=20_000)
 
     # 4. the citizen sees exactly what to fix, re-uploads it and submits again
     page.reload()
@@ -128,12 +128,12 @@ def test_apply_online_correct_accept_download_licence(
     fix_row.get_by_role("button", name="上传", exact=True).click()
     expect(page.locator("#online-correction")).to_contain_text("已重新上传")
     page.locator("#online-resubmit").click()
-    expect(page.locator("#online-status")).to_have_text("网上预审中")
+    expect(page.locator("#online-status")).to_have_text("网上预审中", timeout=20_000)
 
     # 5. accepted online with the window's time limits
     staff_page.reload()
     staff_page.locator("#office-accept").click()
-    expect(staff_page.locator("#office-status")).to_have_text("已受理")
+    expect(staff_page.locator("#office-status")).to_have_text("已受理", timeout=20_000)
     case = Application.objects.get(pk=app.pk).case
     assert case.status == case_rules.ACCEPTED and case.due_date is not None
 
@@ -147,7 +147,7 @@ def test_apply_online_correct_accept_download_licence(
     staff_page.get_by_role("button", name="作出决定").click()
     staff_page.goto(f"{live_server.url}/online/office/{app.pk}/")
     staff_page.locator("#office-deliver-btn").click()
-    expect(staff_page.get_by_role("status").first).to_contain_text("结果已送达")
+    expect(staff_page.get_by_role("status").first).to_contain_text("结果已送达", timeout=20_000)
 
     # 7. the citizen downloads the licence; its QR decodes to the verification page; 0 visits
     page.reload()
