@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "django_tasks",  # background tasks (the backport of Django 6's tasks framework) …
     "django_tasks_db",  # … with its database backend: run by `yimen worker`
     "yimen.outreach",
+    "yimen.online",  # 网上申报, uploads, 网上预审 (issue #21)
     "yimen.exchange",  # 好差评 push, 12345, 电子证照, national item codes (docs/exchange.md)
     "yimen.ops",  # /metrics, /healthz, /readyz, `yimen backup verify` (docs/scaling.md)
 ]
@@ -252,6 +253,11 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(os.environ.get("YIMEN_MEDIA_ROOT", Path.cwd() / "media"))
 MEDIA_URL = "/media/"
+# 网上申报 uploads (yimen/online, docs/online.md): outside the web root, never under STATIC_ROOT or
+# MEDIA_ROOT, served only through a view that asks the scope policy.
+YIMEN_ONLINE_FILES_ROOT = Path(
+    os.environ.get("YIMEN_ONLINE_FILES_ROOT", Path.cwd() / "private" / "online")
+)
 
 LOGGING = {
     "version": 1,
@@ -310,6 +316,20 @@ YIMEN = {
     # set by `make run` when it points the exchange at the local simulator: pages say so
     "EXCHANGE_SIMULATOR": os.environ.get("YIMEN_EXCHANGE_SIMULATOR_ON", "0") == "1",
 }
+# 网上申报 (yimen/online, docs/online.md): upload limits, the 预审 time limit, and the province's
+# 统一身份认证 by OpenID Connect (off unless YIMEN_OIDC_ISSUER is set).
+YIMEN["ONLINE"] = {
+    "MAX_BYTES": int(os.environ.get("YIMEN_ONLINE_MAX_BYTES", str(10 * 1024 * 1024))),
+    "MAX_TOTAL_BYTES": int(os.environ.get("YIMEN_ONLINE_MAX_TOTAL_BYTES", str(60 * 1024 * 1024))),
+    "PRECHECK_WORKDAYS": int(os.environ.get("YIMEN_ONLINE_PRECHECK_WORKDAYS", "1")),
+}
+YIMEN["ONLINE_OIDC"] = {
+    k: os.environ.get(f"YIMEN_OIDC_{k.upper()}", "")
+    for k in ("issuer", "client_id", "client_secret", "authorize_url", "token_url", "jwks_url")
+} | {
+    "id_claim": os.environ.get("YIMEN_OIDC_ID_CLAIM", "id_number"),
+    "phone_claim": os.environ.get("YIMEN_OIDC_PHONE_CLAIM", "phone_number"),
+}
 
 # Demo loaders run in this order by `yimen demo`; each app adds its own (a callable taking
 # stdout=, returning a one-line summary; `yimen demo --reset` flushes the database first).
@@ -324,6 +344,7 @@ YIMEN_DEMO_LOADERS = [
 # Sample activity for `yimen demo` only (not loaded into test databases): a few cases in every
 # state and a few 办不成事 grievances, made through the services by the demo staff.
 YIMEN_DEMO_EXTRAS = [
+    "yimen.online.demo.load",  # 网上办事大厅 (created on first use otherwise)
     "yimen.cases.demo.load",
     "yimen.feedback.demo.load",
     "yimen.insight.history.load",  # sample visit history: the waiting forecast reads it

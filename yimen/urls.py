@@ -21,6 +21,7 @@ urlpatterns = [
     path("hall/", include("yimen.hall.urls")),
     path("notify/", include("yimen.notify.urls")),
     path("outreach/", include("yimen.outreach.urls")),
+    path("online/", include("yimen.online.urls")),
     path("exchange/", include("yimen.exchange.urls")),
 ]
 

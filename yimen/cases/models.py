@@ -75,8 +75,17 @@ class Case(models.Model):
     helper_consent_at = models.DateTimeField("同意时间", null=True, blank=True)
     helper_consent_note = models.CharField("同意方式", max_length=200, blank=True)
 
+    # empty for an application made online (yimen/online): nobody at a window took it in
     opened_by = models.ForeignKey(
-        Staff, on_delete=models.PROTECT, related_name="opened_cases", verbose_name="收件人"
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opened_cases",
+        verbose_name="收件人",
+    )
+    channel = models.CharField(
+        "申报渠道", max_length=10, choices=rules.CHANNELS, default="window", db_index=True
     )
     opened_at = models.DateTimeField("收件时间")
 

@@ -49,9 +49,14 @@ def pay(request, pk):
 @login_required
 def receipt_pdf(request, pk, payment_id):
     staff, case = _case(request, pk)
-    p = Payment.objects.filter(case=case, pk=payment_id).select_related("window").first()
-    if p is None:
-        raise NotFound("找不到该缴费记录。")
+    # the payment's own scope (window staff, chiefs, directors, leaders — not the back office),
+    # not only the case's: an approver who reads the case does not read its cash receipts
+    p = authz.get_visible(
+        staff,
+        Payment.objects.filter(case=case).select_related("window"),
+        "找不到该缴费记录。",
+        pk=payment_id,
+    )
     data = pdf.render_pdf(
         "cases/pdf/payment.html",
         {

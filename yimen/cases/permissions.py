@@ -32,7 +32,11 @@ register_scope(
     outlet="outlet",
     department="item__department",
     view="case.view",
-    limit={APPROVER: Q(status__in=rules.ACCEPTED_STATES)},
+    # approvers: accepted cases, and online applications of their department in 网上预审 (#21)
+    limit={
+        APPROVER: Q(status__in=rules.ACCEPTED_STATES)
+        | Q(channel="online", status__in=(rules.PRECHECK, rules.NOTIFIED, rules.REJECTED))
+    },
 )
 
 # --- 高效办成一件事 (issue #17) ---------------------------------------------------------------------
@@ -58,3 +62,16 @@ register_scope(
 )
 register_scope("cases.Payment", outlet="outlet", view="case.view")
 register_scope("cases.CashClose", outlet="window__outlet", view="case.view")
+
+# --- 网上预审 (issue #21, yimen/online) ------------------------------------------------------------
+register(
+    {
+        # the comprehensive back office of the online outlet (its clerks) or the item's department
+        # (approvers: scope_of gives them their department) 受理 / 补正 / 不予受理 online
+        "case.precheck": Rule(
+            {CLERK, CHIEF, DIRECTOR, APPROVER},
+            scope="outlet",
+            label="网上预审（受理/补正/不予受理）",
+        ),
+    }
+)

@@ -59,13 +59,12 @@ def render_promise_pdf(case, promise) -> bytes:
 @login_required
 def pdf_view(request, pk, promise_id):
     staff, case = _case(request, pk)
-    promise = (
-        Promise.objects.select_related("line", "department")
-        .filter(case=case, pk=promise_id)
-        .first()
+    promise = authz.get_visible(  # the promise's own scope (its verifying department)
+        staff,
+        Promise.objects.select_related("line", "department").filter(case=case),
+        "找不到该承诺书。",
+        pk=promise_id,
     )
-    if promise is None:
-        raise NotFound("找不到该承诺书。")
     return pdf.pdf_response(render_promise_pdf(case, promise), f"告知承诺书-{promise.number}.pdf")
 
 

@@ -23,6 +23,7 @@ REJECTED = "rejected"  # 不予受理
 TERMINATED = "terminated"  # 终止（容缺材料逾期未补齐等）
 ESCALATED = "escalated"  # 很难办，转办不成事反映
 WITHDRAWN = "withdrawn"  # 申请人撤回
+PRECHECK = "precheck"  # 网上申报，待网上预审 (issue #21, yimen/online)
 
 STATUS_CHOICES = [
     (DRAFT, "收件中"),
@@ -36,6 +37,7 @@ STATUS_CHOICES = [
     (TERMINATED, "已终止"),
     (ESCALATED, "很难办·已转办"),
     (WITHDRAWN, "已撤回"),
+    (PRECHECK, "网上预审"),
 ]
 STATUS_LABELS = dict(STATUS_CHOICES)
 ACCEPTED_STATES = (ACCEPTED, PAUSED, DECIDED, RESULT_READY, CLOSED, TERMINATED)
@@ -49,9 +51,9 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "notify_missing": ((DRAFT,), NOTIFIED),
     "return_visit": ((NOTIFIED,), DRAFT),
     "accept": ((DRAFT,), ACCEPTED),
-    "reject": ((DRAFT, NOTIFIED), REJECTED),
+    "reject": ((DRAFT, NOTIFIED, PRECHECK), REJECTED),
     "escalate_hard": ((DRAFT, NOTIFIED), ESCALATED),
-    "withdraw": ((DRAFT, NOTIFIED, ACCEPTED, PAUSED), WITHDRAWN),
+    "withdraw": ((DRAFT, NOTIFIED, ACCEPTED, PAUSED, PRECHECK), WITHDRAWN),
     "supply_material": ((ACCEPTED, PAUSED, DECIDED), None),
     "remind_tolerance": ((ACCEPTED, PAUSED), None),
     "terminate": ((ACCEPTED, PAUSED), TERMINATED),
@@ -61,6 +63,10 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "decide": ((ACCEPTED,), DECIDED),
     "issue_result": ((DECIDED,), RESULT_READY),
     "deliver": ((RESULT_READY, DECIDED), CLOSED),
+    # 网上预审 (online application): accept online, one online 补正, the applicant re-uploads
+    "precheck_accept": ((PRECHECK,), ACCEPTED),
+    "precheck_correct": ((PRECHECK,), NOTIFIED),
+    "resubmit_online": ((NOTIFIED,), PRECHECK),
 }
 ACTION_LABELS = {
     "open": "收件",
@@ -79,6 +85,10 @@ ACTION_LABELS = {
     "decide": "作出决定",
     "issue_result": "出具结果",
     "deliver": "送达",
+    "submit_online": "网上申报",
+    "precheck_accept": "网上预审·受理",
+    "precheck_correct": "网上预审·补正告知",
+    "resubmit_online": "网上补正后重新提交",
 }
 
 
@@ -302,6 +312,8 @@ VISIT_PURPOSE_LABELS = dict(VISIT_PURPOSE_CHOICES)
 
 DELIVERY_CHOICES = [("window", "窗口领取"), ("mail", "邮寄送达"), ("electronic", "电子送达")]
 DELIVERY_LABELS = dict(DELIVERY_CHOICES)
+
+CHANNELS = [("window", "窗口"), ("online", "网上申报")]
 
 APPROVE, DENY = "approve", "deny"
 DECISION_CHOICES = [(APPROVE, "准予许可"), (DENY, "不予许可")]

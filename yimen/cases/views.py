@@ -231,7 +231,7 @@ def _detail_context(staff, case):
         "promise_names": promise_views.promisable_names(case),
         "eligibility_warning": promise_views.eligibility_warning(case),
         "promises": list(case.promises.all()),
-        "payments": list(case.payments.all()),
+        "payments": list(authz.visible_to(staff, case.payments.all())),  # approvers see none
         "takes_fee": case.item.fee != 0,
         "notices": notices,
         "visits": list(case.visits.select_related("outlet", "ticket", "staff")),

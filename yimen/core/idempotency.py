@@ -7,6 +7,10 @@ and the same fingerprint is a retry and replays the result, one with a different
 refused — 422, code `idempotency_key_reused` — instead of silently answering with the result of
 another request.
 
+The key is bound to its caller: the fingerprint includes who sent the request (the API token, the
+signed-in member of staff, or "anonymous"), so the same key sent by another caller — even with
+the same body — is refused, never answered with someone else's result.
+
 The fingerprint is a keyed hash (HMAC with the site's secret key): bodies carry ID numbers and
 phone numbers, and a plain hash of such a short value could be reversed by trying them all.
 
@@ -56,16 +60,52 @@ def _canonical_body(request) -> str:
     return body.decode("utf-8", "replace")
 
 
+def caller_of(actor) -> str:
+    """Who is calling, as the key's owner: an API token (a device or a member of staff), a member
+    of staff, a user, or anonymous. Duck-typed so that core does not import staff."""
+    if actor is None or isinstance(actor, str):
+        return "anonymous"
+    token = getattr(actor, "token", None)
+    if token is not None and getattr(token, "pk", None) is not None:  # a tokens.Principal
+        return f"token:{token.pk}"
+    device = getattr(actor, "device_outlet", None)
+    if device is not None:
+        return f"device:{device.pk}"
+    if hasattr(actor, "device_outlet"):  # a Principal of a signed-in member of staff
+        actor = actor.staff
+    if actor is None:
+        return "anonymous"
+    user = getattr(actor, "user", None)  # a Staff
+    if user is not None and getattr(user, "pk", None) is not None:
+        return f"user:{user.pk}"
+    if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) is not None:
+        return f"user:{actor.pk}"
+    return "anonymous"
+
+
+def request_caller(request) -> str:
+    """The caller of an HTTP request: the API principal if authenticated, else the signed-in
+    user, else anonymous."""
+    principal = getattr(request, "principal", None)
+    if principal is not None:
+        return caller_of(principal)
+    return caller_of(getattr(request, "user", None))
+
+
 def request_fingerprint(request) -> str:
-    """Fingerprint of an HTTP request: method, path with query string, and body (JSON
+    """Fingerprint of an HTTP request: its caller, method, path with query string, and body (JSON
     canonicalised; form fields sorted, without the CSRF token)."""
-    return _digest(f"{request.method}\n{request.get_full_path()}\n{_canonical_body(request)}")
-
-
-def call_fingerprint(operation: str, **params) -> str:
-    """Fingerprint of a direct service call (no HTTP request): the operation and its parameters."""
     return _digest(
-        f"CALL\n{operation}\n" + json.dumps(params, ensure_ascii=False, sort_keys=True, default=str)
+        f"{request_caller(request)}\n{request.method}\n{request.get_full_path()}\n"
+        f"{_canonical_body(request)}"
+    )
+
+
+def call_fingerprint(operation: str, *, caller: str = "anonymous", **params) -> str:
+    """Fingerprint of a direct service call (no HTTP request): caller, operation, parameters."""
+    return _digest(
+        f"CALL\n{caller}\n{operation}\n"
+        + json.dumps(params, ensure_ascii=False, sort_keys=True, default=str)
     )
 
 
@@ -74,6 +114,7 @@ def check(stored: str | None, fingerprint: str | None) -> None:
     are replayed as before."""
     if stored and fingerprint and stored != fingerprint:
         raise IdempotencyKeyReused(
-            "该 Idempotency-Key 已用于另一笔内容不同的请求：同一个 Key 只能用于重试完全相同的请求。"
+            "该 Idempotency-Key 已用于另一笔内容不同（或由其他调用方发出）的请求："
+            "同一个 Key 只能由同一调用方用于重试完全相同的请求。"
             "如需办理新的请求，请使用新的 Key（网页请刷新后重新提交）。"
         )

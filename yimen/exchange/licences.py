@@ -172,3 +172,90 @@ def push_licence(result) -> None:
         outlet_code=case.outlet.code,
         at=result.issued_at,
     )
+
+
+# --- 网上申报 (yimen/online, through online/seams.py) ---------------------------------------------
+@dataclass
+class Found:
+    """One line's answer for an online application: the valid licence or why there is none."""
+
+    licence: Licence | None = None
+    source: str = ""
+    note: str = ""
+    unavailable: bool = False
+
+
+def find_for_material(material_name: str, holder_id: str) -> Found:
+    """The library's valid licence standing in for a material (same adapter, timeout and validity
+    rule as at the window). Never raises: no library, down or nothing valid → a Chinese note."""
+    licence_type = rules.licence_type_for(material_name)
+    if not licence_type:
+        return Found(note="这项材料不能用电子证照代替，请上传文件。")
+    adapter = get_adapter(LICENCE, timeout=conf.lookup_timeout())
+    if adapter is None:
+        return Found(note="尚未接入电子证照库，请上传文件。", unavailable=True)
+    if not holder_id:
+        return Found(note="请先填写并保存持证人的证件号码（或统一社会信用代码），再调用电子证照。")
+    try:
+        found = adapter.lookup(holder_id, licence_type)
+    except Unavailable as exc:
+        log.warning("licence library unavailable for an online application: %s", exc)
+        return Found(note="电子证照库暂时无法访问，请上传文件（不影响提交）。", unavailable=True)
+    today = clock.today().isoformat()
+    valid = [x for x in found if rules.licence_valid(x.status, x.valid_until, today)]
+    if not valid:
+        note = "电子证照库中没有有效的" if found else "电子证照库中没有找到"
+        return Found(note=f"{note}{licence_type}，请上传文件。")
+    return Found(licence=valid[0], source=adapter.endpoint.url)
+
+
+def holder_id_for(material_name: str, id_number: str, credit_code: str) -> str:
+    """Whose licence: the USCC for a company's licence type, else the ID number (as at intake)."""
+    if rules.licence_type_for(material_name) in COMPANY_TYPES and credit_code:
+        return credit_code
+    return id_number or ""
+
+
+def still_valid(detail: dict) -> bool:
+    """A licence found when the draft was made still counts at acceptance (not expired since)."""
+    return rules.licence_valid(
+        detail.get("status", "valid"), detail.get("valid_until"), clock.today().isoformat()
+    )
+
+
+def record_online_use(
+    case, line, detail: dict, *, used_by: str = "网上申报（申请人）"
+) -> LicenceUse:
+    """The LicenceUse of a licence an online applicant used instead of an upload, recorded when
+    the back office accepts the case (the case line exists then and is received 数据共享调取).
+    Runs inside the acceptance's transaction."""
+    use, _ = LicenceUse.objects.update_or_create(
+        case_material_id=line.pk,
+        defaults={
+            "case_id_ref": case.pk,
+            "licence_type": detail.get("licence_type", "")[:40],
+            "licence_no": detail.get("licence_no", "")[:80],
+            "holder": detail.get("holder", "")[:100],
+            "valid_until": detail.get("valid_until") or None,
+            "issuer": detail.get("issuer", "")[:100],
+            "source": detail.get("source", "")[:200],
+            "simulated": bool(detail.get("simulated")),
+            "used_at": clock.now(),
+            "used_by": used_by[:60],
+        },
+    )
+    audit.record(
+        "public",
+        "case.licence_used",
+        case,
+        after={
+            "material": line.name,
+            "licence_type": detail.get("licence_type", ""),
+            "licence_no": detail.get("licence_no", ""),
+            "holder_id": detail.get("holder_id", ""),
+            "source": detail.get("source", ""),
+            "simulator": bool(detail.get("simulated")),
+            "channel": "online",
+        },
+    )
+    return use

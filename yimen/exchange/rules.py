@@ -23,7 +23,9 @@ def verify(body: bytes, secret: str, header: str) -> bool:
     """Constant-time check of a signature header (an empty secret never verifies)."""
     if not secret or not header:
         return False
-    return hmac.compare_digest(sign(body, secret), header.strip())
+    # as bytes: compare_digest raises TypeError on a non-ASCII str (a header byte like 0xE9)
+    given = header.strip().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(sign(body, secret).encode(), given)
 
 
 def iso(at: datetime) -> str:

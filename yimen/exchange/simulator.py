@@ -38,6 +38,7 @@ class SimulatorState:
         self.requests: list[dict[str, Any]] = []  # every accepted POST: system, headers, body
         self.documents: dict[str, dict[str, dict[str, Any]]] = {"hcp": {}, "12345": {}}
         self.licences: list[dict[str, Any]] = []
+        self.queries: list[dict[str, Any]] = []  # every licence lookup answered: its body
         self.bad_signatures = 0
         self.fail_next: list[int] = []  # HTTP statuses to answer to the next POSTs
         self.down = False  # the licence library answers 503
@@ -120,6 +121,8 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             return self._json({"code": "invalid", "message": "不是 JSON"}, 400)
         if path == "/licence/query":
+            with state.lock:
+                state.queries.append(doc)
             return self._json({"code": "ok", "licences": self._query(doc)})
         doc_id = self.headers.get("X-Yimen-Document-Id", "")
         with state.lock:

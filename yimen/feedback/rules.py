@@ -234,6 +234,34 @@ GRIEVANCE_ACTION_LABELS = {
 }
 
 
+# A double click, a retried form or two concurrent POSTs of the same reflection open one grievance:
+# the same person (phone, ID number, name), category, text and original ticket/case at the same
+# outlet within this many minutes is the same submission (services answer with the first one).
+DUPLICATE_WINDOW_MINUTES = 10
+
+
+def submission_key(
+    *,
+    category: str,
+    description: str,
+    phone: str,
+    id_number: str,
+    name: str,
+    ticket: int | None,
+    case: int | None,
+) -> tuple[str, str, str, str, str, int | None, int | None]:
+    """What makes two intakes the same reflection (white space inside the text does not count)."""
+    return (
+        category,
+        "".join((description or "").split()),
+        (phone or "").strip(),
+        (id_number or "").strip().upper(),
+        (name or "").strip(),
+        ticket,
+        case,
+    )
+
+
 def grievance_next(state: str, category: str, action: str) -> str:
     spec = GRIEVANCE_TRANSITIONS.get(action)
     if spec is None:

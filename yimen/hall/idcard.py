@@ -23,7 +23,7 @@ from django.db import transaction
 from yimen.core import audit, clock
 from yimen.core.errors import Forbidden, ValidationFailed
 from yimen.core.masking import mask_name
-from yimen.core.validators import age_on, check_resident_id, normalize_id_number
+from yimen.core.validators import age_on, check_resident_id, normalize_id_number, parse_id
 from yimen.staff.authz import authorize, staff_of
 
 from .models import CardRead
@@ -102,14 +102,15 @@ def pending(key: str, outlet) -> CardRead | None:
 
 def take(device, read_id: str) -> Card | None:
     """Take the kiosk's read `read_id` (once): the card, or None when there is none."""
-    if device is None or not str(read_id or "").isdigit():
+    pk = parse_id(read_id)  # ASCII digits within the id range ("²" or 30 digits: no read)
+    if device is None or pk is None:
         return None
     since = clock.now() - timedelta(seconds=READ_SECONDS)
     with transaction.atomic():
         read = (
             CardRead.objects.select_for_update()
             .filter(
-                pk=int(read_id),
+                pk=pk,
                 reader=f"token:{device.token_id}",
                 taken_at__isnull=True,
                 read_at__gte=since,

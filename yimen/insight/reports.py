@@ -304,7 +304,7 @@ def report(actor, params) -> dict:
     scores = defaultdict(int)
     for r in ratings:
         scores[r["score"]] += 1
-    return {
+    data = {
         "params": p,
         "period_label": label,
         "start": start,
@@ -320,6 +320,10 @@ def report(actor, params) -> dict:
         "grievance_categories": dict(categories),
         "score_counts": {s: scores.get(s, 0) for s in range(1, 6)},
     }
+    from yimen.online.figures import add_to_report  # 网办率, 全程网办率, 零跑动 (issue #21)
+
+    add_to_report(actor, data, dim, t0, t1, outlet_ids)
+    return data
 
 
 def _chunks(ids, size=500):
@@ -403,8 +407,13 @@ COLUMNS = [
     ("mean_score", "平均评分"),
     ("bad_ratings", "差评"),
     ("grievances", "办不成事反映"),
+    # 网上申报 (issue #21): by outlet, department and item (yimen/online/figures.py)
+    ("online_rate", "网办率"),
+    ("fully_online_rate", "全程网办率"),
+    ("zero_trip_rate", "零跑动占比"),
 ]
 RATE_KEYS = {"no_show_rate", "sla_15min", "one_trip_share", "on_time_rate"}
+RATE_KEYS |= {"online_rate", "fully_online_rate", "zero_trip_rate"}
 
 
 def to_excel(data: dict) -> bytes:
@@ -448,6 +457,8 @@ def to_excel(data: dict) -> bytes:
         "每件跑动次数 = 本期收件的办件的到场次数平均（有到场记录的办件）；最多跑一次率 = 到场 ≤ 1 次的比例。",
         "按时办结率 = 本期办结且有承诺时限的办件中，办结日期不晚于承诺办结日期的比例。",
         "差评 = 评分 1–2；办不成事反映按受理日期统计。",
+        "网办率 = 本期收件的办件中网上申报的比例；全程网办率 = 其中已办结、网上申报且没有任何到场的比例"
+        "（分母为已办结）；零跑动占比 = 已办结且没有任何到场（任何渠道）的比例。按窗口、人员统计时不适用。",
         f"参数：周期 {PERIODS[p['period']]}，锚定日期 {p['date']}，维度 {DIMENSIONS[p['by']]}。",
     ]:
         notes.append([line])

@@ -182,3 +182,42 @@ TEMPLATES["portal.mine_code"] = _t(
     urgent=True,
     description="“我的”登录验证码（敏感，发送后清除）",
 )
+
+# --- online (helper `online`: 网上申报 and 网上预审, yimen/online) -------------------------------
+TEMPLATES.update(
+    {
+        t.code: t
+        for t in [
+            _t(
+                "online.submitted",
+                "您的网上申报{receipt}（{item}）已提交，将于{due}前完成网上预审。",
+                description="网上申报已提交",
+            ),
+            _t(
+                "online.correction",
+                "您的网上申报{receipt}（{item}）需补正：{materials}。请登录网上申报重新上传，无需到现场。",
+                description="网上预审：一次性补正告知",
+            ),
+            _t(
+                "online.accepted",
+                "您的网上申报{receipt}（{item}）已受理，承诺{due}前办结。",
+                description="网上预审：已受理",
+            ),
+            _t(
+                "online.refused",
+                "您的网上申报{receipt}（{item}）不予受理：{reason}。详情请登录网上申报查看。",
+                description="网上预审：不予受理",
+            ),
+            _t(
+                "online.consent",
+                "{agent}已受您委托在网上申报{item}（{receipt}）。如非本人委托，请拨打12345。",
+                description="委托代办：告知委托人",
+            ),
+            _t(
+                "online.result",
+                "您的办件{receipt}（{item}）结果已出：{how}。",
+                description="网上申报：结果送达",
+            ),
+        ]
+    }
+)

@@ -49,6 +49,8 @@ DEFAULT_CHORES: list[dict[str, Any]] = [
         "every": 3600,
         "call": "yimen.notify.chores.outreach_warn_escalations",
     },
+    # online: 网上预审 deadlines 正常/预警/逾期 (yimen/online)
+    {"name": "online.precheck", "every": 3600, "call": "yimen.online.backoffice.precheck_chore"},
     # exchange: yesterday's 好差评 reconciliation per outlet, re-push of what is missing
     {"name": "exchange.reconcile", "every": 3600, "call": "yimen.notify.chores.exchange_reconcile"},
 ]

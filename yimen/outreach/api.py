@@ -6,7 +6,8 @@
 - POST /outreach/reminders      plan a 主动服务 yearly reminder (S01; a relative's phone needs
                                 their consent, recorded)
 
-Anonymous callers get 401 {"code": "staff_only"}; every read is scoped (notices.visible_notices).
+Anonymous callers get 401 {"code": "unauthorized"} (a device token: 401 "staff_only"); every
+read is scoped (notices.visible_notices).
 """
 
 from __future__ import annotations

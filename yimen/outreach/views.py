@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from yimen.core.errors import DomainError, ValidationFailed
@@ -34,7 +35,13 @@ def notice_read(request, pk: int):
     staff = authz.request_staff(request, "该账号不是工作人员账号。")
     notices.mark_read(staff, pk)
     target = notices.visible_notices(staff).filter(pk=pk).values_list("link", flat=True).first()
-    if request.POST.get("open") and target and target.startswith("/"):
+    # only a path of this site ("//host/…" is another site)
+    if (
+        request.POST.get("open")
+        and target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(target, allowed_hosts=None)
+    ):
         return redirect(target)
     return redirect("outreach:notices")
 

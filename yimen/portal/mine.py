@@ -19,13 +19,18 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from yimen.core import audit, clock
 from yimen.core.errors import DomainError, Forbidden, ValidationFailed
 from yimen.core.fields import protected_lookup_hash
 from yimen.core.masking import mask_phone
-from yimen.core.validators import check_resident_id, normalize_id_number
+from yimen.core.validators import (
+    check_credit_code,
+    check_resident_id,
+    is_digits,
+    normalize_id_number,
+)
 
 from .models import MineCode
 
@@ -51,13 +56,19 @@ def _key(*parts: str) -> str:
     return hmac.new(secret, "|".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
-def _clean(id_number: str, phone: str) -> tuple[str, str]:
+def _clean(id_number: str, phone: str, kind: str = "person") -> tuple[str, str]:
     from yimen.notify.services import normalize_phone
 
-    idn = normalize_id_number(id_number)
-    check = check_resident_id(idn)
-    if not check:
-        raise ValidationFailed(f"身份证号码不正确：{check.message}", code="bad_id_number")
+    if kind == "company":  # 网上申报 by a company: USCC + the 经办人's phone (issue #21)
+        idn = (id_number or "").strip().upper()
+        credit = check_credit_code(idn)
+        if not credit.ok:
+            raise ValidationFailed(credit.message, code="bad_credit_code")
+    else:
+        idn = normalize_id_number(id_number)
+        check = check_resident_id(idn)
+        if not check:
+            raise ValidationFailed(f"身份证号码不正确：{check.message}", code="bad_id_number")
     mobile = normalize_phone(phone)
     if not mobile:
         raise ValidationFailed("请填写 11 位手机号码。", code="bad_phone")
@@ -73,15 +84,41 @@ def _phones_of(id_hash: str) -> set[str]:
     return queue_phones(id_hash) | phones_of_applicant(id_hash) | phones_of_person(id_hash)
 
 
-def request_code(id_number: str, phone: str, ip: str, *, request=None) -> str:
-    """Queue a one-time code if the pair belongs together; returns the (same) message."""
+_PG_MINE_LOCK = 774431  # advisory-lock class of "我的" code requests (object: the person key)
+
+
+def _lock_person(person: str) -> None:
+    """Serialise code requests of one person, so that concurrent requests cannot all pass the
+    one-a-minute and daily limits (a burst of SMS to the person's phone). PostgreSQL: an advisory
+    transaction lock on the person key; SQLite's IMMEDIATE transactions already serialise."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_PG_MINE_LOCK, int(person[:7], 16)]
+            )
+
+
+def request_code(
+    id_number: str,
+    phone: str,
+    ip: str,
+    *,
+    request=None,
+    known_only: bool = True,
+    kind: str = "person",
+) -> str:
+    """Queue a one-time code if the pair belongs together; returns the (same) message.
+    `known_only=False` (网上申报, issue #21): the code goes to the phone given, whether or not
+    the records know it — it proves the phone, and what is signed in is the pair, never the ID
+    number alone."""
     from yimen.notify.services import enqueue, normalize_phone
 
-    idn, mobile = _clean(id_number, phone)
+    idn, mobile = _clean(id_number, phone, kind)
     id_hash = protected_lookup_hash(idn)
     person = _key(id_hash, mobile)
     now = clock.now()
     with transaction.atomic():
+        _lock_person(person)
         recent = MineCode.objects.filter(person=person, created_at__gte=now - timedelta(days=1))
         if recent.filter(created_at__gte=now - timedelta(seconds=RESEND_SECONDS)).exists():
             raise TooMany("验证码刚刚发过，请 1 分钟后再试。", code="too_soon")
@@ -94,7 +131,7 @@ def request_code(id_number: str, phone: str, ip: str, *, request=None) -> str:
             >= IP_CODES
         ):
             raise TooMany("请求过于频繁，请稍后再试。", code="too_many")
-        known = {normalize_phone(p) for p in _phones_of(id_hash)}
+        known = {normalize_phone(p) for p in _phones_of(id_hash)} if known_only else {mobile}
         code = f"{secrets.randbelow(10**6):06d}"
         row = MineCode.objects.create(
             person=person,
@@ -125,9 +162,16 @@ def request_code(id_number: str, phone: str, ip: str, *, request=None) -> str:
 
 def verify(id_number: str, phone: str, code: str, ip: str, *, request=None) -> str:
     """Check the code; returns the person's ID hash (for the session). Forbidden otherwise."""
-    idn, mobile = _clean(id_number, phone)
+    return verify_pair(id_number, phone, code, ip, request=request)[0]
+
+
+def verify_pair(
+    id_number: str, phone: str, code: str, ip: str, *, request=None, kind: str = "person"
+) -> tuple[str, str]:
+    """Check the code; returns (ID hash, person key = keyed hash of ID + phone)."""
+    idn, mobile = _clean(id_number, phone, kind)
     code = (code or "").strip()
-    if not (len(code) == 6 and code.isdigit()):
+    if not (len(code) == 6 and is_digits(code)):  # ASCII digits only ("１２３４５６" is not a code)
         raise ValidationFailed("请输入短信里的 6 位数字验证码。", code="bad_code")
     person = _key(protected_lookup_hash(idn), mobile)
     now = clock.now()
@@ -154,7 +198,7 @@ def verify(id_number: str, phone: str, code: str, ip: str, *, request=None) -> s
             f"验证码不正确，还可以再试 {left} 次。" if left else "验证码输错次数太多，请重新获取。",
             code="wrong_code",
         )
-    return row.id_hash
+    return row.id_hash, row.person
 
 
 def sign_in(request, id_hash: str) -> None:

@@ -230,9 +230,16 @@ def can_see(actor, obj, action: str | None = None) -> bool:
 def get_visible(actor, queryset, message: str = "找不到该记录。", **lookup):
     """One object by `lookup` if `actor` may see it. NotFound otherwise (whether it does not exist
     or is outside the scope: the answer does not tell which)."""
+    from django.core.exceptions import ValidationError
+
     from yimen.core.errors import NotFound
 
-    obj = visible_to(actor, queryset).filter(**lookup).first()
+    try:
+        obj = visible_to(actor, queryset).filter(**lookup).first()
+    except (ValueError, TypeError, ValidationError):
+        # a posted or typed lookup value of the wrong type ("abc" for an id): it matches nothing —
+        # the same 404, never a 500 (every page that finds an object through here is covered)
+        obj = None
     if obj is None:
         raise NotFound(message)
     return obj

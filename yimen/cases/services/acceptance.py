@@ -67,6 +67,30 @@ def accept(
     _authorize_outlet(actor, "case.intake", case)
     if case.status != rules.DRAFT:
         raise InvalidTransition("办件", case.status_label, "受理")
+    return _accept_checked(
+        actor,
+        case,
+        tolerance=tolerance,
+        tolerance_deadline=tolerance_deadline,
+        promise=promise,
+        finish_immediate=finish_immediate,
+        request=request,
+    )
+
+
+def _accept_checked(
+    actor,
+    case: Case,
+    *,
+    action: str = "accept",
+    tolerance: bool = False,
+    tolerance_deadline: date | None = None,
+    promise: str = "",
+    finish_immediate: bool = True,
+    request=None,
+) -> Case:
+    """The acceptance itself on a locked, authorised case (the window's `accept` and the online
+    `precheck_accept` share it: same checks, same time limits, same notices)."""
     a = assessment(case)
     if a.pending:
         raise ValidationFailed("还有材料未核验：" + "、".join(m.name for m in a.pending) + "。")
@@ -124,7 +148,7 @@ def accept(
     case.time_status_at = now
     _move(
         case,
-        "accept",
+        action,
         actor,
         reason="容缺受理" if case.tolerance else "材料齐全，予以受理",
         extra={"due": str(case.due_date), "tolerance_deadline": str(case.tolerance_deadline or "")},

@@ -8,8 +8,9 @@ simulator (labelled as one: its references start with "SIM-") used until a real 
 
 from __future__ import annotations
 
+import re
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
@@ -29,6 +30,7 @@ from .common import _local_date
 METHODS = dict(PAY_METHODS)
 LABEL_TO_METHOD = {label: code for code, label in PAY_METHODS}
 MAX_AMOUNT = Decimal("100000")
+REPEAT_SECONDS = 120  # the same amount and method on one case within this is a repeated submit
 
 
 class PaymentDeclined(Conflict):
@@ -55,9 +57,16 @@ def gateway() -> PaymentGateway:
     return import_string(path)() if path else SimulatedGateway()
 
 
+_AMOUNT_RE = re.compile(r"[0-9]{1,6}(\.[0-9]{1,2})?")
+
+
 def parse_amount(value) -> Decimal:
+    text = str(value).strip()
+    # ASCII digits only: Decimal() also reads "１０", "1e5" or "NaN", which a clerk never means
+    if not _AMOUNT_RE.fullmatch(text):
+        raise ValidationFailed("金额应为数字（元，最多两位小数），如 12.50。", code="bad_amount")
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(text)
     except (InvalidOperation, ValueError):
         raise ValidationFailed("金额应为数字（元，最多两位小数）。", code="bad_amount")
     if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
@@ -86,6 +95,21 @@ def take_payment(actor, case: Case, *, amount, method: str, window=None, request
         raise Conflict(f"办件{case.status_label}，不能收费。", code="case_closed")
     amount = parse_amount(amount)
     now = clock.now()
+    # a double click on 收费 (or a retried form) must not charge twice: the case row is locked, so
+    # the same amount by the same method moments ago is that click's payment, not a new one
+    repeat = (
+        case.payments.filter(
+            amount=amount, method=method, paid_at__gte=now - timedelta(seconds=REPEAT_SECONDS)
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if repeat is not None:
+        raise Conflict(
+            f"刚刚已收取同样的 {amount} 元（{METHODS[method]}，凭证号 {repeat.number}），"
+            f"为防重复收费本次未收。确需再收一笔，请 {REPEAT_SECONDS // 60} 分钟后再提交。",
+            code="duplicate_payment",
+        )
     number = f"JF-{case.receipt_number}-{case.payments.count() + 1}"
     ref = ""
     if method != "cash":

@@ -16,7 +16,8 @@ def test_demo_loads_network_and_sample_activity_and_resets_cleanly(transactional
     out = StringIO()
     call_command("demo", "--if-empty", stdout=out, stderr=out)
     assert "演示数据已载入" in out.getvalue()
-    assert Outlet.objects.count() == 20 and ServiceItem.objects.count() == 80
+    # the network's 20 outlets + 网上办事大厅 (yimen/online, a demo extra)
+    assert Outlet.objects.count() == 21 and ServiceItem.objects.count() == 80
     assert Staff.objects.exists() and Case.objects.exists() and Grievance.objects.exists()
     assert "未载入" not in out.getvalue()
 
@@ -28,4 +29,4 @@ def test_demo_loads_network_and_sample_activity_and_resets_cleanly(transactional
     out = StringIO()
     call_command("demo", "--reset", stdout=out, stderr=out)
     assert Case.objects.count() == cases_before  # rebuilt, not doubled
-    assert Outlet.objects.count() == 20
+    assert Outlet.objects.count() == 21

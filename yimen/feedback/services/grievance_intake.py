@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
@@ -35,6 +35,39 @@ def _next_number(outlet, day: date) -> tuple[int, str]:
     ) or 0
     seq = last + 1
     return seq, f"BB-{outlet.code}-{day:%Y%m%d}-{seq:03d}"
+
+
+def _lock_outlet(outlet) -> None:
+    """Serialise intakes of one outlet, so that the duplicate check and the day's number see every
+    committed intake. PostgreSQL: FOR NO KEY UPDATE on the outlet row (it does not block the key
+    share locks that tickets and cases referencing the outlet take); SQLite ignores it, its
+    IMMEDIATE transactions already serialise writers."""
+    from yimen.outlets.models import Outlet
+
+    list(Outlet.objects.select_for_update(no_key=True).filter(pk=outlet.pk).values_list("pk"))
+
+
+def _same_submission(outlet, key: tuple[object, ...], since: datetime) -> Grievance | None:
+    """The grievance this intake repeats, if one was received in the last few minutes (the
+    person's fields are encrypted: the few candidates are compared here, not in SQL)."""
+    candidates = Grievance.objects.filter(
+        outlet=outlet, category=key[0], received_at__gte=since
+    ).order_by("received_at", "pk")
+    for g in candidates:
+        if (
+            rules.submission_key(
+                category=g.category,
+                description=g.description,
+                phone=g.phone,
+                id_number=g.id_number,
+                name=g.applicant_name,
+                ticket=g.ticket_id,
+                case=g.case_id,
+            )
+            == key
+        ):
+            return g
+    return None
 
 
 def submit_grievance(
@@ -157,6 +190,23 @@ def _submit_grievance(
                 f"「{item.name}」的材料目录中没有：{'、'.join(unknown)}。", code="material_unknown"
             )
     now = clock.now()
+    _lock_outlet(outlet)
+    repeated = _same_submission(
+        outlet,
+        rules.submission_key(
+            category=category,
+            description=description,
+            phone=phone,
+            id_number=id_number,
+            name=applicant_name,
+            ticket=ticket.pk if ticket is not None else None,
+            case=case.pk if case is not None else None,
+        ),
+        now - timedelta(minutes=rules.DUPLICATE_WINDOW_MINUTES),
+    )
+    if repeated is not None:
+        repeated.replayed = True
+        return repeated
     today = clock.local(now).date()
     cal = work_calendar()
     seq, number = _next_number(outlet, today)
@@ -227,4 +277,5 @@ def _submit_grievance(
         _enter_level(g, 1, intake_staff, reason="很难办：启动逐级协调", first=True)
         g.first_response_at = now
         g.save(update_fields=["first_response_at"])
+    g.replayed = False
     return g

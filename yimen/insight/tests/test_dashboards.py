@@ -181,6 +181,9 @@ def test_excel_export(hist, client):
             "平均评分",
             "差评",
             "办不成事反映",
+            "网办率",  # 网上申报 (yimen/online)
+            "全程网办率",
+            "零跑动占比",
         ]
     )
     total = values[-1]

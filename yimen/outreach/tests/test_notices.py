@@ -157,3 +157,30 @@ def test_bell_in_the_header_and_notices_page(people, clock, client):
     assert 'id="bell-count"' not in client.get("/staff/").content.decode()
     client.logout()
     assert client.get("/outreach/notices/").status_code in (302, 401)
+
+
+def test_opening_a_notice_goes_only_to_a_path_of_this_site(people, clock, client):
+    """The notice's link is followed only when it is a local path ("//host/…" is another site)."""
+    from yimen.core import clock as project_clock
+
+    chief = people["chief"]
+    client.force_login(chief.user)
+    for n, (link, to) in enumerate(
+        [
+            ("/feedback/", "/feedback/"),
+            ("//evil.example/x", "/outreach/notices/"),
+            ("/\\evil.example", "/outreach/notices/"),
+            ("https://evil.example/", "/outreach/notices/"),
+        ]
+    ):
+        notice = Notice.objects.create(
+            recipient=chief,
+            outlet=chief.outlet,
+            kind=Notice.GRIEVANCE,
+            title=f"t{n}",
+            link=link,
+            dedupe_key=f"link:{n}",
+            created_at=project_clock.now(),
+        )
+        r = client.post(f"/outreach/notices/{notice.pk}/read/", {"open": "1"})
+        assert r.status_code == 302 and r["Location"] == to, (link, r["Location"])

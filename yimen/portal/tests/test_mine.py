@@ -199,3 +199,50 @@ def test_outlets_page_shows_todays_hours_and_live_waiting(at_centre, client):
     page = client.get("/portal/outlets/").content.decode()
     row = page.split('data-code="XN-CX"')[1].split("</li>")[0]
     assert "现在排队 <strong>1</strong> 人" in row and "<dt>今日办公</dt>" in row
+
+
+def test_code_must_be_ascii_digits_and_a_bad_one_costs_no_try(at_centre, client):
+    """'１２３４５６' or '٠١٢٣٤٥' passed str.isdigit(): now the same 400 as any malformed code, and
+    it does not use up one of the five tries."""
+    accepted_case(at_centre)
+    _send(client)
+    for code in ("１２３４５６", "٠١٢٣٤٥", "12345²", "12 456"):
+        r = _verify(client, code)
+        assert r.status_code == 400 and "6 位数字验证码" in r.content.decode(), code
+    assert MineCode.objects.get().attempts == 0
+    assert _verify(client, _code()).status_code == 302
+
+
+@pytest.mark.slow
+def test_concurrent_code_requests_send_one_sms(transactional_db, at_centre):
+    """Six requests for the same person at once (real threads and transactions): one code is sent,
+    the others are told to wait — the limits hold under concurrency (no burst of SMS)."""
+    import threading
+
+    from django.db import connection
+
+    from yimen.portal.mine import TooMany
+
+    accepted_case(at_centre)
+    sent, refused, errors = [], [], []
+    barrier = threading.Barrier(6)
+
+    def ask(n):
+        try:
+            barrier.wait(timeout=20)
+            sent.append(mine.request_code(PERSON_ID, PHONE, f"10.0.0.{n}"))
+        except TooMany:
+            refused.append(n)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert len(sent) == 1 and len(refused) == 5
+    assert OutboxMessage.objects.filter(template="portal.mine_code").count() == 1

@@ -189,6 +189,7 @@ def issue_ticket(
             if request is not None
             else idempotency.call_fingerprint(
                 "issue_ticket",
+                caller=idempotency.caller_of(actor),
                 outlet=outlet.code,
                 items=sorted(i.code for i in items),
                 priority=priority,

@@ -134,3 +134,50 @@ def test_portal_remote_form_key(client, at_cx):
     r = client.post("/portal/item/XN-RS-004/remote/", {**body, "phone": "13800138000"})
     assert r.status_code == 422 and "内容不同" in r.content.decode()
     assert Ticket.objects.count() == 1
+
+
+def test_key_is_bound_to_its_caller(client, device, at_cx):
+    """Another caller's same key — even with the same body — never replays someone else's ticket
+    (it would hand over the ticket's status link); it is refused like a reused key."""
+    body = {"item_code": "XN-CG-001", "name": "张三"}
+    first = post(client, URL, body, "shared-key", **device)
+    assert first.status_code == 201
+    # a second kiosk of the same outlet, same key and same body
+    _token, raw = issue_token(outlet=at_cx)
+    r = post(client, URL, body, "shared-key", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 422 and r.json()["code"] == "idempotency_key_reused"
+    assert "status_url" not in r.json()
+    # a member of staff of that outlet with a token of their own
+    clerk = make_staff("clerk", outlet="XN-CX")
+    _token, raw = issue_token(staff=clerk)
+    r = post(client, URL, body, "shared-key", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 422 and r.json()["code"] == "idempotency_key_reused"
+    assert Ticket.objects.count() == 1
+    # the caller who owns the key still replays its ticket
+    again = post(client, URL, body, "shared-key", **device)
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+
+
+def test_guide_desk_key_is_bound_to_the_guide(client, at_cx):
+    body = {"q": "办理低保", "codes": ["XN-CG-001"], "form_key": "desk-shared"}
+    client.force_login(make_staff("guide", outlet="XN-CX").user)
+    ticket = client.post("/guide/", body).context["ticket"]
+    assert ticket is not None
+    client.force_login(make_staff("guide", outlet="XN-CX").user)
+    r = client.post("/guide/", body)
+    assert r.context["ticket"] is None and "内容不同" in r.content.decode()
+    assert Ticket.objects.count() == 1
+
+
+def test_direct_calls_bind_the_key_to_the_actor(at_cx):
+    one = make_staff("guide", outlet="XN-CX")
+    other = make_staff("guide", outlet="XN-CX")
+    first = services.issue_ticket(at_cx, ["XN-CG-001"], actor=one, idempotency_key="svc-a")
+    assert (
+        services.issue_ticket(at_cx, ["XN-CG-001"], actor=one, idempotency_key="svc-a").pk
+        == first.pk
+    )
+    with pytest.raises(IdempotencyKeyReused):
+        services.issue_ticket(at_cx, ["XN-CG-001"], actor=other, idempotency_key="svc-a")
+    with pytest.raises(IdempotencyKeyReused):
+        services.issue_ticket(at_cx, ["XN-CG-001"], idempotency_key="svc-a")
