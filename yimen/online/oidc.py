@@ -22,7 +22,7 @@ from django.urls import reverse
 from yimen.core import audit
 from yimen.core.errors import Forbidden, NotFound
 
-from . import identity as ident
+from . import identity as ident, rules
 
 STATE_KEY = "yimen_online_oidc"
 TIMEOUT = 10  # seconds for the token and JWKS requests
@@ -64,7 +64,7 @@ def start(request):
         "state": state,
         "nonce": nonce,
         "verifier": verifier,
-        "next": nxt if nxt.startswith("/online/") else "",
+        "next": rules.safe_next(nxt),
         "kind": "company" if request.GET.get("kind") == "company" else "person",
     }
     return redirect(url)

@@ -43,6 +43,26 @@ def status_from_case(case_status: str) -> str:
     }.get(case_status, ACCEPTED)
 
 
+# --- Where to go after signing in -----------------------------------------------------------
+def safe_next(nxt: str) -> str:
+    """`next` after sign-in, or "" unless it is a plain path inside the online hall: no `..` or
+    `.` segment (even percent-encoded: `/online/../admin/`, `/online/%2e%2e/`), no backslash
+    (browsers read `\\` as `/`), no control character, no scheme or host."""
+    from urllib.parse import unquote, urlsplit
+
+    if not isinstance(nxt, str) or not nxt.startswith("/online/") or len(nxt) > 500:
+        return ""
+    decoded = unquote(nxt)
+    if "\\" in decoded or any(ord(c) < 32 or ord(c) == 127 for c in decoded):
+        return ""
+    parts = urlsplit(nxt)
+    if parts.scheme or parts.netloc:
+        return ""
+    if any(seg in (".", "..") for seg in unquote(parts.path).split("/")):
+        return ""
+    return nxt
+
+
 # --- Delivery of the result -------------------------------------------------------------------
 DELIVERY_CHOICES = [
     ("electronic", "电子证照（网上下载，零跑动）"),

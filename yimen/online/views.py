@@ -4,6 +4,8 @@ situation questions, fill the form, upload materials, submit, follow 预审, re-
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -55,7 +57,7 @@ def home(request):
                     request=request,
                 )
                 ident.sign_in(request, who)
-                return redirect(nxt if nxt.startswith("/online/") else "online:home")
+                return redirect(rules.safe_next(nxt) or "online:home")
             elif action == "sign_out":
                 ident.sign_out(request)
                 return redirect("online:home")
@@ -88,7 +90,7 @@ def _oidc_enabled() -> bool:
 def _signed_in(request):
     who = ident.current(request)
     if who is None:
-        return None, redirect(f"/online/?next={request.get_full_path()}")
+        return None, redirect("/online/?" + urlencode({"next": request.get_full_path()}))
     return who, None
 
 

@@ -95,11 +95,13 @@ def log_request(scope, route: str, status: int, seconds: float) -> None:
     """One JSON line per request on the `yimen.request` logger (YIMEN_REQUEST_LOG=1): the path
     and query string with ID numbers and phone numbers masked (core.masking.redact)."""
     import json
+    from urllib.parse import unquote_plus
 
     from yimen.core.clientaddr import client_ip
     from yimen.core.masking import redact
 
-    query = (scope.get("query_string") or b"").decode("latin-1")
+    # decoded first: `?q=630102%31990…` or `%EF%BC%96…` (full-width digits) would hide a number
+    query = unquote_plus((scope.get("query_string") or b"").decode("latin-1"), encoding="utf-8")
     REQUEST_LOG.info(
         json.dumps(
             {

@@ -1,0 +1,140 @@
+"""An attacker's pass over 网上申报 (docs/security.md, "Attacker pass"): redirects after sign-in,
+forged office actions, replayed decisions, malformed uploads — each answered with a 4xx."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from yimen.online.models import Application
+from yimen.staff.testing import make_staff
+
+from .conftest import OTHER_ID, OTHER_PHONE, PDF, PERSON_ID, PHONE, code_for
+from .test_flow import start_application, submitted
+
+
+def _verify(client, nxt):
+    client.post("/online/", {"action": "send", "id_number": PERSON_ID, "phone": PHONE})
+    return client.post(
+        f"/online/?next={nxt}",
+        {"action": "verify", "id_number": PERSON_ID, "phone": PHONE, "code": code_for(PHONE)},
+    )
+
+
+@pytest.mark.parametrize(
+    "nxt",
+    [
+        "/online/%0d%0aSet-Cookie:%20x=1",
+        "/online/%0aLocation:%20https://evil.example/",
+        "/online/../admin/",
+        "/online/%2F%2Fevil.example",
+        "/online/\\\\evil.example",
+        "https://evil.example/online/",
+        "//evil.example/online/",
+    ],
+)
+def test_next_after_sign_in_stays_on_the_online_hall(online_env, nxt):
+    r = _verify(Client(), nxt)
+    assert r.status_code == 302
+    loc = r["Location"]
+    assert loc.startswith("/online/") and "\n" not in loc and "\r" not in loc
+    assert ".." not in loc and "\\" not in loc
+
+
+@pytest.mark.parametrize(
+    "nxt,ok",
+    [
+        ("/online/a/WS0011/", True),
+        ("/online/a/WS0011/?x=1", True),
+        ("/online/../admin/", False),
+        ("/online/%2e%2e/admin/", False),
+        ("/online/./a/", False),
+        ("/online/\\evil.example", False),
+        ("/online/%5C%5Cevil.example", False),
+        ("/online/\r\nSet-Cookie: x=1", False),
+        ("https://evil.example/online/", False),
+        ("//evil.example/online/", False),
+        ("/online/" + "a" * 600, False),
+    ],
+)
+def test_safe_next_rule(nxt, ok):
+    from yimen.online.rules import safe_next
+
+    assert safe_next(nxt) == (nxt if ok else "")
+
+
+def test_sign_in_round_trip_keeps_the_whole_next(online_env, client):
+    from .conftest import sign_in
+
+    sign_in(client)
+    app, url = start_application(client)
+    anon = Client()
+    r = anon.get(url + "?tab=files&x=1")
+    assert r.status_code == 302
+    # the `&x=1` of the original address stays inside `next` (it is URL-encoded)
+    assert (
+        r["Location"]
+        == "/online/?next=%2Fonline%2Fa%2F" + app.public_id + "%2F%3Ftab%3Dfiles%26x%3D1"
+    )
+
+
+def test_office_actions_by_other_department_or_outlet_are_refused(online_env, client):
+    app, _url = submitted(client)
+    for staff in (make_staff("approver", department="XN-CG"), make_staff("clerk", outlet="XN-CX")):
+        c = Client()
+        c.force_login(staff.user)
+        for action in ("accept", "refuse", "correct", "deliver"):
+            r = c.post(f"/online/office/{app.pk}/", {"action": action, "reason": "不符合条件"})
+            assert r.status_code in (403, 404), (staff.role, action, r.status_code)
+    app.refresh_from_db()
+    assert app.status == "precheck"
+
+
+def test_double_accept_and_bogus_correction_lines_are_4xx(online_env, client):
+    app, _url = submitted(client)
+    c = Client()
+    c.force_login(make_staff("approver", department="XN-WS").user)
+    url = f"/online/office/{app.pk}/"
+    r = c.post(url, {"action": "correct", "fix_999": "1", "why_999": "不存在的材料"})
+    assert r.status_code == 400
+    r = c.post(url, {"action": "correct", "fix_-1": "1", "why_-1": "负数"})
+    assert r.status_code == 400
+    assert c.post(url, {"action": "accept"}).status_code == 302
+    assert c.post(url, {"action": "accept"}).status_code == 409
+    assert c.post(url, {"action": "correct", "fix_0": "1", "why_0": "重放"}).status_code == 409
+    assert c.post(url, {"action": "refuse", "reason": "重放的不予受理"}).status_code == 409
+
+
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("../../etc/passwd.pdf", PDF),
+        ("a" * 300 + ".pdf", PDF),
+        ("x.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ("x.html", b"<html><script>alert(1)</script></html>%PDF-1.4"),
+    ],
+)
+def test_malformed_uploads(online_env, client, name, data):
+    from .conftest import sign_in
+
+    sign_in(client)
+    app, url = start_application(client)
+    f = SimpleUploadedFile(name, data, content_type="application/pdf")
+    r = client.post(url, {"action": "upload", "line": 0, "file": f})
+    row = app.uploads.first()
+    if data.startswith(b"%PDF"):
+        assert r.status_code == 302
+        assert ".." not in row.stored_name and len(row.original_name) <= 200
+    else:
+        assert r.status_code == 400 and row is None
+
+
+def test_upload_to_someone_elses_draft(online_env, client):
+    from .conftest import sign_in
+
+    sign_in(client)
+    app, url = start_application(client)
+    other = sign_in(Client(), OTHER_ID, OTHER_PHONE)
+    f = SimpleUploadedFile("x.pdf", PDF)
+    assert other.post(url, {"action": "upload", "line": 0, "file": f}).status_code == 404
+    assert other.post(url, {"action": "submit"}).status_code == 404
+    assert not Application.objects.get(pk=app.pk).uploads.exists()
