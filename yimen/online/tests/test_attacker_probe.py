@@ -10,6 +10,7 @@ from yimen.staff.testing import make_staff
 
 from .conftest import OTHER_ID, OTHER_PHONE, PDF, PERSON_ID, PHONE, code_for
 from .test_flow import start_application, submitted
+from .test_oidc_and_figures import idp  # noqa: F401 — the IdP simulator fixture
 
 
 def _verify(client, nxt):
@@ -138,3 +139,75 @@ def test_upload_to_someone_elses_draft(online_env, client):
     assert other.post(url, {"action": "upload", "line": 0, "file": f}).status_code == 404
     assert other.post(url, {"action": "submit"}).status_code == 404
     assert not Application.objects.get(pk=app.pk).uploads.exists()
+
+
+def test_multipart_without_boundary_or_with_a_lying_length_is_a_400(online_env, client):
+    from .conftest import sign_in
+
+    sign_in(client)
+    _app, url = start_application(client)
+    body = b'--X\r\nContent-Disposition: form-data; name="action"\r\n\r\nupload\r\n--X--\r\n'
+    r = client.generic("POST", url, body, content_type="multipart/form-data")
+    assert r.status_code == 400
+    # a Content-Length shorter than the body: the parser sees a truncated form
+    # (a longer one cannot be sent through the test client; ASGI hands over the real body)
+    r = client.generic(
+        "POST", url, body, content_type="multipart/form-data; boundary=X", CONTENT_LENGTH="10"
+    )
+    assert r.status_code < 500
+    r = client.generic(
+        "POST", url, body, content_type="multipart/form-data; boundary=X", CONTENT_LENGTH="-5"
+    )
+    assert r.status_code < 500
+
+
+def test_a_nul_in_the_file_name_and_a_huge_declared_image_are_harmless(online_env, client):
+    import struct
+
+    from .conftest import sign_in
+
+    sign_in(client)
+    app, url = start_application(client)
+    f = SimpleUploadedFile("a\x00b.pdf", PDF)
+    r = client.post(url, {"action": "upload", "line": 0, "file": f})
+    assert r.status_code in (302, 400)
+    if r.status_code == 302:
+        assert "\x00" not in app.uploads.get().original_name
+    # a PNG that claims 60000 x 60000 pixels: stored as bytes, never decoded on the server
+    bomb = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR"
+    bomb += struct.pack(">IIBBBBB", 60000, 60000, 8, 6, 0, 0, 0) + b"\x00" * 64
+    f = SimpleUploadedFile("big.png", bomb)
+    assert client.post(url, {"action": "upload", "line": 1, "file": f}).status_code == 302
+    r = client.get(f"/online/file/{app.uploads.get(line=1, superseded=False).pk}/")
+    assert r.status_code == 200 and "sandbox" in r["Content-Security-Policy"]
+
+
+def test_oidc_callback_without_state_or_replayed_is_refused(online_env, idp):
+    from urllib.parse import urlparse
+
+    import requests
+
+    # no pending sign-in in this session at all
+    assert Client().get("/online/oidc/callback/?code=x&state=y").status_code == 403
+    c = Client()
+    r = c.get("/online/oidc/start/?next=/online/../admin/")
+    back = requests.get(r["Location"], allow_redirects=False, timeout=5)
+    target = urlparse(back.headers["Location"])
+    first = c.get(f"{target.path}?{target.query}")
+    assert first.status_code == 302 and first["Location"] == "/online/"  # `next` was refused
+    # the same code and state again (a replay, or a double click): the state was used up
+    c2 = Client()
+    c2.get("/online/oidc/start/")  # a fresh pending sign-in with another state
+    assert c.get(f"{target.path}?{target.query}").status_code == 403
+    assert c2.get(f"{target.path}?{target.query}").status_code == 403
+
+
+def test_replayed_submit_and_uploads_outside_the_checklist(online_env, client):
+    app, url = submitted(client)
+    assert client.post(url, {"action": "submit"}).status_code == 409
+    assert client.post(url, {"action": "resubmit"}).status_code in (400, 409)
+    for line in ("999", "-1", "1e3", "", "０"):
+        f = SimpleUploadedFile("x.pdf", PDF)
+        r = client.post(url, {"action": "upload", "line": line, "file": f})
+        assert r.status_code in (400, 409), (line, r.status_code)
+    assert app.case.__class__.objects.filter(pk=app.case_id).count() == 1
