@@ -211,3 +211,14 @@ def test_replayed_submit_and_uploads_outside_the_checklist(online_env, client):
         r = client.post(url, {"action": "upload", "line": line, "file": f})
         assert r.status_code in (400, 409), (line, r.status_code)
     assert app.case.__class__.objects.filter(pk=app.case_id).count() == 1
+
+
+def test_huge_numeric_ids_in_paths_are_404(online_env, client):
+    app, url = submitted(client)
+    huge = "9" * 25
+    assert client.get(f"/online/file/{huge}/").status_code == 404
+    assert client.get(f"{url}notice/{huge}.pdf").status_code == 404
+    c = Client()
+    c.force_login(make_staff("approver", department="XN-WS").user)
+    assert c.get(f"/online/office/{huge}/").status_code == 404
+    assert c.get(f"/online/office/{app.pk}/?show={huge}").status_code == 200
