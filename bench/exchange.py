@@ -13,7 +13,6 @@ arrived exactly once (one POST each).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -45,12 +44,12 @@ def main() -> None:
     import django
 
     django.setup()
+    from delivery_figures import delivery_figures, report
     from django.core.management import call_command
     from django.db import connection, transaction
 
     from yimen.core import clock
     from yimen.core.fields import _master_keys
-    from yimen.core.stats import percentile
     from yimen.exchange import services
     from yimen.exchange.models import HCP, Document
     from yimen.notify.models import OutboxMessage
@@ -113,27 +112,17 @@ def main() -> None:
     accepted: dict[str, float] = {}
     for r in sim.state.requests:
         accepted.setdefault(r["headers"].get("X-Yimen-Document-Id", ""), r["at"])
-    latencies = [accepted[d] - t for d, t in recorded.items() if d in accepted]
-    last = max(accepted.values()) if accepted else start
     result = {
         "database": connection.vendor,
         "documents": args.documents,
         "workers": args.workers,
         "rate_offered_per_s": args.rate,
         "recorded_per_s": round(args.documents / record_seconds, 1),
-        "delivered": len(accepted),
+        **delivery_figures(start, recorded, accepted),
         "twice": sum(c - 1 for c in counts.values()),
-        "lost": args.documents - len(accepted),
-        "throughput_per_s": round(len(accepted) / (last - start), 1),
-        "latency_p50_ms": round((percentile(latencies, 0.5) or 0) * 1000, 1),
-        "latency_p99_ms": round((percentile(latencies, 0.99) or 0) * 1000, 1),
         "bad_signatures": sim.state.bad_signatures,
     }
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for k, v in result.items():
-            print(f"{k:>20}: {v}")
+    report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -43,11 +43,11 @@ def main() -> None:
     import django
 
     django.setup()
+    from delivery_figures import delivery_figures, report
     from django.core.management import call_command
     from django.db import connection, transaction
 
     from yimen.core.fields import _master_keys
-    from yimen.core.stats import percentile
     from yimen.notify.models import OutboxMessage
     from yimen.notify.services import enqueue
     from yimen.notify.stub import KEY_ID, SECRET, StubServer
@@ -102,27 +102,17 @@ def main() -> None:
     stub.stop()
     counts = stub.state.references()
     accepted = {m["reference"]: m["at"] for m in stub.state.accepted}
-    latencies = [accepted[r] - t for r, t in enqueued.items() if r in accepted]
-    last = max(accepted.values()) if accepted else start
     result = {
         "database": connection.vendor,
         "messages": args.messages,
         "workers": args.workers,
         "rate_offered_per_s": args.rate,
         "enqueue_per_s": round(args.messages / enqueue_seconds, 1),
-        "delivered": len(accepted),
+        **delivery_figures(start, enqueued, accepted),
         "duplicates": sum(c - 1 for c in counts.values()),
-        "lost": args.messages - len(accepted),
-        "throughput_per_s": round(len(accepted) / (last - start), 1),
-        "latency_p50_ms": round((percentile(latencies, 0.5) or 0) * 1000, 1),
-        "latency_p99_ms": round((percentile(latencies, 0.99) or 0) * 1000, 1),
         "bad_signatures": stub.state.bad_signatures,
     }
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for k, v in result.items():
-            print(f"{k:>20}: {v}")
+    report(result, args.json)
 
 
 if __name__ == "__main__":
